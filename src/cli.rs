@@ -1,0 +1,172 @@
+//! Command-line definitions: the single source for `--help`, the shell
+//! completions in `completions/` and the man pages in `man/` (STYLE 15).
+//!
+//! Global flags apply to every subcommand; each subcommand exists only once
+//! it does real work (no placeholders).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Connects IMAP mail, CalDAV calendars and CardDAV address books with a CRM.
+#[derive(Debug, Parser)]
+#[command(name = "crmsync", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]
+    #[arg(long, global = true, env = "CRMSYNC_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// State file (SQLite), overrides `state` in the config
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+
+    /// Print one JSON document on stdout instead of tables (X6)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Take every default and never wait for input (W6)
+    #[arg(short = 'y', long, global = true, visible_alias = "non-interactive")]
+    pub yes: bool,
+
+    /// Print the plan and write nothing anywhere (X8)
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Print only errors and the result
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more about what happens (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented config through a wizard, testing each connection (X1)
+    Init(InitArgs),
+    /// Test the config, the state file, the CRM and every account (X1)
+    Check(CheckArgs),
+    /// Clear the lockout guard of an account after fixing its password (X2)
+    Unblock(UnblockArgs),
+    /// Read and load the CRM directory (embedded back end, B1)
+    #[command(subcommand)]
+    Crm(CrmCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config [default: the --config path or the XDG path]
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Write the fully commented sample config without asking anything
+    #[arg(long)]
+    pub sample: bool,
+
+    /// Replace an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check only these accounts (by name); the config, state and CRM rows are always shown
+    #[arg(value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+
+    /// Do not connect to any server; check only the config, state file and CRM
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnblockArgs {
+    /// Account name as in the config (`crm` for the REST CRM)
+    #[arg(value_name = "ACCOUNT", required_unless_present = "all")]
+    pub account: Option<String>,
+
+    /// Unblock every blocked account
+    #[arg(long, conflicts_with = "account")]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrmCommand {
+    /// Load companies or persons from CSV (SPEC 8 layout) or vCard
+    Import(CrmImportArgs),
+    /// Show the directory as a table (or --json)
+    List(CrmListArgs),
+    /// Write the directory as CSV in the import layout, or JSON
+    Export(CrmExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordKind {
+    Companies,
+    Persons,
+    Users,
+}
+
+#[derive(Debug, Args)]
+pub struct CrmImportArgs {
+    /// CSV file with a header row, or a .vcf file (persons only); `-` reads stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// What the file holds [default: persons for .vcf files]
+    #[arg(long, value_enum)]
+    pub kind: Option<ImportKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportKind {
+    Companies,
+    Persons,
+}
+
+#[derive(Debug, Args)]
+pub struct CrmListArgs {
+    /// Which records
+    #[arg(long, value_enum, default_value = "persons")]
+    pub kind: RecordKind,
+
+    /// Only records whose name or e-mail contains this text (case-insensitive)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// At most this many rows (0: all)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CrmExportArgs {
+    /// Which records
+    #[arg(long, value_enum)]
+    pub kind: ImportKind,
+
+    /// Output format (CSV is the layout `crm import` reads)
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+
+    /// Write to this file instead of stdout
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}

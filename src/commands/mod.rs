@@ -1,0 +1,80 @@
+//! Commands wire the stages together and drive the wizards; they hold no
+//! protocol code and no SQL (STYLE: source -> parse -> match -> plan ->
+//! apply -> report).
+
+mod check;
+mod crm;
+mod init;
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::Config;
+use crate::error::Exit;
+use crate::report::output::Printer;
+use crate::state::{Access, State};
+
+/// What every command gets: the global flags, the config and the printer.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub cfg: Config,
+    pub printer: Printer,
+}
+
+impl Ctx {
+    /// Opens the state file for `command`; `--dry-run` turns a writer into a reader.
+    ///
+    /// # Errors
+    /// [`crate::state::Busy`] and the errors of [`State::open`].
+    pub fn state(&self, access: Access, command: &str) -> Result<State> {
+        let access = if self.global.dry_run && access == Access::Write {
+            Access::DryRun
+        } else {
+            access
+        };
+        let path = self.cfg.state_path(self.global.state.as_deref());
+        let st = State::open(&path, access, command)?;
+        if st.writable() {
+            crate::crm::directory::sync_users(&st.conn, &self.cfg)?;
+        }
+        Ok(st)
+    }
+
+    /// True when the person can be asked: no `--yes`, stdin and stderr are
+    /// terminals (W6).
+    pub fn interactive(&self) -> bool {
+        !self.global.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with; `main` maps it to an exit code.
+pub fn run(cli: Cli) -> Result<Exit> {
+    crate::ui::set_level(if cli.global.quiet {
+        -1
+    } else {
+        cli.global.verbose as i8
+    });
+    if let Command::Init(args) = &cli.command {
+        // init must work without (or with a broken) config.
+        return init::run(&cli.global, args);
+    }
+    let cfg = Config::load(cli.global.config.as_deref())?;
+    let ctx = Ctx {
+        printer: Printer {
+            json: cli.global.json,
+        },
+        global: cli.global,
+        cfg,
+    };
+    match cli.command {
+        Command::Init(_) => unreachable!("handled above"),
+        Command::Check(args) => check::run(&ctx, &args),
+        Command::Unblock(args) => check::unblock(&ctx, &args),
+        Command::Crm(sub) => crm::run(&ctx, sub),
+    }
+}

@@ -1,0 +1,926 @@
+//! The TOML configuration of SPEC 8: where it is found, what it holds, and
+//! the checks that turn a typo into an error naming file, line and key.
+//!
+//! Keys that scripts rely on are SPEC 8's; keys added here are documented in
+//! `config.sample.toml`, which a test loads so it can never drift.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::secret::SecretSpec;
+
+/// A configuration mistake; always names the file and, where known, the line.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// State file (SQLite); default under `$XDG_DATA_HOME/crmsync/`.
+    pub state: Option<PathBuf>,
+    /// The company's own mail domains (M18): never queued, never create anything.
+    #[serde(default)]
+    pub own_domains: Vec<String>,
+    /// Replaces the built-in list of free-mail domains (M10).
+    pub free_mail_domains: Option<Vec<String>>,
+    #[serde(default)]
+    pub crm: CrmConfig,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    #[serde(default)]
+    pub mail: MailConfig,
+    #[serde(default)]
+    pub calendar: CalendarConfig,
+    #[serde(default)]
+    pub contacts: ContactsConfig,
+    /// Where this config was read from (None: built-in defaults).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+    #[serde(skip)]
+    text: String,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Embedded,
+    Rest,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrmConfig {
+    #[serde(default)]
+    pub backend: Backend,
+    /// URL template with `{id}` linking to a CRM record (C8).
+    pub link: Option<String>,
+    pub rest: Option<RestConfig>,
+}
+
+/// A CRM reached over HTTP/JSON (B2).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestConfig {
+    /// A built-in description of a known CRM's API, e.g. `bottlecrm`.
+    pub preset: Option<String>,
+    pub base_url: Spanned<String>,
+    pub token_cmd: Option<String>,
+    pub token_env: Option<String>,
+    #[serde(default)]
+    pub token_keyring: bool,
+    pub token: Option<String>,
+    /// Extra CA certificate (PEM) to trust for this server (X11).
+    pub ca_file: Option<PathBuf>,
+    /// Turns certificate verification off for this server only (X11).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    /// Seconds before a request is given up.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// A groupware user: also a CRM person and a possible rep.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub login: Spanned<String>,
+    /// E-mail addresses, the first is primary; the others are aliases.
+    pub emails: Vec<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub sales_groups: Vec<String>,
+}
+
+impl UserConfig {
+    pub fn login(&self) -> &str {
+        self.login.get_ref()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Privacy {
+    #[default]
+    Full,
+    Headers,
+}
+
+/// A size such as `10MB`, `512 KB` or a plain number of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::S(s) => parse_size(&s)
+                .map(ByteSize)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses `10MB`, `1.5 GB`, `300k`, `42` (bytes). Units are powers of 1024.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size; expected e.g. \"10MB\""))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{s}`; use B, KB, MB or GB"
+            ));
+        }
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+/// Defaults for every mail account (SPEC 8 `[mail]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub max_size: ByteSize,
+    pub warn_owner: bool,
+    pub keyword: String,
+    pub archive_folder: Option<String>,
+    pub folder_prefix: String,
+    pub scan_all: Option<bool>,
+    pub import_internal: bool,
+    pub privacy: Privacy,
+    pub edit_documents: bool,
+    pub document_categories: Vec<String>,
+    pub document_keywords: Vec<String>,
+    /// What the import wizard offers first (W1): any of mail, appointments, tasks.
+    pub areas: Vec<String>,
+    pub accounts: Vec<MailAccount>,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            max_size: ByteSize(10 << 20),
+            warn_owner: true,
+            keyword: "$CRMImported".into(),
+            archive_folder: None,
+            folder_prefix: "CRM".into(),
+            scan_all: None,
+            import_internal: false,
+            privacy: Privacy::Full,
+            edit_documents: true,
+            document_categories: Vec::new(),
+            document_keywords: Vec::new(),
+            areas: vec!["mail".into()],
+            accounts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSource {
+    Imap,
+    Maildir,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Implicit TLS (IMAPS, port 993).
+    #[default]
+    Tls,
+    Starttls,
+    /// Plain text: only for servers on the same host.
+    None,
+}
+
+/// The connection and credentials every networked account shares.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub login: Option<String>,
+    pub password_cmd: Option<String>,
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub keyring: bool,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailAccount {
+    pub name: Spanned<String>,
+    /// The owner: login of the user whose mailbox is read.
+    pub user: Spanned<String>,
+    pub source: MailSource,
+    /// Maildir root (source = "maildir").
+    pub path: Option<PathBuf>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: TlsMode,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    pub login: Option<String>,
+    pub password_cmd: Option<String>,
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub keyring: bool,
+    pub password: Option<String>,
+    #[serde(default = "default_folders")]
+    pub folders: Vec<String>,
+    #[serde(default = "yes")]
+    pub include_subfolders: bool,
+    /// Parent below which `CRM <description> [<status>]` folders are found (M2).
+    pub import_parent: Option<String>,
+    pub max_size: Option<ByteSize>,
+    pub warn_owner: Option<bool>,
+    pub keyword: Option<String>,
+    pub archive_folder: Option<String>,
+    pub scan_all: Option<bool>,
+    pub import_internal: Option<bool>,
+    pub privacy: Option<Privacy>,
+    /// Seconds before a silent server is given up.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+fn default_folders() -> Vec<String> {
+    vec!["INBOX".into()]
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl MailAccount {
+    pub fn name(&self) -> &str {
+        self.name.get_ref()
+    }
+    pub fn user(&self) -> &str {
+        self.user.get_ref()
+    }
+    pub fn secret(&self) -> SecretSpec {
+        SecretSpec::new(
+            self.name(),
+            "password",
+            self.password_cmd.clone(),
+            self.password_env.clone(),
+            self.keyring,
+            self.password.clone(),
+        )
+    }
+    /// The port to use: the configured one, else the protocol default.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Tls => 993,
+            TlsMode::Starttls | TlsMode::None => 143,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictPolicy {
+    #[default]
+    NewestWins,
+    CrmWins,
+    GroupwareWins,
+    Ask,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    pub conflict: ConflictPolicy,
+    pub max_delete_percent: u8,
+    pub accounts: Vec<DavAccount>,
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        CalendarConfig {
+            conflict: ConflictPolicy::NewestWins,
+            max_delete_percent: 20,
+            accounts: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DavSource {
+    Caldav,
+    Carddav,
+    Vdir,
+}
+
+/// A CalDAV or CardDAV account, or a local vdir folder.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DavAccount {
+    pub name: Spanned<String>,
+    pub user: Spanned<String>,
+    pub source: DavSource,
+    /// Principal or home URL; discovery finds the collections (caldav/carddav).
+    pub url: Option<String>,
+    /// vdir folder (source = "vdir").
+    pub path: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    pub login: Option<String>,
+    pub password_cmd: Option<String>,
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub keyring: bool,
+    pub password: Option<String>,
+    /// Address book for pushed contacts, overriding `[contacts] target_folder` (P6).
+    pub target_folder: Option<String>,
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+}
+
+impl DavAccount {
+    pub fn name(&self) -> &str {
+        self.name.get_ref()
+    }
+    pub fn user(&self) -> &str {
+        self.user.get_ref()
+    }
+    pub fn secret(&self) -> SecretSpec {
+        SecretSpec::new(
+            self.name(),
+            "password",
+            self.password_cmd.clone(),
+            self.password_env.clone(),
+            self.keyring,
+            self.password.clone(),
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactsConfig {
+    pub by_rep: bool,
+    pub by_sales_group: bool,
+    pub by_favorites: bool,
+    pub include_companies: bool,
+    pub target_folder: Option<String>,
+    pub times_per_day: u32,
+    pub warn_above: u64,
+    /// Further CRM fields mapped to vCard properties (P3), e.g. `title = "TITLE"`.
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub accounts: Vec<DavAccount>,
+}
+
+impl Default for ContactsConfig {
+    fn default() -> Self {
+        ContactsConfig {
+            by_rep: true,
+            by_sales_group: false,
+            by_favorites: false,
+            include_companies: false,
+            target_folder: None,
+            times_per_day: 2,
+            warn_above: 5000,
+            fields: Default::default(),
+            accounts: Vec::new(),
+        }
+    }
+}
+
+/// Which account kind a name belongs to, for `check` and `unblock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    Mail,
+    Calendar,
+    Contacts,
+}
+
+/// The built-in free-mail list (M10): these domains never match a company.
+pub const FREE_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.de",
+    "ymail.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "gmx.de",
+    "gmx.net",
+    "gmx.at",
+    "gmx.ch",
+    "gmx.com",
+    "web.de",
+    "t-online.de",
+    "freenet.de",
+    "posteo.de",
+    "mailbox.org",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "tutanota.com",
+    "tuta.io",
+    "zoho.com",
+    "yandex.ru",
+    "yandex.com",
+    "mail.ru",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "libero.it",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "fastmail.com",
+    "hey.com",
+];
+
+/// The default config path: `$XDG_CONFIG_HOME/crmsync/config.toml`.
+pub fn default_path() -> PathBuf {
+    xdg_dir("XDG_CONFIG_HOME", ".config").join("crmsync/config.toml")
+}
+
+/// The default state path: `$XDG_DATA_HOME/crmsync/state.sqlite`.
+pub fn default_state_path() -> PathBuf {
+    xdg_dir("XDG_DATA_HOME", ".local/share").join("crmsync/state.sqlite")
+}
+
+fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(fallback),
+    }
+}
+
+impl Config {
+    /// Loads the config from `explicit` (from `--config` or `$CRMSYNC_CONFIG`),
+    /// else the XDG path. A missing file at the XDG path yields the built-in
+    /// defaults (embedded CRM, no accounts); a missing explicit file is an error.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the file, line and key for unreadable files,
+    /// TOML syntax, unknown keys, wrong types and inconsistent values.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let (path, must_exist) = match explicit {
+            Some(p) => (p.to_path_buf(), true),
+            None => (default_path(), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let cfg = Config::parse(&text, &path)?;
+                crate::secret::warn_if_exposed(&cfg, &path);
+                Ok(cfg)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                Ok(Config::default())
+            }
+            Err(e) => Err(ConfigError(format!(
+                "cannot read config file {}: {e}; create it with `crmsync init` or pass --config PATH",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Parses and validates config text; `path` is only used in messages.
+    ///
+    /// # Errors
+    /// See [`Config::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().to_string();
+            match e.span() {
+                Some(span) => ConfigError(format!(
+                    "{}:{}: {msg}",
+                    path.display(),
+                    line_of(text, span.start)
+                )),
+                None => ConfigError(format!("{}: {msg}", path.display())),
+            }
+        })?;
+        cfg.path = Some(path.to_path_buf());
+        cfg.text = text.to_string();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// An error at the line of `span` in this config.
+    fn err_at(&self, span: std::ops::Range<usize>, msg: impl fmt::Display) -> ConfigError {
+        let file = self
+            .path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "config".into());
+        ConfigError(format!("{file}:{}: {msg}", line_of(&self.text, span.start)))
+    }
+
+    fn err(&self, msg: impl fmt::Display) -> ConfigError {
+        let file = self
+            .path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "config".into());
+        ConfigError(format!("{file}: {msg}"))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut logins = HashSet::new();
+        let mut emails = HashSet::new();
+        for u in &self.users {
+            let login = u.login();
+            if login.trim().is_empty() {
+                return Err(self.err_at(
+                    u.login.span(),
+                    "users.login is empty; expected the user's login name",
+                ));
+            }
+            if !logins.insert(login.to_string()) {
+                return Err(self.err_at(
+                    u.login.span(),
+                    format!("users.login `{login}` appears twice; each user once"),
+                ));
+            }
+            if u.emails.is_empty() {
+                return Err(self.err_at(u.login.span(), format!("user `{login}`: users.emails is empty; expected at least the primary address")));
+            }
+            for e in &u.emails {
+                let norm = crate::matching::normalize(e);
+                if !crate::matching::looks_like_address(&norm) {
+                    return Err(self.err_at(
+                        u.login.span(),
+                        format!(
+                            "user `{login}`: users.emails entry `{e}` is not an e-mail address"
+                        ),
+                    ));
+                }
+                if !emails.insert(norm) {
+                    return Err(self.err_at(
+                        u.login.span(),
+                        format!("user `{login}`: address `{e}` belongs to two users"),
+                    ));
+                }
+            }
+        }
+        let mut names: HashSet<String> = HashSet::new();
+        let mut check_account = |name: &Spanned<String>, user: &Spanned<String>, what: &str| {
+            let n = name.get_ref();
+            if n.trim().is_empty() {
+                return Err(self.err_at(name.span(), format!("{what}.name is empty")));
+            }
+            if n == "crm" {
+                return Err(self.err_at(
+                    name.span(),
+                    format!("{what}.name `crm` is reserved for the REST CRM; choose another name"),
+                ));
+            }
+            if !names.insert(n.to_string()) {
+                return Err(self.err_at(
+                    name.span(),
+                    format!("account name `{n}` is used twice; account names must be unique"),
+                ));
+            }
+            if !logins.contains(user.get_ref()) {
+                return Err(self.err_at(user.span(), format!(
+                    "{what} `{n}`: user `{}` is not defined; add a [[users]] entry with login = \"{}\"",
+                    user.get_ref(), user.get_ref())));
+            }
+            Ok(())
+        };
+        for a in &self.mail.accounts {
+            check_account(&a.name, &a.user, "mail.accounts")?;
+            match a.source {
+                MailSource::Imap => {
+                    if a.host.as_deref().unwrap_or("").is_empty() {
+                        return Err(self.err_at(a.name.span(), format!("mail account `{}`: `host` is missing; expected the IMAP server name", a.name())));
+                    }
+                    a.secret()
+                        .check()
+                        .map_err(|m| self.err_at(a.name.span(), m))?;
+                }
+                MailSource::Maildir => {
+                    if a.path.is_none() {
+                        return Err(self.err_at(
+                            a.name.span(),
+                            format!(
+                                "mail account `{}`: `path` is missing; expected the Maildir folder",
+                                a.name()
+                            ),
+                        ));
+                    }
+                }
+            }
+            if a.folders.is_empty() {
+                return Err(self.err_at(
+                    a.name.span(),
+                    format!(
+                        "mail account `{}`: `folders` is empty; expected e.g. [\"INBOX\"]",
+                        a.name()
+                    ),
+                ));
+            }
+        }
+        for (list, what, remote) in [
+            (
+                &self.calendar.accounts,
+                "calendar.accounts",
+                DavSource::Caldav,
+            ),
+            (
+                &self.contacts.accounts,
+                "contacts.accounts",
+                DavSource::Carddav,
+            ),
+        ] {
+            for a in list {
+                check_account(&a.name, &a.user, what)?;
+                match a.source {
+                    DavSource::Vdir => {
+                        if a.path.is_none() {
+                            return Err(self.err_at(
+                                a.name.span(),
+                                format!(
+                                    "{what} `{}`: `path` is missing; expected the vdir folder",
+                                    a.name()
+                                ),
+                            ));
+                        }
+                    }
+                    s if s == remote => {
+                        let url = a.url.as_deref().unwrap_or("");
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            return Err(self.err_at(a.name.span(), format!("{what} `{}`: `url` must be an http:// or https:// URL of the principal or home collection", a.name())));
+                        }
+                        a.secret()
+                            .check()
+                            .map_err(|m| self.err_at(a.name.span(), m))?;
+                    }
+                    s => {
+                        let want = if remote == DavSource::Caldav {
+                            "caldav"
+                        } else {
+                            "carddav"
+                        };
+                        return Err(self.err_at(a.name.span(), format!(
+                            "{what} `{}`: source = \"{}\" is not possible here; expected \"{want}\" or \"vdir\"",
+                            a.name(), format!("{s:?}").to_lowercase())));
+                    }
+                }
+            }
+        }
+        if self.calendar.max_delete_percent > 100 {
+            return Err(self.err("calendar.max_delete_percent must be between 0 and 100"));
+        }
+        if self.contacts.times_per_day == 0 {
+            return Err(self.err("contacts.times_per_day must be at least 1"));
+        }
+        if let Some(link) = &self.crm.link
+            && !link.contains("{id}")
+        {
+            return Err(self.err(format!("crm.link `{link}` has no `{{id}}`; expected e.g. \"https://crm.example.com/a/{{id}}\"")));
+        }
+        match (self.crm.backend, &self.crm.rest) {
+            (Backend::Rest, None) => {
+                return Err(self.err("crm.backend = \"rest\" needs a [crm.rest] table with base_url and a token source"));
+            }
+            (_, Some(rest)) => {
+                let url = rest.base_url.get_ref();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(self.err_at(
+                        rest.base_url.span(),
+                        "crm.rest.base_url must be an http:// or https:// URL",
+                    ));
+                }
+                self.rest_secret()
+                    .check()
+                    .map_err(|m| self.err_at(rest.base_url.span(), m))?;
+            }
+            _ => {}
+        }
+        for area in &self.mail.areas {
+            if !matches!(area.as_str(), "mail" | "appointments" | "tasks") {
+                return Err(self.err(format!("mail.areas: `{area}` is unknown; expected \"mail\", \"appointments\" or \"tasks\"")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The secret source of the REST CRM token.
+    pub fn rest_secret(&self) -> SecretSpec {
+        let rest = self.crm.rest.as_ref();
+        SecretSpec::new(
+            "crm",
+            "token",
+            rest.and_then(|r| r.token_cmd.clone()),
+            rest.and_then(|r| r.token_env.clone()),
+            rest.is_some_and(|r| r.token_keyring),
+            rest.and_then(|r| r.token.clone()),
+        )
+    }
+
+    /// The state file: `--state`, else `state` in the config, else the XDG path.
+    pub fn state_path(&self, explicit: Option<&Path>) -> PathBuf {
+        if let Some(p) = explicit {
+            return p.to_path_buf();
+        }
+        match (&self.state, &self.path) {
+            (Some(s), Some(cfg)) if s.is_relative() => {
+                cfg.parent().map(|d| d.join(s)).unwrap_or_else(|| s.clone())
+            }
+            (Some(s), _) => s.clone(),
+            (None, _) => default_state_path(),
+        }
+    }
+
+    pub fn user(&self, login: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.login() == login)
+    }
+
+    /// Free-mail domains in force (M10).
+    pub fn free_mail_domains(&self) -> Vec<String> {
+        match &self.free_mail_domains {
+            Some(list) => list.iter().map(|d| d.trim().to_lowercase()).collect(),
+            None => FREE_MAIL_DOMAINS.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    /// Every account name with its kind, in config order.
+    pub fn account_names(&self) -> Vec<(String, AccountKind)> {
+        let mut out: Vec<(String, AccountKind)> = self
+            .mail
+            .accounts
+            .iter()
+            .map(|a| (a.name().to_string(), AccountKind::Mail))
+            .collect();
+        out.extend(
+            self.calendar
+                .accounts
+                .iter()
+                .map(|a| (a.name().to_string(), AccountKind::Calendar)),
+        );
+        out.extend(
+            self.contacts
+                .accounts
+                .iter()
+                .map(|a| (a.name().to_string(), AccountKind::Contacts)),
+        );
+        out
+    }
+
+    /// True when config text is a relative path's anchor (for messages).
+    pub fn describe_path(&self) -> String {
+        self.path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| {
+                format!(
+                    "(none; built-in defaults, expected at {})",
+                    default_path().display()
+                )
+            })
+    }
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("c.toml")).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn sample_config_parses() {
+        let cfg = parse(include_str!("../config.sample.toml")).expect("sample parses");
+        assert_eq!(cfg.users.len(), 2);
+        assert_eq!(cfg.mail.max_size, ByteSize(10 << 20));
+        assert!(!cfg.mail.accounts.is_empty());
+    }
+
+    #[test]
+    fn empty_config_gives_spec_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.crm.backend, Backend::Embedded);
+        assert_eq!(cfg.mail.keyword, "$CRMImported");
+        assert_eq!(cfg.mail.folder_prefix, "CRM");
+        assert_eq!(cfg.calendar.max_delete_percent, 20);
+        assert_eq!(cfg.contacts.warn_above, 5000);
+        assert_eq!(cfg.contacts.times_per_day, 2);
+        assert!(cfg.contacts.by_rep);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = parse("own_domains = []\n\n[mail]\nmax_sise = \"1MB\"\n").unwrap_err();
+        assert!(err.starts_with("c.toml:4:"), "{err}");
+        assert!(err.contains("max_sise"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let err = parse("[calendar]\nmax_delete_percent = \"many\"\n").unwrap_err();
+        assert!(err.starts_with("c.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn account_with_undefined_user_names_user_line() {
+        let text = "[[users]]\nlogin = \"alice\"\nemails = [\"a@x.com\"]\n\n[[mail.accounts]]\nname = \"m\"\nuser = \"bob\"\nsource = \"maildir\"\npath = \"/tmp\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.starts_with("c.toml:7:"), "{err}");
+        assert!(err.contains("user `bob` is not defined"), "{err}");
+    }
+
+    #[test]
+    fn imap_account_without_secret_is_rejected() {
+        let text = "[[users]]\nlogin = \"alice\"\nemails = [\"a@x.com\"]\n[[mail.accounts]]\nname = \"m\"\nuser = \"alice\"\nsource = \"imap\"\nhost = \"h\"\nlogin = \"alice\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.contains("no password source"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_account_names_rejected() {
+        let text = "[[users]]\nlogin = \"a\"\nemails = [\"a@x.com\"]\n[[mail.accounts]]\nname = \"n\"\nuser = \"a\"\nsource = \"maildir\"\npath = \"/m\"\n[[calendar.accounts]]\nname = \"n\"\nuser = \"a\"\nsource = \"vdir\"\npath = \"/c\"\n";
+        let err = parse(text).unwrap_err();
+        assert!(err.contains("used twice"), "{err}");
+        assert!(err.starts_with("c.toml:10:"), "{err}");
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("10MB").unwrap(), 10 << 20);
+        assert_eq!(parse_size("512 kb").unwrap(), 512 << 10);
+        assert_eq!(parse_size("42").unwrap(), 42);
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn relative_state_is_relative_to_config() {
+        let cfg = Config::parse("state = \"s.sqlite\"", Path::new("/etc/crmsync/c.toml")).unwrap();
+        assert_eq!(cfg.state_path(None), PathBuf::from("/etc/crmsync/s.sqlite"));
+        assert_eq!(cfg.state_path(Some(Path::new("/x"))), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn link_without_id_rejected() {
+        assert!(
+            parse("[crm]\nlink = \"https://x\"\n")
+                .unwrap_err()
+                .contains("{id}")
+        );
+    }
+}

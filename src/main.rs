@@ -1,0 +1,19 @@
+//! The `crmsync` binary: parse arguments, run, print the error with its
+//! causes, exit with the code of SPEC X7.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use crmsync::error::{Exit, exit_for, is_broken_pipe};
+
+fn main() -> ExitCode {
+    let cli = crmsync::cli::Cli::parse();
+    match crmsync::commands::run(cli) {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(Exit::Ok.code()),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_for(&err).code())
+        }
+    }
+}

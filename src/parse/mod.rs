@@ -1,0 +1,4 @@
+//! Bytes to typed items: directory files (CSV, vCard) for `crm import`.
+//! Mail and iCalendar parsing join here as their commands arrive.
+
+pub mod records;

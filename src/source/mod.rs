@@ -1,0 +1,5 @@
+//! Sources: the groupware side. Each module reads and writes one protocol
+//! or folder format; nothing here knows CRM rules.
+
+pub mod dav;
+pub mod imap;

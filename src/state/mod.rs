@@ -1,0 +1,357 @@
+//! The state file: one SQLite database that is the embedded CRM (B1), the
+//! cache of a REST CRM (B2), and the record of the last agreed sync state.
+//!
+//! Opening it applies the numbered migrations in `migrations/`, turns on
+//! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
+//! A writer also takes the run lock (X4): a second writer gets [`Busy`].
+
+mod lock;
+
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub use lock::{Busy, RunLock};
+
+/// Numbered migrations; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// How a command uses the state file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads and writes; takes the run lock (X4).
+    Write,
+    /// Reads only; no lock (WAL lets readers run beside a writer).
+    Read,
+    /// `--dry-run` (X8): reads, and writes nothing, not even a new file.
+    DryRun,
+}
+
+/// An open state file.
+pub struct State {
+    pub conn: Connection,
+    path: PathBuf,
+    writable: bool,
+    _lock: Option<RunLock>,
+}
+
+/// Current time as RFC 3339 UTC, the format of every timestamp column.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl State {
+    /// Opens (and creates, for writers) the state file at `path`.
+    ///
+    /// # Errors
+    /// [`Busy`] when another run holds the lock (exit 75); I/O and SQLite
+    /// errors with the path in their context.
+    pub fn open(path: &Path, access: Access, command: &str) -> Result<State> {
+        let exists = path.exists();
+        if access == Access::DryRun && !exists {
+            // Nothing to read yet: plan against an empty state, create nothing.
+            let mut st = State::open_memory()?;
+            st.path = path.to_path_buf();
+            st.writable = false;
+            return Ok(st);
+        }
+        if access == Access::Read && !exists {
+            anyhow::bail!(crate::error::UsageError(format!(
+                "state file {} does not exist yet; run `crmsync crm import` or a sync command first",
+                path.display()
+            )));
+        }
+        let lock = if access == Access::Write {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .with_context(|| format!("creating the state directory {}", dir.display()))?;
+            }
+            Some(RunLock::acquire(path, command)?)
+        } else {
+            None
+        };
+        if !exists {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("creating the state file {}", path.display()))?;
+        } else if access == Access::Write {
+            restrict_mode(path)?;
+        }
+        let flags = if access == Access::DryRun {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let conn = Connection::open_with_flags(path, flags)
+            .with_context(|| format!("opening the state file {}", path.display()))?;
+        configure(&conn, access != Access::DryRun)
+            .with_context(|| format!("setting up the state file {}", path.display()))?;
+        if access == Access::DryRun {
+            let v = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+            if v < MIGRATIONS.len() {
+                anyhow::bail!(crate::error::UsageError(format!(
+                    "state file {} is from an older crmsync (schema {v}); run once without --dry-run to upgrade it",
+                    path.display()
+                )));
+            }
+        } else {
+            migrate(&conn)
+                .with_context(|| format!("upgrading the state file {}", path.display()))?;
+        }
+        Ok(State {
+            conn,
+            path: path.to_path_buf(),
+            writable: access == Access::Write,
+            _lock: lock,
+        })
+    }
+
+    /// An in-memory state with the full schema, for tests and dry runs.
+    ///
+    /// # Errors
+    /// SQLite errors only.
+    pub fn open_memory() -> Result<State> {
+        let conn = Connection::open_in_memory()?;
+        configure(&conn, false)?;
+        migrate(&conn)?;
+        Ok(State {
+            conn,
+            path: PathBuf::from(":memory:"),
+            writable: true,
+            _lock: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// False for `--dry-run` and read-only opens: nothing may be written (X8).
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<usize> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize)
+    }
+
+    pub fn latest_schema() -> usize {
+        MIGRATIONS.len()
+    }
+
+    /// A random per-file salt (for X2 fingerprints), made on first use.
+    pub fn salt(&self) -> Result<String> {
+        if let Some(s) = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok(s);
+        }
+        let mut buf = [0u8; 16];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
+            .context("reading /dev/urandom for the state salt")?;
+        let salt = hex::encode(buf);
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)",
+            [&salt],
+        )?;
+        Ok(salt)
+    }
+
+    /// X2: the block on an account, if any.
+    pub fn blocked(&self, account: &str) -> Result<Option<Blocked>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT reason, fingerprint, blocked_at FROM blocked_accounts WHERE account = ?1",
+                [account],
+                |r| {
+                    Ok(Blocked {
+                        reason: r.get(0)?,
+                        fingerprint: r.get(1)?,
+                        blocked_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// X2: marks an account blocked after an authentication failure.
+    pub fn block(&self, account: &str, reason: &str, fingerprint: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO blocked_accounts (account, reason, fingerprint, blocked_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(account) DO UPDATE SET reason = excluded.reason,
+               fingerprint = excluded.fingerprint, blocked_at = excluded.blocked_at",
+            params![account, reason, fingerprint, now()],
+        )?;
+        Ok(())
+    }
+
+    /// X2: lifts a block; returns whether there was one.
+    pub fn unblock(&self, account: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM blocked_accounts WHERE account = ?1", [account])?
+            > 0)
+    }
+
+    pub fn blocked_accounts(&self) -> Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT account FROM blocked_accounts ORDER BY account")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records the start of a run; returns its id.
+    pub fn start_run(&self, command: &str, dry_run: bool) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO runs (command, pid, by, dry_run, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![command, std::process::id(), os_user(), dry_run, now()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records the end of a run with its exit code and counts (JSON).
+    pub fn finish_run(&self, id: i64, exit_code: u8, counts: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?2, exit_code = ?3, counts = ?4 WHERE id = ?1",
+            params![id, now(), exit_code, counts],
+        )?;
+        Ok(())
+    }
+}
+
+/// X2: why and when an account was blocked.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    pub reason: String,
+    pub fingerprint: Option<String>,
+    pub blocked_at: String,
+}
+
+/// The OS user running this process (U5 default for "by whom").
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn configure(conn: &Connection, wal: bool) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    if wal {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    if version > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the state file has schema {version}, newer than this crmsync knows ({}); upgrade crmsync",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("applying migration {:04}", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Keeps the state file private: it holds the CRM and the mail archive.
+fn restrict_mode(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private (chmod 600)", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_and_are_idempotent() {
+        let st = State::open_memory().unwrap();
+        assert_eq!(st.schema_version().unwrap(), State::latest_schema());
+        migrate(&st.conn).unwrap();
+        let fk: i64 = st
+            .conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn x4_second_writer_is_busy_and_names_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let _first = State::open(&p, Access::Write, "import-mail").unwrap();
+        let err = State::open(&p, Access::Write, "check").err().unwrap();
+        let busy = err.downcast_ref::<Busy>().expect("Busy error");
+        assert!(
+            busy.to_string().contains(&std::process::id().to_string()),
+            "{busy}"
+        );
+        assert!(busy.to_string().contains("import-mail"), "{busy}");
+        // A reader is not blocked by the writer.
+        State::open(&p, Access::Read, "crm list").unwrap();
+    }
+
+    #[test]
+    fn state_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/s.sqlite");
+        drop(State::open(&p, Access::Write, "t").unwrap());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn x8_dry_run_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let st = State::open(&p, Access::DryRun, "t").unwrap();
+        assert_eq!(st.schema_version().unwrap(), State::latest_schema());
+        assert!(!p.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn x2_block_and_unblock() {
+        let st = State::open_memory().unwrap();
+        assert!(st.blocked("a").unwrap().is_none());
+        st.block("a", "authentication failed", Some("fp")).unwrap();
+        assert_eq!(
+            st.blocked("a").unwrap().unwrap().fingerprint.as_deref(),
+            Some("fp")
+        );
+        assert!(st.unblock("a").unwrap());
+        assert!(!st.unblock("a").unwrap());
+    }
+}
