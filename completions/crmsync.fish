@@ -1,0 +1,136 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_crmsync_global_optspecs
+    string join \n config= state= json y/yes dry-run q/quiet v/verbose h/help V/version
+end
+
+function __fish_crmsync_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_crmsync_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_crmsync_using_subcommand
+    set -l cmd (__fish_crmsync_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c crmsync -n "__fish_crmsync_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_needs_command" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_needs_command" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_needs_command" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_needs_command" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s o -l output -d 'Where to write the config [default: the --config path or the XDG path]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l sample -d 'Write the fully commented sample config without asking anything'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l force -d 'Replace an existing file'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -l offline -d 'Do not connect to any server; check only the config, state file and CRM'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand check" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -l all -d 'Unblock every blocked account'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -f -a "list" -d 'Show the directory as a table (or --json)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l kind -d 'What the file holds [default: persons for .vcf files]' -r -f -a "companies\t''
+persons\t''"
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l kind -d 'Which records' -r -f -a "companies\t''
+persons\t''
+users\t''"
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l search -d 'Only records whose name or e-mail contains this text (case-insensitive)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l limit -d 'At most this many rows (0: all)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l kind -d 'Which records' -r -f -a "companies\t''
+persons\t''"
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l format -d 'Output format (CSV is the layout `crm import` reads)' -r -f -a "csv\t''
+json\t''"
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to this file instead of stdout' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the directory as a table (or --json)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "list" -d 'Show the directory as a table (or --json)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
