@@ -1,0 +1,252 @@
+//! `crmsync check` against the real servers (X1), the lockout guard (X2)
+//! and certificate verification (X11).
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cli::Env;
+use crate::harness;
+
+fn row<'a>(v: &'a Value, check: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == check)
+        .unwrap_or_else(|| panic!("no `{check}` row in {v}"))
+}
+
+fn check_json(env: &Env, envs: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
+    let mut cmd = env.cmd();
+    cmd.arg("--json").arg("check").args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    (
+        out.status.code().unwrap_or(-1),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn imap_account(name: &str, user: &str, port: u16, tls: &str, login: &str, extra: &str) -> String {
+    format!(
+        "[[mail.accounts]]\nname = \"{name}\"\nuser = \"{user}\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\n\
+         port = {port}\ntls = \"{tls}\"\nlogin = \"{login}\"\npassword_env = \"IMAP_PW\"\nfolders = [\"INBOX\", \"CRM Import\"]\n{extra}\n"
+    )
+}
+
+/// Failed logins of `login` in Dovecot's log (one line per connection).
+fn auth_failures(d: &harness::Dovecot, login: &str) -> usize {
+    let log = std::fs::read_to_string(d.dir.join("log/dovecot.log")).unwrap_or_default();
+    log.lines()
+        .filter(|l| l.contains(&format!("user=<{login}>")) && l.contains("auth failed"))
+        .count()
+}
+
+#[test]
+fn x1_check_logs_into_dovecot_with_tls_starttls_and_plain() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("check");
+    d.create_folder(&login, "CRM Import");
+    let ca = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let cfg = [
+        imap_account("tls", "alice", d.imaps_port, "tls", &login, &ca),
+        imap_account("starttls", "alice", d.port, "starttls", &login, &ca),
+        imap_account("plain", "alice", d.port, "none", &login, ""),
+    ]
+    .concat();
+    let env = Env::new(&cfg);
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+    let mail: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["check"] == "mail")
+        .collect();
+    assert_eq!(mail.len(), 3);
+    for r in mail {
+        assert_eq!(r["status"], "ok", "{r}");
+        assert!(r["detail"].as_str().unwrap().contains("login ok"), "{r}");
+    }
+}
+
+#[test]
+fn x1_check_names_missing_folder() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("check-folder");
+    let env = Env::new(&imap_account("m", "alice", d.port, "none", &login, ""));
+    let (code, v, _) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 1);
+    let r = row(&v, "mail");
+    assert_eq!(r["status"], "fail");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`CRM Import` do not exist"),
+        "{r}"
+    );
+}
+
+#[test]
+fn x2_wrong_imap_password_one_attempt_then_blocked_until_unblock() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("lockout");
+    d.create_folder(&login, "CRM Import");
+    let env = Env::new(&imap_account("sales", "alice", d.port, "none", &login, ""));
+
+    let (code, v, _) = check_json(&env, &[("IMAP_PW", "wrong-password")], &[]);
+    assert_eq!(code, 1);
+    let r = row(&v, "mail");
+    assert_eq!(r["status"], "blocked");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("authentication failed for account `sales`"),
+        "{detail}"
+    );
+    assert!(detail.contains("crmsync unblock sales"), "{detail}");
+    assert!(!detail.contains("wrong-password"));
+    // Exactly one LOGIN reached the server.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while auth_failures(d, &login) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(auth_failures(d, &login), 1);
+
+    // Runs with the same wrong password skip the account: no new attempt.
+    for _ in 0..3 {
+        let (code, v, _) = check_json(&env, &[("IMAP_PW", "wrong-password")], &[]);
+        assert_eq!(code, 1);
+        assert_eq!(row(&v, "mail")["status"], "blocked");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        auth_failures(d, &login),
+        1,
+        "a blocked account was tried again"
+    );
+
+    // `unblock` lifts it; with the right password the next check passes.
+    let (code, _, err) = env.run(&["unblock", "sales"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+}
+
+#[test]
+fn x2_block_lifts_when_the_credentials_change() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("lockout-change");
+    d.create_folder(&login, "CRM Import");
+    let env = Env::new(&imap_account("m", "alice", d.port, "none", &login, ""));
+    let (_, v, _) = check_json(&env, &[("IMAP_PW", "nope")], &[]);
+    assert_eq!(row(&v, "mail")["status"], "blocked");
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert!(err.contains("credentials changed"), "{err}");
+}
+
+#[test]
+fn x11_self_signed_certificate_fails_clearly_unless_trusted() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("tls");
+    d.create_folder(&login, "CRM Import");
+    let env = Env::new(&imap_account("m", "alice", d.imaps_port, "tls", &login, ""));
+    let (code, v, _) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 1);
+    let r = row(&v, "mail");
+    assert_eq!(r["status"], "fail");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("certificate") && detail.contains("ca_file"),
+        "{detail}"
+    );
+    // An explicit per-account opt-out connects (test servers only).
+    let env = Env::new(&imap_account(
+        "m",
+        "alice",
+        d.imaps_port,
+        "tls",
+        &login,
+        "insecure_skip_verify = true",
+    ));
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+}
+
+fn dav_accounts(url: &str, login: &str) -> String {
+    format!(
+        "[[calendar.accounts]]\nname = \"cal\"\nuser = \"alice\"\nsource = \"caldav\"\nurl = \"{url}\"\nlogin = \"{login}\"\npassword_env = \"DAV_PW\"\n\n\
+         [[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\nurl = \"{url}\"\nlogin = \"{login}\"\npassword_env = \"DAV_PW\"\n"
+    )
+}
+
+#[test]
+fn x1_check_discovers_radicale_calendars_and_address_books() {
+    let Some(r) = harness::radicale() else { return };
+    let (login, pw) = r.add_user("check");
+    r.create_calendar(&login, "work");
+    r.create_addressbook(&login, "crm");
+    let env = Env::new(&dav_accounts(&r.url, &login));
+    let (code, v, err) = check_json(&env, &[("DAV_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+    let cal = row(&v, "calendar");
+    assert_eq!(cal["status"], "ok", "{cal}");
+    assert!(cal["detail"].as_str().unwrap().contains("VEVENT"), "{cal}");
+    let book = row(&v, "contacts");
+    assert_eq!(book["status"], "ok", "{book}");
+}
+
+#[test]
+fn x2_wrong_dav_password_blocks_both_accounts_once() {
+    let Some(r) = harness::radicale() else { return };
+    let (login, _) = r.add_user("check-bad");
+    let env = Env::new(&dav_accounts(&r.url, &login));
+    let (code, v, _) = check_json(&env, &[("DAV_PW", "wrong")], &[]);
+    assert_eq!(code, 1);
+    for c in ["calendar", "contacts"] {
+        let x = row(&v, c);
+        assert_eq!(x["status"], "blocked", "{x}");
+        assert!(
+            x["detail"].as_str().unwrap().contains("crmsync unblock"),
+            "{x}"
+        );
+    }
+}
+
+fn rest_config(url: &str) -> String {
+    format!(
+        "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"{url}\"\ntoken_env = \"CRM_TOKEN\"\n"
+    )
+}
+
+#[test]
+fn x1_check_reaches_bottlecrm_and_blocks_a_refused_token() {
+    let Some(b) = harness::bottlecrm() else {
+        return;
+    };
+    let env = Env::new(&rest_config(&b.url));
+    let (code, v, err) = check_json(&env, &[("CRM_TOKEN", &b.token)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(row(&v, "crm rest")["status"], "ok");
+
+    let env = Env::new(&rest_config(&b.url));
+    let (code, v, _) = check_json(&env, &[("CRM_TOKEN", "not-a-token")], &[]);
+    assert_eq!(code, 1);
+    let r = row(&v, "crm rest");
+    assert_eq!(r["status"], "blocked", "{r}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("crmsync unblock crm"),
+        "{r}"
+    );
+}

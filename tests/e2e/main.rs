@@ -1,0 +1,11 @@
+//! The one integration-test target (STYLE 12): the real `crmsync` binary
+//! in temp dirs, against real Dovecot, Radicale and BottleCRM on loopback,
+//! each started at most once per run by `harness`.
+
+mod check;
+mod cli;
+mod docs;
+mod harness;
+mod init;
+mod pty;
+mod smoke;
