@@ -24,6 +24,7 @@ pub mod error;
 pub mod matching;
 pub mod net;
 pub mod parse;
+pub mod plan;
 pub mod report;
 pub mod secret;
 pub mod source;

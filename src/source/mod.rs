@@ -3,3 +3,4 @@
 
 pub mod dav;
 pub mod imap;
+pub mod mail;

@@ -1,0 +1,187 @@
+//! The mail source interface (STYLE 2 and 3): IMAP and Maildir are two real
+//! implementations, so a trait. Listing returns cheap references (id, UID,
+//! size); bodies come in batches through a callback, so memory stays
+//! bounded whatever the mailbox size. Nothing here knows CRM rules.
+
+use std::fmt;
+
+/// Why a mail source operation failed. `Auth` blocks the account (X2);
+/// `Folder` names a folder that does not exist or cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("the server refused the login: {0}")]
+    Auth(String),
+    #[error("folder `{folder}`: {detail}")]
+    Folder { folder: String, detail: String },
+    /// Connection, TLS, protocol or file errors: try again next run.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A folder to import from, after M1 (sub-folders) and M2 discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderInfo {
+    /// Human-readable name with `/` as hierarchy separator, decoded from
+    /// modified UTF-7 (IMAP) or Maildir++ dots: `CRM Import/Customers`.
+    pub name: String,
+    /// M2: the status key from a `<prefix> <description> [<status>]` name.
+    pub status: Option<String>,
+    /// M13: true for folders users fill on purpose (every configured folder
+    /// other than INBOX, their sub-folders, and M2 folders); such folders
+    /// import everything. False for whole mailboxes such as INBOX.
+    pub import_folder: bool,
+}
+
+/// A folder's identity for the state file (M3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderStatus {
+    /// IMAP: UIDVALIDITY as decimal text. Maildir: a constant per folder.
+    pub validity: String,
+    /// IMAP: UIDNEXT if the server said it.
+    pub uid_next: Option<u32>,
+    /// Messages in the folder.
+    pub exists: u32,
+}
+
+/// One message in a listing: cheap, no body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsgRef {
+    /// Stable id within the folder (and validity): the IMAP UID as text,
+    /// or the Maildir unique name (file name without the `:2,` info part).
+    pub id: String,
+    /// The IMAP UID; None for Maildir.
+    pub uid: Option<u32>,
+    /// Size in bytes of the raw message (RFC822.SIZE or file size).
+    pub size: u64,
+}
+
+/// A mail store: an IMAP account (one connection) or a Maildir tree.
+pub trait MailSource {
+    /// Folders to import: each configured folder (INBOX case-insensitive),
+    /// with its sub-folders when `include_subfolders` (M1), plus every
+    /// folder named `<prefix> <description> [<status>]` below `parent`
+    /// (M2; its sub-folders too). A configured folder that does not exist is
+    /// a [`SourceError::Folder`]. No duplicates; configured order first.
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn folders(
+        &mut self,
+        configured: &[String],
+        include_subfolders: bool,
+        prefix: &str,
+        parent: Option<&str>,
+    ) -> Result<Vec<FolderInfo>, SourceError>;
+
+    /// Opens a folder read-only (IMAP EXAMINE: never sets \Seen).
+    ///
+    /// # Errors
+    /// [`SourceError::Folder`] if it does not exist.
+    fn select(&mut self, folder: &str) -> Result<FolderStatus, SourceError>;
+
+    /// Messages of the open folder with UID greater than `after` (IMAP:
+    /// `UID SEARCH UID after+1:*` or a `UID FETCH n:* (RFC822.SIZE)`), or all
+    /// messages when `after` is None or the source has no UIDs (Maildir).
+    /// Sorted by UID (Maildir: by file name).
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn list(&mut self, folder: &str, after: Option<u32>) -> Result<Vec<MsgRef>, SourceError>;
+
+    /// Streams the raw bytes of these messages to `sink`, in large batches
+    /// (IMAP `UID FETCH set (BODY.PEEK[])`: never sets \Seen). A message
+    /// that vanished meanwhile is skipped. `sink` errors abort the fetch.
+    ///
+    /// # Errors
+    /// [`SourceError`], or the sink's error as `Other`.
+    fn fetch(
+        &mut self,
+        folder: &str,
+        ids: &[MsgRef],
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError>;
+
+    /// Only the header block of these messages (for mails over `max_size`, M4).
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn fetch_headers(
+        &mut self,
+        folder: &str,
+        ids: &[MsgRef],
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError>;
+
+    /// True when [`MailSource::mark`] stores a keyword the user's mail client
+    /// can show (IMAP with PERMANENTFLAGS allowing keywords). False for Maildir.
+    fn supports_keywords(&self) -> bool;
+
+    /// M16: sets `keyword` on these messages, batched by UID set. Never
+    /// removes anything.
+    ///
+    /// # Errors
+    /// [`SourceError`]; an unsupported source returns `Other` explaining why.
+    fn mark(&mut self, folder: &str, ids: &[MsgRef], keyword: &str) -> Result<(), SourceError>;
+
+    /// M16: moves these messages to `target`, created if missing (IMAP:
+    /// `UID MOVE` when the server has MOVE, else `UID COPY` + `\Deleted` +
+    /// `UID EXPUNGE` of exactly those UIDs; Maildir: rename into the target
+    /// folder's `cur/`). Nothing is ever deleted without a copy.
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn move_to(&mut self, folder: &str, ids: &[MsgRef], target: &str) -> Result<(), SourceError>;
+
+    /// M5: appends a message (a notice to the owner) to `folder`.
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError>;
+
+    /// Logs out / closes; errors are ignored.
+    fn close(&mut self) {}
+}
+
+impl fmt::Display for FolderInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// M2: parses `<prefix> <description> [<status>]` (e.g. `CRM Done [E]`)
+/// into (description, status). The status is one to a few letters or digits.
+pub fn parse_status_folder<'a>(name: &'a str, prefix: &str) -> Option<(&'a str, String)> {
+    let leaf = name.rsplit('/').next().unwrap_or(name);
+    let rest = leaf.strip_prefix(prefix)?.strip_prefix(' ')?;
+    let open = rest.rfind('[')?;
+    let status = rest[open + 1..].strip_suffix(']')?.trim();
+    let desc = rest[..open].trim();
+    if status.is_empty() || status.len() > 4 || !status.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some((desc, status.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn m2_status_folder_names() {
+        assert_eq!(
+            parse_status_folder("CRM Done [E]", "CRM"),
+            Some(("Done", "E".into()))
+        );
+        assert_eq!(
+            parse_status_folder("Archive/CRM Offers sent [OS]", "CRM"),
+            Some(("Offers sent", "OS".into()))
+        );
+        assert_eq!(parse_status_folder("CRM Import", "CRM"), None);
+        assert_eq!(parse_status_folder("CRMX Done [E]", "CRM"), None);
+        assert_eq!(parse_status_folder("CRM Done []", "CRM"), None);
+        assert_eq!(
+            parse_status_folder("Sales Done [E]", "Sales"),
+            Some(("Done", "E".into()))
+        );
+    }
+}
