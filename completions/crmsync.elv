@@ -36,6 +36,9 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand init 'Write a commented config through a wizard, testing each connection (X1)'
             cand check 'Test the config, the state file, the CRM and every account (X1)'
             cand unblock 'Clear the lockout guard of an account after fixing its password (X2)'
+            cand import-mail 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
+            cand explain 'Say which rule placed an activity where (X9)'
+            cand report 'Imported activities with their assignment and flags (X10)'
             cand crm 'Read and load the CRM directory (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -82,6 +85,65 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
             cand --state 'State file (SQLite), overrides `state` in the config'
             cand --all 'Unblock every blocked account'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;import-mail'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --all-items 'Print every item in the summary, not only those that need attention'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;explain'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;report'= {
+            cand --account 'Only activities imported from this account'
+            cand --since 'Only activities on or after this date (YYYY-MM-DD or RFC 3339)'
+            cand --until 'Only activities on or before this date'
+            cand --flag 'Only activities with this flag reason (e.g. unknown_sender)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --flagged 'Only activities flagged for editing'
+            cand --unknown 'Only activities linked to an open unknown address'
+            cand --csv 'Write CSV instead of a table'
             cand --json 'Print one JSON document on stdout instead of tables (X6)'
             cand -y 'Take every default and never wait for input (W6)'
             cand --yes 'Take every default and never wait for input (W6)'
@@ -194,6 +256,9 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand init 'Write a commented config through a wizard, testing each connection (X1)'
             cand check 'Test the config, the state file, the CRM and every account (X1)'
             cand unblock 'Clear the lockout guard of an account after fixing its password (X2)'
+            cand import-mail 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
+            cand explain 'Say which rule placed an activity where (X9)'
+            cand report 'Imported activities with their assignment and flags (X10)'
             cand crm 'Read and load the CRM directory (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -202,6 +267,12 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;help;check'= {
         }
         &'crmsync;help;unblock'= {
+        }
+        &'crmsync;help;import-mail'= {
+        }
+        &'crmsync;help;explain'= {
+        }
+        &'crmsync;help;report'= {
         }
         &'crmsync;help;crm'= {
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'

@@ -36,6 +36,9 @@ complete -c crmsync -n "__fish_crmsync_needs_command" -s V -l version -d 'Print 
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "import-mail" -d 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "explain" -d 'Say which rule placed an activity where (X9)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "report" -d 'Imported activities with their assignment and flags (X10)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s o -l output -d 'Where to write the config [default: the --config path or the XDG path]' -r -F
@@ -70,6 +73,41 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s q -l quiet -
 complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s v -l verbose -d 'Print more about what happens (repeat for more)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s h -l help -d 'Print help'
 complete -c crmsync -n "__fish_crmsync_using_subcommand unblock" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -l all-items -d 'Print every item in the summary, not only those that need attention'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand import-mail" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l account -d 'Only activities imported from this account' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l since -d 'Only activities on or after this date (YYYY-MM-DD or RFC 3339)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l until -d 'Only activities on or before this date' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l flag -d 'Only activities with this flag reason (e.g. unknown_sender)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l flagged -d 'Only activities flagged for editing'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l unknown -d 'Only activities linked to an open unknown address'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l csv -d 'Write CSV instead of a table'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s V -l version -d 'Print version'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
@@ -126,11 +164,14 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_sub
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock crm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "import-mail" -d 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "explain" -d 'Say which rule placed an activity where (X9)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "report" -d 'Imported activities with their assignment and flags (X10)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'

@@ -59,9 +59,58 @@ pub enum Command {
     Check(CheckArgs),
     /// Clear the lockout guard of an account after fixing its password (X2)
     Unblock(UnblockArgs),
+    /// Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)
+    ImportMail(ImportMailArgs),
+    /// Say which rule placed an activity where (X9)
+    Explain(ExplainArgs),
+    /// Imported activities with their assignment and flags (X10)
+    Report(ReportArgs),
     /// Read and load the CRM directory (embedded back end, B1)
     #[command(subcommand)]
     Crm(CrmCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportMailArgs {
+    /// Import only these mail accounts (by name) [default: all]
+    #[arg(value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+
+    /// Print every item in the summary, not only those that need attention
+    #[arg(long)]
+    pub all_items: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only activities imported from this account
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Only activities on or after this date (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only activities on or before this date
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only activities flagged for editing
+    #[arg(long)]
+    pub flagged: bool,
+    /// Only activities with this flag reason (e.g. unknown_sender)
+    #[arg(long, value_name = "REASON")]
+    pub flag: Option<String>,
+    /// Only activities linked to an open unknown address
+    #[arg(long)]
+    pub unknown: bool,
+    /// Write CSV instead of a table
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An activity id, or a Message-ID (with or without <>)
+    #[arg(value_name = "ITEM")]
+    pub item: String,
 }
 
 #[derive(Debug, Args)]

@@ -547,7 +547,43 @@ impl Config {
         cfg.path = Some(path.to_path_buf());
         cfg.text = text.to_string();
         cfg.validate()?;
+        cfg.anchor_paths();
         Ok(cfg)
+    }
+
+    /// Relative `path` and `ca_file` values are relative to the config file.
+    fn anchor_paths(&mut self) {
+        let Some(dir) = self
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+        else {
+            return;
+        };
+        let fix = |p: &mut Option<PathBuf>| {
+            if let Some(v) = p.as_mut()
+                && v.is_relative()
+            {
+                *v = dir.join(&*v);
+            }
+        };
+        for a in &mut self.mail.accounts {
+            fix(&mut a.path);
+            fix(&mut a.ca_file);
+        }
+        for a in self
+            .calendar
+            .accounts
+            .iter_mut()
+            .chain(self.contacts.accounts.iter_mut())
+        {
+            fix(&mut a.path);
+            fix(&mut a.ca_file);
+        }
+        if let Some(r) = self.crm.rest.as_mut() {
+            fix(&mut r.ca_file);
+        }
     }
 
     /// An error at the line of `span` in this config.

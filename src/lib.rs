@@ -16,6 +16,7 @@
 //! [`commands`], which only wire the stages together.
 
 pub mod accounts;
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod config;

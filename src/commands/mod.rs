@@ -4,7 +4,10 @@
 
 mod check;
 mod crm;
+mod explain;
+mod import_mail;
 mod init;
+mod report;
 
 use std::io::IsTerminal;
 
@@ -75,6 +78,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Init(_) => unreachable!("handled above"),
         Command::Check(args) => check::run(&ctx, &args),
         Command::Unblock(args) => check::unblock(&ctx, &args),
+        Command::ImportMail(args) => import_mail::run(&ctx, &args),
+        Command::Explain(args) => explain::run(&ctx, &args),
+        Command::Report(args) => report::run(&ctx, &args),
         Command::Crm(sub) => crm::run(&ctx, sub),
     }
 }

@@ -1,4 +1,5 @@
 //! Bytes to typed items: directory files (CSV, vCard) for `crm import`.
 //! Mail and iCalendar parsing join here as their commands arrive.
 
+pub mod mail;
 pub mod records;

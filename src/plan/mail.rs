@@ -232,9 +232,13 @@ pub fn plan(
         );
     }
     // M13: whole mailboxes import only mail with a known party.
-    let known_party = others
-        .iter()
-        .any(|p| p.m.user.is_none() && (p.m.person_id().is_some() || p.m.company.is_some()));
+    // An ambiguous address is matched too (to several persons): it is a
+    // customer, the wizard or resolve-unknown settles which one.
+    let known_party = others.iter().any(|p| {
+        p.m.user.is_none()
+            && !p.m.ignored
+            && (p.m.person != PersonMatch::Unknown || p.m.company.is_some())
+    });
     if !folder.import_folder && !settings.scan_all && !known_party {
         return skip(
             "M13",
@@ -773,6 +777,18 @@ mod tests {
             ..settings()
         };
         placed(plan(&m, &owner(), &inbox(), &s, &Known::default()));
+        // An ambiguous sender counts as matched.
+        placed(plan(
+            &mail(
+                ambiguous("info@roe.example", &[11, 12]),
+                vec![alice()],
+                vec![],
+            ),
+            &owner(),
+            &inbox(),
+            &settings(),
+            &Known::default(),
+        ));
         // A company by domain (M10) counts as known.
         placed(plan(
             &mail(company("a@globex.example", 5), vec![alice()], vec![]),

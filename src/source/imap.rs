@@ -1,8 +1,19 @@
-//! IMAP connections (the `imap` crate over our own rustls stream): implicit
-//! TLS, STARTTLS or plain, certificate checks per X11, and errors typed so
-//! that callers can tell a wrong password (block the account, X2) from a
-//! server that is down (try again next run).
+//! IMAP: connections (the `imap` crate over our own rustls stream:
+//! implicit TLS, STARTTLS or plain, certificate checks per X11, errors typed
+//! so that callers can tell a wrong password, X2, from a server that is
+//! down) and [`ImapSource`], the [`MailSource`] over one session.
+//!
+//! Terms: a *wire name* is a mailbox name as the server spells it (modified
+//! UTF-7, the server's hierarchy delimiter); a *display name* is what users
+//! configure and see (decoded, `/` between levels, `INBOX` in capitals).
+//! The `imap` crate does not encode names, does not escape them in every
+//! command and does not check capabilities, so this module builds the
+//! commands that carry names itself and parses LIST, SELECT and CAPABILITY
+//! responses itself (the crate's SELECT parser panics on an untagged NO);
+//! FETCH responses go through the crate.
 
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -13,6 +24,10 @@ use rustls::{ClientConnection, StreamOwned};
 use crate::config::{MailAccount, TlsMode};
 use crate::net::tls::{TlsSettings, certificate_hint, client_config};
 use crate::secret::Secret;
+use crate::source::mail::{
+    FolderInfo, FolderStatus, MailSource, MsgRef, SourceError, parse_status_folder,
+};
+use crate::source::utf7;
 
 /// Why an IMAP connection failed.
 #[derive(Debug, thiserror::Error)]
@@ -207,11 +222,1709 @@ pub fn connect(account: &MailAccount, password: &Secret) -> Result<Session, Imap
         })
 }
 
-/// Every mailbox name on the server (LIST "" "*").
+/// Every mailbox on the server (one `LIST "" "*"`), as display names:
+/// decoded from modified UTF-7, `/` as the hierarchy separator, `INBOX` in
+/// capitals. Includes `\Noselect` parents (they exist, but hold no mail).
 ///
 /// # Errors
 /// Protocol errors.
 pub fn list_folders(session: &mut Session) -> Result<Vec<String>, imap::Error> {
-    let names = session.list(None, Some("*"))?;
-    Ok(names.iter().map(|n| n.name().to_string()).collect())
+    let data = session.run_command_and_read_response(LIST_ALL)?;
+    Ok(parse_list(&data).into_iter().map(|l| l.display).collect())
+}
+
+// ---------------------------------------------------------------------------
+// ImapSource: the MailSource over one IMAP session
+// ---------------------------------------------------------------------------
+
+const LIST_ALL: &str = "LIST \"\" \"*\"";
+
+/// At most this many messages per `UID FETCH ... (BODY.PEEK[])`.
+pub const FETCH_BATCH_MESSAGES: usize = 200;
+/// At most about this many bytes (by RFC822.SIZE) per body batch; a bigger
+/// message is fetched alone. Bounds memory: one batch's response is held at
+/// a time.
+pub const FETCH_BATCH_BYTES: u64 = 20 << 20;
+/// At most this many messages per `UID FETCH ... (BODY.PEEK[HEADER])`.
+pub const HEADER_BATCH_MESSAGES: usize = 500;
+/// At most this many UIDs per `UID STORE`, `UID MOVE`, `UID COPY` and
+/// `UID EXPUNGE`: even uncompressible, the command line stays under ~6 KB
+/// (servers limit lines to 8 KB and more).
+pub const UID_BATCH: usize = 500;
+
+/// One mailbox from `LIST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Listed {
+    /// The name as the server spelt it (modified UTF-7, its delimiter).
+    wire: String,
+    /// [`FolderInfo::name`] form: decoded, `/`-separated.
+    display: String,
+    /// `\Noselect` / `\NonExistent` mailboxes hold no mail.
+    selectable: bool,
+    delimiter: Option<String>,
+}
+
+/// The folder open on the session.
+#[derive(Debug, Clone)]
+struct Open {
+    folder: String,
+    /// SELECT (true) or EXAMINE (false).
+    read_write: bool,
+    exists: u32,
+    /// PERMANENTFLAGS contains `\*`: new keywords are kept.
+    keywords: bool,
+    /// PERMANENTFLAGS, lower-cased.
+    permanent: Vec<String>,
+}
+
+/// A [`MailSource`] over one IMAP session, used as a fast client would:
+/// one `LIST` for all folders, `EXAMINE` to read (never sets `\Seen`),
+/// `SELECT` only to mark or move, bodies by `UID FETCH ... (BODY.PEEK[])`
+/// in batches of compressed UID sets, flags by `UID STORE +FLAGS.SILENT`.
+///
+/// Mailbox names are decoded from and encoded to modified UTF-7
+/// ([`super::utf7`]) and sent as escaped quoted strings, so no folder name
+/// can inject a command. After a connection error (timeout, hang-up, a
+/// response the parser does not understand) the session refuses further
+/// commands: reconnect.
+pub struct ImapSource {
+    session: Session,
+    /// `host:port`, for messages.
+    addr: String,
+    /// Seconds of the read timeout, for messages.
+    timeout: u64,
+    /// The last `LIST "" "*"`, plus folders created since.
+    listed: Option<Vec<Listed>>,
+    /// The server's hierarchy delimiter (None: flat, or not listed yet).
+    delimiter: Option<String>,
+    open: Option<Open>,
+    /// UIDVALIDITY seen by [`MailSource::select`] per folder: a later SELECT
+    /// for mark/move must see the same, or the caller's UIDs mean other
+    /// messages.
+    validity: HashMap<String, u32>,
+    /// Upper-cased CAPABILITY atoms, asked for once when first needed.
+    capabilities: Option<Vec<String>>,
+    /// What the last read-write SELECT said about keywords.
+    keywords: Option<bool>,
+    /// Set when the connection is unusable: the reason.
+    broken: Option<String>,
+}
+
+impl fmt::Debug for ImapSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImapSource")
+            .field("addr", &self.addr)
+            .field("open", &self.open)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImapSource {
+    /// Connects and logs in (see [`connect`]).
+    ///
+    /// # Errors
+    /// [`SourceError::Auth`] when the server refuses the credentials (the
+    /// caller blocks the account, X2); [`SourceError::Other`] for
+    /// connection, TLS and protocol failures.
+    pub fn connect(account: &MailAccount, password: &Secret) -> Result<ImapSource, SourceError> {
+        let session = connect(account, password).map_err(|e| match e {
+            ImapError::Auth(detail) => SourceError::Auth(detail),
+            other => SourceError::Other(format!("mail account `{}`: {other}", account.name())),
+        })?;
+        Ok(ImapSource {
+            session,
+            addr: format!(
+                "{}:{}",
+                account.host.as_deref().unwrap_or(""),
+                account.port()
+            ),
+            timeout: account.timeout.max(1),
+            listed: None,
+            delimiter: None,
+            open: None,
+            validity: HashMap::new(),
+            capabilities: None,
+            keywords: None,
+            broken: None,
+        })
+    }
+
+    /// True when the server announced this capability (e.g. `MOVE`).
+    ///
+    /// # Errors
+    /// Connection errors while asking (once per session).
+    pub fn has_capability(&mut self, name: &str) -> Result<bool, SourceError> {
+        if self.capabilities.is_none() {
+            self.usable("", "CAPABILITY")?;
+            let data = self
+                .session
+                .run_command_and_read_response("CAPABILITY")
+                .map_err(|e| self.fail("", "CAPABILITY", e))?;
+            self.capabilities = Some(parse_capabilities(&data));
+        }
+        Ok(self
+            .capabilities
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|x| x.eq_ignore_ascii_case(name))))
+    }
+
+    /// Refuses commands on a broken connection.
+    fn usable(&self, folder: &str, cmd: &str) -> Result<(), SourceError> {
+        match &self.broken {
+            None => Ok(()),
+            Some(why) => Err(SourceError::Other(format!(
+                "{}{cmd} not sent: the connection to {} broke earlier ({why}); reconnect",
+                in_folder(folder),
+                self.addr
+            ))),
+        }
+    }
+
+    /// Turns an `imap` error into a [`SourceError`] naming folder and command.
+    /// A NO or BAD is about the folder; anything else leaves the connection
+    /// in an unknown state, so it is marked broken.
+    fn fail(&mut self, folder: &str, cmd: &str, e: imap::Error) -> SourceError {
+        let why = match &e {
+            imap::Error::Io(io)
+                if matches!(
+                    io.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                format!(
+                    "no answer within {} s (timeout); if the server is just slow, raise `timeout` for this account",
+                    self.timeout
+                )
+            }
+            imap::Error::ConnectionLost => "the server closed the connection".to_string(),
+            imap::Error::No(no) => format!("the server said NO: {}", no.information),
+            imap::Error::Bad(bad) => format!("the server said BAD: {}", bad.information),
+            imap::Error::Bye(bye) => format!("the server said BYE: {}", bye.information),
+            other => other.to_string(),
+        };
+        let detail = format!("{cmd} on {}: {why}", self.addr);
+        match e {
+            imap::Error::No(_) | imap::Error::Bad(_) if !folder.is_empty() => SourceError::Folder {
+                folder: folder.to_string(),
+                detail,
+            },
+            imap::Error::No(_) | imap::Error::Bad(_) => SourceError::Other(detail),
+            _ => {
+                self.broken = Some(detail.clone());
+                self.open = None;
+                SourceError::Other(format!("{}{detail}", in_folder(folder)))
+            }
+        }
+    }
+
+    /// The one `LIST "" "*"` (cached until [`MailSource::folders`] asks again).
+    fn ensure_listed(&mut self) -> Result<(), SourceError> {
+        if self.listed.is_some() {
+            return Ok(());
+        }
+        self.usable("", LIST_ALL)?;
+        let data = self
+            .session
+            .run_command_and_read_response(LIST_ALL)
+            .map_err(|e| self.fail("", "listing folders (LIST \"\" \"*\")", e))?;
+        let listed = parse_list(&data);
+        self.delimiter = listed.iter().find_map(|l| l.delimiter.clone());
+        self.listed = Some(listed);
+        Ok(())
+    }
+
+    fn find_listed(&self, folder: &str) -> Option<&Listed> {
+        let folder = normalize(folder);
+        self.listed.as_ref()?.iter().find(|l| l.display == folder)
+    }
+
+    /// The server's spelling of a display name: as listed, else encoded with
+    /// the server's delimiter.
+    fn wire_name(&mut self, folder: &str) -> Result<String, SourceError> {
+        let folder = normalize(folder);
+        if folder == "INBOX" {
+            return Ok(folder);
+        }
+        if self.listed.is_none() && folder.contains('/') {
+            self.ensure_listed()?; // learn the delimiter
+        }
+        if let Some(l) = self.find_listed(&folder) {
+            return Ok(l.wire.clone());
+        }
+        to_wire(&folder, self.delimiter.as_deref()).map_err(|detail| SourceError::Folder {
+            folder: folder.clone(),
+            detail,
+        })
+    }
+
+    /// Opens `folder`: EXAMINE to read, SELECT to change flags. Nothing is
+    /// sent when it is open in a sufficient mode already.
+    fn ensure_open(&mut self, folder: &str, write: bool) -> Result<(), SourceError> {
+        let folder = normalize(folder);
+        if let Some(o) = &self.open
+            && o.folder == folder
+            && (o.read_write || !write)
+        {
+            return Ok(());
+        }
+        self.open_folder(&folder, write).map(|_| ())
+    }
+
+    fn open_folder(&mut self, folder: &str, write: bool) -> Result<FolderStatus, SourceError> {
+        let verb = if write { "SELECT" } else { "EXAMINE" };
+        self.usable(folder, verb)?;
+        let wire = self.wire_name(folder)?;
+        let quoted = quote(&wire).map_err(|detail| SourceError::Folder {
+            folder: folder.to_string(),
+            detail,
+        })?;
+        // A failed SELECT/EXAMINE leaves no folder open (RFC 3501 6.3.1).
+        self.open = None;
+        let (data, tagged) = self
+            .session
+            .run(format!("{verb} {quoted}"))
+            .map_err(|e| self.fail(folder, verb, e))?;
+        let sel = parse_select(&data, tagged);
+        let folder_err = |detail: String| SourceError::Folder {
+            folder: folder.to_string(),
+            detail,
+        };
+        let Some(validity) = sel.uid_validity else {
+            return Err(folder_err(format!(
+                "{verb} on {}: the server sent no UIDVALIDITY, so imported mail cannot be remembered",
+                self.addr
+            )));
+        };
+        if write {
+            if sel.read_only {
+                return Err(folder_err(format!(
+                    "SELECT on {}: the folder is read-only for this login; crmsync cannot mark or move its messages",
+                    self.addr
+                )));
+            }
+            if let Some(&seen) = self.validity.get(folder)
+                && seen != validity
+            {
+                return Err(folder_err(format!(
+                    "SELECT on {}: UIDVALIDITY changed from {seen} to {validity} since the folder was read, \
+                     so the UIDs now mean other messages; nothing was changed, and the next run reads the folder again",
+                    self.addr
+                )));
+            }
+            self.keywords = Some(sel.keywords);
+        }
+        self.open = Some(Open {
+            folder: folder.to_string(),
+            read_write: write,
+            exists: sel.exists,
+            keywords: sel.keywords,
+            permanent: sel.permanent,
+        });
+        Ok(FolderStatus {
+            validity: validity.to_string(),
+            uid_next: sel.uid_next,
+            exists: sel.exists,
+        })
+    }
+}
+
+impl ImapSource {
+    /// Creates (and subscribes) `folder` unless LIST shows it already.
+    fn ensure_folder(&mut self, folder: &str) -> Result<(), SourceError> {
+        let folder = normalize(folder);
+        if folder == "INBOX" {
+            return Ok(());
+        }
+        self.ensure_listed()?;
+        if self.find_listed(&folder).is_some_and(|l| l.selectable) {
+            return Ok(());
+        }
+        let wire = self.wire_name(&folder)?;
+        let quoted = quote(&wire).map_err(|detail| SourceError::Folder {
+            folder: folder.clone(),
+            detail,
+        })?;
+        self.usable(&folder, "CREATE")?;
+        match self
+            .session
+            .run_command_and_check_ok(format!("CREATE {quoted}"))
+        {
+            Ok(()) => {}
+            // Created meanwhile by someone else? Then all is well.
+            Err(imap::Error::No(no)) => {
+                let data = self
+                    .session
+                    .run_command_and_read_response(format!("LIST \"\" {quoted}"))
+                    .map_err(|e| self.fail(&folder, "LIST", e))?;
+                if !parse_list(&data)
+                    .iter()
+                    .any(|l| l.wire == wire && l.selectable)
+                {
+                    return Err(SourceError::Folder {
+                        folder,
+                        detail: format!(
+                            "CREATE on {}: the server said NO: {}; create the folder by hand or choose another",
+                            self.addr, no.information
+                        ),
+                    });
+                }
+            }
+            Err(e) => return Err(self.fail(&folder, "CREATE", e)),
+        }
+        // Without a subscription many clients hide the folder; a refusal
+        // does not matter for crmsync.
+        match self
+            .session
+            .run_command_and_check_ok(format!("SUBSCRIBE {quoted}"))
+        {
+            Ok(()) | Err(imap::Error::No(_) | imap::Error::Bad(_)) => {}
+            Err(e) => return Err(self.fail(&folder, "SUBSCRIBE", e)),
+        }
+        let delimiter = self.delimiter.clone();
+        if let Some(listed) = &mut self.listed {
+            listed.retain(|l| l.display != folder);
+            listed.push(Listed {
+                wire,
+                display: folder,
+                selectable: true,
+                delimiter,
+            });
+        }
+        Ok(())
+    }
+
+    /// Streams bodies or headers in batches (see [`MailSource::fetch`]).
+    fn fetch_batched(
+        &mut self,
+        folder: &str,
+        ids: &[MsgRef],
+        part: Part,
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError> {
+        let mut refs = with_uids(folder, ids)?;
+        if refs.is_empty() {
+            return Ok(());
+        }
+        refs.sort_by_key(|(uid, _)| *uid);
+        refs.dedup_by_key(|(uid, _)| *uid);
+        self.ensure_open(folder, false)?;
+        let (max_messages, max_bytes) = match part {
+            Part::Body => (FETCH_BATCH_MESSAGES, FETCH_BATCH_BYTES),
+            Part::Header => (HEADER_BATCH_MESSAGES, u64::MAX),
+        };
+        for batch in batches(&refs, max_messages, max_bytes) {
+            self.fetch_batch(folder, batch, part, sink)?;
+        }
+        Ok(())
+    }
+
+    fn fetch_batch(
+        &mut self,
+        folder: &str,
+        batch: &[(u32, &MsgRef)],
+        part: Part,
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError> {
+        let uids: Vec<u32> = batch.iter().map(|(uid, _)| *uid).collect();
+        let set = uid_set(&uids);
+        let cmd = format!("UID FETCH {} {}", short(&set), part.query());
+        self.usable(folder, &cmd)?;
+        match self.session.uid_fetch(&set, part.query()) {
+            Ok(fetches) => deliver(&fetches, batch, part, sink),
+            // Some message of the batch vanished (Dovecot: NO [EXPUNGEISSUED]
+            // after sending the others): one by one, skipping the vanished.
+            Err(imap::Error::No(_)) if batch.len() > 1 => {
+                for one in batch {
+                    self.fetch_batch(folder, std::slice::from_ref(one), part, sink)?;
+                }
+                Ok(())
+            }
+            Err(imap::Error::No(no)) => {
+                let uid = uids[0];
+                if self.uid_exists(folder, uid)? {
+                    Err(self.fail(folder, &cmd, imap::Error::No(no)))
+                } else {
+                    Ok(()) // vanished meanwhile
+                }
+            }
+            Err(e) => Err(self.fail(folder, &cmd, e)),
+        }
+    }
+
+    /// Whether a UID is still in the open folder.
+    fn uid_exists(&mut self, folder: &str, uid: u32) -> Result<bool, SourceError> {
+        let cmd = format!("UID SEARCH UID {uid}");
+        match self.session.uid_search(format!("UID {uid}")) {
+            Ok(found) => Ok(found.contains(&uid)),
+            Err(e) => Err(self.fail(folder, &cmd, e)),
+        }
+    }
+
+    /// Runs a tagged command that answers only OK, naming it in errors.
+    fn simple(&mut self, folder: &str, cmd: &str, shown: &str) -> Result<(), SourceError> {
+        self.usable(folder, shown)?;
+        self.session
+            .run_command_and_check_ok(cmd)
+            .map_err(|e| self.fail(folder, shown, e))
+    }
+}
+
+/// What [`ImapSource::fetch_batched`] fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Body,
+    Header,
+}
+
+impl Part {
+    fn query(self) -> &'static str {
+        match self {
+            Part::Body => "(UID BODY.PEEK[])",
+            Part::Header => "(UID BODY.PEEK[HEADER])",
+        }
+    }
+}
+
+/// Hands each fetched message of `batch` to the sink, once, in the order
+/// the server sent them; unsolicited FETCH responses (flag changes of other
+/// messages) and messages without data are passed over.
+fn deliver(
+    fetches: &imap::types::Fetches,
+    batch: &[(u32, &MsgRef)],
+    part: Part,
+    sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+) -> Result<(), SourceError> {
+    let mut done: HashSet<u32> = HashSet::new();
+    for f in fetches.iter() {
+        let Some(uid) = f.uid else { continue };
+        let Ok(i) = batch.binary_search_by_key(&uid, |(u, _)| *u) else {
+            continue;
+        };
+        let data = match part {
+            Part::Body => f.body(),
+            Part::Header => f.header(),
+        };
+        let Some(data) = data else { continue };
+        if !done.insert(uid) {
+            continue;
+        }
+        sink(batch[i].1, data.to_vec()).map_err(|e| SourceError::Other(format!("{e:#}")))?;
+    }
+    Ok(())
+}
+
+/// Splits UID-sorted refs into batches of at most `max_messages` and, past
+/// the first message, `max_bytes` by RFC822.SIZE.
+fn batches<'a, 'b>(
+    refs: &'a [(u32, &'b MsgRef)],
+    max_messages: usize,
+    max_bytes: u64,
+) -> Vec<&'a [(u32, &'b MsgRef)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < refs.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < refs.len()
+            && end - start < max_messages.max(1)
+            && (end == start || bytes.saturating_add(refs[end].1.size) <= max_bytes)
+        {
+            bytes = bytes.saturating_add(refs[end].1.size);
+            end += 1;
+        }
+        out.push(&refs[start..end]);
+        start = end;
+    }
+    out
+}
+
+/// The UIDs of these refs (the UID, else the id parsed as one).
+fn with_uids<'a>(folder: &str, ids: &'a [MsgRef]) -> Result<Vec<(u32, &'a MsgRef)>, SourceError> {
+    ids.iter()
+        .map(|r| match r.uid.or_else(|| r.id.parse().ok()) {
+            Some(uid) if uid > 0 => Ok((uid, r)),
+            _ => Err(SourceError::Other(format!(
+                "{}message `{}` has no IMAP UID (is it from a Maildir?)",
+                in_folder(folder),
+                r.id
+            ))),
+        })
+        .collect()
+}
+
+/// Sorted, de-duplicated UIDs.
+fn sorted_uids(folder: &str, ids: &[MsgRef]) -> Result<Vec<u32>, SourceError> {
+    let mut uids: Vec<u32> = with_uids(folder, ids)?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    uids.sort_unstable();
+    uids.dedup();
+    Ok(uids)
+}
+
+impl MailSource for ImapSource {
+    fn folders(
+        &mut self,
+        configured: &[String],
+        include_subfolders: bool,
+        prefix: &str,
+        parent: Option<&str>,
+    ) -> Result<Vec<FolderInfo>, SourceError> {
+        self.listed = None; // always fresh: folders appear and go
+        self.ensure_listed()?;
+        let listed = self.listed.as_deref().unwrap_or_default();
+        select_folders(
+            listed,
+            configured,
+            include_subfolders,
+            prefix,
+            parent,
+            &self.addr,
+        )
+    }
+
+    fn select(&mut self, folder: &str) -> Result<FolderStatus, SourceError> {
+        let folder = normalize(folder);
+        let status = self.open_folder(&folder, false)?;
+        if let Ok(v) = status.validity.parse() {
+            self.validity.insert(folder, v);
+        }
+        Ok(status)
+    }
+
+    fn list(&mut self, folder: &str, after: Option<u32>) -> Result<Vec<MsgRef>, SourceError> {
+        self.ensure_open(folder, false)?;
+        if self.open.as_ref().is_some_and(|o| o.exists == 0) {
+            return Ok(Vec::new());
+        }
+        let first = match after {
+            None => 1,
+            Some(u32::MAX) => return Ok(Vec::new()),
+            Some(n) => n + 1,
+        };
+        let set = format!("{first}:*");
+        let query = "(UID RFC822.SIZE)";
+        let cmd = format!("UID FETCH {set} {query}");
+        self.usable(folder, &cmd)?;
+        let fetches = self
+            .session
+            .uid_fetch(&set, query)
+            .map_err(|e| self.fail(folder, &cmd, e))?;
+        let mut out: Vec<MsgRef> = fetches
+            .iter()
+            // `n:*` always includes the highest UID, even below n.
+            .filter_map(|f| match (f.uid, f.size) {
+                (Some(uid), Some(size)) if uid >= first => Some(MsgRef {
+                    id: uid.to_string(),
+                    uid: Some(uid),
+                    size: u64::from(size),
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|m| m.uid);
+        out.dedup_by_key(|m| m.uid);
+        Ok(out)
+    }
+
+    fn fetch(
+        &mut self,
+        folder: &str,
+        ids: &[MsgRef],
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError> {
+        self.fetch_batched(folder, ids, Part::Body, sink)
+    }
+
+    fn fetch_headers(
+        &mut self,
+        folder: &str,
+        ids: &[MsgRef],
+        sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
+    ) -> Result<(), SourceError> {
+        self.fetch_batched(folder, ids, Part::Header, sink)
+    }
+
+    /// From the PERMANENTFLAGS of the folder open read-write (`\*` allows
+    /// new keywords), else of the last read-write SELECT. Before any SELECT
+    /// (EXAMINE shows no PERMANENTFLAGS) it answers true, and
+    /// [`MailSource::mark`] checks after its SELECT.
+    fn supports_keywords(&self) -> bool {
+        match &self.open {
+            Some(o) if o.read_write => o.keywords,
+            _ => self.keywords.unwrap_or(true),
+        }
+    }
+
+    fn mark(&mut self, folder: &str, ids: &[MsgRef], keyword: &str) -> Result<(), SourceError> {
+        check_keyword(keyword)?;
+        let uids = sorted_uids(folder, ids)?;
+        if uids.is_empty() {
+            return Ok(());
+        }
+        self.ensure_open(folder, true)?;
+        if let Some(o) = &self.open
+            && !o.keywords
+            && !o.permanent.iter().any(|f| f.eq_ignore_ascii_case(keyword))
+        {
+            return Err(SourceError::Other(format!(
+                "folder `{folder}`: the server at {} does not keep new keywords here \
+                 (PERMANENTFLAGS has no \\*), so `{keyword}` cannot be set; set `keyword = \"\"` \
+                 for this account to stop marking (imported mail is remembered in the state file either way)",
+                self.addr
+            )));
+        }
+        for chunk in uids.chunks(UID_BATCH) {
+            let set = uid_set(chunk);
+            let cmd = format!("UID STORE {set} +FLAGS.SILENT ({keyword})");
+            let shown = format!("UID STORE {} +FLAGS.SILENT ({keyword})", short(&set));
+            self.simple(folder, &cmd, &shown)?;
+        }
+        Ok(())
+    }
+
+    fn move_to(&mut self, folder: &str, ids: &[MsgRef], target: &str) -> Result<(), SourceError> {
+        let uids = sorted_uids(folder, ids)?;
+        if uids.is_empty() || normalize(folder) == normalize(target) {
+            return Ok(());
+        }
+        let has_move = self.has_capability("MOVE")?;
+        if !has_move && !self.has_capability("UIDPLUS")? {
+            return Err(SourceError::Other(format!(
+                "folder `{folder}`: the server at {} has neither MOVE nor UIDPLUS, so crmsync cannot \
+                 remove exactly the imported messages (a plain EXPUNGE would also delete others marked \
+                 \\Deleted); nothing was moved; remove `archive_folder` from this account",
+                self.addr
+            )));
+        }
+        self.ensure_folder(target)?;
+        let target_wire = self.wire_name(target)?;
+        let quoted = quote(&target_wire).map_err(|detail| SourceError::Folder {
+            folder: target.to_string(),
+            detail,
+        })?;
+        self.ensure_open(folder, true)?;
+        for chunk in uids.chunks(UID_BATCH) {
+            let set = uid_set(chunk);
+            let s = short(&set);
+            if has_move {
+                self.simple(
+                    folder,
+                    &format!("UID MOVE {set} {quoted}"),
+                    &format!("UID MOVE {s} {quoted}"),
+                )?;
+            } else {
+                // Copy first: nothing is flagged \Deleted without a copy.
+                self.simple(
+                    folder,
+                    &format!("UID COPY {set} {quoted}"),
+                    &format!("UID COPY {s} {quoted}"),
+                )?;
+                self.simple(
+                    folder,
+                    &format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)"),
+                    &format!("UID STORE {s} +FLAGS.SILENT (\\Deleted)"),
+                )?;
+                self.simple(
+                    folder,
+                    &format!("UID EXPUNGE {set}"),
+                    &format!("UID EXPUNGE {s}"),
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError> {
+        let folder = normalize(folder);
+        self.ensure_folder(&folder)?;
+        let wire = self.wire_name(&folder)?;
+        let quoted = quote(&wire).map_err(|detail| SourceError::Folder {
+            folder: folder.clone(),
+            detail,
+        })?;
+        self.usable(&folder, "APPEND")?;
+        // The crate writes `APPEND "<name>" () {n}` without escaping the
+        // name: hand it the escaped inside of our quoted string.
+        let inner = &quoted[1..quoted.len() - 1];
+        match self.session.append(inner, raw).finish() {
+            Ok(_) => Ok(()),
+            // The server answered something other than `+` to the literal:
+            // what was read is unknown, so the connection is not trusted.
+            Err(imap::Error::Append) => {
+                let detail = format!(
+                    "APPEND on {}: the server refused the message before it was sent",
+                    self.addr
+                );
+                self.broken = Some(detail.clone());
+                self.open = None;
+                Err(SourceError::Folder { folder, detail })
+            }
+            Err(e) => Err(self.fail(&folder, "APPEND", e)),
+        }
+    }
+
+    fn close(&mut self) {
+        if self.broken.is_none() {
+            let _ = self.session.logout();
+        }
+        self.broken = Some("the session was closed".into());
+        self.open = None;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Pure helpers: names, UID sets, response parsing, folder selection
+// ---------------------------------------------------------------------------
+
+/// `folder `X`: ` for messages, or nothing for account-wide commands.
+fn in_folder(folder: &str) -> String {
+    if folder.is_empty() {
+        String::new()
+    } else {
+        format!("folder `{folder}`: ")
+    }
+}
+
+/// A display name with `INBOX` (any case) as the first level spelt `INBOX`
+/// and no trailing `/`.
+fn normalize(name: &str) -> String {
+    let name = name.trim_end_matches('/');
+    match name.split_once('/') {
+        Some((first, rest)) if first.eq_ignore_ascii_case("INBOX") => format!("INBOX/{rest}"),
+        None if name.eq_ignore_ascii_case("INBOX") => "INBOX".to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// Display name (decoded, `/`-separated) of a wire name. A name that is not
+/// valid modified UTF-7 is shown as the server sent it.
+fn display_name(wire: &str, delimiter: Option<&str>) -> String {
+    let decoded = utf7::decode(wire).unwrap_or_else(|_| wire.to_string());
+    let slashed = match delimiter {
+        Some(d) if d != "/" && !d.is_empty() => decoded.replace(d, "/"),
+        _ => decoded,
+    };
+    normalize(&slashed)
+}
+
+/// Wire name of a display name not seen in LIST: levels joined with the
+/// server's delimiter, encoded to modified UTF-7.
+fn to_wire(display: &str, delimiter: Option<&str>) -> Result<String, String> {
+    let display = normalize(display);
+    let joined = match delimiter {
+        Some(d) if d != "/" && !d.is_empty() => {
+            if display.contains(d) {
+                return Err(format!(
+                    "the name contains `{d}`, the server's hierarchy delimiter; use `/` between levels and choose a name without `{d}`"
+                ));
+            }
+            display.replace('/', d)
+        }
+        _ => display,
+    };
+    Ok(utf7::encode(&joined))
+}
+
+/// An IMAP quoted string: `"` and `\` escaped. Refuses control characters
+/// (a CR or LF would end the command line) and 8-bit text, which a quoted
+/// string cannot carry; [`utf7::encode`] output never has either.
+fn quote(wire: &str) -> Result<String, String> {
+    if let Some(c) = wire.chars().find(|c| c.is_control() || !c.is_ascii()) {
+        return Err(format!(
+            "the mailbox name `{}` holds the character {c:?}, which cannot be sent in a command",
+            wire.escape_debug()
+        ));
+    }
+    let mut out = String::with_capacity(wire.len() + 2);
+    out.push('"');
+    for c in wire.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// A UID set for messages: `1:50,53`.
+fn short(set: &str) -> String {
+    const MAX: usize = 40;
+    if set.len() <= MAX {
+        return set.to_string();
+    }
+    let cut = set[..MAX].rfind(',').unwrap_or(MAX);
+    format!("{},...", &set[..cut])
+}
+
+/// Compresses sorted, de-duplicated UIDs into an IMAP set: `1:50,53`.
+fn uid_set(uids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] == end.wrapping_add(1) {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if end == start {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A keyword is an IMAP atom not starting with `\` (RFC 3501 flag-keyword).
+fn check_keyword(keyword: &str) -> Result<(), SourceError> {
+    let bad = keyword.is_empty()
+        || keyword.starts_with('\\')
+        || keyword
+            .chars()
+            .any(|c| !c.is_ascii_graphic() || "(){%*\"\\]".contains(c));
+    if bad {
+        return Err(SourceError::Other(format!(
+            "`{}` is not a valid IMAP keyword: use letters, digits and `$_-.`, e.g. \"$CRMImported\" (config: mail.keyword)",
+            keyword.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Splits untagged response bytes into whole responses: a line plus the
+/// literals (`{n}` at a line end) it announces.
+fn split_responses(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    while pos < data.len() {
+        let Some(nl) = data[pos..].iter().position(|&b| b == b'\n') else {
+            out.push(&data[start..]);
+            return out;
+        };
+        let end = pos + nl;
+        let line = &data[pos..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(n) = literal_len(line) {
+            pos = (end + 1).saturating_add(n).min(data.len());
+            continue;
+        }
+        out.push(&data[start..=end]);
+        pos = end + 1;
+        start = pos;
+    }
+    if start < data.len() {
+        out.push(&data[start..]);
+    }
+    out
+}
+
+/// `n` when a line ends with the literal announcement `{n}` or `{n+}`.
+fn literal_len(line: &[u8]) -> Option<usize> {
+    let body = line.strip_suffix(b"}")?;
+    let open = body.iter().rposition(|&b| b == b'{')?;
+    let digits = &body[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || digits.len() > 12 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+fn strip_prefix_ci<'a>(data: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    (data.len() >= prefix.len() && data[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &data[prefix.len()..])
+}
+
+/// A quoted string at the start of `data`, unescaped; and the rest.
+fn parse_quoted(data: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let mut out = Vec::new();
+    let mut i = 1;
+    if data.first() != Some(&b'"') {
+        return None;
+    }
+    while i < data.len() {
+        match data[i] {
+            b'\\' => {
+                out.push(*data.get(i + 1)?);
+                i += 2;
+            }
+            b'"' => return Some((out, &data[i + 1..])),
+            b'\r' | b'\n' => return None,
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+/// An astring (atom, quoted string or literal) at the start of `data`.
+fn parse_astring(data: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    match data.first()? {
+        b'"' => parse_quoted(data),
+        b'{' => {
+            let close = data.iter().position(|&b| b == b'}')?;
+            let n = literal_len(&data[..=close])?;
+            let rest = data[close + 1..].strip_prefix(b"\r\n")?;
+            (rest.len() >= n).then(|| (rest[..n].to_vec(), &rest[n..]))
+        }
+        _ => {
+            let end = data
+                .iter()
+                .position(|&b| matches!(b, b' ' | b'\r' | b'\n' | b'(' | b')'))
+                .unwrap_or(data.len());
+            (end > 0).then(|| (data[..end].to_vec(), &data[end..]))
+        }
+    }
+}
+
+/// The mailboxes in a LIST response; what does not parse is passed over.
+fn parse_list(data: &[u8]) -> Vec<Listed> {
+    split_responses(data)
+        .into_iter()
+        .filter_map(parse_list_entry)
+        .collect()
+}
+
+/// `* LIST (<attributes>) <delimiter> <name>`.
+fn parse_list_entry(resp: &[u8]) -> Option<Listed> {
+    let rest = strip_prefix_ci(resp, b"* LIST (")?;
+    let close = rest.iter().position(|&b| b == b')')?;
+    let attributes = String::from_utf8_lossy(&rest[..close]).to_ascii_lowercase();
+    let selectable = !attributes
+        .split_whitespace()
+        .any(|a| a == "\\noselect" || a == "\\nonexistent");
+    let rest = rest[close + 1..].strip_prefix(b" ")?;
+    let (delimiter, rest) = match strip_prefix_ci(rest, b"NIL") {
+        Some(rest) => (None, rest),
+        None => {
+            let (d, rest) = parse_quoted(rest)?;
+            (Some(String::from_utf8_lossy(&d).into_owned()), rest)
+        }
+    };
+    let rest = rest.strip_prefix(b" ")?;
+    let (name, _) = parse_astring(rest)?;
+    let wire = String::from_utf8_lossy(&name).into_owned();
+    Some(Listed {
+        display: display_name(&wire, delimiter.as_deref()),
+        wire,
+        selectable,
+        delimiter,
+    })
+}
+
+/// What SELECT/EXAMINE said.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Selected {
+    exists: u32,
+    uid_validity: Option<u32>,
+    uid_next: Option<u32>,
+    /// PERMANENTFLAGS, lower-cased.
+    permanent: Vec<String>,
+    /// PERMANENTFLAGS contains `\*`.
+    keywords: bool,
+    read_only: bool,
+}
+
+/// Parses a SELECT/EXAMINE response; `tagged` is where the tagged line starts.
+fn parse_select(data: &[u8], tagged: usize) -> Selected {
+    let mut sel = Selected::default();
+    let tagged = tagged.min(data.len());
+    for resp in split_responses(&data[..tagged]) {
+        let line = String::from_utf8_lossy(resp);
+        let line = line.trim_end();
+        let Some(rest) = line.strip_prefix("* ") else {
+            continue;
+        };
+        if let Some((n, what)) = rest.split_once(' ')
+            && what.eq_ignore_ascii_case("EXISTS")
+        {
+            sel.exists = n.parse().unwrap_or(0);
+            continue;
+        }
+        let Some(code) = strip_prefix_ci(rest.as_bytes(), b"OK [") else {
+            continue;
+        };
+        let code = String::from_utf8_lossy(code);
+        let code = code.split(']').next().unwrap_or("");
+        let (name, arg) = code.split_once(' ').unwrap_or((code, ""));
+        match name.to_ascii_uppercase().as_str() {
+            "UIDVALIDITY" => sel.uid_validity = arg.trim().parse().ok(),
+            "UIDNEXT" => sel.uid_next = arg.trim().parse().ok(),
+            "PERMANENTFLAGS" => {
+                sel.permanent = arg
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .split_whitespace()
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                sel.keywords = sel.permanent.iter().any(|f| f == "\\*");
+            }
+            _ => {}
+        }
+    }
+    let done = String::from_utf8_lossy(&data[tagged..]).to_ascii_uppercase();
+    sel.read_only = done.contains("[READ-ONLY]");
+    sel
+}
+
+/// The atoms of `* CAPABILITY ...`, upper-cased.
+fn parse_capabilities(data: &[u8]) -> Vec<String> {
+    split_responses(data)
+        .into_iter()
+        .filter_map(|r| strip_prefix_ci(r, b"* CAPABILITY "))
+        .flat_map(|r| {
+            String::from_utf8_lossy(r)
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// True when `name` is strictly below `root` (`root` empty: the top).
+fn is_below(name: &str, root: &str) -> bool {
+    root.is_empty() && !name.is_empty()
+        || name.len() > root.len() && name.starts_with(root) && name[root.len()..].starts_with('/')
+}
+
+/// M2 status of a folder: from its own name, else from the nearest
+/// enclosing `<prefix> <description> [<status>]` folder.
+fn status_of(name: &str, prefix: &str) -> Option<String> {
+    let mut path = name;
+    loop {
+        if let Some((_, status)) = parse_status_folder(path, prefix) {
+            return Some(status);
+        }
+        path = &path[..path.rfind('/')?];
+    }
+}
+
+/// M1 and M2 over one LIST (see [`MailSource::folders`]).
+fn select_folders(
+    listed: &[Listed],
+    configured: &[String],
+    include_subfolders: bool,
+    prefix: &str,
+    parent: Option<&str>,
+    addr: &str,
+) -> Result<Vec<FolderInfo>, SourceError> {
+    let exists = |name: &str| {
+        listed
+            .iter()
+            .any(|l| l.display == name || is_below(&l.display, name))
+    };
+    let below = |root: &str| {
+        let mut v: Vec<&Listed> = listed
+            .iter()
+            .filter(|l| l.selectable && is_below(&l.display, root))
+            .collect();
+        v.sort_by(|a, b| a.display.cmp(&b.display));
+        v.dedup_by(|a, b| a.display == b.display);
+        v
+    };
+    let missing = |name: &str, what: &str| {
+        let mut have: Vec<&str> = listed
+            .iter()
+            .filter(|l| l.selectable)
+            .map(|l| l.display.as_str())
+            .collect();
+        have.sort_unstable();
+        let more = have.len().saturating_sub(20);
+        have.truncate(20);
+        SourceError::Folder {
+            folder: name.to_string(),
+            detail: format!(
+                "{what} does not exist on {addr}; the server has: {}{}",
+                have.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        }
+    };
+    let mut out: Vec<FolderInfo> = Vec::new();
+    // A folder reached twice keeps its first place; it is an import folder
+    // if any route says so.
+    let mut push = |name: &str, import_folder: bool| match out.iter_mut().find(|f| f.name == name) {
+        Some(f) => f.import_folder |= import_folder,
+        None => out.push(FolderInfo {
+            name: name.to_string(),
+            status: status_of(name, prefix),
+            import_folder,
+        }),
+    };
+    // M1: configured folders, then (include_subfolders) their sub-folders.
+    // INBOX and its sub-folders are whole mailboxes (M13), the rest import
+    // folders.
+    for c in configured {
+        let c = normalize(c);
+        if !exists(&c) {
+            return Err(missing(&c, "the configured folder"));
+        }
+        let import_folder = c != "INBOX";
+        if listed.iter().any(|l| l.display == c && l.selectable) {
+            push(&c, import_folder);
+        }
+        if include_subfolders {
+            for l in below(&c) {
+                push(&l.display, import_folder);
+            }
+        }
+    }
+    // M2: `<prefix> <description> [<status>]` folders below the parent (the
+    // whole tree when there is none), with their sub-folders.
+    let p = normalize(parent.unwrap_or(""));
+    if !p.is_empty() && !exists(&p) {
+        return Err(missing(&p, "the import_parent folder"));
+    }
+    let mut m2: Vec<&str> = listed
+        .iter()
+        .filter(|l| is_below(&l.display, &p))
+        .map(|l| l.display.as_str())
+        .filter(|name| parse_status_folder(name, prefix).is_some())
+        .collect();
+    m2.sort_unstable();
+    m2.dedup();
+    for name in m2 {
+        // A \Noselect M2 folder holds no mail but may have sub-folders.
+        if listed.iter().any(|l| l.display == name && l.selectable) {
+            push(name, true);
+        }
+        for l in below(name) {
+            push(&l.display, true);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn listed(wire: &str, delimiter: Option<&str>, selectable: bool) -> Listed {
+        Listed {
+            wire: wire.to_string(),
+            display: display_name(wire, delimiter),
+            selectable,
+            delimiter: delimiter.map(str::to_string),
+        }
+    }
+
+    fn names(v: &[FolderInfo]) -> Vec<(&str, Option<&str>, bool)> {
+        v.iter()
+            .map(|f| (f.name.as_str(), f.status.as_deref(), f.import_folder))
+            .collect()
+    }
+
+    #[test]
+    fn uid_sets_are_compressed_into_ranges() {
+        let mut v: Vec<u32> = (1..=50).collect();
+        v.push(53);
+        assert_eq!(uid_set(&v), "1:50,53");
+        assert_eq!(uid_set(&[1, 3, 4, 5, 7]), "1,3:5,7");
+        assert_eq!(uid_set(&[9]), "9");
+        assert_eq!(uid_set(&[]), "");
+        assert_eq!(uid_set(&[u32::MAX - 1, u32::MAX]), "4294967294:4294967295");
+        let odd: Vec<u32> = (1..100).step_by(2).collect();
+        assert_eq!(
+            short(&uid_set(&odd)),
+            "1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,..."
+        );
+        assert_eq!(short("1:50,53"), "1:50,53");
+    }
+
+    #[test]
+    fn batches_respect_count_and_bytes() {
+        let refs: Vec<MsgRef> = (1..=450)
+            .map(|u| MsgRef {
+                id: u.to_string(),
+                uid: Some(u),
+                size: if u == 10 { 50 << 20 } else { 1000 },
+            })
+            .collect();
+        let pairs: Vec<(u32, &MsgRef)> = refs.iter().map(|r| (r.uid.unwrap(), r)).collect();
+        let b = batches(&pairs, 200, 20 << 20);
+        let lens: Vec<usize> = b.iter().map(|x| x.len()).collect();
+        // The 50 MB message goes alone; the rest in batches of at most 200.
+        assert_eq!(lens, vec![9, 1, 200, 200, 40]);
+        assert_eq!(b[1][0].0, 10);
+        let b = batches(&pairs[10..20], 200, 3500);
+        assert_eq!(
+            b.iter().map(|x| x.len()).collect::<Vec<_>>(),
+            vec![3, 3, 3, 1]
+        );
+    }
+
+    #[test]
+    fn names_are_quoted_and_escaped_never_injected() {
+        assert_eq!(quote("INBOX").unwrap(), "\"INBOX\"");
+        assert_eq!(quote("a\"b\\c").unwrap(), "\"a\\\"b\\\\c\"");
+        assert!(quote("x\r\n1 DELETE INBOX").is_err());
+        assert!(quote("nul\0").is_err());
+        assert!(quote("raw ü").is_err());
+        // Through encoding, even a CR LF becomes harmless text.
+        let wire = to_wire("x\r\n1 DELETE INBOX", Some("/")).unwrap();
+        assert!(
+            quote(&wire)
+                .unwrap()
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b))
+        );
+        assert_eq!(to_wire("Entwürfe", Some("/")).unwrap(), "Entw&APw-rfe");
+        assert_eq!(
+            to_wire("Archiv/Entwürfe", Some(".")).unwrap(),
+            "Archiv.Entw&APw-rfe"
+        );
+        assert!(to_wire("v1.2", Some(".")).is_err());
+        assert_eq!(to_wire("inbox/x", Some(".")).unwrap(), "INBOX.x");
+    }
+
+    #[test]
+    fn keywords_must_be_atoms() {
+        assert!(check_keyword("$CRMImported").is_ok());
+        assert!(check_keyword("crm-imported_1.0").is_ok());
+        for bad in ["", "\\Seen", "a b", "a)", "x\r\n", "ü", "a*", "a]"] {
+            assert!(check_keyword(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn list_responses_parse_with_escapes_literals_and_delimiters() {
+        let data = b"* LIST (\\HasNoChildren) \"/\" INBOX\r\n\
+            * LIST (\\Noselect \\HasChildren) \"/\" \"CRM\"\r\n\
+            * LIST (\\HasNoChildren) \"/\" \"CRM/CRM Done [E]\"\r\n\
+            * LIST () \"/\" \"Quote\\\"d \\\\ back\"\r\n\
+            * LIST () \"/\" {11}\r\nLit\"eral ok\r\n\
+            * LIST (\\HasNoChildren \\Drafts) \"/\" Entw&APw-rfe\r\n\
+            * LIST () NIL flat\r\n\
+            * LIST (\\NonExistent) \"/\" gone\r\n\
+            * 3 EXISTS\r\n\
+            * LIST garbage\r\n";
+        let l = parse_list(data);
+        let got: Vec<(&str, &str, bool)> = l
+            .iter()
+            .map(|x| (x.wire.as_str(), x.display.as_str(), x.selectable))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("INBOX", "INBOX", true),
+                ("CRM", "CRM", false),
+                ("CRM/CRM Done [E]", "CRM/CRM Done [E]", true),
+                ("Quote\"d \\ back", "Quote\"d \\ back", true),
+                ("Lit\"eral ok", "Lit\"eral ok", true),
+                ("Entw&APw-rfe", "Entwürfe", true),
+                ("flat", "flat", true),
+                ("gone", "gone", false),
+            ]
+        );
+        assert_eq!(l[6].delimiter, None);
+        // Courier-style: "." as delimiter, everything below INBOX.
+        let l = parse_list(b"* LIST (\\HasChildren) \".\" \"inbox.Entw&APw-rfe.a/b\"\r\n");
+        assert_eq!(l[0].display, "INBOX/Entwürfe/a/b");
+        // Invalid modified UTF-7 is shown as sent, not dropped.
+        let l = parse_list(b"* LIST () \"/\" \"bad&name\"\r\n");
+        assert_eq!(l[0].display, "bad&name");
+    }
+
+    #[test]
+    fn select_and_examine_responses_parse() {
+        let select = b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
+            * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n\
+            * 12 EXISTS\r\n* 0 RECENT\r\n\
+            * NO [ALERT] quota nearly full\r\n\
+            * OK [UIDVALIDITY 1700000001] UIDs valid\r\n\
+            * OK [UIDNEXT 13] Predicted next UID\r\n";
+        let mut data = select.to_vec();
+        let tagged = data.len();
+        data.extend_from_slice(b"a3 OK [READ-WRITE] Select completed.\r\n");
+        let s = parse_select(&data, tagged);
+        assert_eq!(s.exists, 12);
+        assert_eq!(s.uid_validity, Some(1_700_000_001));
+        assert_eq!(s.uid_next, Some(13));
+        assert!(s.keywords);
+        assert!(!s.read_only);
+        let examine = b"* 0 EXISTS\r\n* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n\
+            * OK [UIDVALIDITY 7] x\r\na4 OK [READ-ONLY] Examine completed.\r\n";
+        let s = parse_select(examine, examine.len() - 38);
+        assert_eq!((s.exists, s.uid_validity, s.uid_next), (0, Some(7), None));
+        assert!(!s.keywords && s.read_only && s.permanent.is_empty());
+    }
+
+    #[test]
+    fn capabilities_parse() {
+        let c = parse_capabilities(b"* CAPABILITY IMAP4rev1 LITERAL+ uidplus MOVE\r\n");
+        assert_eq!(c, vec!["IMAP4REV1", "LITERAL+", "UIDPLUS", "MOVE"]);
+    }
+
+    fn server() -> Vec<Listed> {
+        vec![
+            listed("INBOX", Some("/"), true),
+            listed("INBOX/Sub", Some("/"), true),
+            listed("CRM Import", Some("/"), true),
+            listed("CRM Import/Customers", Some("/"), true),
+            listed("CRM Import/Customers/2024", Some("/"), true),
+            listed("CRM", Some("/"), false),
+            listed("CRM/CRM Done [E]", Some("/"), true),
+            listed("CRM/CRM Done [E]/Old", Some("/"), true),
+            listed("CRM/CRM Offers sent [OS]", Some("/"), false),
+            listed("CRM/CRM Offers sent [OS]/Q1", Some("/"), true),
+            listed("CRM/Notes", Some("/"), true),
+            listed("Other/CRM Lost [L]", Some("/"), true),
+            listed("Entw&APw-rfe", Some("/"), true),
+        ]
+    }
+
+    #[test]
+    fn m1_configured_folders_with_subfolders_in_configured_order() {
+        let l = server();
+        let cfg = vec!["CRM Import".to_string(), "inbox".to_string()];
+        let got = select_folders(&l, &cfg, true, "CRM", Some("Nowhere-but-ok"), "h:1");
+        assert!(
+            matches!(got, Err(SourceError::Folder { ref folder, .. }) if folder == "Nowhere-but-ok")
+        );
+        let got = select_folders(&l, &cfg, true, "CRM", Some("CRM"), "h:1").unwrap();
+        assert_eq!(
+            names(&got),
+            vec![
+                ("CRM Import", None, true),
+                ("CRM Import/Customers", None, true),
+                ("CRM Import/Customers/2024", None, true),
+                ("INBOX", None, false),
+                ("INBOX/Sub", None, false),
+                ("CRM/CRM Done [E]", Some("E"), true),
+                ("CRM/CRM Done [E]/Old", Some("E"), true),
+                ("CRM/CRM Offers sent [OS]/Q1", Some("OS"), true),
+            ]
+        );
+        let got = select_folders(&l, &cfg, false, "CRM", Some("CRM"), "h:1").unwrap();
+        assert_eq!(got.len(), 5);
+        assert_eq!(got[1].name, "INBOX");
+    }
+
+    #[test]
+    fn m2_without_parent_searches_the_whole_tree() {
+        let l = server();
+        let got = select_folders(&l, &["Entwürfe".to_string()], true, "CRM", None, "h:1").unwrap();
+        let n: Vec<&str> = got.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            n,
+            vec![
+                "Entwürfe",
+                "CRM/CRM Done [E]",
+                "CRM/CRM Done [E]/Old",
+                "CRM/CRM Offers sent [OS]/Q1",
+                "Other/CRM Lost [L]"
+            ]
+        );
+    }
+
+    #[test]
+    fn m1_missing_folder_is_a_folder_error_naming_it() {
+        let l = server();
+        let e = select_folders(&l, &["Nope".to_string()], true, "CRM", None, "h:1").unwrap_err();
+        match e {
+            SourceError::Folder { folder, detail } => {
+                assert_eq!(folder, "Nope");
+                assert!(detail.contains("does not exist on h:1"), "{detail}");
+                assert!(detail.contains("Entwürfe"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A \Noselect parent exists: no error, but it is not imported.
+        let got = select_folders(&l, &["CRM".to_string()], false, "X", None, "h:1").unwrap();
+        assert!(got.is_empty());
+    }
+
+    // -- A scripted IMAP server on loopback, for faults Dovecot cannot show --
+
+    enum Reply {
+        /// Send this text (complete lines, `{tag}` replaced).
+        Send(String),
+        /// Send this text, then hang up.
+        Close(String),
+        /// Send this text, then go silent.
+        Stall(String),
+    }
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// Logs in anyone whose password is `pw`; answers other commands with
+    /// `reply(command)`. Returns the port and the log of commands.
+    fn fake_server(reply: impl Fn(&str) -> Reply + Send + 'static) -> (u16, Log) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log: Log = Arc::default();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            stream.write_all(b"* OK fake ready\r\n").unwrap();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                // A literal: say go on, read it, and the rest of the line.
+                while let Some(n) = literal_len(line.trim_end().as_bytes()) {
+                    stream.write_all(b"+ go on\r\n").unwrap();
+                    let mut buf = vec![0; n];
+                    reader.read_exact(&mut buf).unwrap();
+                    line = format!("{}<{n} bytes>", line.trim_end());
+                    let mut more = String::new();
+                    reader.read_line(&mut more).unwrap();
+                    line.push_str(&more);
+                }
+                let line = line.trim_end().to_string();
+                let (tag, cmd) = line.split_once(' ').unwrap_or((&line, ""));
+                log2.lock().unwrap().push(cmd.to_string());
+                let out = if cmd.starts_with("LOGIN") {
+                    if cmd.ends_with("\"pw\"") || cmd.ends_with(" pw") {
+                        Reply::Send("{tag} OK logged in\r\n".into())
+                    } else {
+                        Reply::Send(
+                            "{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n".into(),
+                        )
+                    }
+                } else if cmd == "LOGOUT" {
+                    Reply::Close("* BYE\r\n{tag} OK bye\r\n".into())
+                } else {
+                    reply(cmd)
+                };
+                let text = |t: &str| t.replace("{tag}", tag);
+                match out {
+                    Reply::Send(t) => stream.write_all(text(&t).as_bytes()).unwrap(),
+                    Reply::Close(t) => {
+                        let _ = stream.write_all(text(&t).as_bytes());
+                        return;
+                    }
+                    Reply::Stall(t) => {
+                        let _ = stream.write_all(text(&t).as_bytes());
+                        std::thread::sleep(Duration::from_secs(30));
+                        return;
+                    }
+                }
+            }
+        });
+        (port, log)
+    }
+
+    fn account(port: u16, password: &str) -> (MailAccount, Secret) {
+        let text = format!(
+            "[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n\n\
+             [[mail.accounts]]\nname = \"t\"\nuser = \"alice\"\nsource = \"imap\"\n\
+             host = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\npassword = \"{password}\"\ntimeout = 1\n"
+        );
+        let mut cfg = Config::parse(&text, std::path::Path::new("test.toml")).unwrap();
+        (cfg.mail.accounts.remove(0), Secret::new(password))
+    }
+
+    const EXAMINE_OK: &str = "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 4] ok\r\n\
+         * OK [PERMANENTFLAGS ()] ro\r\n{tag} OK [READ-ONLY] done\r\n";
+    const SELECT_OK: &str = "* 3 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n* OK [UIDNEXT 4] ok\r\n\
+         * OK [PERMANENTFLAGS (\\Deleted \\Seen \\*)] rw\r\n{tag} OK [READ-WRITE] done\r\n";
+
+    fn refs(uids: &[u32]) -> Vec<MsgRef> {
+        uids.iter()
+            .map(|&u| MsgRef {
+                id: u.to_string(),
+                uid: Some(u),
+                size: 10,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn x2_wrong_password_is_source_error_auth() {
+        let (port, _) = fake_server(|_| Reply::Send("{tag} OK\r\n".into()));
+        let (a, _) = account(port, "pw");
+        let e = ImapSource::connect(&a, &Secret::new("wrong")).unwrap_err();
+        assert!(
+            matches!(e, SourceError::Auth(ref d) if d.contains("Authentication failed")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_server_hanging_up_mid_fetch_is_an_error_naming_folder_and_command() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else if cmd.starts_with("UID FETCH") {
+                Reply::Close("* 1 FETCH (UID 1 BODY[] {5000}\r\nFrom: a@b\r\n\r\nhalf".into())
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let status = src.select("Archive").unwrap();
+        assert_eq!(status.validity, "42");
+        assert_eq!(status.uid_next, Some(4));
+        let mut got = 0;
+        let e = src
+            .fetch("Archive", &refs(&[1, 2, 3]), &mut |_, _| {
+                got += 1;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(got, 0);
+        let text = e.to_string();
+        assert!(matches!(e, SourceError::Other(_)), "{e:?}");
+        assert!(text.contains("folder `Archive`"), "{text}");
+        assert!(text.contains("UID FETCH 1:3 (UID BODY.PEEK[])"), "{text}");
+        assert!(text.contains("closed the connection"), "{text}");
+        // The session refuses further commands instead of misreading.
+        let e = src.list("Archive", None).unwrap_err();
+        assert!(e.to_string().contains("broke earlier"), "{e}");
+    }
+
+    #[test]
+    fn a_server_going_silent_mid_fetch_times_out() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else if cmd.starts_with("UID FETCH") {
+                Reply::Stall("* 1 FETCH (UID 1 BODY[] {5000}\r\nFrom: a@b\r\n".into())
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let t0 = Instant::now();
+        let e = src
+            .fetch("INBOX", &refs(&[1]), &mut |_, _| Ok(()))
+            .unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        assert!(e.to_string().contains("timeout"), "{e}");
+        assert!(e.to_string().contains("folder `INBOX`"), "{e}");
+    }
+
+    #[test]
+    fn an_untagged_no_during_examine_does_not_panic() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(format!("* NO [ALERT] quota nearly full\r\n{EXAMINE_OK}"))
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        assert_eq!(src.select("INBOX").unwrap().exists, 3);
+    }
+
+    #[test]
+    fn folder_names_reach_the_server_encoded_and_escaped() {
+        let (port, log) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        src.select("Entwürfe").unwrap();
+        src.select("Quote\"d \\ back").unwrap();
+        src.select("x\r\nA1 DELETE INBOX").unwrap();
+        src.close();
+        let log = log.lock().unwrap();
+        assert_eq!(
+            &log[1..4],
+            &[
+                "EXAMINE \"Entw&APw-rfe\"",
+                "EXAMINE \"Quote\\\"d \\\\ back\"",
+                "EXAMINE \"x&AA0ACg-A1 DELETE INBOX\"",
+            ]
+        );
+        assert!(!log.iter().any(|c| c.starts_with("DELETE")), "{log:?}");
+    }
+
+    #[test]
+    fn m16_move_without_move_or_uidplus_is_refused_before_any_change() {
+        let (port, log) = fake_server(|cmd| match cmd {
+            "CAPABILITY" => Reply::Send("* CAPABILITY IMAP4rev1\r\n{tag} OK\r\n".into()),
+            _ if cmd.starts_with("EXAMINE") => Reply::Send(EXAMINE_OK.into()),
+            _ => Reply::Send("{tag} OK\r\n".into()),
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        src.select("INBOX").unwrap();
+        let e = src.move_to("INBOX", &refs(&[1, 2]), "Archive").unwrap_err();
+        assert!(e.to_string().contains("neither MOVE nor UIDPLUS"), "{e}");
+        src.close();
+        let log = log.lock().unwrap();
+        assert!(
+            !log.iter()
+                .any(|c| c.starts_with("UID") || c.starts_with("SELECT")),
+            "{log:?}"
+        );
+    }
+
+    #[test]
+    fn m16_move_with_uidplus_copies_then_expunges_exactly_those_uids() {
+        let (port, log) = fake_server(|cmd| match cmd {
+            "CAPABILITY" => Reply::Send("* CAPABILITY IMAP4rev1 UIDPLUS\r\n{tag} OK\r\n".into()),
+            _ if cmd.starts_with("LIST") => Reply::Send(
+                "* LIST () \"/\" INBOX\r\n* LIST () \"/\" \"Archive\"\r\n{tag} OK\r\n".into(),
+            ),
+            _ if cmd.starts_with("EXAMINE") => Reply::Send(EXAMINE_OK.into()),
+            _ if cmd.starts_with("SELECT") => Reply::Send(SELECT_OK.into()),
+            _ => Reply::Send("{tag} OK\r\n".into()),
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        src.select("INBOX").unwrap();
+        assert!(src.supports_keywords());
+        src.mark("INBOX", &refs(&[3, 1, 2, 3]), "$CRMImported")
+            .unwrap();
+        src.move_to("INBOX", &refs(&[1, 3]), "Archive/Entwürfe")
+            .unwrap();
+        src.append("Archive/Entwürfe", b"Subject: hi\r\n\r\nbody\r\n")
+            .unwrap();
+        src.close();
+        let log = log.lock().unwrap();
+        assert_eq!(
+            &log[1..],
+            &[
+                "EXAMINE \"INBOX\"",
+                "SELECT \"INBOX\"",
+                "UID STORE 1:3 +FLAGS.SILENT ($CRMImported)",
+                "CAPABILITY", // once per session
+                "LIST \"\" \"*\"",
+                "CREATE \"Archive/Entw&APw-rfe\"",
+                "SUBSCRIBE \"Archive/Entw&APw-rfe\"",
+                "UID COPY 1,3 \"Archive/Entw&APw-rfe\"",
+                "UID STORE 1,3 +FLAGS.SILENT (\\Deleted)",
+                "UID EXPUNGE 1,3",
+                "APPEND \"Archive/Entw&APw-rfe\" () {21}<21 bytes>",
+                "LOGOUT",
+            ]
+        );
+    }
 }

@@ -4,3 +4,5 @@
 pub mod dav;
 pub mod imap;
 pub mod mail;
+pub mod maildir;
+pub mod utf7;

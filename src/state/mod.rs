@@ -17,7 +17,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 pub use lock::{Busy, RunLock};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_mail.sql"),
+];
 
 /// How a command uses the state file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +263,12 @@ fn configure(conn: &Connection, wal: bool) -> Result<()> {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
     }
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Without this, SQLite 3.54 re-plans a cached `column = ?1` statement on
+    // every new binding, which tripled the cost of a lookup (docs/PERFORMANCE.md).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 

@@ -6,6 +6,8 @@ mod check;
 mod cli;
 mod docs;
 mod harness;
+mod imap_source;
+mod import_mail;
 mod init;
 mod pty;
 mod smoke;

@@ -1,0 +1,461 @@
+//! Writing one planned mail (SPEC 2) into the embedded CRM and the state
+//! file. Called inside the caller's transaction; server actions (M16
+//! keyword and move) are only recorded here as pending, and carried out
+//! after the commit.
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
+use crate::parse::mail::ParsedMail;
+use crate::plan::mail::{Attach, MailAction, Participant, Placement, Skip};
+use crate::source::mail::MsgRef;
+use crate::state::now;
+
+/// Where a mail lies: the state key of its folder and the message.
+#[derive(Debug, Clone)]
+pub struct Origin<'a> {
+    pub account: &'a str,
+    pub folder: &'a str,
+    /// SHA-256 of the folder's identity (host, port, login / path, folder).
+    pub source_key: &'a str,
+    pub validity: &'a str,
+    pub msg: &'a MsgRef,
+}
+
+/// The stable identity of a folder (STYLE 5): SHA-256, never DefaultHasher.
+pub fn source_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// What the caller owes the server after the commit (M16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerActions {
+    pub mark: bool,
+    pub archive: bool,
+}
+
+impl ServerActions {
+    fn pending(self) -> Option<&'static str> {
+        match (self.mark, self.archive) {
+            (true, true) => Some("mark,move"),
+            (true, false) => Some("mark"),
+            (false, true) => Some("move"),
+            (false, false) => None,
+        }
+    }
+}
+
+/// The outcome of applying one mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Imported(i64),
+    OwnerAdded(i64),
+    Skipped,
+    Failed,
+}
+
+/// Has this message (by folder key and id) been handled already?
+///
+/// # Errors
+/// SQLite errors.
+pub fn seen(conn: &Connection, source_key: &str, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM item_map WHERE source_key = ?1 AND remote_id = ?2")?
+        .query_row(params![source_key, id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn record_item(
+    conn: &Connection,
+    o: &Origin<'_>,
+    kind: &str,
+    local: Option<i64>,
+    hash: &str,
+    pending: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO item_map (source_key, remote_id, local_kind, local_id, content_hash, synced_at, pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(source_key, remote_id) DO UPDATE SET local_kind = excluded.local_kind,
+           local_id = excluded.local_id, content_hash = excluded.content_hash, synced_at = excluded.synced_at,
+           pending = excluded.pending",
+    )?
+    .execute(params![o.source_key, o.msg.id, kind, local, hash, now(), pending])?;
+    Ok(())
+}
+
+fn source_row<'a>(o: &'a Origin<'a>, mail: &'a ParsedMail) -> MailSourceRow<'a> {
+    MailSourceRow {
+        account: o.account,
+        folder: o.folder,
+        uidvalidity: o.validity.parse().ok(),
+        uid: o.msg.uid,
+        message_id: mail.message_id.as_deref(),
+        content_hash: &mail.content_hash,
+    }
+}
+
+/// Applies one planned mail. `documents` holds the wizard's (category,
+/// keyword) per attachment (W3), in attachment order.
+///
+/// # Errors
+/// SQLite errors.
+pub fn apply(
+    conn: &Connection,
+    o: &Origin<'_>,
+    mail: &ParsedMail,
+    raw: &[u8],
+    action: &MailAction,
+    documents: &[(Option<String>, Option<String>)],
+    server: ServerActions,
+) -> Result<Applied> {
+    match action {
+        MailAction::Import(p) => {
+            let id = import(conn, o, mail, raw, p, documents)?;
+            record_item(
+                conn,
+                o,
+                "activity",
+                Some(id),
+                &mail.content_hash,
+                server.pending(),
+            )?;
+            Ok(Applied::Imported(id))
+        }
+        MailAction::AddOwner {
+            activity_id,
+            person_id,
+        } => {
+            // M3: the same mail in a second mailbox: one activity, the owner joins.
+            let addr: Option<String> = conn
+                .prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY position LIMIT 1")?
+                .query_row([person_id], |r| r.get(0))
+                .optional()?;
+            activities::add_participants(
+                conn,
+                *activity_id,
+                &[Participant {
+                    address: addr.unwrap_or_default(),
+                    person_id: Some(*person_id),
+                }],
+            )?;
+            activities::add_mail_source(conn, *activity_id, &source_row(o, mail))?;
+            record_item(
+                conn,
+                o,
+                "activity",
+                Some(*activity_id),
+                &mail.content_hash,
+                server.pending(),
+            )?;
+            Ok(Applied::OwnerAdded(*activity_id))
+        }
+        MailAction::Skip(s) => {
+            record_skip(conn, o, &mail.content_hash, s)?;
+            if s.notify_owner {
+                queue_notice(conn, o, mail, &format!("was not imported: {}", s.detail))?;
+            }
+            Ok(Applied::Skipped)
+        }
+    }
+}
+
+/// Records a skipped mail so it is not considered again (M4: "recorded as such").
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_skip(conn: &Connection, o: &Origin<'_>, hash: &str, s: &Skip) -> Result<()> {
+    record_item(
+        conn,
+        o,
+        &format!("skipped:{}:{}", s.rule, s.reason),
+        None,
+        hash,
+        None,
+    )
+}
+
+/// Records a mail that could not be read, with the reason (the mail stays
+/// untouched on the server).
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_failure(conn: &Connection, o: &Origin<'_>, why: &str) -> Result<()> {
+    let kind = format!("failed:{}", why.chars().take(200).collect::<String>());
+    record_item(conn, o, &kind, None, "", None)
+}
+
+fn import(
+    conn: &Connection,
+    o: &Origin<'_>,
+    mail: &ParsedMail,
+    raw: &[u8],
+    p: &Placement,
+    documents: &[(Option<String>, Option<String>)],
+) -> Result<i64> {
+    // M15/M19: the raw message is kept, unless only headers may be.
+    let raw_sha = if p.headers_only {
+        None
+    } else {
+        activities::put_blob(conn, &mail.content_hash, raw)?;
+        Some(mail.content_hash.as_str())
+    };
+    let body = if p.headers_only {
+        None
+    } else {
+        Some(mail.text.as_str())
+    };
+    let start_at = mail
+        .date
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let id = activities::insert(
+        conn,
+        &NewActivity {
+            kind: p.kind,
+            status: &p.status,
+            subject: &mail.subject,
+            body,
+            start_at: start_at.clone(),
+            attach: p.attach,
+            rep: &p.rep,
+            rule: p.rule,
+            explain: &p.why,
+            raw_sha256: raw_sha,
+        },
+    )?;
+    activities::add_participants(conn, id, &p.participants)?;
+    activities::add_flags(conn, id, &p.flags)?;
+    if !p.headers_only {
+        let rows: Vec<AttachmentRow> = mail
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let (category, keyword) = documents.get(i).cloned().unwrap_or((None, None));
+                AttachmentRow {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                    category,
+                    keyword,
+                }
+            })
+            .collect();
+        activities::add_attachments(conn, id, &rows, p.drop_attachments)?;
+    }
+    activities::queue_unknown(
+        conn,
+        id,
+        &p.queue,
+        &mail.subject,
+        &start_at.unwrap_or_else(now),
+    )?;
+    activities::add_mail_source(conn, id, &source_row(o, mail))?;
+    if p.notify_owner {
+        let names: Vec<String> = mail
+            .attachments
+            .iter()
+            .map(|a| format!("{} ({} bytes)", a.name, a.size))
+            .collect();
+        queue_notice(
+            conn,
+            o,
+            mail,
+            &format!(
+                "was imported without its attachments, which are over max_size: {}",
+                names.join(", ")
+            ),
+        )?;
+    }
+    Ok(id)
+}
+
+/// M5: records a notice for the owner, once per mail; sent after the commit.
+fn queue_notice(conn: &Connection, o: &Origin<'_>, mail: &ParsedMail, what: &str) -> Result<()> {
+    let key = format!(
+        "{}:{}",
+        o.account,
+        mail.message_id.as_deref().unwrap_or(&mail.content_hash)
+    );
+    let subject = format!(
+        "crmsync: \"{}\" {}",
+        short(&mail.subject),
+        if what.starts_with("was not") {
+            "was not imported"
+        } else {
+            "was imported without attachments"
+        }
+    );
+    let from = mail
+        .from
+        .as_ref()
+        .map(|a| a.address.as_str())
+        .unwrap_or("(unknown sender)");
+    let date = mail.date.map(|d| d.to_rfc2822()).unwrap_or_default();
+    let body = format!(
+        "The mail\n\n  From:    {from}\n  Date:    {date}\n  Subject: {}\n  Folder:  {}\n\n{what}.\n\n\
+         The message is still in your mailbox. Raise max_size in the crmsync config, or file it in the CRM by hand.\n",
+        mail.subject, o.folder
+    );
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO notices (mail_key, account, sent_at, subject, body, sent) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+    )?
+    .execute(params![key, o.account, now(), subject, body])?;
+    Ok(())
+}
+
+fn short(s: &str) -> String {
+    let t: String = s.chars().take(60).collect();
+    if t.len() < s.len() {
+        format!("{t}...")
+    } else {
+        t
+    }
+}
+
+/// A notice still to send: (key, subject, body).
+///
+/// # Errors
+/// SQLite errors.
+pub fn pending_notices(conn: &Connection, account: &str) -> Result<Vec<(String, String, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT mail_key, subject, body FROM notices WHERE account = ?1 AND sent = 0",
+    )?;
+    let v = st
+        .query_map([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
+
+/// Marks a notice as sent.
+///
+/// # Errors
+/// SQLite errors.
+pub fn notice_sent(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE notices SET sent = 1, sent_at = ?2 WHERE mail_key = ?1",
+        params![key, now()],
+    )?;
+    Ok(())
+}
+
+/// Messages of a folder with server actions still owed: (id, uid, actions).
+///
+/// # Errors
+/// SQLite errors.
+pub fn pending_actions(conn: &Connection, source_key: &str) -> Result<Vec<(String, String)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT remote_id, pending FROM item_map WHERE source_key = ?1 AND pending IS NOT NULL",
+    )?;
+    let v = st
+        .query_map([source_key], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
+
+/// Clears the pending server actions of these messages.
+///
+/// # Errors
+/// SQLite errors.
+pub fn clear_pending(conn: &Connection, source_key: &str, ids: &[String]) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "UPDATE item_map SET pending = NULL WHERE source_key = ?1 AND remote_id = ?2",
+    )?;
+    for id in ids {
+        st.execute(params![source_key, id])?;
+    }
+    Ok(())
+}
+
+/// The folder cursor (M3): (validity, highest UID seen).
+///
+/// # Errors
+/// SQLite errors.
+pub fn cursor(conn: &Connection, source_key: &str) -> Result<Option<(String, Option<u32>)>> {
+    Ok(conn
+        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
+        .query_row([source_key], |r| {
+            let v: Option<String> = r.get(0)?;
+            let p: Option<String> = r.get(1)?;
+            Ok((v.unwrap_or_default(), p.and_then(|p| p.parse().ok())))
+        })
+        .optional()?)
+}
+
+/// Moves the folder cursor forward.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_cursor(
+    conn: &Connection,
+    source_key: &str,
+    account: &str,
+    folder: &str,
+    validity: &str,
+    last_uid: Option<u32>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
+           position = CASE WHEN excluded.validity = cursors.validity
+                           THEN max(coalesce(CAST(cursors.position AS INTEGER), 0), coalesce(CAST(excluded.position AS INTEGER), 0))
+                           ELSE excluded.position END,
+           updated_at = excluded.updated_at",
+    )?
+    .execute(params![source_key, account, folder, validity, last_uid.map(|u| u.to_string()), now()])?;
+    Ok(())
+}
+
+/// The record a thread continues (M17) and the M3 duplicate, for the planner.
+///
+/// # Errors
+/// SQLite errors.
+pub fn known(
+    conn: &Connection,
+    mail: &ParsedMail,
+    account: &str,
+) -> Result<crate::plan::mail::Known> {
+    let existing = activities::find_mail(
+        conn,
+        mail.message_id.as_deref(),
+        &mail.content_hash,
+        account,
+    )?;
+    let mut ids: Vec<String> = mail.in_reply_to.clone();
+    ids.extend(mail.references.iter().rev().cloned());
+    let thread = if ids.is_empty() {
+        None
+    } else {
+        activities::thread_attach(conn, &ids)?
+    };
+    Ok(crate::plan::mail::Known {
+        existing,
+        thread: thread.filter(|_| existing.is_none()),
+    })
+}
+
+/// Where an attach points, for tables: "person P3" / "company C1".
+///
+/// # Errors
+/// SQLite errors.
+pub fn describe_attach(conn: &Connection, a: Attach) -> Result<String> {
+    Ok(match a {
+        Attach::Person(id) => match crate::crm::directory::person_by_rowid(conn, id)? {
+            Some(p) => format!("{} ({})", p.display_name(), p.id),
+            None => format!("person #{id}"),
+        },
+        Attach::Company(id) => match crate::crm::directory::company_by_rowid(conn, id)? {
+            Some(c) => format!("{} ({})", c.name, c.id),
+            None => format!("company #{id}"),
+        },
+    })
+}

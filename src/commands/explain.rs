@@ -1,0 +1,106 @@
+//! `crmsync explain ITEM` (X9): which rule placed an activity where, and
+//! what every address of it matched.
+
+use anyhow::Result;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use super::Ctx;
+use crate::cli::ExplainArgs;
+use crate::crm::activities::{self, ActivityView};
+use crate::error::{Exit, usage};
+use crate::report::output::Tabular;
+use crate::state::Access;
+
+#[derive(Serialize)]
+struct Explained {
+    activity: ActivityView,
+    rule: Option<String>,
+    explain: Vec<String>,
+    sources: Vec<String>,
+}
+
+impl Tabular for Explained {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["activity", "attached to", "rule", "why"]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        let a = &self.activity;
+        vec![vec![
+            format!("{} {} \"{}\"", a.id, a.kind, a.subject),
+            format!(
+                "{} {} ({})",
+                a.attached_to.kind, a.attached_to.name, a.attached_to.id
+            ),
+            self.rule.clone().unwrap_or_default(),
+            self.explain.join("\n"),
+        ]]
+    }
+    fn footer(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| format!("source: {s}"))
+            .collect();
+        if !self.activity.flags.is_empty() {
+            v.push(format!(
+                "flagged for editing: {}",
+                self.activity.flags.join(", ")
+            ));
+        }
+        v
+    }
+}
+
+pub fn run(ctx: &Ctx, args: &ExplainArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Read, "explain")?;
+    let item = args.item.trim();
+    let id: Option<i64> = match item.parse::<i64>() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            let mid = item.trim_start_matches('<').trim_end_matches('>');
+            st.conn
+                .query_row(
+                    "SELECT activity_id FROM activity_sources WHERE message_id = ?1 ORDER BY id LIMIT 1",
+                    [mid],
+                    |r| r.get(0),
+                )
+                .optional()?
+        }
+    };
+    let Some(view) = id
+        .map(|id| activities::view(&st.conn, id))
+        .transpose()?
+        .flatten()
+    else {
+        return Err(usage(format!(
+            "no activity for `{item}`; it was not imported. `crmsync import-mail --dry-run --all-items` shows where new mail would go"
+        )));
+    };
+    let mut sources = Vec::new();
+    let mut q = st.conn.prepare(
+        "SELECT account, coalesce(folder, ''), coalesce(uid, ''), coalesce(message_id, '') FROM activity_sources WHERE activity_id = ?1 ORDER BY id",
+    )?;
+    let rows = q.query_map([view.id], |r| {
+        Ok(format!(
+            "{} / {} uid {} <{}>",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, rusqlite::types::Value>(2).map(|v| match v {
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                _ => "-".into(),
+            })?,
+            r.get::<_, String>(3)?
+        ))
+    })?;
+    for r in rows {
+        sources.push(r?);
+    }
+    ctx.printer.print(&Explained {
+        rule: view.rule.clone(),
+        explain: view.explain.clone(),
+        activity: view,
+        sources,
+    })?;
+    Ok(Exit::Ok)
+}

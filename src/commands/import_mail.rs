@@ -1,0 +1,908 @@
+//! `crmsync import-mail` (SPEC 2): mail accounts to CRM activities, through
+//! the wizard (W1-W5) or unattended (W6). Wires source -> parse -> match ->
+//! plan -> apply -> report; the rules live in `plan::mail`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, MultiSelect, Select};
+use serde::Serialize;
+
+use super::Ctx;
+use crate::accounts::{Guard, auth_failed, guard};
+use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
+use crate::cli::ImportMailArgs;
+use crate::config::{MailAccount, MailSource as SourceKind, Privacy};
+use crate::error::{Exit, usage};
+use crate::matching::{Matcher, normalize};
+use crate::parse::mail::{self as mailparse, ParsedMail};
+use crate::plan::mail::{
+    self as plan, Attach, MailAction, MailInput, Owner, Party, Settings, reason,
+};
+use crate::report::output::{Tabular, render_table};
+use crate::source::mail::{FolderInfo, MailSource, MsgRef, SourceError};
+use crate::state::{Access, State};
+
+/// Messages fetched and committed together (X5: one transaction each).
+const BATCH: usize = 200;
+
+#[derive(Debug, Default, Clone, Serialize)]
+struct Counts {
+    imported: usize,
+    updated: usize,
+    flagged: usize,
+    skipped: usize,
+    failed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ItemReport {
+    id: String,
+    action: String,
+    rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip)]
+    subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activity_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attached_to: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    flags: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    command: &'static str,
+    dry_run: bool,
+    counts: Counts,
+    items: Vec<ItemReport>,
+    /// Accounts that could not be read, with the reason and the next step.
+    errors: Vec<String>,
+    #[serde(skip)]
+    all_items: bool,
+}
+
+impl Tabular for Summary {
+    fn headers(&self) -> Vec<&'static str> {
+        vec![
+            "item",
+            "action",
+            "rule",
+            "subject",
+            "attached to / reason",
+            "flags",
+        ]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.items
+            .iter()
+            .filter(|i| {
+                self.all_items
+                    || self.dry_run
+                    || i.action == "failed"
+                    || i.reason.as_deref() == Some("too_large")
+                    || !i.flags.is_empty()
+            })
+            .map(|i| {
+                vec![
+                    i.id.clone(),
+                    i.action.clone(),
+                    i.rule.clone(),
+                    i.subject.chars().take(50).collect(),
+                    i.attached_to
+                        .clone()
+                        .or_else(|| i.reason.clone())
+                        .unwrap_or_default(),
+                    i.flags.join("\n"),
+                ]
+            })
+            .collect()
+    }
+    fn footer(&self) -> Vec<String> {
+        let c = &self.counts;
+        let mut v = vec![format!(
+            "{}{} imported ({} flagged for editing), {} joined as second mailbox, {} skipped, {} failed",
+            if self.dry_run {
+                "dry run, nothing written: would have "
+            } else {
+                ""
+            },
+            c.imported,
+            c.flagged,
+            c.updated,
+            c.skipped,
+            c.failed
+        )];
+        v.extend(self.errors.iter().map(|e| format!("error: {e}")));
+        v
+    }
+}
+
+/// One fetched and planned mail.
+struct Item {
+    id: String,
+    folder: usize,
+    msg: MsgRef,
+    mail: Option<ParsedMail>,
+    raw: Vec<u8>,
+    action: Result<MailAction, String>,
+    documents: Vec<(Option<String>, Option<String>)>,
+    selected: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
+    let cfg = &ctx.cfg;
+    for name in &args.accounts {
+        if !cfg.mail.accounts.iter().any(|a| a.name() == name) {
+            return Err(usage(format!(
+                "no mail account named `{name}` in {}",
+                cfg.describe_path()
+            )));
+        }
+    }
+    let accounts: Vec<&MailAccount> = cfg
+        .mail
+        .accounts
+        .iter()
+        .filter(|a| args.accounts.is_empty() || args.accounts.iter().any(|n| n == a.name()))
+        .collect();
+    if accounts.is_empty() {
+        return Err(usage(format!(
+            "no [[mail.accounts]] in {}; add one (see config.sample.toml) or run `crmsync init`",
+            cfg.describe_path()
+        )));
+    }
+    let interactive = ctx.interactive() && !ctx.global.json;
+    if interactive {
+        // W1: what to import now. Appointments and tasks come with sync-calendar.
+        crate::ui::info(
+            "Importing: mail (appointments and tasks are synced by `crmsync sync-calendar`)",
+        );
+    }
+    let st = ctx.state(Access::Write, "import-mail")?;
+    let run_id = if st.writable() {
+        Some(st.start_run("import-mail", false)?)
+    } else {
+        None
+    };
+    let mut summary = Summary {
+        command: "import-mail",
+        dry_run: !st.writable(),
+        counts: Counts::default(),
+        items: Vec::new(),
+        errors: Vec::new(),
+        all_items: args.all_items || ctx.global.verbose > 0,
+    };
+    let mut shown = Vec::new();
+    for a in &accounts {
+        if let Err(e) = import_account(ctx, &st, a, interactive, &mut summary, &mut shown) {
+            summary
+                .errors
+                .push(format!("account `{}`: {e:#}", a.name()));
+        }
+    }
+    let exit = if summary.errors.len() == accounts.len() {
+        Exit::Failed
+    } else if !summary.errors.is_empty()
+        || summary.counts.failed > 0
+        || summary
+            .items
+            .iter()
+            .any(|i| i.reason.as_deref() == Some("too_large"))
+    {
+        Exit::Partial
+    } else {
+        Exit::Ok
+    };
+    if let Some(id) = run_id {
+        st.finish_run(id, exit.code(), &serde_json::to_string(&summary.counts)?)?;
+    }
+    ctx.printer.print(&summary)?;
+    if interactive && !shown.is_empty() {
+        show(&st, &shown)?;
+    }
+    Ok(exit)
+}
+
+/// The settings in force for one account (account value, else `[mail]`).
+fn settings(ctx: &Ctx, a: &MailAccount, folder: &FolderInfo) -> Settings {
+    let m = &ctx.cfg.mail;
+    // M13: scan_all defaults to false; import folders import everything anyway.
+    let scan_all = a.scan_all.or(m.scan_all).unwrap_or(false);
+    Settings {
+        max_size: a.max_size.unwrap_or(m.max_size).0,
+        warn_owner: a.warn_owner.unwrap_or(m.warn_owner),
+        scan_all: scan_all || folder.import_folder,
+        import_internal: a.import_internal.unwrap_or(m.import_internal),
+        headers_only: a.privacy.unwrap_or(m.privacy) == Privacy::Headers,
+    }
+}
+
+fn open_source(st: &State, a: &MailAccount) -> Result<Box<dyn MailSource>> {
+    match a.source {
+        SourceKind::Maildir => {
+            let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
+            Ok(Box::new(crate::source::maildir::Maildir::open(path)?))
+        }
+        SourceKind::Imap => {
+            let secret = match guard(st, a.name(), &a.secret())? {
+                Guard::Go(s) => s,
+                Guard::Blocked(msg) => anyhow::bail!(msg),
+            };
+            match crate::source::imap::ImapSource::connect(a, &secret) {
+                Ok(s) => Ok(Box::new(s)),
+                Err(SourceError::Auth(detail)) => {
+                    anyhow::bail!(auth_failed(st, a.name(), &secret, &detail)?)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+fn folder_key(a: &MailAccount, folder: &str) -> String {
+    match a.source {
+        SourceKind::Imap => apply::source_key(&[
+            "imap",
+            a.host.as_deref().unwrap_or(""),
+            &a.port().to_string(),
+            a.login.as_deref().unwrap_or(a.user()),
+            folder,
+        ]),
+        SourceKind::Maildir => apply::source_key(&[
+            "maildir",
+            &a.path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+                .to_string(),
+            folder,
+        ]),
+    }
+}
+
+fn party(m: &Matcher<'_>, a: &mailparse::Address) -> Result<Party> {
+    Ok(Party {
+        display_name: a.name.clone(),
+        m: m.lookup(&a.address)?,
+    })
+}
+
+fn import_account(
+    ctx: &Ctx,
+    st: &State,
+    a: &MailAccount,
+    interactive: bool,
+    summary: &mut Summary,
+    shown: &mut Vec<i64>,
+) -> Result<()> {
+    let cfg = &ctx.cfg;
+    let matcher = Matcher::new(&st.conn, cfg)?;
+    let user = cfg
+        .user(a.user())
+        .context("the account's user is not configured")?;
+    // M9: an owner without a person record is a configuration error.
+    let Some(owner_person) = matcher.user_person(cfg, a.user())? else {
+        anyhow::bail!(
+            "user `{}` has no person record (M9), so nothing was imported from this account; \
+             import a person carrying {} (crmsync crm import FILE --kind persons)",
+            a.user(),
+            user.emails.join(" or ")
+        );
+    };
+    let owner = Owner {
+        login: a.user().to_string(),
+        person_id: owner_person,
+        addresses: user.emails.iter().map(|e| normalize(e)).collect(),
+    };
+    let mut source = open_source(st, a)?;
+    let prefix = &cfg.mail.folder_prefix;
+    let folders = source.folders(
+        &a.folders,
+        a.include_subfolders,
+        prefix,
+        a.import_parent.as_deref(),
+    )?;
+    let keyword = a
+        .keyword
+        .clone()
+        .unwrap_or_else(|| cfg.mail.keyword.clone());
+    let archive = a
+        .archive_folder
+        .clone()
+        .or_else(|| cfg.mail.archive_folder.clone());
+    let mut items: Vec<Item> = Vec::new();
+    let mut keys = Vec::new();
+    let mut statuses = Vec::new();
+    for (fi, folder) in folders.iter().enumerate() {
+        let status = source.select(&folder.name)?;
+        let key = folder_key(a, &folder.name);
+        if st.writable() {
+            finish_pending(
+                st,
+                source.as_mut(),
+                &folder.name,
+                &key,
+                &keyword,
+                archive.as_deref(),
+            )?;
+        }
+        // M3: a changed UIDVALIDITY re-scans; duplicates are caught by Message-ID and hash.
+        let after = match apply::cursor(&st.conn, &key)? {
+            Some((v, uid)) if v == status.validity => uid,
+            Some(_) => {
+                crate::ui::info(format!(
+                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
+                    a.name(),
+                    folder.name
+                ));
+                None
+            }
+            None => None,
+        };
+        let mut refs = source.list(&folder.name, after)?;
+        refs.retain(|r| !apply::seen(&st.conn, &key, &r.id).unwrap_or(false));
+        let s = settings(ctx, a, folder);
+        let bar = crate::ui::progress(refs.len() as u64, &folder.name);
+        for chunk in refs.chunks(BATCH) {
+            let mut fetched: Vec<Item> = Vec::new();
+            source.fetch(&folder.name, chunk, &mut |msg, raw| {
+                bar.inc(1);
+                fetched.push(plan_one(st, &matcher, a, &owner, folder, fi, &s, msg, raw)?);
+                Ok(())
+            })?;
+            if interactive {
+                items.extend(fetched);
+            } else {
+                apply_batch(
+                    st,
+                    source.as_mut(),
+                    a,
+                    &folder.name,
+                    &key,
+                    &status.validity,
+                    &fetched,
+                    &keyword,
+                    archive.as_deref(),
+                    summary,
+                )?;
+            }
+        }
+        bar.finish_and_clear();
+        keys.push(key);
+        statuses.push(status);
+    }
+    if interactive {
+        if items.is_empty() {
+            crate::ui::info(format!("{}: no new mail", a.name()));
+        } else {
+            select(st, &mut items, cfg)?;
+            for (fi, folder) in folders.iter().enumerate() {
+                let chosen: Vec<Item> = items
+                    .iter_mut()
+                    .filter(|i| i.folder == fi)
+                    .map(take_item)
+                    .collect();
+                let before = summary.items.len();
+                apply_batch(
+                    st,
+                    source.as_mut(),
+                    a,
+                    &folder.name,
+                    &keys[fi],
+                    &statuses[fi].validity,
+                    &chosen,
+                    &keyword,
+                    archive.as_deref(),
+                    summary,
+                )?;
+                shown.extend(summary.items[before..].iter().filter_map(|i| i.activity_id));
+            }
+        }
+    }
+    if st.writable() {
+        send_notices(st, source.as_mut(), a, &owner.addresses[0])?;
+    }
+    source.close();
+    Ok(())
+}
+
+fn take_item(i: &mut Item) -> Item {
+    Item {
+        id: i.id.clone(),
+        folder: i.folder,
+        msg: i.msg.clone(),
+        mail: i.mail.take(),
+        raw: std::mem::take(&mut i.raw),
+        action: i.action.clone(),
+        documents: std::mem::take(&mut i.documents),
+        selected: i.selected,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    st: &State,
+    matcher: &Matcher<'_>,
+    a: &MailAccount,
+    owner: &Owner,
+    folder: &FolderInfo,
+    fi: usize,
+    s: &Settings,
+    msg: &MsgRef,
+    raw: Vec<u8>,
+) -> Result<Item> {
+    let id = format!("{}/{}/{}", a.name(), folder.name, msg.id);
+    let mut item = Item {
+        id,
+        folder: fi,
+        msg: msg.clone(),
+        mail: None,
+        raw: Vec::new(),
+        action: Err(String::new()),
+        documents: Vec::new(),
+        selected: true,
+    };
+    let mail = match mailparse::parse(&raw) {
+        Ok(m) => m,
+        Err(e) => {
+            item.action = Err(format!("{e}; the message stays untouched in the mailbox"));
+            return Ok(item);
+        }
+    };
+    let input = MailInput {
+        from: mail.from.as_ref().map(|f| party(matcher, f)).transpose()?,
+        to: mail
+            .to
+            .iter()
+            .map(|x| party(matcher, x))
+            .collect::<Result<_>>()?,
+        cc: mail
+            .cc
+            .iter()
+            .map(|x| party(matcher, x))
+            .collect::<Result<_>>()?,
+        automated: mail.automated,
+        raw_size: mail.raw_size,
+        text_size: mail.text_size,
+        attachment_count: mail.attachments.len(),
+    };
+    let known = apply::known(&st.conn, &mail, a.name())?;
+    let pf = plan::Folder {
+        status: folder.status.clone(),
+        import_folder: folder.import_folder,
+    };
+    item.action = Ok(plan::plan(&input, owner, &pf, s, &known));
+    item.documents = vec![(None, None); mail.attachments.len()];
+    item.mail = Some(mail);
+    item.raw = raw;
+    Ok(item)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_batch(
+    st: &State,
+    source: &mut dyn MailSource,
+    a: &MailAccount,
+    folder: &str,
+    key: &str,
+    validity: &str,
+    items: &[Item],
+    keyword: &str,
+    archive: Option<&str>,
+    summary: &mut Summary,
+) -> Result<()> {
+    let server = ServerActions {
+        mark: source.supports_keywords() && !keyword.is_empty(),
+        archive: archive.is_some(),
+    };
+    let tx = st.conn.unchecked_transaction()?;
+    let mut done = Vec::new();
+    let mut max_uid: Option<u32> = None;
+    let mut first_deselected: Option<u32> = None;
+    for item in items {
+        if !item.selected {
+            first_deselected = Some(
+                first_deselected.map_or(item.msg.uid.unwrap_or(0), |u: u32| {
+                    u.min(item.msg.uid.unwrap_or(0))
+                }),
+            );
+            continue;
+        }
+        max_uid = max_uid.max(item.msg.uid);
+        let origin = Origin {
+            account: a.name(),
+            folder,
+            source_key: key,
+            validity,
+            msg: &item.msg,
+        };
+        let subject = item
+            .mail
+            .as_ref()
+            .map(|m| m.subject.clone())
+            .unwrap_or_default();
+        let mut report = ItemReport {
+            id: item.id.clone(),
+            action: String::new(),
+            rule: String::new(),
+            reason: None,
+            subject,
+            activity_id: None,
+            attached_to: None,
+            flags: Vec::new(),
+        };
+        match (&item.action, &item.mail) {
+            (Ok(action), Some(mail)) => {
+                if st.writable() {
+                    let applied = apply::apply(
+                        &tx,
+                        &origin,
+                        mail,
+                        &item.raw,
+                        action,
+                        &item.documents,
+                        server,
+                    )?;
+                    match applied {
+                        Applied::Imported(id) | Applied::OwnerAdded(id) => {
+                            report.activity_id = Some(id);
+                            done.push(item.msg.clone());
+                        }
+                        Applied::Skipped | Applied::Failed => {}
+                    }
+                }
+                match action {
+                    MailAction::Import(p) => {
+                        report.action = "imported".into();
+                        report.rule = p.rule.into();
+                        report.attached_to = Some(apply::describe_attach(&tx, p.attach)?);
+                        report.flags = p
+                            .flags
+                            .iter()
+                            .map(|f| {
+                                if f.address.is_empty() {
+                                    f.reason.to_string()
+                                } else {
+                                    format!("{}: {}", f.reason, f.address)
+                                }
+                            })
+                            .collect();
+                        summary.counts.imported += 1;
+                        if !p.flags.is_empty() {
+                            summary.counts.flagged += 1;
+                        }
+                    }
+                    MailAction::AddOwner { activity_id, .. } => {
+                        report.action = "updated".into();
+                        report.rule = "M3".into();
+                        report.reason = Some(format!(
+                            "same mail as activity {activity_id}: owner added as participant"
+                        ));
+                        summary.counts.updated += 1;
+                    }
+                    MailAction::Skip(s) => {
+                        report.action = "skipped".into();
+                        report.rule = s.rule.into();
+                        report.reason = Some(s.reason.into());
+                        summary.counts.skipped += 1;
+                    }
+                }
+            }
+            (Err(_), _) | (Ok(_), None) => {
+                let why = match &item.action {
+                    Err(why) if !why.is_empty() => why.clone(),
+                    _ => "the message could not be read".to_string(),
+                };
+                if st.writable() {
+                    apply::record_failure(&tx, &origin, &why)?;
+                }
+                report.action = "failed".into();
+                report.rule = "parse".into();
+                report.reason = Some(why);
+                summary.counts.failed += 1;
+            }
+        }
+        summary.items.push(report);
+    }
+    if st.writable() {
+        // The cursor never passes an item the person chose not to import now.
+        let cursor = match (max_uid, first_deselected) {
+            (Some(m), Some(d)) => Some(m.min(d.saturating_sub(1))),
+            (m, _) => m,
+        };
+        if cursor.is_some() || items.iter().all(|i| i.msg.uid.is_none()) {
+            apply::set_cursor(&tx, key, a.name(), folder, validity, cursor)?;
+        }
+        tx.commit()?;
+        // M16 / X5: server actions only after the commit.
+        server_actions(st, source, folder, key, &done, keyword, archive, server)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn server_actions(
+    st: &State,
+    source: &mut dyn MailSource,
+    folder: &str,
+    key: &str,
+    done: &[MsgRef],
+    keyword: &str,
+    archive: Option<&str>,
+    server: ServerActions,
+) -> Result<()> {
+    if done.is_empty() || (!server.mark && !server.archive) {
+        return Ok(());
+    }
+    if server.mark {
+        source
+            .mark(folder, done, keyword)
+            .with_context(|| format!("setting keyword {keyword} in `{folder}`"))?;
+    }
+    if let Some(target) = archive {
+        source
+            .move_to(folder, done, target)
+            .with_context(|| format!("moving imported mail from `{folder}` to `{target}`"))?;
+    }
+    let ids: Vec<String> = done.iter().map(|m| m.id.clone()).collect();
+    let tx = st.conn.unchecked_transaction()?;
+    apply::clear_pending(&tx, key, &ids)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// X5: server actions a killed run owed, for messages still in the folder.
+fn finish_pending(
+    st: &State,
+    source: &mut dyn MailSource,
+    folder: &str,
+    key: &str,
+    keyword: &str,
+    archive: Option<&str>,
+) -> Result<()> {
+    let pending = apply::pending_actions(&st.conn, key)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = pending.iter().map(|(id, _)| id.as_str()).collect();
+    let present: Vec<MsgRef> = source
+        .list(folder, None)?
+        .into_iter()
+        .filter(|m| ids.contains(&m.id.as_str()))
+        .collect();
+    let server = ServerActions {
+        mark: source.supports_keywords() && !keyword.is_empty(),
+        archive: archive.is_some(),
+    };
+    server_actions(st, source, folder, key, &present, keyword, archive, server)?;
+    // Those no longer in the folder were moved already.
+    let all: Vec<String> = pending.into_iter().map(|(id, _)| id).collect();
+    let tx = st.conn.unchecked_transaction()?;
+    apply::clear_pending(&tx, key, &all)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// M5: sends the owner notices recorded by this and earlier runs.
+fn send_notices(
+    st: &State,
+    source: &mut dyn MailSource,
+    a: &MailAccount,
+    owner: &str,
+) -> Result<()> {
+    for (key, subject, body) in apply::pending_notices(&st.conn, a.name())? {
+        let date = chrono::Utc::now().to_rfc2822();
+        let mid = format!(
+            "<crmsync-notice-{}@crmsync.invalid>",
+            &apply::source_key(&[&key])[..24]
+        );
+        let raw = format!(
+            "From: crmsync <{owner}>\r\nTo: <{owner}>\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: {mid}\r\n\
+             Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Transfer-Encoding: 8bit\r\n\r\n{}",
+            body.replace('\n', "\r\n")
+        );
+        source
+            .append("INBOX", raw.as_bytes())
+            .with_context(|| "appending a notice to INBOX (M5)")?;
+        apply::notice_sent(&st.conn, &key)?;
+    }
+    Ok(())
+}
+
+/// W2 and W3: the selection table, mandatory choices, documents.
+fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result<()> {
+    let theme = ColorfulTheme::default();
+    let importable: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(items[i].action, Ok(MailAction::Import(_))))
+        .collect();
+    let mut rows = Vec::new();
+    for &i in &importable {
+        let it = &items[i];
+        let (Some(m), Ok(MailAction::Import(p))) = (&it.mail, &it.action) else {
+            continue;
+        };
+        rows.push(vec![
+            (rows.len() + 1).to_string(),
+            m.date
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            m.from
+                .as_ref()
+                .map(|f| f.address.clone())
+                .unwrap_or_default(),
+            m.subject.chars().take(40).collect(),
+            apply::describe_attach(&st.conn, p.attach)?,
+            p.flags
+                .iter()
+                .map(|f| f.reason)
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if p.choices.is_empty() {
+                    ""
+                } else {
+                    " (choice needed)"
+                },
+        ]);
+    }
+    let skipped = items.len() - importable.len();
+    eprintln!(
+        "{}",
+        render_table(
+            &["#", "date", "from", "subject", "attached to", "flags"],
+            &rows
+        )
+    );
+    if skipped > 0 {
+        eprintln!(
+            "{skipped} more new mail(s) will be skipped or recorded by the rules (see the summary)."
+        );
+    }
+    if importable.is_empty() {
+        return Ok(());
+    }
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {} | {} | {}", r[1], r[2], r[3], r[4]))
+        .collect();
+    let chosen = MultiSelect::with_theme(&theme)
+        .with_prompt("Import these mails? (space toggles, enter confirms)")
+        .items(&labels)
+        .defaults(&vec![true; labels.len()])
+        .interact()?;
+    for (n, &i) in importable.iter().enumerate() {
+        items[i].selected = chosen.contains(&n);
+    }
+    // W2: mandatory choices (an ambiguous sender) must be settled.
+    for &i in &importable {
+        if !items[i].selected {
+            continue;
+        }
+        let Ok(MailAction::Import(p)) = &mut items[i].action else {
+            continue;
+        };
+        if p.choices.is_empty() {
+            continue;
+        }
+        let subject = items[i]
+            .mail
+            .as_ref()
+            .map(|m| m.subject.clone())
+            .unwrap_or_default();
+        let mut labels = Vec::new();
+        for id in &p.choices {
+            labels.push(apply::describe_attach(&st.conn, Attach::Person(*id))?);
+        }
+        labels.push("none of them: keep it on me, flagged".into());
+        let pick = Select::with_theme(&theme)
+            .with_prompt(format!("\"{subject}\": the sender is ambiguous. Attach to"))
+            .items(&labels)
+            .default(0)
+            .interact()?;
+        if pick < p.choices.len() {
+            let person = p.choices[pick];
+            p.attach = Attach::Person(person);
+            p.rule = "W2";
+            p.why.push(format!(
+                "the sender was ambiguous; person {person} chosen in the wizard (W2)"
+            ));
+            let sender: Vec<String> = p
+                .flags
+                .iter()
+                .filter(|f| f.reason == reason::AMBIGUOUS_SENDER)
+                .map(|f| f.address.clone())
+                .collect();
+            p.flags.retain(|f| f.reason != reason::AMBIGUOUS_SENDER);
+            p.queue.retain(|q| !sender.contains(&q.address));
+            p.participants.retain(|x| x.person_id != Some(person));
+        }
+        p.choices.clear();
+    }
+    // W3: documents.
+    let m = &cfg.mail;
+    if m.edit_documents && (!m.document_categories.is_empty() || !m.document_keywords.is_empty()) {
+        for &i in &importable {
+            if !items[i].selected {
+                continue;
+            }
+            let (Some(mail), Ok(MailAction::Import(p))) = (&items[i].mail, &items[i].action) else {
+                continue;
+            };
+            if p.drop_attachments || p.headers_only || mail.attachments.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
+            let mut docs = Vec::new();
+            for name in names {
+                let category = pick_optional(
+                    &theme,
+                    &format!("Category of {name}"),
+                    &m.document_categories,
+                )?;
+                let keyword =
+                    pick_optional(&theme, &format!("Keyword of {name}"), &m.document_keywords)?;
+                docs.push((category, keyword));
+            }
+            items[i].documents = docs;
+        }
+    }
+    Ok(())
+}
+
+fn pick_optional(theme: &ColorfulTheme, prompt: &str, list: &[String]) -> Result<Option<String>> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut labels = vec!["(none)".to_string()];
+    labels.extend(list.iter().cloned());
+    let i = Select::with_theme(theme)
+        .with_prompt(prompt)
+        .items(&labels)
+        .default(0)
+        .interact()?;
+    Ok(if i == 0 {
+        None
+    } else {
+        Some(list[i - 1].clone())
+    })
+}
+
+/// W5: this run's activities.
+fn show(st: &State, ids: &[i64]) -> Result<()> {
+    let ok = Confirm::with_theme(&ColorfulTheme::default())
+        .with_prompt(format!("Show the {} imported activities?", ids.len()))
+        .default(true)
+        .interact()?;
+    if !ok {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    let mut by_id = BTreeMap::new();
+    for id in ids {
+        if let Some(v) = crate::crm::activities::view(&st.conn, *id)? {
+            by_id.insert(*id, v);
+        }
+    }
+    for (id, v) in by_id {
+        rows.push(vec![
+            id.to_string(),
+            v.kind,
+            v.start_at.unwrap_or_default(),
+            v.subject.chars().take(40).collect(),
+            format!("{} {}", v.attached_to.kind, v.attached_to.name),
+            v.flags.join("\n"),
+        ]);
+    }
+    eprintln!(
+        "{}",
+        render_table(
+            &["id", "type", "date", "subject", "attached to", "flags"],
+            &rows
+        )
+    );
+    Ok(())
+}
