@@ -264,7 +264,8 @@ pub struct MailAccount {
     pub folders: Vec<String>,
     #[serde(default = "yes")]
     pub include_subfolders: bool,
-    /// Parent below which `CRM <description> [<status>]` folders are found (M2).
+    /// Parent below which `CRM <description> [<status>]` folders are found
+    /// (M2); None: the whole mailbox.
     pub import_parent: Option<String>,
     pub max_size: Option<ByteSize>,
     pub warn_owner: Option<bool>,

@@ -549,3 +549,172 @@ fn w6_maildir_account_runs_unattended_without_server() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["counts"]["imported"], 0);
 }
+
+#[test]
+fn m3_same_mail_in_two_mailboxes_is_one_activity_with_both_owners() {
+    let Some(d) = harness::dovecot() else { return };
+    let (alice, alice_pw) = d.add_user("m3a");
+    let (bob, bob_pw) = d.add_user("m3b");
+    let shared = mail(
+        "jane@acme.example",
+        "alice@us.example, bob@us.example",
+        "to both",
+        "",
+        ".",
+    );
+    d.append(&alice, "INBOX", &shared);
+    d.append(&bob, "INBOX", &shared);
+    let acct = |name: &str, user: &str, login: &str, var: &str| {
+        format!(
+            "[[mail.accounts]]\nname = \"{name}\"\nuser = \"{user}\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nlogin = \"{login}\"\npassword_env = \"{var}\"\n",
+            d.port
+        )
+    };
+    let env = Env::new(&(acct("a", "alice", &alice, "PW_A") + &acct("b", "bob", &bob, "PW_B")));
+    env.load_directory();
+    // bob needs a person record (M9).
+    let p = env.write(
+        "bob.csv",
+        "id,first_name,last_name,emails\nP9,Bob,Builder,bob@us.example\n",
+    );
+    assert_eq!(
+        env.run(&["crm", "import", p.to_str().unwrap(), "--kind", "persons"])
+            .0,
+        0
+    );
+    let out = env
+        .cmd()
+        .env("PW_A", &alice_pw)
+        .env("PW_B", &bob_pw)
+        .args(["--json", "import-mail"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(
+        (
+            v["counts"]["imported"].as_u64(),
+            v["counts"]["updated"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{v:#}"
+    );
+    let report = env.json(&["report"]);
+    let acts = report["activities"].as_array().unwrap();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0]["attached_to"]["id"], "P1");
+    assert!(
+        acts[0]["participants"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("bob@us.example")),
+        "{}",
+        acts[0]
+    );
+}
+
+#[test]
+fn m3_uidvalidity_change_rescans_without_duplicates() {
+    let Some(d) = harness::dovecot() else { return };
+    let s = setup(d, "");
+    let mails: Vec<Vec<u8>> = (0..5)
+        .map(|i| {
+            mail(
+                "jane@acme.example",
+                "alice@us.example",
+                &format!("uv {i}"),
+                "",
+                ".",
+            )
+        })
+        .collect();
+    for m in &mails {
+        d.append(&s.login, "CRM Import", m);
+    }
+    assert_eq!(s.import(&[]).1["counts"]["imported"], 5);
+    // Recreate the folder with the same mails plus one: a new UIDVALIDITY.
+    doveadm(d, &s.login, &["mailbox", "delete", "CRM Import"]);
+    d.create_folder(&s.login, "CRM Import");
+    for m in &mails {
+        d.append(&s.login, "CRM Import", m);
+    }
+    d.append(
+        &s.login,
+        "CRM Import",
+        &mail("jane@acme.example", "alice@us.example", "uv new", "", "."),
+    );
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["counts"]["imported"], 1, "{v:#}");
+    assert_eq!(v["counts"]["skipped"], 5, "{v:#}");
+    assert_eq!(s.report().len(), 6);
+}
+
+#[test]
+fn m19_privacy_headers_imports_no_body_and_no_attachments() {
+    let Some(d) = harness::dovecot() else { return };
+    let s = setup(d, "privacy = \"headers\"\n");
+    d.append(
+        &s.login,
+        "INBOX",
+        &mail(
+            "jane@acme.example",
+            "alice@us.example",
+            "private",
+            "",
+            "secret body text",
+        ),
+    );
+    assert_eq!(s.import(&[]).1["counts"]["imported"], 1);
+    let conn = rusqlite::Connection::open(s.env.path("state.sqlite")).unwrap();
+    let (body, raw): (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT body, raw_sha256 FROM activities WHERE subject = 'private'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(body, None);
+    let stored: Vec<u8> = match raw {
+        Some(sha) => conn
+            .query_row("SELECT data FROM blobs WHERE sha256 = ?1", [sha], |r| {
+                r.get(0)
+            })
+            .unwrap(),
+        None => Vec::new(),
+    };
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("secret body text"),
+        "the body must not be stored"
+    );
+}
+
+#[test]
+fn x9_explain_names_the_rule_and_the_matches() {
+    let Some(d) = harness::dovecot() else { return };
+    let s = setup(d, "");
+    let m = mail(
+        "sales@globex.example",
+        "alice@us.example",
+        "explain me",
+        "",
+        ".",
+    );
+    d.append(&s.login, "INBOX", &m);
+    s.import(&[]);
+    let v = s.env.json(&["explain", &format!("<{}>", message_id(&m))]);
+    assert_eq!(v["rule"], "M10");
+    let why = v["explain"].as_array().unwrap();
+    assert!(
+        why.iter()
+            .any(|l| l.as_str().unwrap().contains("sales@globex.example")),
+        "{v}"
+    );
+    let id = v["activity"]["id"].as_i64().unwrap();
+    let (code, out, _) = s.env.run(&["explain", &id.to_string()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("M10"), "{out}");
+    let (code, _, err) = s.env.run(&["explain", "<nope@nowhere>"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("was not imported"), "{err}");
+}

@@ -8,6 +8,7 @@ mod docs;
 mod harness;
 mod imap_source;
 mod import_mail;
+mod import_wizard;
 mod init;
 mod pty;
 mod smoke;
