@@ -638,10 +638,14 @@ fn server_actions(
     if done.is_empty() || (!server.mark && !server.archive) {
         return Ok(());
     }
-    if server.mark {
-        source
-            .mark(folder, done, keyword)
-            .with_context(|| format!("setting keyword {keyword} in `{folder}`"))?;
+    if server.mark
+        && let Err(e) = source.mark(folder, done, keyword)
+    {
+        // The activities are committed; a server that keeps no keywords
+        // must not make every run fail (M16).
+        crate::ui::warn(format!(
+            "setting keyword {keyword} in `{folder}` failed: {e}; set keyword = \"\" for this account to stop trying"
+        ));
     }
     if let Some(target) = archive {
         source

@@ -24,9 +24,7 @@ use rustls::{ClientConnection, StreamOwned};
 use crate::config::{MailAccount, TlsMode};
 use crate::net::tls::{TlsSettings, certificate_hint, client_config};
 use crate::secret::Secret;
-use crate::source::mail::{
-    FolderInfo, FolderStatus, MailSource, MsgRef, SourceError, parse_status_folder,
-};
+use crate::source::mail::{FolderInfo, FolderStatus, MailSource, MsgRef, SourceError};
 use crate::source::utf7;
 
 /// Why an IMAP connection failed.
@@ -631,7 +629,13 @@ impl ImapSource {
         let cmd = format!("UID FETCH {} {}", short(&set), part.query());
         self.usable(folder, &cmd)?;
         match self.session.uid_fetch(&set, part.query()) {
-            Ok(fetches) => deliver(&fetches, batch, part, sink),
+            Ok(fetches) => {
+                let delivered = deliver(&fetches, batch, part, sink);
+                // Flag changes and the like that the crate kept aside: not
+                // needed, and they would pile up over a long run.
+                drop(self.session.take_all_unsolicited());
+                delivered
+            }
             // Some message of the batch vanished (Dovecot: NO [EXPUNGEISSUED]
             // after sending the others): one by one, skipping the vanished.
             Err(imap::Error::No(_)) if batch.len() > 1 => {
@@ -642,7 +646,12 @@ impl ImapSource {
             }
             Err(imap::Error::No(no)) => {
                 let uid = uids[0];
-                if self.uid_exists(folder, uid)? {
+                // Expunged by another session, but still numbered in ours.
+                let expunged = no
+                    .information
+                    .to_ascii_uppercase()
+                    .contains("EXPUNGEISSUED");
+                if !expunged && self.uid_exists(folder, uid)? {
                     Err(self.fail(folder, &cmd, imap::Error::No(no)))
                 } else {
                     Ok(()) // vanished meanwhile
@@ -824,6 +833,8 @@ impl MailSource for ImapSource {
                 _ => None,
             })
             .collect();
+        drop(fetches);
+        drop(self.session.take_all_unsolicited());
         out.sort_by_key(|m| m.uid);
         out.dedup_by_key(|m| m.uid);
         Ok(out)
@@ -950,7 +961,13 @@ impl MailSource for ImapSource {
         // name: hand it the escaped inside of our quoted string.
         let inner = &quoted[1..quoted.len() - 1];
         match self.session.append(inner, raw).finish() {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                // Its EXISTS count is stale now: the next list() re-opens it.
+                if self.open.as_ref().is_some_and(|o| o.folder == folder) {
+                    self.open = None;
+                }
+                Ok(())
+            }
             // The server answered something other than `+` to the literal:
             // what was read is unknown, so the connection is not trusted.
             Err(imap::Error::Append) => {
@@ -991,12 +1008,7 @@ fn in_folder(folder: &str) -> String {
 /// A display name with `INBOX` (any case) as the first level spelt `INBOX`
 /// and no trailing `/`.
 fn normalize(name: &str) -> String {
-    let name = name.trim_end_matches('/');
-    match name.split_once('/') {
-        Some((first, rest)) if first.eq_ignore_ascii_case("INBOX") => format!("INBOX/{rest}"),
-        None if name.eq_ignore_ascii_case("INBOX") => "INBOX".to_string(),
-        _ => name.to_string(),
-    }
+    crate::source::mail::normalize_folder(name)
 }
 
 /// Display name (decoded, `/`-separated) of a wire name. A name that is not
@@ -1294,25 +1306,8 @@ fn parse_capabilities(data: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// True when `name` is strictly below `root` (`root` empty: the top).
-fn is_below(name: &str, root: &str) -> bool {
-    root.is_empty() && !name.is_empty()
-        || name.len() > root.len() && name.starts_with(root) && name[root.len()..].starts_with('/')
-}
-
-/// M2 status of a folder: from its own name, else from the nearest
-/// enclosing `<prefix> <description> [<status>]` folder.
-fn status_of(name: &str, prefix: &str) -> Option<String> {
-    let mut path = name;
-    loop {
-        if let Some((_, status)) = parse_status_folder(path, prefix) {
-            return Some(status);
-        }
-        path = &path[..path.rfind('/')?];
-    }
-}
-
-/// M1 and M2 over one LIST (see [`MailSource::folders`]).
+/// M1 and M2 over one LIST (see [`MailSource::folders`]), by the rules
+/// every source shares ([`crate::source::mail::choose_folders`]).
 fn select_folders(
     listed: &[Listed],
     configured: &[String],
@@ -1321,95 +1316,37 @@ fn select_folders(
     parent: Option<&str>,
     addr: &str,
 ) -> Result<Vec<FolderInfo>, SourceError> {
-    let exists = |name: &str| {
-        listed
-            .iter()
-            .any(|l| l.display == name || is_below(&l.display, name))
-    };
-    let below = |root: &str| {
-        let mut v: Vec<&Listed> = listed
-            .iter()
-            .filter(|l| l.selectable && is_below(&l.display, root))
-            .collect();
-        v.sort_by(|a, b| a.display.cmp(&b.display));
-        v.dedup_by(|a, b| a.display == b.display);
-        v
-    };
-    let missing = |name: &str, what: &str| {
-        let mut have: Vec<&str> = listed
-            .iter()
-            .filter(|l| l.selectable)
-            .map(|l| l.display.as_str())
-            .collect();
-        have.sort_unstable();
-        let more = have.len().saturating_sub(20);
-        have.truncate(20);
-        SourceError::Folder {
-            folder: name.to_string(),
-            detail: format!(
-                "{what} does not exist on {addr}; the server has: {}{}",
-                have.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ),
-        }
-    };
-    let mut out: Vec<FolderInfo> = Vec::new();
-    // A folder reached twice keeps its first place; it is an import folder
-    // if any route says so.
-    let mut push = |name: &str, import_folder: bool| match out.iter_mut().find(|f| f.name == name) {
-        Some(f) => f.import_folder |= import_folder,
-        None => out.push(FolderInfo {
-            name: name.to_string(),
-            status: status_of(name, prefix),
-            import_folder,
-        }),
-    };
-    // M1: configured folders, then (include_subfolders) their sub-folders.
-    // INBOX and its sub-folders are whole mailboxes (M13), the rest import
-    // folders.
-    for c in configured {
-        let c = normalize(c);
-        if !exists(&c) {
-            return Err(missing(&c, "the configured folder"));
-        }
-        let import_folder = c != "INBOX";
-        if listed.iter().any(|l| l.display == c && l.selectable) {
-            push(&c, import_folder);
-        }
-        if include_subfolders {
-            for l in below(&c) {
-                push(&l.display, import_folder);
-            }
-        }
-    }
-    // M2: `<prefix> <description> [<status>]` folders below the parent (the
-    // whole tree when there is none), with their sub-folders.
-    let p = normalize(parent.unwrap_or(""));
-    if !p.is_empty() && !exists(&p) {
-        return Err(missing(&p, "the import_parent folder"));
-    }
-    let mut m2: Vec<&str> = listed
+    let names: Vec<crate::source::mail::Listed> = listed
         .iter()
-        .filter(|l| is_below(&l.display, &p))
-        .map(|l| l.display.as_str())
-        .filter(|name| parse_status_folder(name, prefix).is_some())
+        .map(|l| crate::source::mail::Listed {
+            name: l.display.clone(),
+            selectable: l.selectable,
+        })
         .collect();
-    m2.sort_unstable();
-    m2.dedup();
-    for name in m2 {
-        // A \Noselect M2 folder holds no mail but may have sub-folders.
-        if listed.iter().any(|l| l.display == name && l.selectable) {
-            push(name, true);
-        }
-        for l in below(name) {
-            push(&l.display, true);
-        }
-    }
-    Ok(out)
+    crate::source::mail::choose_folders(&names, configured, include_subfolders, prefix, parent)
+        .map_err(|m| {
+            let mut have: Vec<&str> = listed
+                .iter()
+                .filter(|l| l.selectable)
+                .map(|l| l.display.as_str())
+                .collect();
+            have.sort_unstable();
+            let more = have.len().saturating_sub(20);
+            have.truncate(20);
+            SourceError::Folder {
+                folder: m.folder,
+                detail: format!(
+                    "{} does not exist on {addr}; the server has: {}{}",
+                    m.what,
+                    have.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            }
+        })
 }
 
 #[cfg(test)]

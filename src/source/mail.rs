@@ -162,6 +162,137 @@ pub fn parse_status_folder<'a>(name: &'a str, prefix: &str) -> Option<(&'a str, 
     Some((desc, status.to_string()))
 }
 
+/// A folder as a source lists it: display name (`/`-separated) and whether
+/// it can hold mail (IMAP `\Noselect` levels cannot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub selectable: bool,
+}
+
+/// A configured folder or `import_parent` that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub folder: String,
+    /// "the configured folder" or "the import_parent folder".
+    pub what: &'static str,
+}
+
+/// True when `name` lies below `root` (`""`: the whole tree).
+pub fn is_below(name: &str, root: &str) -> bool {
+    if root.is_empty() {
+        return !name.is_empty();
+    }
+    name.strip_prefix(root)
+        .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
+}
+
+/// M2: the status of a folder from its own name, else from its nearest
+/// enclosing `<prefix> <description> [<status>]` folder.
+pub fn status_of(name: &str, prefix: &str) -> Option<String> {
+    let mut path = name;
+    loop {
+        if let Some((_, status)) = parse_status_folder(path, prefix) {
+            return Some(status);
+        }
+        path = &path[..path.rfind('/')?];
+    }
+}
+
+/// `INBOX` in capitals (also as the first level), no trailing `/`.
+pub fn normalize_folder(name: &str) -> String {
+    let name = name.trim().trim_end_matches('/');
+    match name.split_once('/') {
+        Some((first, rest)) if first.eq_ignore_ascii_case("INBOX") => format!("INBOX/{rest}"),
+        None if name.eq_ignore_ascii_case("INBOX") => "INBOX".to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// M1 and M2 over a folder listing, the same for every source (see
+/// [`MailSource::folders`]). A configured folder exists when it, or a folder
+/// below it, is listed; INBOX and its sub-folders are whole mailboxes (M13),
+/// every other configured folder and every M2 folder an import folder.
+///
+/// # Errors
+/// [`Missing`] for a configured folder or parent that does not exist.
+pub fn choose_folders(
+    listed: &[Listed],
+    configured: &[String],
+    include_subfolders: bool,
+    prefix: &str,
+    parent: Option<&str>,
+) -> Result<Vec<FolderInfo>, Missing> {
+    let exists = |name: &str| {
+        listed
+            .iter()
+            .any(|l| l.name == name || is_below(&l.name, name))
+    };
+    let below = |root: &str| {
+        let mut v: Vec<&Listed> = listed
+            .iter()
+            .filter(|l| l.selectable && is_below(&l.name, root))
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v.dedup_by(|a, b| a.name == b.name);
+        v
+    };
+    let mut out: Vec<FolderInfo> = Vec::new();
+    // A folder reached twice keeps its first place; it is an import folder
+    // if any route says so.
+    let mut push = |name: &str, import_folder: bool| match out.iter_mut().find(|f| f.name == name) {
+        Some(f) => f.import_folder |= import_folder,
+        None => out.push(FolderInfo {
+            name: name.to_string(),
+            status: status_of(name, prefix),
+            import_folder,
+        }),
+    };
+    for c in configured {
+        let c = normalize_folder(c);
+        if !exists(&c) {
+            return Err(Missing {
+                folder: c,
+                what: "the configured folder",
+            });
+        }
+        let import_folder = c != "INBOX" && !c.starts_with("INBOX/");
+        if listed.iter().any(|l| l.name == c && l.selectable) {
+            push(&c, import_folder);
+        }
+        if include_subfolders {
+            for l in below(&c) {
+                push(&l.name, import_folder);
+            }
+        }
+    }
+    let p = normalize_folder(parent.unwrap_or(""));
+    if !p.is_empty() && !exists(&p) {
+        return Err(Missing {
+            folder: p,
+            what: "the import_parent folder",
+        });
+    }
+    let mut m2: Vec<&str> = listed
+        .iter()
+        .filter(|l| is_below(&l.name, &p))
+        .map(|l| l.name.as_str())
+        .filter(|name| parse_status_folder(name, prefix).is_some())
+        .collect();
+    m2.sort_unstable();
+    m2.dedup();
+    for name in m2 {
+        // An M2 level that holds no mail may still have sub-folders.
+        if listed.iter().any(|l| l.name == name && l.selectable) {
+            push(name, true);
+        }
+        for l in below(name) {
+            push(&l.name, true);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::source::mail::{
-    FolderInfo, FolderStatus, MailSource, MsgRef, SourceError, parse_status_folder,
+    FolderInfo, FolderStatus, Listed, MailSource, MsgRef, SourceError, choose_folders,
 };
 use crate::source::utf7;
 
@@ -307,69 +307,27 @@ impl MailSource for Maildir {
         parent: Option<&str>,
     ) -> Result<Vec<FolderInfo>, SourceError> {
         let all = self.all_folders()?;
-        let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-        let mut out: Vec<FolderInfo> = Vec::new();
-        let add = |out: &mut Vec<FolderInfo>, name: &str, import_folder: bool| match out
-            .iter_mut()
-            .find(|f| f.name == name)
-        {
-            Some(f) => f.import_folder |= import_folder,
-            None => out.push(FolderInfo {
-                name: name.to_string(),
-                status: status_of(name, prefix),
-                import_folder,
-            }),
-        };
-        // M1: the configured folders, each with its sub-folders.
-        for want in configured {
-            let want = want.trim().trim_end_matches('/');
-            let name = if want.eq_ignore_ascii_case("INBOX") {
-                "INBOX"
-            } else {
-                want
-            };
-            let import_folder = name != "INBOX";
-            match self.resolve(name) {
-                Ok(_) => add(&mut out, name, import_folder),
-                // Only a level of the hierarchy (IMAP's \Noselect): its
-                // sub-folders are what the user meant.
-                Err(_) if include_subfolders && names.iter().any(|n| is_below(n, name)) => {}
-                Err(e) => return Err(e),
+        let listed: Vec<Listed> = all
+            .iter()
+            .map(|(n, _)| Listed {
+                name: n.clone(),
+                selectable: true,
+            })
+            .collect();
+        // Maildir++ keeps every folder beside INBOX: INBOX as parent is the whole tree.
+        let parent = parent.filter(|p| !p.trim().eq_ignore_ascii_case("INBOX"));
+        choose_folders(&listed, configured, include_subfolders, prefix, parent).map_err(|m| {
+            let have: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+            SourceError::Folder {
+                folder: m.folder,
+                detail: format!(
+                    "{} does not exist in the Maildir {}; it has: {}",
+                    m.what,
+                    self.root.display(),
+                    have.join(", ")
+                ),
             }
-            if include_subfolders {
-                for sub in names.iter().filter(|n| is_below(n, name)) {
-                    add(&mut out, sub, import_folder);
-                }
-            }
-        }
-        // M2: `<prefix> <description> [<status>]` folders below the parent
-        // (the whole tree when there is none), with their sub-folders.
-        let parent = match parent.map(|p| p.trim().trim_end_matches('/')) {
-            None | Some("") => None,
-            Some(p) if p.eq_ignore_ascii_case("INBOX") => None,
-            Some(p) => {
-                if !names.contains(&p) && !names.iter().any(|n| is_below(n, p)) {
-                    return Err(SourceError::Folder {
-                        folder: p.to_string(),
-                        detail: format!(
-                            "the import_parent folder does not exist in the Maildir {}",
-                            self.root.display()
-                        ),
-                    });
-                }
-                Some(p)
-            }
-        };
-        for name in &names {
-            let below = parent.is_none_or(|p| is_below(name, p));
-            if below && parse_status_folder(name, prefix).is_some() {
-                add(&mut out, name, true);
-                for sub in names.iter().filter(|n| is_below(n, name)) {
-                    add(&mut out, sub, true);
-                }
-            }
-        }
-        Ok(out)
+        })
     }
 
     fn select(&mut self, folder: &str) -> Result<FolderStatus, SourceError> {
@@ -601,25 +559,6 @@ fn unique_name(file_name: &str) -> &str {
     file_name.split_once(':').map_or(file_name, |(u, _)| u)
 }
 
-/// True when `name` is a sub-folder (at any depth) of `parent`.
-fn is_below(name: &str, parent: &str) -> bool {
-    name.len() > parent.len() + 1
-        && name.starts_with(parent)
-        && name.as_bytes().get(parent.len()) == Some(&b'/')
-}
-
-/// M2: the status of the folder itself, else of its nearest ancestor: a
-/// sub-folder of `CRM Done [E]` imports with status E too.
-fn status_of(name: &str, prefix: &str) -> Option<String> {
-    let mut current = name;
-    loop {
-        if let Some((_, status)) = parse_status_folder(current, prefix) {
-            return Some(status);
-        }
-        current = current.rsplit_once('/')?.0;
-    }
-}
-
 /// The header block of a message file: up to and including the first
 /// empty line, without reading the body.
 fn read_header(path: &Path) -> io::Result<Vec<u8>> {
@@ -822,7 +761,7 @@ mod tests {
             };
             assert_eq!(folder, "CRM Import");
             assert!(
-                detail.contains("no such folder") && detail.contains("INBOX, Sent"),
+                detail.contains("does not exist") && detail.contains("INBOX, Sent"),
                 "{detail}"
             );
             assert!(matches!(

@@ -406,8 +406,12 @@ fn m5_append_lands_a_message_in_inbox_and_creates_a_missing_folder() {
     let Some(d) = harness::dovecot() else { return };
     let (_, a, secret, mut src) = setup(d, "imapsrc-append");
     let notice = mail(77, 900);
+    // INBOX is open (and empty) while the notice arrives.
+    assert_eq!(src.select("INBOX").unwrap().exists, 0);
     src.append("INBOX", &notice).expect("append");
-    src.append("Hinweise/Neu", &mail(78, 300))
+    assert_eq!(uids(&src.list("INBOX", None).unwrap()), vec![1]);
+    // A missing folder is created; quotes and umlauts survive APPEND.
+    src.append("Hinweise/\"Neu\" ü", &mail(78, 300))
         .expect("append to a new folder");
     let mut s = checker(&a, &secret);
     s.examine("INBOX").unwrap();
@@ -415,7 +419,12 @@ fn m5_append_lands_a_message_in_inbox_and_creates_a_missing_folder() {
     assert_eq!(f.len(), 1);
     let first = f.iter().next().unwrap();
     assert_eq!(first.body(), Some(notice.as_slice()));
-    assert_eq!(state_of(&mut s, "Hinweise/Neu").len(), 1);
+    assert!(
+        first.flags().iter().all(|f| *f == Flag::Recent),
+        "APPEND sets no flags: {:?}",
+        first.flags()
+    );
+    assert_eq!(state_of(&mut s, "Hinweise/\"Neu\" ü").len(), 1);
     src.close();
 }
 
