@@ -6,23 +6,37 @@
 //! Then it times 100,000 `Matcher::lookup` calls over a fixed mix of address
 //! kinds (60 % known unique, 5 % ambiguous, 20 % unknown at a company domain,
 //! 10 % unknown free mail, 5 % ignored), cold (a fresh connection after
-//! reopening the state file) and warm, by kind, twice: on connections as
-//! `State::open` makes them, and with SQLite's query planner stability
-//! guarantee switched on (the change proposed in `docs/PERFORMANCE.md`).
-//! Every answer is checked against the expected one and the answers are
-//! counted by kind; a wrong answer or count aborts the run, so the table
-//! never times wrong answers.
+//! reopening the state file) and warm, by kind, on connections exactly as
+//! `State::open` makes them. Every answer is checked against the expected
+//! one and the answers are counted by kind; a wrong answer or count aborts
+//! the run, so the table never times wrong answers.
+//!
+//! Regression guard: `State::open` switches on SQLite's query planner
+//! stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`); without it SQLite
+//! re-prepares the cached lookup statements on every use, which made a
+//! lookup about three times slower (`docs/PERFORMANCE.md`). The table shows
+//! how often the person and company statements were re-prepared per pass,
+//! and the run panics if that is not 0 on the shipped connection. One more
+//! row, "without QPSG (before the fix)", times the whole mix warm on a
+//! connection with the guarantee switched off again, to show what the guard
+//! protects (it is not checked; it costs about 1 + `--reps` slow passes).
 //!
 //! ```text
 //! cargo bench --bench matching              # 1,000,000 persons
 //! cargo bench --bench matching -- --quick   # 100,000 persons (or BENCH_QUICK=1)
+//! cargo test --bench matching               # smoke test, 2,000 persons
 //! ```
 //!
-//! Options: `--reps N` (passes per case, default 5), `--json` (also print
-//! the results as one JSON line). Unknown arguments (cargo passes `--bench`)
-//! are ignored. `BENCH_SQL="PRAGMA mmap_size=268435456"` runs that SQL on
-//! every connection the lookups use (to try pragmas without editing src/).
-//! The data is reproducible: a fixed seed drives a splitmix64 generator.
+//! Without `--bench` (which `cargo bench` passes and `cargo test` does not),
+//! and without `--quick`, it runs a smoke test: 2,000 persons, 100
+//! companies, 2,000 lookups, one pass per case, every answer and the guard
+//! checked as in the full run. So `cargo test --all-targets` takes seconds.
+//!
+//! Options: `--reps N` (passes per case, default 5, 1 in the smoke test),
+//! `--json` (also print the results as one JSON line). Unknown arguments are
+//! ignored. `BENCH_SQL="PRAGMA mmap_size=268435456"` runs that SQL on every
+//! connection the lookups use (to try pragmas without editing src/). The
+//! data is reproducible: a fixed seed drives a splitmix64 generator.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -434,9 +448,23 @@ struct Row {
     case: String,
     n: usize,
     times: Vec<Duration>,
+    /// Re-preparations of the lookup statements, one entry per pass.
+    reprepares: Vec<i32>,
 }
 
 impl Row {
+    fn new(case: impl Into<String>, n: usize) -> Row {
+        Row {
+            case: case.into(),
+            n,
+            times: Vec::new(),
+            reprepares: Vec::new(),
+        }
+    }
+    fn push(&mut self, p: Pass) {
+        self.times.push(p.took);
+        self.reprepares.push(p.reprepares);
+    }
     fn sorted(&self) -> Vec<Duration> {
         let mut t = self.times.clone();
         t.sort();
@@ -444,6 +472,10 @@ impl Row {
     }
     fn median(&self) -> Duration {
         median(&self.times)
+    }
+    /// The most re-preparations in one pass.
+    fn reprepares_max(&self) -> i32 {
+        self.reprepares.iter().copied().max().unwrap_or(0)
     }
 }
 
@@ -454,18 +486,18 @@ fn ms(d: Duration) -> String {
 fn print_table(rows: &[Row]) {
     let w = rows.iter().map(|r| r.case.len()).max().unwrap_or(4).max(4);
     println!(
-        "{:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>9}  {:>10}",
-        "case", "n", "median", "min", "max", "µs/lookup", "lookups/s"
+        "{:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>9}  {:>10}  {:>11}",
+        "case", "n", "median", "min", "max", "µs/lookup", "lookups/s", "re-prepares"
     );
     println!(
         "{}",
-        "-".repeat(w + 2 + 7 + 2 + 10 * 3 + 6 + 9 + 2 + 10 + 2)
+        "-".repeat(w + 2 + 7 + 2 + 10 * 3 + 6 + 9 + 2 + 10 + 2 + 11 + 2)
     );
     for r in rows {
         let t = r.sorted();
         let med = r.median();
         println!(
-            "{:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>9.2}  {:>10.0}",
+            "{:<w$}  {:>7}  {:>10}  {:>10}  {:>10}  {:>9.2}  {:>10.0}  {:>11}",
             r.case,
             r.n,
             ms(med),
@@ -473,6 +505,7 @@ fn print_table(rows: &[Row]) {
             ms(t[t.len() - 1]),
             med.as_secs_f64() * 1e6 / r.n as f64,
             r.n as f64 / med.as_secs_f64(),
+            r.reprepares_max(),
         );
     }
 }
@@ -498,96 +531,208 @@ fn query_plan(st: &State, sql: &str) -> Vec<String> {
         .expect("explain rows")
 }
 
-/// The SQL `Matcher::persons_with` runs (to read its statement's counters
-/// from the connection's statement cache).
-const PERSON_SQL: &str = "SELECT person_id FROM person_emails WHERE email = ?1 ORDER BY person_id";
-const COMPANY_SQL: &str = "SELECT company_id FROM company_domains WHERE domain = ?1 \
-     UNION SELECT id FROM companies WHERE email_domain = ?1 ORDER BY 1";
+// --- the re-prepare guard ---------------------------------------------------
 
-/// Opens the state file as a run does, optionally with SQLite's query
-/// planner stability guarantee (see `docs/PERFORMANCE.md`).
-fn open(path: &Path, qpsg: bool) -> State {
+/// The SQL of the two statements `Matcher::persons_with` and
+/// `Matcher::companies_with_domain` prepare with `prepare_cached`, byte for
+/// byte (whitespace included) as in `src/matching.rs`: rusqlite's statement
+/// cache is keyed by the (trimmed) text, and the benchmark reads the
+/// statements' SQLite counters from that cache. If the text drifts, the
+/// benchmark panics instead of reading a fresh, unused statement.
+const PERSON_SQL: &str = "SELECT person_id FROM person_emails WHERE email = ?1 ORDER BY person_id";
+const COMPANY_SQL: &str = "SELECT company_id FROM company_domains WHERE domain = ?1
+             UNION SELECT id FROM companies WHERE email_domain = ?1
+             ORDER BY 1";
+const LOOKUP_SQL: [(&str, &str); 2] = [
+    ("Matcher::persons_with", PERSON_SQL),
+    ("Matcher::companies_with_domain", COMPANY_SQL),
+];
+
+/// One timed pass and what SQLite counted during it.
+struct Pass {
+    took: Duration,
+    /// Re-preparations of both lookup statements.
+    reprepares: i32,
+    /// Runs of each lookup statement (to tell that the counters read are
+    /// those of the statements the `Matcher` used).
+    runs: [i32; 2],
+}
+
+/// Reads and resets the re-prepare and run counters of the cached lookup
+/// statements (`sqlite3_stmt_status` with `SQLITE_STMTSTATUS_REPREPARE` and
+/// `SQLITE_STMTSTATUS_RUN`).
+fn take_counters(st: &State) -> (i32, [i32; 2]) {
+    let mut reprepares = 0;
+    let mut runs = [0; 2];
+    for (n, (_, sql)) in LOOKUP_SQL.iter().enumerate() {
+        let stmt = st
+            .conn
+            .prepare_cached(sql)
+            .expect("cached lookup statement");
+        reprepares += stmt.reset_status(StatementStatus::RePrepare);
+        runs[n] = stmt.reset_status(StatementStatus::Run);
+    }
+    (reprepares, runs)
+}
+
+/// Times one pass over `qs` (see [`pass`]) and takes the counters. The
+/// counters must have been taken after the previous pass on `st`, or `st`
+/// must be fresh (its lookup statements not prepared yet).
+fn counted_pass(st: &State, m: &Matcher<'_>, qs: &[&Query]) -> Pass {
+    let took = pass(m, qs);
+    let (reprepares, runs) = take_counters(st);
+    Pass {
+        took,
+        reprepares,
+        runs,
+    }
+}
+
+/// A pass over the whole mix runs both lookup statements; if the counters
+/// say otherwise, they were read from other statements than the Matcher's.
+fn check_counted(p: &Pass) {
+    for ((name, sql), runs) in LOOKUP_SQL.iter().zip(p.runs) {
+        assert!(
+            runs > 0,
+            "the statement of {name} was not found in the connection's statement cache: \
+             update the SQL in benches/matching.rs to match src/matching.rs exactly\n{sql}"
+        );
+    }
+}
+
+// --- the measurement ----------------------------------------------------------
+
+/// How the lookup connections are set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// Exactly as `State::open` makes them (plus `BENCH_SQL`).
+    Shipped,
+    /// QPSG switched off again after `State::open`: as before the fix.
+    WithoutQpsg,
+}
+
+impl Setup {
+    fn label(self) -> &'static str {
+        match self {
+            Setup::Shipped => "as shipped (State::open, Matcher::new)",
+            Setup::WithoutQpsg => {
+                "without QPSG (before the fix): SQLITE_DBCONFIG_ENABLE_QPSG switched off after State::open"
+            }
+        }
+    }
+}
+
+/// Opens the state file as a run does.
+fn open(path: &Path, setup: Setup) -> State {
     let st = State::open(path, Access::Read, "bench").expect("open state");
     if let Ok(sql) = std::env::var("BENCH_SQL") {
         st.conn.execute_batch(&sql).expect("BENCH_SQL");
     }
-    if qpsg {
+    if setup == Setup::WithoutQpsg {
         st.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
-            .expect("enable QPSG");
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, false)
+            .expect("switch QPSG off");
     }
     st
 }
 
-/// How often the person lookup statement was re-prepared so far.
-fn reprepares(st: &State) -> i32 {
-    st.conn
-        .prepare_cached(PERSON_SQL)
-        .map(|s| s.get_status(StatementStatus::RePrepare))
-        .unwrap_or(0)
-}
-
 struct Measured {
-    label: &'static str,
+    setup: Setup,
+    /// What the connection reports for `SQLITE_DBCONFIG_ENABLE_QPSG`.
+    qpsg: bool,
     rows: Vec<Row>,
     open: Duration,
-    reprepares_per_pass: i32,
 }
 
-/// Cold and warm passes over the whole mix, then warm passes by kind.
-fn measure(path: &Path, cfg: &Config, qs: &[Query], reps: usize, qpsg: bool) -> Measured {
+/// As shipped: cold and warm passes over the whole mix, then warm passes
+/// by kind; every pass counted.
+fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Measured {
     let all: Vec<&Query> = qs.iter().collect();
-    let mut cold = Row {
-        case: "all, cold (reopened state, new Matcher)".into(),
-        n: all.len(),
-        times: Vec::new(),
-    };
-    let mut warm = Row {
-        case: "all, warm (same Matcher, next pass)".into(),
-        n: all.len(),
-        times: Vec::new(),
-    };
+    let mut cold = Row::new("all, cold (reopened state, new Matcher)", all.len());
+    let mut warm = Row::new("all, warm (same Matcher, next pass)", all.len());
     let mut open_times = Vec::new();
-    let mut reprepares_per_pass = 0;
+    let mut qpsg = true;
     for _ in 0..reps {
         let t0 = Instant::now();
-        let st = open(path, qpsg);
+        let st = open(path, Setup::Shipped);
         let m = Matcher::new(&st.conn, cfg).expect("matcher");
         open_times.push(t0.elapsed());
-        cold.times.push(pass(&m, &all));
-        let before = reprepares(&st);
-        warm.times.push(pass(&m, &all));
-        reprepares_per_pass = reprepares(&st) - before;
+        qpsg &= st
+            .conn
+            .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+            .expect("read QPSG");
+        for row in [&mut cold, &mut warm] {
+            let p = counted_pass(&st, &m, &all);
+            check_counted(&p);
+            row.push(p);
+        }
     }
     let mut rows = vec![cold, warm];
-    let st = open(path, qpsg);
+    let st = open(path, Setup::Shipped);
     let m = Matcher::new(&st.conn, cfg).expect("matcher");
-    pass(&m, &all);
+    check_counted(&counted_pass(&st, &m, &all));
     for (kind, label, _) in KINDS {
         let sub: Vec<&Query> = qs.iter().filter(|q| q.kind == kind).collect();
-        let times = (0..reps).map(|_| pass(&m, &sub)).collect();
-        rows.push(Row {
-            case: format!("warm: {label}"),
-            n: sub.len(),
-            times,
-        });
+        let mut row = Row::new(format!("warm: {label}"), sub.len());
+        for _ in 0..reps {
+            row.push(counted_pass(&st, &m, &sub));
+        }
+        rows.push(row);
     }
     Measured {
-        label: if qpsg {
-            "with SQLITE_DBCONFIG_ENABLE_QPSG on the connection (proposed)"
-        } else {
-            "as shipped (State::open, Matcher::new)"
-        },
+        setup: Setup::Shipped,
+        qpsg,
         rows,
         open: median(&open_times),
-        reprepares_per_pass,
     }
 }
+
+/// Before the fix, for comparison: the whole mix, warm, `reps` passes
+/// after one untimed pass.
+fn measure_without_qpsg(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Measured {
+    let all: Vec<&Query> = qs.iter().collect();
+    let t0 = Instant::now();
+    let st = open(path, Setup::WithoutQpsg);
+    let m = Matcher::new(&st.conn, cfg).expect("matcher");
+    let open_time = t0.elapsed();
+    let qpsg = st
+        .conn
+        .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
+        .expect("read QPSG");
+    check_counted(&counted_pass(&st, &m, &all));
+    let mut warm = Row::new("all, warm (same Matcher, next pass)", all.len());
+    for _ in 0..reps {
+        let p = counted_pass(&st, &m, &all);
+        check_counted(&p);
+        warm.push(p);
+    }
+    Measured {
+        setup: Setup::WithoutQpsg,
+        qpsg,
+        rows: vec![warm],
+        open: open_time,
+    }
+}
+
+fn print_measured(m: &Measured) {
+    println!();
+    println!(
+        "{}: QPSG {}, open state + Matcher::new {}",
+        m.setup.label(),
+        if m.qpsg { "on" } else { "off" },
+        ms(m.open),
+    );
+    print_table(&m.rows);
+}
+
+// --- main ---------------------------------------------------------------------
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick")
         || std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    // `cargo bench` passes `--bench`; `cargo test` (debug build) does not.
+    let smoke = !quick && !args.iter().any(|a| a == "--bench");
     let json = args.iter().any(|a| a == "--json");
     let reps = args
         .iter()
@@ -595,19 +740,34 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or(5);
-    let s = if quick {
-        Sizes {
-            persons: 100_000,
-            companies: 5_000,
-            lookups: 100_000,
-        }
+        .unwrap_or(if smoke { 1 } else { 5 });
+    let (s, mode) = if smoke {
+        (
+            Sizes {
+                persons: 2_000,
+                companies: 100,
+                lookups: 2_000,
+            },
+            " (smoke test: no --bench)",
+        )
+    } else if quick {
+        (
+            Sizes {
+                persons: 100_000,
+                companies: 5_000,
+                lookups: 100_000,
+            },
+            " (--quick)",
+        )
     } else {
-        Sizes {
-            persons: 1_000_000,
-            companies: 50_000,
-            lookups: 100_000,
-        }
+        (
+            Sizes {
+                persons: 1_000_000,
+                companies: 50_000,
+                lookups: 100_000,
+            },
+            "",
+        )
     };
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -615,15 +775,12 @@ fn main() {
     let cfg = Config::parse(CONFIG, Path::new("bench.toml")).expect("config");
 
     println!(
-        "crmsync matching benchmark{}: {} persons, {} companies, {} lookups, {reps} passes per case",
-        if quick { " (--quick)" } else { "" },
-        s.persons,
-        s.companies,
-        s.lookups,
+        "crmsync matching benchmark{mode}: {} persons, {} companies, {} lookups, {reps} passes per case",
+        s.persons, s.companies, s.lookups,
     );
     let load_time = load(&path, &s);
     let size = file_size(&path);
-    let st = open(&path, false);
+    let st = open(&path, Setup::Shipped);
     let (addresses, shared): (i64, i64) = st
         .conn
         .query_row(
@@ -658,20 +815,34 @@ fn main() {
         .map(|((_, label, _), n)| format!("{n} {label}"))
         .collect();
     println!("mix: {}", mix.join(", "));
+    println!(
+        "re-prepares: how often SQLite re-prepared (parsed and planned again) the person and \
+         company lookup statements in one pass (the most over the passes); must be 0 as shipped"
+    );
 
-    let results = [
-        measure(&path, &cfg, &qs, reps, false),
-        measure(&path, &cfg, &qs, reps, true),
-    ];
-    for r in &results {
-        println!();
+    let shipped = measure_shipped(&path, &cfg, &qs, reps);
+    print_measured(&shipped);
+    let regressed: Vec<String> = shipped
+        .rows
+        .iter()
+        .filter(|r| r.reprepares_max() != 0)
+        .map(|r| format!("{}: {} per pass", r.case, r.reprepares_max()))
+        .collect();
+    assert!(
+        regressed.is_empty() && shipped.qpsg,
+        "lookup statements re-prepared on connections from State::open (QPSG {}): {}; \
+         has `configure` in src/state/mod.rs lost SQLITE_DBCONFIG_ENABLE_QPSG? \
+         (docs/PERFORMANCE.md)",
+        if shipped.qpsg { "on" } else { "off" },
+        regressed.join("; "),
+    );
+    let before = measure_without_qpsg(&path, &cfg, &qs, reps);
+    print_measured(&before);
+    if before.rows[0].reprepares_max() == 0 {
         println!(
-            "{}: open state + Matcher::new {}, person statement re-prepared {} times per pass",
-            r.label,
-            ms(r.open),
-            r.reprepares_per_pass
+            "note: no re-prepares without QPSG either: this SQLite no longer re-plans on \
+             rebinding, and the guard above checks nothing"
         );
-        print_table(&r.rows);
     }
     println!();
     for (sql, plan) in &plans {
@@ -685,7 +856,7 @@ fn main() {
     }
 
     if json {
-        let configs: Vec<serde_json::Value> = results
+        let configs: Vec<serde_json::Value> = [&shipped, &before]
             .iter()
             .map(|m| {
                 let rows: Vec<serde_json::Value> = m
@@ -699,13 +870,14 @@ fn main() {
                             "median_s": r.median().as_secs_f64(),
                             "min_s": t[0].as_secs_f64(),
                             "max_s": t[t.len() - 1].as_secs_f64(),
+                            "reprepares_per_pass": r.reprepares,
                         })
                     })
                     .collect();
                 serde_json::json!({
-                    "config": m.label,
+                    "config": m.setup.label(),
+                    "qpsg": m.qpsg,
                     "open_s": m.open.as_secs_f64(),
-                    "reprepares_per_pass": m.reprepares_per_pass,
                     "rows": rows,
                 })
             })
