@@ -42,6 +42,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import-mail', 'import-mail', [CompletionResultType]::ParameterValue, 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Say which rule placed an activity where (X9)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Imported activities with their assignment and flags (X10)')
+            [CompletionResult]::new('resolve-unknown', 'resolve-unknown', [CompletionResultType]::ParameterValue, 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)')
+            [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
             [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory (embedded back end, B1)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -153,6 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--flagged', '--flagged', [CompletionResultType]::ParameterName, 'Only activities flagged for editing')
             [CompletionResult]::new('--unknown', '--unknown', [CompletionResultType]::ParameterName, 'Only activities linked to an open unknown address')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write CSV instead of a table')
+            [CompletionResult]::new('--resolutions', '--resolutions', [CompletionResultType]::ParameterName, 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
@@ -164,6 +167,53 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;resolve-unknown' {
+            [CompletionResult]::new('--assign', '--assign', [CompletionResultType]::ParameterName, 'Assign an address to an existing person (by id, as `crm list` shows it); it becomes a further address of the person')
+            [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create a person for an address; names default to its display name, the company to its domain''s (M10)')
+            [CompletionResult]::new('--link-domain', '--link-domain', [CompletionResultType]::ParameterName, 'Add a web domain to a company; every open address at that domain is resolved (M10)')
+            [CompletionResult]::new('--ignore', '--ignore', [CompletionResultType]::ParameterName, 'Ignore an address, or a whole domain written @example.com, from now on (M14)')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Apply a CSV file with the columns address,action,target; actions: assign, create, link-domain, ignore, skip')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who resolves, for the audit trail (U5) [default: the OS user]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the open unknown addresses and change nothing (U1)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'With --list: also the resolved and ignored addresses')
+            [CompletionResult]::new('--auto-domain', '--auto-domain', [CompletionResultType]::ParameterName, 'Link every open address whose domain names exactly one company (M10)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;push-contacts' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Push now, even when the last push is more recent than times_per_day allows (P8)')
+            [CompletionResult]::new('--all-items', '--all-items', [CompletionResultType]::ParameterName, 'List every contact in the summary: all changes in the table (not only failures), and the unchanged ones')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -278,6 +328,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import-mail', 'import-mail', [CompletionResultType]::ParameterValue, 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Say which rule placed an activity where (X9)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Imported activities with their assignment and flags (X10)')
+            [CompletionResult]::new('resolve-unknown', 'resolve-unknown', [CompletionResultType]::ParameterValue, 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)')
+            [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
             [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory (embedded back end, B1)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -298,6 +350,12 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;help;report' {
+            break
+        }
+        'crmsync;help;resolve-unknown' {
+            break
+        }
+        'crmsync;help;push-contacts' {
             break
         }
         'crmsync;help;crm' {

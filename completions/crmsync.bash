@@ -34,8 +34,14 @@ _crmsync() {
             crmsync,init)
                 cmd="crmsync__subcmd__init"
                 ;;
+            crmsync,push-contacts)
+                cmd="crmsync__subcmd__push__subcmd__contacts"
+                ;;
             crmsync,report)
                 cmd="crmsync__subcmd__report"
+                ;;
+            crmsync,resolve-unknown)
+                cmd="crmsync__subcmd__resolve__subcmd__unknown"
                 ;;
             crmsync,unblock)
                 cmd="crmsync__subcmd__unblock"
@@ -82,8 +88,14 @@ _crmsync() {
             crmsync__subcmd__help,init)
                 cmd="crmsync__subcmd__help__subcmd__init"
                 ;;
+            crmsync__subcmd__help,push-contacts)
+                cmd="crmsync__subcmd__help__subcmd__push__subcmd__contacts"
+                ;;
             crmsync__subcmd__help,report)
                 cmd="crmsync__subcmd__help__subcmd__report"
+                ;;
+            crmsync__subcmd__help,resolve-unknown)
+                cmd="crmsync__subcmd__help__subcmd__resolve__subcmd__unknown"
                 ;;
             crmsync__subcmd__help,unblock)
                 cmd="crmsync__subcmd__help__subcmd__unblock"
@@ -104,7 +116,7 @@ _crmsync() {
 
     case "${cmd}" in
         crmsync)
-            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report crm help"
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report resolve-unknown push-contacts crm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,7 +372,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help)
-            opts="init check unblock import-mail explain report crm help"
+            opts="init check unblock import-mail explain report resolve-unknown push-contacts crm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,7 +511,35 @@ _crmsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crmsync__subcmd__help__subcmd__push__subcmd__contacts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crmsync__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__resolve__subcmd__unknown)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -579,8 +619,30 @@ _crmsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crmsync__subcmd__push__subcmd__contacts)
+            opts="-y -q -v -h -V --force --all-items --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crmsync__subcmd__report)
-            opts="-y -q -v -h -V --account --since --until --flagged --flag --unknown --csv --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --account --since --until --flagged --flag --unknown --csv --resolutions --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +661,52 @@ _crmsync() {
                     return 0
                     ;;
                 --flag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__resolve__subcmd__unknown)
+            opts="-y -q -v -h -V --list --all --assign --create --link-domain --ignore --apply --auto-domain --by --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --assign)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --create)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --link-domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ignore)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --apply)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,6 +39,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import-mail 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
             cand explain 'Say which rule placed an activity where (X9)'
             cand report 'Imported activities with their assignment and flags (X10)'
+            cand resolve-unknown 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
+            cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
             cand crm 'Read and load the CRM directory (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -144,6 +146,7 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand --flagged 'Only activities flagged for editing'
             cand --unknown 'Only activities linked to an open unknown address'
             cand --csv 'Write CSV instead of a table'
+            cand --resolutions 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)'
             cand --json 'Print one JSON document on stdout instead of tables (X6)'
             cand -y 'Take every default and never wait for input (W6)'
             cand --yes 'Take every default and never wait for input (W6)'
@@ -155,6 +158,51 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand --verbose 'Print more about what happens (repeat for more)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;resolve-unknown'= {
+            cand --assign 'Assign an address to an existing person (by id, as `crm list` shows it); it becomes a further address of the person'
+            cand --create 'Create a person for an address; names default to its display name, the company to its domain''s (M10)'
+            cand --link-domain 'Add a web domain to a company; every open address at that domain is resolved (M10)'
+            cand --ignore 'Ignore an address, or a whole domain written @example.com, from now on (M14)'
+            cand --apply 'Apply a CSV file with the columns address,action,target; actions: assign, create, link-domain, ignore, skip'
+            cand --by 'Who resolves, for the audit trail (U5) [default: the OS user]'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --list 'List the open unknown addresses and change nothing (U1)'
+            cand --all 'With --list: also the resolved and ignored addresses'
+            cand --auto-domain 'Link every open address whose domain names exactly one company (M10)'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;push-contacts'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --force 'Push now, even when the last push is more recent than times_per_day allows (P8)'
+            cand --all-items 'List every contact in the summary: all changes in the table (not only failures), and the unchanged ones'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -259,6 +307,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import-mail 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
             cand explain 'Say which rule placed an activity where (X9)'
             cand report 'Imported activities with their assignment and flags (X10)'
+            cand resolve-unknown 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
+            cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
             cand crm 'Read and load the CRM directory (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -273,6 +323,10 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;help;explain'= {
         }
         &'crmsync;help;report'= {
+        }
+        &'crmsync;help;resolve-unknown'= {
+        }
+        &'crmsync;help;push-contacts'= {
         }
         &'crmsync;help;crm'= {
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'

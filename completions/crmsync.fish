@@ -39,6 +39,8 @@ complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "unblock" -d 'Clear 
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "import-mail" -d 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "explain" -d 'Say which rule placed an activity where (X9)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "report" -d 'Imported activities with their assignment and flags (X10)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "resolve-unknown" -d 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
+complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "push-contacts" -d 'Push CRM persons (and companies) into each user\'s address book, one way (P1-P9)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
 complete -c crmsync -n "__fish_crmsync_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand init" -s o -l output -d 'Where to write the config [default: the --config path or the XDG path]' -r -F
@@ -101,6 +103,7 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l state -d 'Sta
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l flagged -d 'Only activities flagged for editing'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l unknown -d 'Only activities linked to an open unknown address'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l csv -d 'Write CSV instead of a table'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l resolutions -d 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
@@ -108,6 +111,35 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s q -l quiet -d
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s v -l verbose -d 'Print more about what happens (repeat for more)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s h -l help -d 'Print help'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l assign -d 'Assign an address to an existing person (by id, as `crm list` shows it); it becomes a further address of the person' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l create -d 'Create a person for an address; names default to its display name, the company to its domain\'s (M10)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l link-domain -d 'Add a web domain to a company; every open address at that domain is resolved (M10)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l ignore -d 'Ignore an address, or a whole domain written @example.com, from now on (M14)' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l apply -d 'Apply a CSV file with the columns address,action,target; actions: assign, create, link-domain, ignore, skip' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l by -d 'Who resolves, for the audit trail (U5) [default: the OS user]' -r
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l list -d 'List the open unknown addresses and change nothing (U1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l all -d 'With --list: also the resolved and ignored addresses'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l auto-domain -d 'Link every open address whose domain names exactly one company (M10)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c crmsync -n "__fish_crmsync_using_subcommand resolve-unknown" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l force -d 'Push now, even when the last push is more recent than times_per_day allows (P8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l all-items -d 'List every contact in the summary: all changes in the table (not only failures), and the unchanged ones'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c crmsync -n "__fish_crmsync_using_subcommand push-contacts" -s V -l version -d 'Print version'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export help" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
@@ -164,14 +196,16 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_sub
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "import-mail" -d 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "explain" -d 'Say which rule placed an activity where (X9)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "report" -d 'Imported activities with their assignment and flags (X10)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report crm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "check" -d 'Test the config, the state file, the CRM and every account (X1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "unblock" -d 'Clear the lockout guard of an account after fixing its password (X2)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "import-mail" -d 'Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "explain" -d 'Say which rule placed an activity where (X9)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "report" -d 'Imported activities with their assignment and flags (X10)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "resolve-unknown" -d 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "push-contacts" -d 'Push CRM persons (and companies) into each user\'s address book, one way (P1-P9)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "crm" -d 'Read and load the CRM directory (embedded back end, B1)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts crm help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'

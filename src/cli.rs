@@ -65,6 +65,21 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Imported activities with their assignment and flags (X10)
     Report(ReportArgs),
+    /// Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)
+    ///
+    /// Without an action on a terminal: the list, then a menu per open address.
+    /// Without a terminal (or with --yes): the list, like --list. Several actions may
+    /// be given; they apply in the given order, in one transaction: when one of them
+    /// is bad input, nothing changes (exit 2).
+    #[command(verbatim_doc_comment)]
+    ResolveUnknown(ResolveUnknownArgs),
+    /// Push CRM persons (and companies) into each user's address book, one way (P1-P9)
+    ///
+    /// Only cards crmsync created are ever changed, moved or deleted; cards a user
+    /// made are never touched. Unchanged contacts are not written. With
+    /// times_per_day, a run before the next push is due does nothing (use --force).
+    #[command(verbatim_doc_comment)]
+    PushContacts(PushContactsArgs),
     /// Read and load the CRM directory (embedded back end, B1)
     #[command(subcommand)]
     Crm(CrmCommand),
@@ -77,6 +92,21 @@ pub struct ImportMailArgs {
     pub accounts: Vec<String>,
 
     /// Print every item in the summary, not only those that need attention
+    #[arg(long)]
+    pub all_items: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushContactsArgs {
+    /// Push only these contacts accounts (by name) [default: all]
+    #[arg(value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+
+    /// Push now, even when the last push is more recent than times_per_day allows (P8)
+    #[arg(long)]
+    pub force: bool,
+
+    /// List every contact in the summary: all changes in the table (not only failures), and the unchanged ones
     #[arg(long)]
     pub all_items: bool,
 }
@@ -104,6 +134,40 @@ pub struct ReportArgs {
     /// Write CSV instead of a table
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+    /// Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)
+    #[arg(long, conflicts_with_all = ["account", "since", "until", "flagged", "flag", "unknown"])]
+    pub resolutions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveUnknownArgs {
+    /// List the open unknown addresses and change nothing (U1)
+    #[arg(long, conflicts_with_all = ["assign", "create", "link_domain", "ignore", "apply", "auto_domain"])]
+    pub list: bool,
+    /// With --list: also the resolved and ignored addresses
+    #[arg(long, requires = "list")]
+    pub all: bool,
+    /// Assign an address to an existing person (by id, as `crm list` shows it); it becomes a further address of the person
+    #[arg(long, value_name = "ADDR=PERSON_ID")]
+    pub assign: Vec<String>,
+    /// Create a person for an address; names default to its display name, the company to its domain's (M10)
+    #[arg(long, value_name = "ADDR[=FIRST LAST]")]
+    pub create: Vec<String>,
+    /// Add a web domain to a company; every open address at that domain is resolved (M10)
+    #[arg(long, value_name = "DOMAIN=COMPANY_ID")]
+    pub link_domain: Vec<String>,
+    /// Ignore an address, or a whole domain written @example.com, from now on (M14)
+    #[arg(long, value_name = "ADDR|@DOMAIN")]
+    pub ignore: Vec<String>,
+    /// Apply a CSV file with the columns address,action,target; actions: assign, create, link-domain, ignore, skip
+    #[arg(long, value_name = "FILE.csv")]
+    pub apply: Vec<PathBuf>,
+    /// Link every open address whose domain names exactly one company (M10)
+    #[arg(long)]
+    pub auto_domain: bool,
+    /// Who resolves, for the audit trail (U5) [default: the OS user]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Args)]

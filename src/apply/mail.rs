@@ -7,11 +7,73 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use crate::config::{Config, MailAccount, MailConfig, Privacy};
 use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
+use crate::matching::{Matcher, normalize};
 use crate::parse::mail::ParsedMail;
-use crate::plan::mail::{Attach, MailAction, Participant, Placement, Skip};
+use crate::plan::mail::{
+    Attach, MailAction, MailInput, Owner, Participant, Party, Placement, Settings, Skip,
+};
 use crate::source::mail::MsgRef;
 use crate::state::now;
+
+/// The parties of a parsed mail with their matches: the planner's input
+/// (M6-M14), built the same way by import-mail and by resolve-unknown (U3).
+///
+/// # Errors
+/// SQLite errors of the look-ups.
+pub fn mail_input(matcher: &Matcher<'_>, mail: &ParsedMail) -> Result<MailInput> {
+    let party = |a: &crate::parse::mail::Address| -> Result<Party> {
+        Ok(Party {
+            display_name: a.name.clone(),
+            m: matcher.lookup(&a.address)?,
+        })
+    };
+    Ok(MailInput {
+        from: mail.from.as_ref().map(party).transpose()?,
+        to: mail.to.iter().map(party).collect::<Result<_>>()?,
+        cc: mail.cc.iter().map(party).collect::<Result<_>>()?,
+        automated: mail.automated,
+        raw_size: mail.raw_size,
+        text_size: mail.text_size,
+        attachment_count: mail.attachments.len(),
+    })
+}
+
+/// The owner of a mailbox: the user `login` with their own person record;
+/// None when the user is not configured or has no person record (M9).
+///
+/// # Errors
+/// SQLite errors.
+pub fn owner(matcher: &Matcher<'_>, cfg: &Config, login: &str) -> Result<Option<Owner>> {
+    let Some(user) = cfg.user(login) else {
+        return Ok(None);
+    };
+    let Some(person_id) = matcher.user_person(cfg, login)? else {
+        return Ok(None);
+    };
+    Ok(Some(Owner {
+        login: login.to_string(),
+        person_id,
+        addresses: user.emails.iter().map(|e| normalize(e)).collect(),
+    }))
+}
+
+/// The settings in force for an account (its value, else `[mail]`); without
+/// an account (it left the config), `[mail]` alone.
+pub fn settings(m: &MailConfig, a: Option<&MailAccount>, import_folder: bool) -> Settings {
+    // M13: scan_all defaults to false; import folders import everything anyway.
+    let scan_all = a.and_then(|a| a.scan_all).or(m.scan_all).unwrap_or(false);
+    Settings {
+        max_size: a.and_then(|a| a.max_size).unwrap_or(m.max_size).0,
+        warn_owner: a.and_then(|a| a.warn_owner).unwrap_or(m.warn_owner),
+        scan_all: scan_all || import_folder,
+        import_internal: a
+            .and_then(|a| a.import_internal)
+            .unwrap_or(m.import_internal),
+        headers_only: a.and_then(|a| a.privacy).unwrap_or(m.privacy) == Privacy::Headers,
+    }
+}
 
 /// Where a mail lies: the state key of its folder and the message.
 #[derive(Debug, Clone)]
@@ -233,7 +295,12 @@ fn import(
     )?;
     activities::add_participants(conn, id, &p.participants)?;
     activities::add_flags(conn, id, &p.flags)?;
-    if !p.headers_only {
+    if p.headers_only {
+        // U3: resolve-unknown re-reads the parties later; M19 allows the
+        // header block, never the body.
+        let head = crate::parse::mail::header_block_len(raw).unwrap_or(raw.len());
+        activities::set_headers_blob(conn, id, &raw[..head])?;
+    } else {
         let rows: Vec<AttachmentRow> = mail
             .attachments
             .iter()

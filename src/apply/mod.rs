@@ -3,4 +3,6 @@
 //! its sync state commit together (X5); server-side actions follow the
 //! commit and are recorded as pending until done.
 
+pub mod contacts;
 pub mod mail;
+pub mod resolve;

@@ -13,13 +13,11 @@ use super::Ctx;
 use crate::accounts::{Guard, auth_failed, guard};
 use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
 use crate::cli::ImportMailArgs;
-use crate::config::{MailAccount, MailSource as SourceKind, Privacy};
+use crate::config::{MailAccount, MailSource as SourceKind};
 use crate::error::{Exit, usage};
-use crate::matching::{Matcher, normalize};
+use crate::matching::Matcher;
 use crate::parse::mail::{self as mailparse, ParsedMail};
-use crate::plan::mail::{
-    self as plan, Attach, MailAction, MailInput, Owner, Party, Settings, reason,
-};
+use crate::plan::mail::{self as plan, Attach, MailAction, Owner, Settings, reason};
 use crate::report::output::{Tabular, render_table};
 use crate::source::mail::{FolderInfo, MailSource, MsgRef, SourceError};
 use crate::state::{Access, State};
@@ -209,16 +207,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
 
 /// The settings in force for one account (account value, else `[mail]`).
 fn settings(ctx: &Ctx, a: &MailAccount, folder: &FolderInfo) -> Settings {
-    let m = &ctx.cfg.mail;
-    // M13: scan_all defaults to false; import folders import everything anyway.
-    let scan_all = a.scan_all.or(m.scan_all).unwrap_or(false);
-    Settings {
-        max_size: a.max_size.unwrap_or(m.max_size).0,
-        warn_owner: a.warn_owner.unwrap_or(m.warn_owner),
-        scan_all: scan_all || folder.import_folder,
-        import_internal: a.import_internal.unwrap_or(m.import_internal),
-        headers_only: a.privacy.unwrap_or(m.privacy) == Privacy::Headers,
-    }
+    apply::settings(&ctx.cfg.mail, Some(a), folder.import_folder)
 }
 
 fn open_source(st: &State, a: &MailAccount) -> Result<Box<dyn MailSource>> {
@@ -264,13 +253,6 @@ fn folder_key(a: &MailAccount, folder: &str) -> String {
     }
 }
 
-fn party(m: &Matcher<'_>, a: &mailparse::Address) -> Result<Party> {
-    Ok(Party {
-        display_name: a.name.clone(),
-        m: m.lookup(&a.address)?,
-    })
-}
-
 fn import_account(
     ctx: &Ctx,
     st: &State,
@@ -285,18 +267,13 @@ fn import_account(
         .user(a.user())
         .context("the account's user is not configured")?;
     // M9: an owner without a person record is a configuration error.
-    let Some(owner_person) = matcher.user_person(cfg, a.user())? else {
+    let Some(owner) = apply::owner(&matcher, cfg, a.user())? else {
         anyhow::bail!(
             "user `{}` has no person record (M9), so nothing was imported from this account; \
              import a person carrying {} (crmsync crm import FILE --kind persons)",
             a.user(),
             user.emails.join(" or ")
         );
-    };
-    let owner = Owner {
-        login: a.user().to_string(),
-        person_id: owner_person,
-        addresses: user.emails.iter().map(|e| normalize(e)).collect(),
     };
     let mut source = open_source(st, a)?;
     let prefix = &cfg.mail.folder_prefix;
@@ -453,23 +430,7 @@ fn plan_one(
             return Ok(item);
         }
     };
-    let input = MailInput {
-        from: mail.from.as_ref().map(|f| party(matcher, f)).transpose()?,
-        to: mail
-            .to
-            .iter()
-            .map(|x| party(matcher, x))
-            .collect::<Result<_>>()?,
-        cc: mail
-            .cc
-            .iter()
-            .map(|x| party(matcher, x))
-            .collect::<Result<_>>()?,
-        automated: mail.automated,
-        raw_size: mail.raw_size,
-        text_size: mail.text_size,
-        attachment_count: mail.attachments.len(),
-    };
+    let input = apply::mail_input(matcher, &mail)?;
     let known = apply::known(&st.conn, &mail, a.name())?;
     let pf = plan::Folder {
         status: folder.status.clone(),

@@ -7,7 +7,9 @@ mod crm;
 mod explain;
 mod import_mail;
 mod init;
+mod push_contacts;
 mod report;
+mod resolve_unknown;
 
 use std::io::IsTerminal;
 
@@ -81,6 +83,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::ImportMail(args) => import_mail::run(&ctx, &args),
         Command::Explain(args) => explain::run(&ctx, &args),
         Command::Report(args) => report::run(&ctx, &args),
+        Command::PushContacts(args) => push_contacts::run(&ctx, &args),
+        Command::ResolveUnknown(args) => resolve_unknown::run(&ctx, &args),
         Command::Crm(sub) => crm::run(&ctx, sub),
     }
 }

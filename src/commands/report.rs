@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
-use crate::crm::activities::{self, ActivityView};
+use crate::crm::activities::{self, ActivityView, ResolutionRow};
 use crate::error::{Exit, usage};
 use crate::report::output::{Tabular, write_stdout};
 use crate::state::Access;
@@ -91,7 +91,63 @@ fn date_bound(s: &str, end: bool) -> Result<String> {
         })
 }
 
+/// U5: the resolutions of the unknown-address queue.
+#[derive(Serialize)]
+struct Resolutions {
+    resolutions: Vec<ResolutionRow>,
+}
+
+impl Tabular for Resolutions {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["#", "at", "by", "address", "action", "target"]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.resolutions
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.at.clone(),
+                    r.by.clone(),
+                    r.address.clone(),
+                    r.action.clone(),
+                    r.target.clone().unwrap_or_default(),
+                ]
+            })
+            .collect()
+    }
+    fn footer(&self) -> Vec<String> {
+        vec![format!("{} resolutions", self.resolutions.len())]
+    }
+}
+
+fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Read, "report")?;
+    let list = activities::resolutions(&st.conn)?;
+    if a.csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "at", "by", "address", "action", "target"])?;
+        for r in &list {
+            w.write_record([
+                r.id.to_string(),
+                r.at.clone(),
+                r.by.clone(),
+                r.address.clone(),
+                r.action.clone(),
+                r.target.clone().unwrap_or_default(),
+            ])?;
+        }
+        write_stdout(&String::from_utf8(w.into_inner()?)?)?;
+    } else {
+        ctx.printer.print(&Resolutions { resolutions: list })?;
+    }
+    Ok(Exit::Ok)
+}
+
 pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
+    if a.resolutions {
+        return resolutions(ctx, a);
+    }
     let st = ctx.state(Access::Read, "report")?;
     let since = a
         .since

@@ -453,3 +453,340 @@ pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
         explain: serde_json::from_str(&explain).unwrap_or_default(),
     }))
 }
+
+// resolve-unknown (SPEC 3) -----------------------------------------------------
+
+/// M19/U3: keeps the raw header block of a mail imported with `privacy =
+/// headers` (never its body), so that a resolution can re-read its parties.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_headers_blob(conn: &Connection, activity: i64, header_block: &[u8]) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let sha = hex::encode(Sha256::digest(header_block));
+    put_blob(conn, &sha, header_block)?;
+    conn.prepare_cached("UPDATE activities SET headers_sha256 = ?2 WHERE id = ?1")?
+        .execute(params![activity, sha])?;
+    Ok(())
+}
+
+/// The bytes of a stored blob.
+///
+/// # Errors
+/// SQLite errors.
+pub fn blob(conn: &Connection, sha256: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT data FROM blobs WHERE sha256 = ?1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
+}
+
+/// What U3 re-evaluates an activity from: its place, its flags and its
+/// stored message (the whole mail, or only its header block, M19).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: i64,
+    pub status: String,
+    pub attach: Option<Attach>,
+    pub rep: String,
+    pub rule: Option<String>,
+    pub explain: Vec<String>,
+    pub raw_sha256: Option<String>,
+    pub headers_sha256: Option<String>,
+    /// The account of its first mail source.
+    pub account: Option<String>,
+    /// (reason, address) pairs.
+    pub flags: Vec<(String, String)>,
+}
+
+/// Reads an activity for re-evaluation (U3).
+///
+/// # Errors
+/// SQLite errors.
+pub fn stored(conn: &Connection, id: i64) -> Result<Option<Stored>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT status, person_id, company_id, rep, rule, explain, raw_sha256, headers_sha256,
+                    (SELECT account FROM activity_sources s WHERE s.activity_id = a.id ORDER BY s.id LIMIT 1)
+             FROM activities a WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            let person: Option<i64> = r.get(1)?;
+            let company: Option<i64> = r.get(2)?;
+            let explain: String = r.get(5)?;
+            Ok(Stored {
+                id,
+                status: r.get(0)?,
+                attach: person
+                    .map(Attach::Person)
+                    .or(company.map(Attach::Company)),
+                rep: r.get(3)?,
+                rule: r.get(4)?,
+                explain: serde_json::from_str(&explain).unwrap_or_default(),
+                raw_sha256: r.get(6)?,
+                headers_sha256: r.get(7)?,
+                account: r.get(8)?,
+                flags: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut s) = row else { return Ok(None) };
+    let mut st = conn.prepare_cached(
+        "SELECT reason, address FROM activity_flags WHERE activity_id = ?1 ORDER BY reason, address",
+    )?;
+    s.flags = st
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(s))
+}
+
+/// U3: moves an activity and records the rule and the decisions behind it.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_placement(
+    conn: &Connection,
+    id: i64,
+    attach: Attach,
+    rule: &str,
+    explain: &[String],
+) -> Result<()> {
+    let (person, company) = match attach {
+        Attach::Person(p) => (Some(p), None),
+        Attach::Company(c) => (None, Some(c)),
+    };
+    conn.prepare_cached(
+        "UPDATE activities SET person_id = ?2, company_id = ?3, rule = ?4, explain = ?5, updated_at = ?6 WHERE id = ?1",
+    )?
+    .execute(params![id, person, company, rule, serde_json::to_string(explain)?, now()])?;
+    Ok(())
+}
+
+/// U3: replaces the flag reasons of an activity with (reason, address) pairs.
+///
+/// # Errors
+/// SQLite errors.
+pub fn replace_flags(conn: &Connection, id: i64, flags: &[(String, String)]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM activity_flags WHERE activity_id = ?1")?
+        .execute([id])?;
+    let mut st = conn.prepare_cached(
+        "INSERT OR IGNORE INTO activity_flags (activity_id, reason, address) VALUES (?1, ?2, ?3)",
+    )?;
+    for (reason, address) in flags {
+        st.execute(params![id, reason, address])?;
+    }
+    Ok(())
+}
+
+/// U3: a participant known only by its address is now this person.
+///
+/// # Errors
+/// SQLite errors.
+pub fn identify_participant(conn: &Connection, id: i64, address: &str, person: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE activity_participants SET person_id = ?3 WHERE activity_id = ?1 AND address = ?2",
+    )?
+    .execute(params![id, address, person])?;
+    Ok(())
+}
+
+/// One entry of the unknown-address queue (SPEC 1, U1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownRow {
+    pub address: String,
+    pub display_names: Vec<String>,
+    pub sample_subject: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// `open`, `resolved` or `ignored`.
+    pub state: String,
+    /// Affected activities still linked to the address.
+    pub count: i64,
+}
+
+const UNKNOWN_SELECT: &str =
+    "SELECT address, display_names, sample_subject, first_seen, last_seen, state,
+        (SELECT count(*) FROM unknown_activities ua WHERE ua.address = u.address)
+     FROM unknown_addresses u";
+
+fn unknown_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UnknownRow> {
+    let names: String = r.get(1)?;
+    Ok(UnknownRow {
+        address: r.get(0)?,
+        display_names: serde_json::from_str(&names).unwrap_or_default(),
+        sample_subject: r.get(2)?,
+        first_seen: r.get(3)?,
+        last_seen: r.get(4)?,
+        state: r.get(5)?,
+        count: r.get(6)?,
+    })
+}
+
+/// U1: the queue ordered by address; only open entries unless `all`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unknown_addresses(conn: &Connection, all: bool) -> Result<Vec<UnknownRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{UNKNOWN_SELECT} WHERE ?1 OR state = 'open' ORDER BY address"
+    ))?;
+    let v = st
+        .query_map([all], unknown_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}
+
+/// One queue entry by (normalised) address.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unknown_address(conn: &Connection, address: &str) -> Result<Option<UnknownRow>> {
+    Ok(conn
+        .prepare_cached(&format!("{UNKNOWN_SELECT} WHERE address = ?1"))?
+        .query_row([address], unknown_row)
+        .optional()?)
+}
+
+/// Queue entries at a domain (`example.com`, without `@`) in one of these
+/// states, by address.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unknown_at(conn: &Connection, domain: &str, states: &[&str]) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT address, state FROM unknown_addresses WHERE address LIKE '%@' || ?1 ESCAPE '\\'
+         ORDER BY address",
+    )?;
+    let escaped = domain
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let v = st
+        .query_map([escaped], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // LIKE is case-insensitive for ASCII only; the queue holds normalised addresses.
+    Ok(v.into_iter()
+        .filter(|(a, s)| {
+            states.contains(&s.as_str()) && a.rsplit_once('@').is_some_and(|(_, d)| d == domain)
+        })
+        .map(|(a, _)| a)
+        .collect())
+}
+
+/// Activities flagged about an address (a resolved address can still flag,
+/// M10), ids ascending.
+///
+/// # Errors
+/// SQLite errors.
+pub fn flagged_activity_ids(conn: &Connection, address: &str) -> Result<Vec<i64>> {
+    let mut st = conn.prepare_cached(
+        "SELECT DISTINCT activity_id FROM activity_flags WHERE address = ?1 ORDER BY activity_id",
+    )?;
+    let v = st
+        .query_map([address], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(v)
+}
+
+/// The activities linked to an address in the queue, ids ascending.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unknown_activity_ids(conn: &Connection, address: &str) -> Result<Vec<i64>> {
+    let mut st = conn.prepare_cached(
+        "SELECT activity_id FROM unknown_activities WHERE address = ?1 ORDER BY activity_id",
+    )?;
+    let v = st
+        .query_map([address], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(v)
+}
+
+/// U3: the queue entry's new state (`resolved` or `ignored`).
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_unknown_state(conn: &Connection, address: &str, state: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE unknown_addresses SET state = ?2 WHERE address = ?1")?
+        .execute(params![address, state])?;
+    Ok(())
+}
+
+/// U3: the activity no longer waits for this address.
+///
+/// # Errors
+/// SQLite errors.
+pub fn unlink_unknown(conn: &Connection, address: &str, activity: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM unknown_activities WHERE address = ?1 AND activity_id = ?2")?
+        .execute(params![address, activity])?;
+    Ok(())
+}
+
+/// M14/U2: ignores an address or `@domain` from now on; false when it was
+/// ignored already.
+///
+/// # Errors
+/// SQLite errors.
+pub fn add_ignored(conn: &Connection, pattern: &str, by: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO ignored (pattern, created_at, by) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![pattern, now(), by])?
+        > 0)
+}
+
+/// One recorded resolution (U5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResolutionRow {
+    pub id: i64,
+    pub address: String,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+/// U5: records a resolution; returns its id.
+///
+/// # Errors
+/// SQLite errors.
+pub fn record_resolution(
+    conn: &Connection,
+    address: &str,
+    action: &str,
+    target: Option<&str>,
+    by: &str,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO resolutions (address, action, target, by, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![address, action, target, by, now()])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// U5: every resolution, oldest first.
+///
+/// # Errors
+/// SQLite errors.
+pub fn resolutions(conn: &Connection) -> Result<Vec<ResolutionRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, address, action, target, by, at FROM resolutions ORDER BY id",
+    )?;
+    let v = st
+        .query_map([], |r| {
+            Ok(ResolutionRow {
+                id: r.get(0)?,
+                address: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+                by: r.get(4)?,
+                at: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(v)
+}

@@ -417,6 +417,300 @@ pub fn list_persons(conn: &Connection, filter: &Filter) -> Result<Vec<Person>> {
         .collect()
 }
 
+/// U2: adds `email` as a further address of a person (after its present
+/// ones); returns false when the person carries it already.
+///
+/// # Errors
+/// SQLite errors.
+pub fn add_person_email(conn: &Connection, person: i64, email: &str) -> Result<bool> {
+    let email = normalize(email);
+    let next: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(position) + 1, 0) FROM person_emails WHERE person_id = ?1",
+        )?
+        .query_row([person], |r| r.get(0))?;
+    let added = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO person_emails (email, person_id, position) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![email, person, next])?
+        > 0;
+    if added {
+        touch(conn, "persons", person)?;
+    }
+    Ok(added)
+}
+
+/// Moves `updated_at` of a changed record (push-contacts relies on it, P7).
+fn touch(conn: &Connection, table: &str, id: i64) -> Result<()> {
+    conn.prepare_cached(&format!("UPDATE {table} SET updated_at = ?2 WHERE id = ?1"))?
+        .execute(params![id, now()])?;
+    Ok(())
+}
+
+/// A new person's fields (U2 "create a person").
+#[derive(Debug, Clone, Default)]
+pub struct NewPerson<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    /// The primary address.
+    pub email: &'a str,
+    /// Internal id of the company.
+    pub company: Option<i64>,
+}
+
+/// U2: creates a person with a generated external id `auto-<n>` (the
+/// first free n); returns (internal id, external id).
+///
+/// # Errors
+/// SQLite errors.
+pub fn create_person(conn: &Connection, p: &NewPerson<'_>) -> Result<(i64, String)> {
+    let mut n: i64 = conn
+        .prepare_cached("SELECT count(*) + 1 FROM persons")?
+        .query_row([], |r| r.get(0))?;
+    let ext = loop {
+        let candidate = format!("auto-{n}");
+        if person_rowid(conn, &candidate)?.is_none() {
+            break candidate;
+        }
+        n += 1;
+    };
+    let ts = now();
+    conn.prepare_cached(
+        "INSERT INTO persons (ext_id, first_name, last_name, company_id, rep, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?5)",
+    )?
+    .execute(params![ext, p.first_name, p.last_name, p.company, ts])?;
+    let id = conn.last_insert_rowid();
+    conn.prepare_cached(
+        "INSERT INTO person_emails (email, person_id, position) VALUES (?1, ?2, 0)",
+    )?
+    .execute(params![normalize(p.email), id])?;
+    Ok((id, ext))
+}
+
+/// U2 "link the domain to a company": adds a web domain; returns false when
+/// the company has it already.
+///
+/// # Errors
+/// SQLite errors.
+pub fn add_company_domain(conn: &Connection, company: i64, domain: &str) -> Result<bool> {
+    let added = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO company_domains (domain, company_id) VALUES (?1, ?2)",
+        )?
+        .execute(params![domain.trim().to_lowercase(), company])?
+        > 0;
+    if added {
+        touch(conn, "companies", company)?;
+    }
+    Ok(added)
+}
+
+/// U1: persons whose first and last name are `first` and `last`
+/// (case-insensitive); with no match on both, those whose last name is
+/// `last` (or, without a last name, whose first name is `first`). At most
+/// `limit`, ids ascending.
+///
+/// # Errors
+/// SQLite errors.
+pub fn persons_named(conn: &Connection, first: &str, last: &str, limit: usize) -> Result<Vec<i64>> {
+    let (first, last) = (first.trim().to_lowercase(), last.trim().to_lowercase());
+    if first.is_empty() && last.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = |sql: &str, a: &str, b: &str| -> Result<Vec<i64>> {
+        let mut st = conn.prepare_cached(sql)?;
+        let v = st
+            .query_map(params![a, b, limit as i64], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(v)
+    };
+    let both = query(
+        "SELECT id FROM persons WHERE lower(first_name) = ?1 AND lower(last_name) = ?2 ORDER BY id LIMIT ?3",
+        &first,
+        &last,
+    )?;
+    if !both.is_empty() {
+        return Ok(both);
+    }
+    if last.is_empty() {
+        query(
+            "SELECT id FROM persons WHERE lower(first_name) = ?1 AND ?2 = '' ORDER BY id LIMIT ?3",
+            &first,
+            "",
+        )
+    } else {
+        query(
+            "SELECT id FROM persons WHERE lower(last_name) = ?2 AND ?1 = ?1 ORDER BY id LIMIT ?3",
+            &first,
+            &last,
+        )
+    }
+}
+
+/// The filters that select one user's contacts (P2), from `[contacts]`
+/// and the user's `[[users]]` entry.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilters<'a> {
+    pub login: &'a str,
+    pub by_rep: bool,
+    pub by_sales_group: bool,
+    pub by_favorites: bool,
+    pub include_companies: bool,
+    /// The user's sales groups (`[[users]] sales_groups`).
+    pub sales_groups: &'a [String],
+}
+
+/// A person in a user's selection, with why it is there (P2).
+#[derive(Debug, Clone)]
+pub struct SelectedPerson {
+    pub person: Person,
+    pub company_name: Option<String>,
+    /// The filters that chose it: `by_rep`, `by_sales_group`, `by_favorites`.
+    pub why: Vec<&'static str>,
+}
+
+/// A company in a user's selection, with why it is there (P2).
+#[derive(Debug, Clone)]
+pub struct SelectedCompany {
+    pub company: Company,
+    /// `by_rep`, `by_sales_group`, or `company_of_person`.
+    pub why: Vec<&'static str>,
+}
+
+/// One user's contacts: the union of the enabled filters (P2).
+#[derive(Debug, Clone, Default)]
+pub struct ContactSelection {
+    pub persons: Vec<SelectedPerson>,
+    pub companies: Vec<SelectedCompany>,
+}
+
+/// Selects a user's contacts (P2): persons whose rep is the user
+/// (`by_rep`), persons in one of the user's sales groups
+/// (`by_sales_group`), the user's favorites (`by_favorites`); with
+/// `include_companies` also the companies chosen by the same rep and sales
+/// group filters, and the company of every selected person. A handful of
+/// set queries, not one per record: push-contacts reads the whole selection
+/// on every run.
+///
+/// # Errors
+/// SQLite errors.
+pub fn contact_selection(conn: &Connection, f: &ContactFilters<'_>) -> Result<ContactSelection> {
+    let groups = serde_json::to_string(f.sales_groups)?;
+    let mut st = conn.prepare_cached(
+        "SELECT * FROM (
+           SELECT p.id, coalesce(p.ext_id, p.id), p.first_name, p.last_name, c.ext_id, c.name, p.rep, c.id,
+             (?2 AND p.rep IS ?1) AS r,
+             (?3 AND EXISTS (SELECT 1 FROM person_groups g WHERE g.person_id = p.id
+                               AND g.group_name IN (SELECT value FROM json_each(?4)))) AS g,
+             (?5 AND EXISTS (SELECT 1 FROM favorites v WHERE v.person_id = p.id AND v.login = ?1)) AS v
+           FROM persons p LEFT JOIN companies c ON c.id = p.company_id)
+         WHERE r OR g OR v ORDER BY 1",
+    )?;
+    let mut persons = Vec::new();
+    let mut rowids = Vec::new();
+    let mut company_rowids = Vec::new();
+    let rows = st.query_map(
+        params![f.login, f.by_rep, f.by_sales_group, groups, f.by_favorites],
+        |r| {
+            let mut why = Vec::new();
+            for (i, name) in [(8, "by_rep"), (9, "by_sales_group"), (10, "by_favorites")] {
+                if r.get::<_, bool>(i)? {
+                    why.push(name);
+                }
+            }
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(7)?,
+                SelectedPerson {
+                    person: Person {
+                        id: r.get::<_, rusqlite::types::Value>(1).map(value_text)?,
+                        first_name: r.get(2)?,
+                        last_name: r.get(3)?,
+                        company_id: r.get(4)?,
+                        rep: r.get(6)?,
+                        ..Person::default()
+                    },
+                    company_name: r.get(5)?,
+                    why,
+                },
+            ))
+        },
+    )?;
+    for row in rows {
+        let (id, company, p) = row?;
+        rowids.push(id);
+        company_rowids.extend(company);
+        persons.push(p);
+    }
+    let ids = serde_json::to_string(&rowids)?;
+    let lists = |sql: &str| -> Result<HashMap<i64, Vec<String>>> {
+        let mut map: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut st = conn.prepare_cached(sql)?;
+        let rows = st.query_map([&ids], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, v) = row?;
+            map.entry(id).or_default().push(v);
+        }
+        Ok(map)
+    };
+    let mut emails = lists(
+        "SELECT person_id, email FROM person_emails WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, position",
+    )?;
+    let mut phones = lists(
+        "SELECT person_id, phone FROM person_phones WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, position",
+    )?;
+    let mut pgroups = lists(
+        "SELECT person_id, group_name FROM person_groups WHERE person_id IN (SELECT value FROM json_each(?1)) ORDER BY person_id, group_name",
+    )?;
+    for (id, p) in rowids.iter().zip(persons.iter_mut()) {
+        p.person.emails = emails.remove(id).unwrap_or_default();
+        p.person.phones = phones.remove(id).unwrap_or_default();
+        p.person.sales_groups = pgroups.remove(id).unwrap_or_default();
+    }
+    let mut companies = Vec::new();
+    if f.include_companies {
+        let of_persons = serde_json::to_string(&company_rowids)?;
+        let mut st = conn.prepare_cached(
+            "SELECT * FROM (
+               SELECT c.id,
+                 (?2 AND c.rep IS ?1) AS r,
+                 (?3 AND EXISTS (SELECT 1 FROM company_groups g WHERE g.company_id = c.id
+                                   AND g.group_name IN (SELECT value FROM json_each(?4)))) AS g,
+                 c.id IN (SELECT value FROM json_each(?5)) AS o
+               FROM companies c)
+             WHERE r OR g OR o ORDER BY 1",
+        )?;
+        let found = st
+            .query_map(
+                params![f.login, f.by_rep, f.by_sales_group, groups, of_persons],
+                |r| {
+                    let mut why = Vec::new();
+                    for (i, name) in [
+                        (1, "by_rep"),
+                        (2, "by_sales_group"),
+                        (3, "company_of_person"),
+                    ] {
+                        if r.get::<_, bool>(i)? {
+                            why.push(name);
+                        }
+                    }
+                    Ok((r.get::<_, i64>(0)?, why))
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (id, why) in found {
+            if let Some(company) = company_by_rowid(conn, id)? {
+                companies.push(SelectedCompany { company, why });
+            }
+        }
+    }
+    Ok(ContactSelection { persons, companies })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +738,87 @@ mod tests {
             company_id: Some("C1".into()),
             ..Person::default()
         }
+    }
+
+    #[test]
+    fn p2_contact_selection_is_the_union_of_enabled_filters() {
+        let st = State::open_memory().unwrap();
+        let tx = st.conn.unchecked_transaction().unwrap();
+        let mut globex = acme();
+        globex.id = "C2".into();
+        globex.name = "Globex".into();
+        globex.sales_groups = vec![];
+        globex.rep = Some("alice".into());
+        upsert_companies(&tx, &[acme(), globex], true).unwrap();
+        let p =
+            |id: &str, rep: Option<&str>, groups: &[&str], fav: &[&str], company: Option<&str>| {
+                Person {
+                    id: id.into(),
+                    first_name: id.into(),
+                    last_name: "X".into(),
+                    emails: vec![format!("{id}@x.example"), format!("{id}.2@x.example")],
+                    phones: vec!["1".into(), "2".into()],
+                    company_id: company.map(str::to_string),
+                    rep: rep.map(str::to_string),
+                    sales_groups: groups.iter().map(|g| g.to_string()).collect(),
+                    favorite_of: fav.iter().map(|g| g.to_string()).collect(),
+                }
+            };
+        upsert_persons(
+            &tx,
+            &[
+                p("P1", Some("alice"), &[], &[], Some("C1")),
+                p("P2", None, &["north"], &[], None),
+                p("P3", None, &[], &["alice"], None),
+                p("P4", Some("bob"), &["south"], &["bob"], None),
+            ],
+            true,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        let groups = vec!["north".to_string()];
+        let sel = |rep, grp, fav, comp| {
+            let s = contact_selection(
+                &st.conn,
+                &ContactFilters {
+                    login: "alice",
+                    by_rep: rep,
+                    by_sales_group: grp,
+                    by_favorites: fav,
+                    include_companies: comp,
+                    sales_groups: &groups,
+                },
+            )
+            .unwrap();
+            (
+                s.persons
+                    .iter()
+                    .map(|p| p.person.id.clone())
+                    .collect::<Vec<_>>(),
+                s.companies
+                    .iter()
+                    .map(|c| c.company.id.clone())
+                    .collect::<Vec<_>>(),
+                s,
+            )
+        };
+        assert_eq!(sel(true, false, false, false).0, vec!["P1"]);
+        assert_eq!(sel(false, true, false, false).0, vec!["P2"]);
+        assert_eq!(sel(false, false, true, false).0, vec!["P3"]);
+        let (persons, companies, s) = sel(true, true, true, true);
+        assert_eq!(persons, vec!["P1", "P2", "P3"]);
+        // C1 (rep, group and P1's company), C2 (rep).
+        assert_eq!(companies, vec!["C1", "C2"]);
+        let p1 = &s.persons[0];
+        assert_eq!(p1.company_name.as_deref(), Some("Acme"));
+        assert_eq!(p1.person.emails, vec!["p1@x.example", "p1.2@x.example"]);
+        assert_eq!(p1.person.phones, vec!["1", "2"]);
+        assert_eq!(p1.why, vec!["by_rep"]);
+        assert_eq!(
+            s.companies[0].why,
+            vec!["by_sales_group", "company_of_person"]
+        );
+        assert_eq!(sel(false, false, false, true).1, Vec::<String>::new());
     }
 
     #[test]

@@ -2,6 +2,17 @@
 //! a namespace-aware multistatus parser (quick-xml), and discovery from a
 //! principal or home URL (RFC 5397 current-user-principal, RFC 4791
 //! calendar-home-set, RFC 6352 addressbook-home-set).
+//!
+//! Items are read and written the same way for both kinds: a listing gives
+//! (href, ETag) pairs, from the collection's sync-token (RFC 6578
+//! sync-collection) where the server offers one, else from a Depth 1
+//! PROPFIND; bodies come in multiget batches; writes are conditional (PUT
+//! with `If-None-Match: *` to create, `If-Match` to replace, DELETE with
+//! `If-Match`), so an item changed by someone else since it was read is
+//! never overwritten by accident (HTTP 412). New collections are made with
+//! extended MKCOL (RFC 5689). Redirects (e.g. `/.well-known/carddav`) are
+//! followed by the HTTP client with method and body kept (301, 302, 307,
+//! 308), and hrefs are taken relative to the configured URL.
 
 use anyhow::{Context, Result};
 use quick_xml::events::Event;
@@ -30,6 +41,74 @@ pub enum DavError {
     Http(String),
     #[error("unexpected answer from {url}: {detail}")]
     Protocol { url: String, detail: String },
+    /// 412: the item changed on the server since it was read (If-Match), or
+    /// exists already (If-None-Match).
+    #[error("{url}: the server's copy is not the one expected (HTTP 412 Precondition Failed)")]
+    PreconditionFailed { url: String },
+    /// A write or report the server refused (409, 403, 507 ...); `condition`
+    /// names the DAV precondition from the error body, if any.
+    #[error("{url}: the server refused the request (HTTP {status}{}){}", condition.as_deref().map(|c| format!(", {c}")).unwrap_or_default(), status_hint(*status))]
+    Rejected {
+        url: String,
+        status: u16,
+        condition: Option<String>,
+    },
+    /// RFC 6578: the stored sync-token is no longer valid; list everything.
+    #[error("{url}: the sync token is no longer valid")]
+    InvalidSyncToken { url: String },
+    #[error("{url} does not exist (HTTP 404)")]
+    NotFound { url: String },
+}
+
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        507 => ": the server is out of storage or over quota",
+        409 => ": it conflicts with an item on the server",
+        413 => ": the item is larger than the server accepts",
+        _ => "",
+    }
+}
+
+/// A conditional write (RFC 7232).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition<'a> {
+    /// `If-None-Match: *`: create only, never replace.
+    Create,
+    /// `If-Match: <etag>`: replace exactly this version.
+    IfMatch(&'a str),
+}
+
+/// One member of a collection with its ETag (listings, sync reports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub href: String,
+    pub etag: String,
+}
+
+/// What changed in a collection since a sync-token (RFC 6578).
+#[derive(Debug, Clone, Default)]
+pub struct SyncDelta {
+    /// The token to use next time.
+    pub token: String,
+    /// New or changed members with their ETag.
+    pub changed: Vec<Member>,
+    /// Hrefs of members removed since the old token.
+    pub removed: Vec<String>,
+}
+
+/// One item of a multiget: `data` is None when the server has no such item.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub href: String,
+    pub etag: Option<String>,
+    pub data: Option<String>,
+}
+
+/// What discovery found: the home set and the collections in it.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub home: Url,
+    pub collections: Vec<Collection>,
 }
 
 /// One property inside a `propstat`.
@@ -46,6 +125,9 @@ pub struct Prop {
     /// Other child elements: (namespace, name, `name` attribute if any),
     /// e.g. resourcetype's `calendar`, or `comp name="VEVENT"`.
     pub children: Vec<(String, String, Option<String>)>,
+    /// Every attribute of those child elements, in order, e.g.
+    /// `("version", "4.0")` of supported-address-data's address-data-type.
+    pub attrs: Vec<(String, String)>,
 }
 
 /// One `response` of a multistatus.
@@ -128,6 +210,14 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
                                 .map(|v| v.into_owned())
                         });
                         p.children.push((ns.clone(), local.clone(), name_attr));
+                        for a in e.attributes().flatten() {
+                            if let Ok(v) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                                p.attrs.push((
+                                    a.key.local_name().as_ref().to_string(),
+                                    v.into_owned(),
+                                ));
+                            }
+                        }
                     }
                 }
             }
@@ -244,6 +334,18 @@ pub struct Collection {
     pub name: String,
     /// VEVENT / VTODO for calendars; empty for address books.
     pub components: Vec<String>,
+    /// vCard versions an address book accepts (RFC 6352
+    /// supported-address-data; empty when the server does not say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vcard_versions: Vec<String>,
+    /// The collection's current sync-token (RFC 6578), when the server sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_token: Option<String>,
+    /// The collection's ctag (CalendarServer getctag), when asked for: it
+    /// changes with every change of a member, and is cheaper for a server
+    /// to compute than a sync-token (Radicale: half the time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ctag: Option<String>,
 }
 
 impl Dav {
@@ -339,6 +441,16 @@ impl Dav {
     /// # Errors
     /// [`DavError`] from any step; a server without the home set.
     pub fn discover(&self, kind: DavKind) -> Result<Vec<Collection>, DavError> {
+        Ok(self.discover_home(kind, false)?.collections)
+    }
+
+    /// [`Dav::discover`] that also returns the home set (where new
+    /// collections are made) and, with `probe`, each collection's ctag, so
+    /// that an unchanged collection needs no further request (C5).
+    ///
+    /// # Errors
+    /// As [`Dav::discover`].
+    pub fn discover_home(&self, kind: DavKind, probe: bool) -> Result<Discovery, DavError> {
         let (home_prop, home_name, coll_type, ns) = match kind {
             DavKind::Calendar => (
                 "<c:calendar-home-set/>",
@@ -399,38 +511,520 @@ impl Dav {
         let hurl = self
             .url(&home)
             .map_err(|e| perr(&start, format!("{e:#}")))?;
-        let r = self.propfind(
-            &hurl,
-            "1",
-            "<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/>",
+        let r = self.propfind(&hurl, "1", &collection_props(kind, probe))?;
+        Ok(Discovery {
+            collections: r
+                .iter()
+                .filter(|resp| resp.has_type(ns, coll_type))
+                .map(collection_of)
+                .collect(),
+            home: hurl,
+        })
+    }
+}
+
+impl Dav {
+    /// The path of an href or URL as the server spells it, for comparing
+    /// hrefs from listings, reports and our own records.
+    pub fn path_of(&self, href: &str) -> String {
+        self.base
+            .join(href)
+            .map(|u| u.path().to_string())
+            .unwrap_or_else(|_| href.to_string())
+    }
+
+    /// One request with our credentials; transport errors and 401 mapped.
+    fn send(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &[(&str, &str)],
+        body: Option<(&str, String)>,
+    ) -> Result<reqwest::blocking::Response, DavError> {
+        let m = Method::from_bytes(method.as_bytes()).map_err(|e| DavError::Http(e.to_string()))?;
+        let mut req = self
+            .client
+            .request(m, url.clone())
+            .basic_auth(&self.login, Some(self.password.expose()));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some((content_type, body)) = body {
+            req = req.header("Content-Type", content_type).body(body);
+        }
+        let resp = req.send().map_err(|e| {
+            if http::is_certificate_error(&e) {
+                DavError::Http(format!("TLS with {url} failed: the server's certificate was not accepted; set ca_file for this account (or insecure_skip_verify = true for a test server)"))
+            } else {
+                DavError::Http(format!("{method} {url} failed: {}", error_chain(&e)))
+            }
+        })?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            return Err(DavError::Auth(401));
+        }
+        Ok(resp)
+    }
+
+    /// Maps a refusal to its error; reads the DAV precondition from the body.
+    fn refused(url: &Url, resp: reqwest::blocking::Response) -> DavError {
+        let status = resp.status().as_u16();
+        match status {
+            404 => DavError::NotFound {
+                url: url.to_string(),
+            },
+            412 => DavError::PreconditionFailed {
+                url: url.to_string(),
+            },
+            _ => {
+                let body = resp.bytes().unwrap_or_default();
+                DavError::Rejected {
+                    url: url.to_string(),
+                    status,
+                    condition: error_condition(&body),
+                }
+            }
+        }
+    }
+
+    /// Writes one item with a precondition; returns the new ETag when the
+    /// server sends one (RFC 4791/6352 servers may not).
+    ///
+    /// # Errors
+    /// [`DavError::PreconditionFailed`] (changed or existing item),
+    /// [`DavError::Rejected`] (409, 507, ...), [`DavError::Auth`], transport.
+    pub fn put(
+        &self,
+        kind: DavKind,
+        href: &str,
+        data: &str,
+        pre: Precondition<'_>,
+    ) -> Result<Option<String>, DavError> {
+        let url = self.item_url(href)?;
+        let cond = match pre {
+            Precondition::Create => ("If-None-Match", "*"),
+            Precondition::IfMatch(etag) => ("If-Match", etag),
+        };
+        let resp = self.send(
+            "PUT",
+            &url,
+            &[cond],
+            Some((kind.content_type(), data.to_string())),
         )?;
-        Ok(r.iter()
-            .filter(|resp| resp.has_type(ns, coll_type))
-            .map(|resp| Collection {
-                href: resp.href.clone(),
-                name: resp
-                    .prop(NS_DAV, "displayname")
-                    .map(|p| p.text.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| {
-                        resp.href
-                            .trim_end_matches('/')
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or("")
-                            .to_string()
-                    }),
-                components: resp
-                    .prop(NS_CALDAV, "supported-calendar-component-set")
-                    .map(|p| {
-                        p.children
-                            .iter()
-                            .filter_map(|(_, _, n)| n.clone())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+        if !resp.status().is_success() {
+            return Err(Self::refused(&url, resp));
+        }
+        Ok(resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty() && !v.starts_with("W/")))
+    }
+
+    /// Deletes one item, only if it is still the version `if_match`.
+    ///
+    /// # Errors
+    /// [`DavError::NotFound`] when it is gone already, the errors of [`Dav::put`].
+    pub fn delete(&self, href: &str, if_match: Option<&str>) -> Result<(), DavError> {
+        let url = self.item_url(href)?;
+        let headers: Vec<(&str, &str)> = if_match.map(|e| ("If-Match", e)).into_iter().collect();
+        let resp = self.send("DELETE", &url, &headers, None)?;
+        if !resp.status().is_success() {
+            return Err(Self::refused(&url, resp));
+        }
+        Ok(())
+    }
+
+    /// Extended MKCOL (RFC 5689): a new calendar or address book at `href`
+    /// (ending in '/') with this display name; then reads it back.
+    ///
+    /// # Errors
+    /// [`DavError::Rejected`] with status 405 when something exists there.
+    pub fn mkcol(
+        &self,
+        kind: DavKind,
+        href: &str,
+        displayname: &str,
+    ) -> Result<Collection, DavError> {
+        let url = self.item_url(href)?;
+        let rtype = match kind {
+            DavKind::Calendar => "<c:calendar/>",
+            DavKind::Contacts => "<card:addressbook/>",
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:mkcol xmlns:d=\"DAV:\" xmlns:c=\"{NS_CALDAV}\" xmlns:card=\"{NS_CARDDAV}\"><d:set><d:prop>\
+             <d:resourcetype><d:collection/>{rtype}</d:resourcetype><d:displayname>{}</d:displayname></d:prop></d:set></d:mkcol>",
+            xml_escape(displayname)
+        );
+        let resp = self.send(
+            "MKCOL",
+            &url,
+            &[],
+            Some(("application/xml; charset=utf-8", body)),
+        )?;
+        if !resp.status().is_success() {
+            return Err(Self::refused(&url, resp));
+        }
+        self.collection(kind, href)
+    }
+
+    /// One collection's properties (Depth 0), with its ctag.
+    ///
+    /// # Errors
+    /// [`DavError`]; [`DavError::NotFound`] when there is no such collection.
+    pub fn collection(&self, kind: DavKind, href: &str) -> Result<Collection, DavError> {
+        let url = self.item_url(href)?;
+        let r = self.propfind_report("PROPFIND", &url, "0", &{
+            format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"{NS_CALDAV}\" xmlns:card=\"{NS_CARDDAV}\" xmlns:cs=\"{NS_CS}\"><d:prop>{}</d:prop></d:propfind>",
+                collection_props(kind, true)
+            )
+        })?;
+        let mut c = r
+            .first()
+            .map(collection_of)
+            .ok_or_else(|| DavError::NotFound {
+                url: url.to_string(),
+            })?;
+        c.href = self.path_of(&c.href);
+        Ok(c)
+    }
+
+    /// A collection's current ctag (None: the server has none).
+    ///
+    /// # Errors
+    /// [`DavError`]; [`DavError::NotFound`] for a missing collection.
+    pub fn ctag(&self, href: &str) -> Result<Option<String>, DavError> {
+        let url = self.item_url(href)?;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:propfind xmlns:d=\"DAV:\" xmlns:cs=\"{NS_CS}\"><d:prop><cs:getctag/></d:prop></d:propfind>"
+        );
+        Ok(self
+            .propfind_report("PROPFIND", &url, "0", &body)?
+            .first()
+            .and_then(|r| r.prop(NS_CS, "getctag"))
+            .map(|p| p.text.trim().to_string())
+            .filter(|t| !t.is_empty()))
+    }
+
+    /// PROPFIND or REPORT without the 403-means-login mapping of
+    /// [`Dav::request`]: here a 403 is a refusal of this request only.
+    fn propfind_report(
+        &self,
+        method: &str,
+        url: &Url,
+        depth: &str,
+        body: &str,
+    ) -> Result<Vec<Response>, DavError> {
+        let resp = self.send(
+            method,
+            url,
+            &[("Depth", depth)],
+            Some(("application/xml; charset=utf-8", body.to_string())),
+        )?;
+        if resp.status() != StatusCode::MULTI_STATUS {
+            return Err(Self::refused(url, resp));
+        }
+        let body = resp
+            .bytes()
+            .map_err(|e| DavError::Http(format!("reading {url}: {e}")))?;
+        parse_multistatus(&body).map_err(|e| DavError::Protocol {
+            url: url.to_string(),
+            detail: format!("{e:#}"),
+        })
+    }
+
+    /// Every member of a collection with its ETag (Depth 1 PROPFIND): the
+    /// listing for servers without sync-collection.
+    ///
+    /// # Errors
+    /// [`DavError`]; [`DavError::NotFound`] for a missing collection.
+    pub fn list_members(&self, collection: &str) -> Result<Vec<Member>, DavError> {
+        let url = self.item_url(collection)?;
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:propfind xmlns:d=\"DAV:\"><d:prop><d:getetag/><d:resourcetype/></d:prop></d:propfind>";
+        let own = self.path_of(collection);
+        Ok(self
+            .propfind_report("PROPFIND", &url, "1", body)?
+            .into_iter()
+            .filter(|r| !r.has_type(NS_DAV, "collection"))
+            .filter_map(|r| {
+                let href = self.path_of(&r.href);
+                let etag = r.prop(NS_DAV, "getetag")?.text.trim().to_string();
+                (href != own).then_some(Member { href, etag })
             })
             .collect())
+    }
+
+    /// RFC 6578 sync-collection: what changed since `token` (None: the
+    /// initial sync, which lists every member).
+    ///
+    /// # Errors
+    /// [`DavError::InvalidSyncToken`] when the server forgot the token;
+    /// [`DavError::Rejected`] when it does not offer the report.
+    pub fn sync_collection(
+        &self,
+        collection: &str,
+        token: Option<&str>,
+    ) -> Result<SyncDelta, DavError> {
+        let url = self.item_url(collection)?;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:sync-collection xmlns:d=\"DAV:\"><d:sync-token>{}</d:sync-token>\
+             <d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>",
+            xml_escape(token.unwrap_or(""))
+        );
+        let resp = self.send(
+            "REPORT",
+            &url,
+            &[("Depth", "0")],
+            Some(("application/xml; charset=utf-8", body)),
+        )?;
+        if resp.status() != StatusCode::MULTI_STATUS {
+            let err = Self::refused(&url, resp);
+            return Err(match err {
+                DavError::Rejected {
+                    status: 403 | 409,
+                    condition: Some(c),
+                    ..
+                } if c == "valid-sync-token" && token.is_some() => DavError::InvalidSyncToken {
+                    url: url.to_string(),
+                },
+                e => e,
+            });
+        }
+        let bytes = resp
+            .bytes()
+            .map_err(|e| DavError::Http(format!("reading {url}: {e}")))?;
+        let perr = |detail: String| DavError::Protocol {
+            url: url.to_string(),
+            detail,
+        };
+        let responses = parse_multistatus(&bytes).map_err(|e| perr(format!("{e:#}")))?;
+        let new_token = sync_token_of(&bytes)
+            .ok_or_else(|| perr("the sync report has no sync-token".into()))?;
+        let own = self.path_of(collection);
+        let mut delta = SyncDelta {
+            token: new_token,
+            ..SyncDelta::default()
+        };
+        for r in responses {
+            let href = self.path_of(&r.href);
+            if href == own {
+                continue;
+            }
+            if r.status == Some(404) {
+                delta.removed.push(href);
+            } else if let Some(p) = r.prop(NS_DAV, "getetag") {
+                delta.changed.push(Member {
+                    href,
+                    etag: p.text.trim().to_string(),
+                });
+            }
+        }
+        Ok(delta)
+    }
+
+    /// Fetches items by href in batches of `batch` (calendar-multiget /
+    /// addressbook-multiget); a missing item comes back with `data: None`.
+    ///
+    /// # Errors
+    /// [`DavError`] of any batch.
+    pub fn multiget(
+        &self,
+        kind: DavKind,
+        collection: &str,
+        hrefs: &[String],
+        batch: usize,
+    ) -> Result<Vec<Fetched>, DavError> {
+        let url = self.item_url(collection)?;
+        let (report, data) = match kind {
+            DavKind::Calendar => ("c:calendar-multiget", "c:calendar-data"),
+            DavKind::Contacts => ("card:addressbook-multiget", "card:address-data"),
+        };
+        let (data_ns, data_name) = match kind {
+            DavKind::Calendar => (NS_CALDAV, "calendar-data"),
+            DavKind::Contacts => (NS_CARDDAV, "address-data"),
+        };
+        let mut out = Vec::with_capacity(hrefs.len());
+        for chunk in hrefs.chunks(batch.max(1)) {
+            let mut body = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{report} xmlns:d=\"DAV:\" xmlns:c=\"{NS_CALDAV}\" xmlns:card=\"{NS_CARDDAV}\"><d:prop><d:getetag/><{data}/></d:prop>"
+            );
+            for h in chunk {
+                body.push_str(&format!(
+                    "<d:href>{}</d:href>",
+                    xml_escape(&self.path_of(h))
+                ));
+            }
+            body.push_str(&format!("</{report}>"));
+            let mut seen = std::collections::HashSet::new();
+            for r in self.propfind_report("REPORT", &url, "1", &body)? {
+                let href = self.path_of(&r.href);
+                seen.insert(href.clone());
+                let found = r.status.is_none_or(|s| s == 200);
+                out.push(Fetched {
+                    etag: r.prop(NS_DAV, "getetag").map(|p| p.text.trim().to_string()),
+                    data: r
+                        .prop(data_ns, data_name)
+                        .filter(|_| found)
+                        .map(|p| p.text.clone()),
+                    href,
+                });
+            }
+            // RFC 6352 8.7: a missing member may also be left out entirely.
+            for h in chunk {
+                let p = self.path_of(h);
+                if !seen.contains(&p) {
+                    out.push(Fetched {
+                        href: p,
+                        etag: None,
+                        data: None,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn item_url(&self, href: &str) -> Result<Url, DavError> {
+        self.url(href).map_err(|e| DavError::Protocol {
+            url: self.base.to_string(),
+            detail: format!("{e:#}"),
+        })
+    }
+}
+
+/// XML text escaping for request bodies.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The first element inside a `DAV:error` body: the precondition that
+/// failed, e.g. `no-uid-conflict` or `valid-sync-token`.
+fn error_condition(body: &[u8]) -> Option<String> {
+    let mut reader = NsReader::from_reader(body);
+    let mut buf = Vec::new();
+    let mut in_error = false;
+    loop {
+        match reader.read_resolved_event_into(&mut buf) {
+            Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                let local = e.local_name().as_ref().to_string();
+                let is_dav = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NS_DAV);
+                if in_error {
+                    return Some(local);
+                }
+                if is_dav && local == "error" {
+                    in_error = true;
+                }
+            }
+            Ok((_, Event::Eof)) | Err(_) => return None,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// The `DAV:sync-token` directly inside the multistatus of a sync report.
+fn sync_token_of(body: &[u8]) -> Option<String> {
+    let mut reader = NsReader::from_reader(body);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut capture = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_resolved_event_into(&mut buf) {
+            Ok((ns, Event::Start(e))) => {
+                depth += 1;
+                let is_dav = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NS_DAV);
+                capture = depth == 2 && is_dav && e.local_name().as_ref() == "sync-token";
+            }
+            Ok((_, Event::Text(t))) if capture => text.push_str(&t.xml10_content()),
+            Ok((_, Event::GeneralRef(r))) if capture => text.push_str(match r.as_ref() {
+                "amp" => "&",
+                "lt" => "<",
+                "gt" => ">",
+                "quot" => "\"",
+                "apos" => "'",
+                _ => "",
+            }),
+            Ok((_, Event::End(_))) => {
+                if capture {
+                    return Some(text.trim().to_string());
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok((_, Event::Eof)) | Err(_) => return None,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// The properties that describe a collection (discovery, after MKCOL);
+/// with `probe` its ctag too.
+fn collection_props(kind: DavKind, probe: bool) -> String {
+    let mut props = String::from("<d:resourcetype/><d:displayname/>");
+    props.push_str(match kind {
+        DavKind::Calendar => "<c:supported-calendar-component-set/>",
+        DavKind::Contacts => "<card:supported-address-data/>",
+    });
+    if probe {
+        props.push_str("<cs:getctag/>");
+    }
+    props
+}
+
+fn collection_of(resp: &Response) -> Collection {
+    Collection {
+        href: resp.href.clone(),
+        name: resp
+            .prop(NS_DAV, "displayname")
+            .map(|p| p.text.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                resp.href
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            }),
+        components: resp
+            .prop(NS_CALDAV, "supported-calendar-component-set")
+            .map(|p| {
+                p.children
+                    .iter()
+                    .filter_map(|(_, _, n)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        vcard_versions: resp
+            .prop(NS_CARDDAV, "supported-address-data")
+            .map(|p| {
+                p.attrs
+                    .iter()
+                    .filter(|(name, _)| name == "version")
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        sync_token: resp
+            .prop(NS_DAV, "sync-token")
+            .map(|p| p.text.trim().to_string())
+            .filter(|t| !t.is_empty()),
+        ctag: resp
+            .prop(NS_CS, "getctag")
+            .map(|p| p.text.trim().to_string())
+            .filter(|t| !t.is_empty()),
     }
 }
 
@@ -446,6 +1040,14 @@ impl DavKind {
         match self {
             DavKind::Calendar => "CalDAV",
             DavKind::Contacts => "CardDAV",
+        }
+    }
+
+    /// The media type of one item.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            DavKind::Calendar => "text/calendar; charset=utf-8",
+            DavKind::Contacts => "text/vcard; charset=utf-8",
         }
     }
 }
@@ -500,6 +1102,115 @@ mod tests {
             r[1].prop(NS_DAV, "current-user-principal").unwrap().hrefs,
             vec!["/alice/"]
         );
+    }
+
+    #[test]
+    fn c5_sync_report_token_and_error_conditions() {
+        let xml = br#"<?xml version="1.0"?>
+<multistatus xmlns="DAV:"><response><href>/u/b/a.vcf</href><propstat><prop><getetag>"e1"</getetag></prop>
+<status>HTTP/1.1 200 OK</status></propstat></response><response><href>/u/b/gone.vcf</href><status>HTTP/1.1 404 Not Found</status></response>
+<sync-token>http://radicale.org/ns/sync/abc&amp;1</sync-token></multistatus>"#;
+        assert_eq!(
+            sync_token_of(xml).as_deref(),
+            Some("http://radicale.org/ns/sync/abc&1")
+        );
+        let r = parse_multistatus(xml).unwrap();
+        assert_eq!(r[1].status, Some(404));
+        assert_eq!(r[0].prop(NS_DAV, "getetag").unwrap().text, "\"e1\"");
+        // A sync-token inside a response's props is not the report's.
+        let nested = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:propstat><d:prop><d:sync-token>x</d:sync-token></d:prop></d:propstat></d:response></d:multistatus>"#;
+        assert_eq!(sync_token_of(nested), None);
+        let err = br#"<?xml version="1.0"?><D:error xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><CR:no-uid-conflict/></D:error>"#;
+        assert_eq!(error_condition(err).as_deref(), Some("no-uid-conflict"));
+        assert_eq!(error_condition(b"not xml at all"), None);
+    }
+
+    #[test]
+    fn rfc6352_supported_address_data_versions() {
+        let xml = br#"<multistatus xmlns="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><response><href>/u/b/</href><propstat><prop>
+<resourcetype><collection/><CR:addressbook/></resourcetype><displayname>B</displayname>
+<CR:supported-address-data><CR:address-data-type content-type="text/vcard" version="3.0"/><CR:address-data-type content-type="text/vcard" version="4.0"/></CR:supported-address-data>
+<sync-token>t1</sync-token><CS:getctag xmlns:CS="http://calendarserver.org/ns/">c1</CS:getctag></prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>"#;
+        let r = parse_multistatus(xml).unwrap();
+        let c = collection_of(&r[0]);
+        assert_eq!(c.vcard_versions, vec!["3.0", "4.0"]);
+        assert_eq!(c.sync_token.as_deref(), Some("t1"));
+        assert_eq!(c.ctag.as_deref(), Some("c1"));
+        assert_eq!(c.name, "B");
+    }
+
+    /// A one-shot HTTP server answering every request with `status`.
+    fn canned(status: &str, body: &'static str) -> String {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let status = status.to_string();
+        std::thread::spawn(move || {
+            for mut c in l.incoming().flatten() {
+                let mut buf = [0u8; 65536];
+                let _ = c.read(&mut buf);
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        format!("http://127.0.0.1:{port}/")
+    }
+
+    fn dav(url: &str) -> Dav {
+        let cfg = crate::config::Config::parse(
+            &format!(
+                "[[users]]\nlogin = \"a\"\nemails = [\"a@x.example\"]\n[[contacts.accounts]]\nname = \"b\"\nuser = \"a\"\n\
+                 source = \"carddav\"\nurl = \"{url}\"\npassword = \"pw\"\ntimeout = 5\n"
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        Dav::new(&cfg.contacts.accounts[0], Secret::new("pw")).unwrap()
+    }
+
+    #[test]
+    fn c12_write_refusals_map_to_their_kind() {
+        let d = dav(&canned("507 Insufficient Storage", ""));
+        match d.put(
+            DavKind::Contacts,
+            "/b/x.vcf",
+            "BEGIN:VCARD",
+            Precondition::Create,
+        ) {
+            Err(DavError::Rejected { status: 507, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        let d = dav(&canned("412 Precondition Failed", ""));
+        assert!(matches!(
+            d.delete("/b/x.vcf", Some("\"e\"")),
+            Err(DavError::PreconditionFailed { .. })
+        ));
+        let d = dav(&canned("401 Unauthorized", ""));
+        assert!(matches!(
+            d.put(
+                DavKind::Contacts,
+                "/b/x.vcf",
+                "x",
+                Precondition::IfMatch("\"e\"")
+            ),
+            Err(DavError::Auth(401))
+        ));
+        let d = dav(&canned(
+            "403 Forbidden",
+            r#"<?xml version="1.0"?><D:error xmlns:D="DAV:"><D:valid-sync-token/></D:error>"#,
+        ));
+        assert!(matches!(
+            d.sync_collection("/b/", Some("old")),
+            Err(DavError::InvalidSyncToken { .. })
+        ));
+        let msg = dav(&canned("409 Conflict", ""))
+            .mkcol(DavKind::Contacts, "/b/", "B")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("HTTP 409"), "{msg}");
     }
 
     #[test]

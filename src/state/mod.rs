@@ -20,6 +20,8 @@ pub use lock::{Busy, RunLock};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_mail.sql"),
+    include_str!("migrations/0003_resolve.sql"),
+    include_str!("migrations/0004_contacts.sql"),
 ];
 
 /// How a command uses the state file.

@@ -11,4 +11,6 @@ mod import_mail;
 mod import_wizard;
 mod init;
 mod pty;
+mod push_contacts;
+mod resolve_unknown;
 mod smoke;

@@ -1,0 +1,945 @@
+//! Carrying out a push-contacts plan (P1-P8) on the address book and the
+//! state file.
+//!
+//! [`Store`] is the address book side: a CardDAV account through the
+//! shared WebDAV core, or a vdir folder, behind the same few operations.
+//! The state file records every card crmsync created (`pushed_cards`) and,
+//! per address book, the ctag and sync-token it was last seen at
+//! (`cursors`: validity = ctag, position = sync-token). C5: a ctag that did
+//! not move means nothing changed and nothing else is asked; else the
+//! changes since the sync-token are listed (RFC 6578); a server without
+//! either gets an ETag listing. The ctag stored is always one observed
+//! before the sync-token stored with it, so a skipped report can never
+//! hide a change.
+//!
+//! Order of writes (X5): a new card is recorded first with no ETag (its
+//! outcome unknown), then written with `If-None-Match: *`, then its ETag is
+//! recorded. A run killed in between leaves a row without ETag; the next
+//! run fetches what the server holds there and finishes the job, so nothing
+//! is lost and nothing is created twice. Updates and deletes are recorded
+//! after the server confirmed them; a repeated one is harmless.
+
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Remote, Wanted};
+use crate::source::dav::{
+    Collection, Dav, DavError, DavKind, Fetched, Member, Precondition, SyncDelta,
+};
+use crate::source::vdir::{Vdir, VdirError};
+use crate::state::now;
+
+/// Multiget batch size (C5: changed items are fetched in batches).
+const MULTIGET_BATCH: usize = 100;
+
+/// Why an address book operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// 401: the account is blocked (X2); nothing more is tried.
+    #[error("the server refused the login (HTTP {0})")]
+    Auth(u16),
+    /// The server cannot be reached or stopped answering: the account stops.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Not the version expected (412, or a file changed meanwhile).
+    #[error("{0}")]
+    Precondition(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Refused for this item only (409, 507, a full disk ...).
+    #[error("{0}")]
+    Rejected(String),
+    /// An answer that makes no sense: the account stops.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl StoreError {
+    /// True when the account cannot go on (X2 lockout, server gone).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Auth(_) | StoreError::Unreachable(_) | StoreError::Protocol(_)
+        )
+    }
+}
+
+impl From<DavError> for StoreError {
+    fn from(e: DavError) -> Self {
+        let msg = e.to_string();
+        match e {
+            DavError::Auth(code) => StoreError::Auth(code),
+            DavError::Http(_) => StoreError::Unreachable(msg),
+            DavError::Protocol { .. } => StoreError::Protocol(msg),
+            DavError::PreconditionFailed { .. } => StoreError::Precondition(msg),
+            DavError::NotFound { .. } => StoreError::NotFound(msg),
+            DavError::Rejected { .. } | DavError::InvalidSyncToken { .. } => {
+                StoreError::Rejected(msg)
+            }
+        }
+    }
+}
+
+impl From<VdirError> for StoreError {
+    fn from(e: VdirError) -> Self {
+        let msg = e.to_string();
+        match e {
+            VdirError::Precondition(_) => StoreError::Precondition(msg),
+            VdirError::NotFound(_) => StoreError::NotFound(msg),
+            VdirError::Io { .. } => StoreError::Rejected(msg),
+        }
+    }
+}
+
+/// The address book side of one contacts account.
+pub enum Store {
+    Dav(Dav),
+    Vdir(Vdir),
+}
+
+/// An address book's position from the last run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub ctag: Option<String>,
+    pub token: Option<String>,
+}
+
+/// What a listing of one address book found.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// The ctag did not move: nothing changed (the stored token stays).
+    Unchanged { token: Option<String> },
+    /// Changes since the stored sync-token (RFC 6578).
+    Delta(SyncDelta),
+    /// Every member (initial sync, an expired token, or no sync-collection).
+    Full {
+        members: Vec<Member>,
+        token: Option<String>,
+    },
+    /// The address book does not exist (any more).
+    Missing,
+}
+
+impl Listing {
+    /// The token to start from next time, if the store has tokens.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Listing::Unchanged { token } => token.as_deref(),
+            Listing::Delta(d) => Some(&d.token),
+            Listing::Full { token, .. } => token.as_deref(),
+            Listing::Missing => None,
+        }
+    }
+}
+
+impl Store {
+    /// The address books, with sync-tokens where the server has them, and
+    /// the home set where new ones are made (None for a vdir: its root).
+    ///
+    /// # Errors
+    /// [`StoreError`] of discovery.
+    pub fn books(&self) -> Result<(Option<String>, Vec<Collection>), StoreError> {
+        match self {
+            Store::Dav(d) => {
+                let found = d.discover_home(DavKind::Contacts, true)?;
+                let books = found
+                    .collections
+                    .into_iter()
+                    .map(|mut c| {
+                        c.href = d.path_of(&c.href);
+                        c
+                    })
+                    .collect();
+                Ok((Some(found.home.path().to_string()), books))
+            }
+            Store::Vdir(v) => Ok((None, v.collections()?)),
+        }
+    }
+
+    /// The path the configured URL points at (a marked default address
+    /// book when it is one); None for a vdir.
+    pub fn configured_path(&self) -> Option<String> {
+        match self {
+            Store::Dav(d) => Some(d.base.path().to_string()),
+            Store::Vdir(_) => None,
+        }
+    }
+
+    /// Makes an address book (extended MKCOL; a folder in a vdir).
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] or [`StoreError::Precondition`] when
+    /// something exists at `href` already.
+    pub fn create_book(&self, href: &str, name: &str) -> Result<Collection, StoreError> {
+        match self {
+            Store::Dav(d) => {
+                let mut c = d.mkcol(DavKind::Contacts, href, name)?;
+                c.href = d.path_of(&c.href);
+                Ok(c)
+            }
+            Store::Vdir(v) => Ok(v.create_collection(href, name)?),
+        }
+    }
+
+    /// What changed in an address book since `cursor` (from the last run);
+    /// `ctag` is the one discovery saw now.
+    ///
+    /// # Errors
+    /// Fatal [`StoreError`]s; a lost token or a server without
+    /// sync-collection falls back to a full listing.
+    pub fn listing(
+        &self,
+        collection: &str,
+        cursor: &Cursor,
+        ctag: Option<&str>,
+    ) -> Result<Listing, StoreError> {
+        let d = match self {
+            Store::Vdir(v) => {
+                return match v.list(collection) {
+                    Ok(members) => Ok(Listing::Full {
+                        members,
+                        token: None,
+                    }),
+                    Err(VdirError::NotFound(_)) => Ok(Listing::Missing),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            Store::Dav(d) => d,
+        };
+        if cursor.ctag.is_some() && cursor.ctag.as_deref() == ctag {
+            return Ok(Listing::Unchanged {
+                token: cursor.token.clone(),
+            });
+        }
+        let stored = cursor.token.as_deref();
+        if stored.is_some() {
+            match d.sync_collection(collection, stored) {
+                Ok(delta) => return Ok(Listing::Delta(delta)),
+                Err(DavError::NotFound { .. }) => return Ok(Listing::Missing),
+                Err(DavError::InvalidSyncToken { .. }) => {
+                    crate::ui::debug(format!(
+                        "{collection}: sync token expired; listing everything"
+                    ));
+                }
+                Err(e @ (DavError::Auth(_) | DavError::Http(_))) => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
+        match d.sync_collection(collection, None) {
+            Ok(delta) => Ok(Listing::Full {
+                members: delta.changed,
+                token: Some(delta.token),
+            }),
+            Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
+            Err(e @ (DavError::Auth(_) | DavError::Http(_))) => Err(e.into()),
+            // No sync-collection here: an ETag listing does the same job.
+            Err(_) => match d.list_members(collection) {
+                Ok(members) => Ok(Listing::Full {
+                    members,
+                    token: None,
+                }),
+                Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// The cards at `hrefs` (multiget in batches; files in a vdir).
+    ///
+    /// # Errors
+    /// Fatal [`StoreError`]s.
+    pub fn fetch(&self, collection: &str, hrefs: &[String]) -> Result<Vec<Fetched>, StoreError> {
+        match self {
+            Store::Dav(d) => {
+                Ok(d.multiget(DavKind::Contacts, collection, hrefs, MULTIGET_BATCH)?)
+            }
+            Store::Vdir(v) => hrefs
+                .iter()
+                .map(|h| {
+                    let got = v.get(h)?;
+                    Ok(Fetched {
+                        href: h.clone(),
+                        etag: got.as_ref().map(|g| g.0.clone()),
+                        data: got.map(|g| g.1),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes a card; returns its new ETag if known.
+    ///
+    /// # Errors
+    /// [`StoreError`]; see [`StoreError::is_fatal`].
+    pub fn put(
+        &self,
+        href: &str,
+        card: &str,
+        pre: Precondition<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Dav(d) => Ok(d.put(DavKind::Contacts, href, card, pre)?),
+            Store::Vdir(v) => Ok(Some(v.put(href, card, pre)?)),
+        }
+    }
+
+    /// Deletes a card if it is still the version `if_match`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it is gone already; others.
+    pub fn delete(&self, href: &str, if_match: &str) -> Result<(), StoreError> {
+        let m = (!if_match.is_empty()).then_some(if_match);
+        match self {
+            Store::Dav(d) => Ok(d.delete(href, m)?),
+            Store::Vdir(v) => Ok(v.delete(href, m)?),
+        }
+    }
+
+    /// The address book's ctag now (None: none, or a vdir).
+    fn ctag(&self, collection: &str) -> Option<String> {
+        match self {
+            Store::Dav(d) => d.ctag(collection).ok().flatten(),
+            Store::Vdir(_) => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// State rows
+// ---------------------------------------------------------------------------
+
+/// Every card crmsync pushed for `account` (P1).
+///
+/// # Errors
+/// SQLite errors.
+pub fn pushed(conn: &Connection, account: &str) -> Result<Vec<Pushed>> {
+    let mut st = conn.prepare_cached(
+        "SELECT record_kind, record_id, href, collection, uid, etag, content_hash
+         FROM pushed_cards WHERE account = ?1 ORDER BY record_kind, record_id",
+    )?;
+    let rows = st.query_map([account], |r| {
+        let kind: String = r.get(0)?;
+        Ok(Pushed {
+            key: RecordKey {
+                kind: RecordKind::parse(&kind).unwrap_or(RecordKind::Person),
+                id: r.get(1)?,
+            },
+            href: r.get(2)?,
+            collection: r.get(3)?,
+            uid: r.get(4)?,
+            etag: r.get(5)?,
+            hash: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records a card about to be written (etag unknown) for a record,
+/// replacing the record's earlier row (X5).
+fn record_intent(
+    conn: &Connection,
+    account: &str,
+    key: &RecordKey,
+    href: &str,
+    collection: &str,
+    uid: &str,
+    hash: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO pushed_cards (account, href, collection, uid, record_kind, record_id, etag, content_hash, pushed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
+         ON CONFLICT(account, record_kind, record_id) DO UPDATE SET href = excluded.href,
+           collection = excluded.collection, uid = excluded.uid, etag = NULL,
+           content_hash = excluded.content_hash, pushed_at = excluded.pushed_at",
+    )?
+    .execute(params![
+        account,
+        href,
+        collection,
+        uid,
+        key.kind.as_str(),
+        key.id,
+        hash,
+        now()
+    ])?;
+    Ok(())
+}
+
+fn record_written(
+    conn: &Connection,
+    account: &str,
+    href: &str,
+    hash: &str,
+    etag: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE pushed_cards SET etag = ?3, content_hash = ?4, pushed_at = ?5 WHERE account = ?1 AND href = ?2",
+    )?
+    .execute(params![account, href, etag, hash, now()])?;
+    Ok(())
+}
+
+fn record_etag(conn: &Connection, account: &str, href: &str, etag: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE pushed_cards SET etag = ?3 WHERE account = ?1 AND href = ?2")?
+        .execute(params![account, href, etag])?;
+    Ok(())
+}
+
+fn forget(conn: &Connection, account: &str, href: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM pushed_cards WHERE account = ?1 AND href = ?2")?
+        .execute(params![account, href])?;
+    Ok(())
+}
+
+/// P8: when the account was last pushed successfully (RFC 3339).
+///
+/// # Errors
+/// SQLite errors.
+pub fn last_push(conn: &Connection, account: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT last_push_at FROM contact_pushes WHERE account = ?1")?
+        .query_row([account], |r| r.get(0))
+        .optional()?)
+}
+
+/// P8: records a successful push.
+///
+/// # Errors
+/// SQLite errors.
+pub fn set_last_push(conn: &Connection, account: &str, at: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO contact_pushes (account, last_push_at) VALUES (?1, ?2)
+         ON CONFLICT(account) DO UPDATE SET last_push_at = excluded.last_push_at",
+        params![account, at],
+    )?;
+    Ok(())
+}
+
+/// An address book's ctag and sync-token from the last run (C5, `cursors`).
+///
+/// # Errors
+/// SQLite errors.
+pub fn stored_cursor(conn: &Connection, key: &str) -> Result<Cursor> {
+    Ok(conn
+        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
+        .query_row([key], |r| {
+            Ok(Cursor {
+                ctag: r.get(0)?,
+                token: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+fn store_cursor(
+    conn: &Connection,
+    key: &str,
+    account: &str,
+    collection: &str,
+    c: &Cursor,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
+           position = excluded.position, updated_at = excluded.updated_at",
+    )?
+    .execute(params![key, account, collection, c.ctag, c.token, now()])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// What the server holds
+// ---------------------------------------------------------------------------
+
+/// The server's side of the pushed cards, and where each listed address
+/// book was read.
+#[derive(Debug, Default)]
+pub struct RemoteView {
+    pub remote: HashMap<String, Remote>,
+    /// Collection -> the ctag seen by discovery and the sync-token the view
+    /// is based on (None: the server has none).
+    pub basis: HashMap<String, Cursor>,
+    /// Requests made, for `-v`.
+    pub listings: Vec<(String, &'static str)>,
+}
+
+/// Reads what the server holds at every pushed card, plus the address
+/// book new cards go to: one listing per address book (nothing at all when
+/// its ctag did not move), then a multiget of the cards whose ETag
+/// changed, to check they are still crmsync's (same UID).
+///
+/// # Errors
+/// Fatal [`StoreError`]s; SQLite errors.
+pub fn remote_view(
+    store: &Store,
+    conn: &Connection,
+    books: &[Collection],
+    pushed: &[Pushed],
+    new_in: &str,
+    token_key: &dyn Fn(&str) -> String,
+) -> Result<RemoteView, StoreError> {
+    let mut view = RemoteView::default();
+    let mut colls: BTreeSet<&str> = pushed.iter().map(|p| p.collection.as_str()).collect();
+    colls.insert(new_in);
+    let mut suspicious: HashMap<&str, Vec<&Pushed>> = HashMap::new();
+    for c in colls {
+        let in_c: Vec<&Pushed> = pushed.iter().filter(|p| p.collection == c).collect();
+        let Some(book) = books.iter().find(|b| b.href == c) else {
+            for p in &in_c {
+                view.remote.insert(p.href.clone(), Remote::Gone);
+            }
+            continue;
+        };
+        let stored = stored_cursor(conn, &token_key(c))
+            .map_err(|e| StoreError::Protocol(format!("{e:#}")))?;
+        let listing = store.listing(c, &stored, book.ctag.as_deref())?;
+        view.listings.push((
+            c.to_string(),
+            match &listing {
+                Listing::Unchanged { .. } => "unchanged (ctag)",
+                Listing::Delta(_) => "changes since the sync-token",
+                Listing::Full { token: Some(_), .. } => "full (initial sync-collection)",
+                Listing::Full { token: None, .. } => "full (ETag listing)",
+                Listing::Missing => "missing",
+            },
+        ));
+        view.basis.insert(
+            c.to_string(),
+            Cursor {
+                ctag: book.ctag.clone(),
+                token: listing.token().map(str::to_string),
+            },
+        );
+        match &listing {
+            Listing::Unchanged { .. } => {}
+            Listing::Delta(d) => {
+                let changed: HashMap<&str, &str> = d
+                    .changed
+                    .iter()
+                    .map(|m| (m.href.as_str(), m.etag.as_str()))
+                    .collect();
+                for p in &in_c {
+                    if let Some(e) = changed.get(p.href.as_str()) {
+                        view.remote
+                            .insert(p.href.clone(), Remote::Present(e.to_string()));
+                    } else if d.removed.contains(&p.href) {
+                        view.remote.insert(p.href.clone(), Remote::Gone);
+                    }
+                }
+            }
+            Listing::Full { members, .. } => {
+                let all: HashMap<&str, &str> = members
+                    .iter()
+                    .map(|m| (m.href.as_str(), m.etag.as_str()))
+                    .collect();
+                for p in &in_c {
+                    let r = match all.get(p.href.as_str()) {
+                        Some(e) => Remote::Present(e.to_string()),
+                        None => Remote::Gone,
+                    };
+                    view.remote.insert(p.href.clone(), r);
+                }
+            }
+            Listing::Missing => {
+                for p in &in_c {
+                    view.remote.insert(p.href.clone(), Remote::Gone);
+                }
+            }
+        }
+        for p in in_c {
+            let check = match (view.remote.get(&p.href), &p.etag) {
+                (Some(Remote::Gone), _) => false,
+                (Some(Remote::Present(e)), Some(mine)) => e != mine,
+                (_, None) => true,
+                (None, Some(_)) | (Some(Remote::Foreign), _) => false,
+            };
+            if check {
+                suspicious.entry(c).or_default().push(p);
+            }
+        }
+    }
+    for (c, list) in suspicious {
+        let hrefs: Vec<String> = list.iter().map(|p| p.href.clone()).collect();
+        let got: HashMap<String, Fetched> = store
+            .fetch(c, &hrefs)?
+            .into_iter()
+            .map(|f| (f.href.clone(), f))
+            .collect();
+        for p in list {
+            let r = match got.get(&p.href) {
+                Some(Fetched {
+                    data: Some(text),
+                    etag: Some(etag),
+                    ..
+                }) => {
+                    if crate::parse::vcard::card_uid(text).as_deref() == Some(p.uid.as_str()) {
+                        Remote::Present(etag.clone())
+                    } else {
+                        Remote::Foreign
+                    }
+                }
+                _ => Remote::Gone,
+            };
+            view.remote.insert(p.href.clone(), r);
+        }
+    }
+    Ok(view)
+}
+
+// ---------------------------------------------------------------------------
+// Execution
+// ---------------------------------------------------------------------------
+
+/// The outcome of one writing action: the href written (None for a
+/// delete), or why it failed.
+pub type Outcome = Result<Option<String>, String>;
+
+/// Carries out the writing actions of `plan` in order; reports each
+/// through `done(index, outcome)`. A rejected item is reported and the run
+/// goes on (C12); a fatal error (401, server gone) stops and is returned.
+///
+/// # Errors
+/// The fatal [`StoreError`]; SQLite errors (as [`StoreError::Protocol`]).
+pub fn execute(
+    store: &Store,
+    conn: &Connection,
+    account: &str,
+    plan: &Plan,
+    wanted: &[Wanted],
+    done: &mut dyn FnMut(usize, Outcome),
+) -> Result<(), StoreError> {
+    let sql = |e: anyhow::Error| StoreError::Protocol(format!("state file: {e:#}"));
+    for (i, a) in plan.actions.iter().enumerate() {
+        if !a.op.writes() {
+            if let Op::Forget { href } = &a.op {
+                forget(conn, account, href).map_err(sql)?;
+            }
+            continue;
+        }
+        match apply_one(store, conn, account, a, wanted) {
+            Ok(href) => done(i, Ok(href)),
+            Err(Failure::Item(why)) => done(i, Err(why)),
+            Err(Failure::Fatal(e)) => return Err(e),
+            Err(Failure::State(e)) => return Err(sql(e)),
+        }
+    }
+    Ok(())
+}
+
+enum Failure {
+    Item(String),
+    Fatal(StoreError),
+    State(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::State(e)
+    }
+}
+
+fn item(e: StoreError) -> Failure {
+    if e.is_fatal() {
+        Failure::Fatal(e)
+    } else {
+        Failure::Item(e.to_string())
+    }
+}
+
+/// Creates `w` at `href` (If-None-Match); if a card crmsync did not make
+/// sits there, once more beside it. The row is recorded first (X5).
+fn create(
+    store: &Store,
+    conn: &Connection,
+    account: &str,
+    w: &Wanted,
+    collection: &str,
+    href: &str,
+) -> Result<Option<String>, Failure> {
+    let alt = format!("{collection}{}-2.vcf", w.uid);
+    let mut tries = vec![href.to_string()];
+    if href != alt {
+        tries.push(alt);
+    }
+    let mut last = String::new();
+    for h in tries {
+        record_intent(conn, account, &w.key, &h, collection, &w.uid, &w.hash)?;
+        match store.put(&h, &w.card, Precondition::Create) {
+            Ok(etag) => {
+                record_written(conn, account, &h, &w.hash, etag.as_deref())?;
+                return Ok(Some(h));
+            }
+            Err(StoreError::Precondition(why)) => {
+                // P1: someone else's card holds this href; never replace it.
+                last = format!("{why}; a card crmsync did not make is there and was left alone");
+                forget(conn, account, &h)?;
+            }
+            Err(e) if e.is_fatal() => return Err(Failure::Fatal(e)),
+            Err(e) => {
+                // Nothing was created: the row goes, the next run tries again.
+                forget(conn, account, &h)?;
+                return Err(Failure::Item(e.to_string()));
+            }
+        }
+    }
+    Err(Failure::Item(last))
+}
+
+fn apply_one(
+    store: &Store,
+    conn: &Connection,
+    account: &str,
+    a: &Action,
+    wanted: &[Wanted],
+) -> Result<Option<String>, Failure> {
+    let w = a.wanted.and_then(|i| wanted.get(i));
+    match (&a.op, w) {
+        (Op::Create { collection, href }, Some(w)) => {
+            create(store, conn, account, w, collection, href)
+        }
+        (Op::Update { href, if_match }, Some(w)) => {
+            let etag = store
+                .put(href, &w.card, Precondition::IfMatch(if_match))
+                .map_err(item)?;
+            record_written(conn, account, href, &w.hash, etag.as_deref())?;
+            Ok(Some(href.clone()))
+        }
+        (
+            Op::Move {
+                from,
+                if_match,
+                collection,
+                href,
+            },
+            Some(w),
+        ) => {
+            match store.delete(from, if_match) {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(item(e)),
+            }
+            create(store, conn, account, w, collection, href)
+        }
+        (Op::Delete { href, if_match }, _) => {
+            match store.delete(href, if_match) {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(item(e)),
+            }
+            forget(conn, account, href)?;
+            Ok(None)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// After the writes: stores each address book's cursor for the next run.
+/// The sync-token moves forward only past changes that are all crmsync's
+/// own (same ETag as recorded), so that an edit made meanwhile is still
+/// seen next run (P4); the ctag stored with it is one read before that
+/// token. Fills in ETags a server did not send with the PUT. Dry runs never
+/// get here.
+///
+/// # Errors
+/// SQLite errors; server errors are not fatal here (the old token stays,
+/// without a ctag, so the next run asks again).
+pub fn advance_tokens(
+    store: &Store,
+    conn: &Connection,
+    account: &str,
+    view: &RemoteView,
+    written: &BTreeSet<String>,
+    token_key: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    let rows = pushed(conn, account)?;
+    for (c, seen) in &view.basis {
+        if !written.iter().any(|h| h.starts_with(c.as_str())) {
+            store_cursor(conn, &token_key(c), account, c, seen)?;
+            continue;
+        }
+        let in_c: HashMap<&str, &Pushed> = rows
+            .iter()
+            .filter(|p| &p.collection == c)
+            .map(|p| (p.href.as_str(), p))
+            .collect();
+        // The ctag first, then what changed up to at least that point.
+        let ctag = store.ctag(c);
+        let since = Cursor {
+            ctag: None,
+            token: seen.token.clone(),
+        };
+        let (changed, removed, token, mut ours) = match store.listing(c, &since, None) {
+            Ok(Listing::Delta(d)) => (d.changed, d.removed, Some(d.token), true),
+            Ok(Listing::Full { members, token }) => {
+                // Every member is listed: one of ours missing was removed.
+                let listed: BTreeSet<&str> = members.iter().map(|m| m.href.as_str()).collect();
+                let gone = in_c
+                    .keys()
+                    .filter(|h| !listed.contains(**h))
+                    .map(|h| h.to_string())
+                    .collect();
+                (members, gone, token, true)
+            }
+            _ => (Vec::new(), Vec::new(), None, false),
+        };
+        for m in &changed {
+            match in_c.get(m.href.as_str()) {
+                Some(p) if p.etag.is_none() && written.contains(&m.href) => {
+                    record_etag(conn, account, &m.href, &m.etag)?;
+                }
+                Some(p) if p.etag.as_deref() != Some(m.etag.as_str()) => ours = false,
+                _ => {}
+            }
+        }
+        if removed.iter().any(|h| in_c.contains_key(h.as_str())) {
+            ours = false;
+        }
+        let next = if ours {
+            Cursor {
+                ctag,
+                token: token.or_else(|| seen.token.clone()),
+            }
+        } else {
+            since
+        };
+        store_cursor(conn, &token_key(c), account, c, &next)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::contacts::{self as plan, Input, Placement};
+    use crate::state::State;
+    use std::collections::HashSet;
+
+    fn wanted(id: &str, text: &str) -> Wanted {
+        let key = RecordKey::person(id);
+        let uid = key.uid();
+        let card = format!("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:{uid}\r\nFN:{text}\r\nEND:VCARD\r\n");
+        Wanted {
+            hash: crate::parse::vcard::content_hash(&card),
+            key,
+            uid,
+            card,
+            why: "by_rep".into(),
+        }
+    }
+
+    /// Plans and applies one run; returns (action, rule) per record.
+    fn run(st: &State, store: &Store, w: &[Wanted]) -> Vec<(String, &'static str, &'static str)> {
+        let (_, books) = store.books().unwrap();
+        let rows = pushed(&st.conn, "a").unwrap();
+        let view = remote_view(store, &st.conn, &books, &rows, "c/", &|c: &str| {
+            c.to_string()
+        })
+        .unwrap();
+        let placement = Placement {
+            new_in: "c/".into(),
+            move_all: false,
+            existing: books.iter().map(|b| b.href.clone()).collect(),
+        };
+        let p = plan::plan(&Input {
+            wanted: w,
+            pushed: &rows,
+            remote: &view.remote,
+            placement: &placement,
+            in_crm: &HashSet::new(),
+            crm_empty: false,
+        });
+        let mut failed = Vec::new();
+        execute(store, &st.conn, "a", &p, w, &mut |i, o| {
+            if o.is_err() {
+                failed.push(i);
+            }
+        })
+        .unwrap();
+        assert!(failed.is_empty());
+        p.actions
+            .iter()
+            .map(|a| (a.key.id.clone(), a.op.action(), a.rule))
+            .collect()
+    }
+
+    #[test]
+    fn x5_a_run_killed_around_a_create_loses_nothing_and_duplicates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = Vdir::open(dir.path(), DavKind::Contacts);
+        v.create_collection("c/", "C").unwrap();
+        let store = Store::Vdir(v.clone());
+        let st = State::open_memory().unwrap();
+        let w = vec![wanted("P1", "One"), wanted("P2", "Two")];
+        // Killed after recording P1's intent, before its PUT; and after
+        // P2's PUT, before its ETag was recorded.
+        record_intent(
+            &st.conn,
+            "a",
+            &w[0].key,
+            "c/crmsync-person-P1.vcf",
+            "c/",
+            &w[0].uid,
+            &w[0].hash,
+        )
+        .unwrap();
+        record_intent(
+            &st.conn,
+            "a",
+            &w[1].key,
+            "c/crmsync-person-P2.vcf",
+            "c/",
+            &w[1].uid,
+            &w[1].hash,
+        )
+        .unwrap();
+        v.put("c/crmsync-person-P2.vcf", &w[1].card, Precondition::Create)
+            .unwrap();
+        let got = run(&st, &store, &w);
+        assert_eq!(
+            got,
+            vec![
+                ("P2".to_string(), "updated", "X5"),
+                ("P1".to_string(), "created", "P4")
+            ]
+        );
+        let files: Vec<String> = v.list("c/").unwrap().into_iter().map(|m| m.href).collect();
+        assert_eq!(
+            files,
+            vec!["c/crmsync-person-P1.vcf", "c/crmsync-person-P2.vcf"]
+        );
+        assert!(
+            pushed(&st.conn, "a")
+                .unwrap()
+                .iter()
+                .all(|p| p.etag.is_some())
+        );
+        // And the run after is quiet (P7).
+        let got = run(&st, &store, &w);
+        assert!(got.iter().all(|(_, a, _)| *a == "unchanged"), "{got:?}");
+    }
+
+    #[test]
+    fn p5_p7_rows_follow_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = Vdir::open(dir.path(), DavKind::Contacts);
+        v.create_collection("c/", "C").unwrap();
+        let store = Store::Vdir(v.clone());
+        let st = State::open_memory().unwrap();
+        run(&st, &store, &[wanted("P1", "One")]);
+        let e1 = pushed(&st.conn, "a").unwrap()[0].etag.clone();
+        assert_eq!(e1, v.list("c/").unwrap().first().map(|m| m.etag.clone()));
+        assert_eq!(run(&st, &store, &[wanted("P1", "Uno")])[0].1, "updated");
+        assert!(
+            v.get("c/crmsync-person-P1.vcf")
+                .unwrap()
+                .unwrap()
+                .1
+                .contains("FN:Uno")
+        );
+        assert_eq!(run(&st, &store, &[])[0].1, "deleted");
+        assert!(pushed(&st.conn, "a").unwrap().is_empty());
+        assert!(v.list("c/").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,1681 @@
+//! Resolving the unknown-address queue (SPEC 3): the directory change of
+//! each U2 action, the re-evaluation of the affected activities (U3) and the
+//! audit row (U5), in the caller's transaction.
+//!
+//! Terms: an *open* address waits in the queue (M7, M8). A *resolution* is
+//! one action on it: `assign` (the address becomes a further address of a
+//! person), `create` (a new person carries it), `link-domain` and
+//! `auto-domain` (its domain becomes a web domain of a company, M10),
+//! `ignore` and `ignore-domain` (M14). *Re-evaluation* plans the stored mail
+//! of every activity linked to a resolved address again, with the planner
+//! of import-mail ([`crate::plan::mail::plan`]) against the directory as it
+//! is after the change, and writes the new place, the added participants
+//! (never removing one) and the new flags. A choice a person made stays: an
+//! ambiguous address assigned to one of its persons counts as that person,
+//! the import wizard's choice (W2) and a thread (M17) keep the record.
+//! Activities whose message is not stored (calendar items; mail imported
+//! with `privacy = headers` before the header block was kept) have only the
+//! addresses concerned re-checked.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::crm::activities::{self, Stored, UnknownRow};
+use crate::crm::directory::{self, NewPerson};
+use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
+use crate::parse::mail as mailparse;
+use crate::plan::mail::{self as plan, Attach, Folder, Known, MailAction, reason};
+use crate::state::State;
+
+/// One U2 action, as given on the command line, in a CSV row or chosen in
+/// the interactive menu. Ids are external ids, as `crm list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The address becomes a further address of the person.
+    Assign { address: String, person: String },
+    /// A new person carries the address; names default to the display name.
+    /// `company`: None for the domain suggestion (M10), `Some(None)` for no
+    /// company, `Some(Some(id))` for that company.
+    Create {
+        address: String,
+        name: Option<(String, String)>,
+        company: Option<Option<String>>,
+    },
+    /// The domain becomes a web domain of the company (M10).
+    LinkDomain { domain: String, company: String },
+    /// An address, or `@domain` for a whole domain (M14).
+    Ignore { pattern: String },
+    /// Every open address whose domain names exactly one company (M10).
+    AutoDomain,
+    /// Leaves the address open.
+    Skip { address: String },
+}
+
+/// Why an action was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Bad input (an unknown id, a malformed address, an address not in the
+    /// queue): the caller names the item and changes nothing (exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<rusqlite::Error> for ResolveError {
+    fn from(e: rusqlite::Error) -> Self {
+        ResolveError::Other(e.into())
+    }
+}
+
+fn invalid<T>(msg: impl Into<String>) -> Result<T, ResolveError> {
+    Err(ResolveError::Invalid(msg.into()))
+}
+
+/// What one resolution did to one address.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    /// The address, or `@domain` / a pattern when no queued address was affected.
+    pub address: String,
+    pub action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The queue state afterwards: `resolved`, `ignored` or `open` (skip).
+    pub state: &'static str,
+    /// Activities re-evaluated for it.
+    pub activities: Vec<i64>,
+}
+
+/// Where an activity is, for before/after listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// `person P1`, `company C2`.
+    pub attached_to: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub participants: Vec<String>,
+    /// `reason` or `reason address`.
+    pub flags: Vec<String>,
+}
+
+/// One re-evaluated activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub id: i64,
+    pub subject: String,
+    pub before: Place,
+    pub after: Place,
+}
+
+/// What applying one action did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    pub resolved: Vec<Resolved>,
+    pub changes: Vec<Change>,
+    /// External ids of the persons created.
+    pub created: Vec<String>,
+}
+
+impl Outcome {
+    /// Adds a later outcome; an activity changed twice keeps its first
+    /// "before" and its last "after".
+    pub fn merge(&mut self, other: Outcome) {
+        self.resolved.extend(other.resolved);
+        self.created.extend(other.created);
+        for c in other.changes {
+            match self.changes.iter_mut().find(|x| x.id == c.id) {
+                Some(x) => x.after = c.after,
+                None => self.changes.push(c),
+            }
+        }
+    }
+}
+
+/// A person suggested for an address (U1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One line of the U1 list (SPEC 8 `resolve-unknown --list`, plus fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownEntry {
+    pub address: String,
+    pub count: i64,
+    pub display_names: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// M10: the external id of the one company with the address's domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company_name: Option<String>,
+    /// The persons carrying the address (ambiguous), then those named like
+    /// its display name.
+    pub suggested_persons: Vec<Suggestion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_subject: Option<String>,
+    pub state: String,
+}
+
+/// At most this many persons are suggested per address.
+const SUGGESTIONS: usize = 5;
+
+/// U1: the queue (open entries, or all) with suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn list(conn: &Connection, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
+    activities::unknown_addresses(conn, all)?
+        .into_iter()
+        .map(|row| entry(conn, matcher, row))
+        .collect()
+}
+
+/// U1: one queue entry with its suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entry(conn: &Connection, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+    let m = matcher.lookup(&row.address)?;
+    let company = match m.company {
+        Some(c) => directory::company_by_rowid(conn, c)?,
+        None => None,
+    };
+    let mut ids: Vec<i64> = matcher.persons_with(&row.address)?;
+    for n in &row.display_names {
+        if let Some((first, last)) = split_name(n) {
+            ids.extend(directory::persons_named(conn, &first, &last, SUGGESTIONS)?);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids.truncate(SUGGESTIONS);
+    let mut persons = Vec::new();
+    for id in ids {
+        if let Some(p) = directory::person_by_rowid(conn, id)? {
+            persons.push(Suggestion {
+                name: p.display_name(),
+                email: p.emails.first().cloned(),
+                id: p.id,
+            });
+        }
+    }
+    Ok(UnknownEntry {
+        address: row.address,
+        count: row.count,
+        display_names: row.display_names,
+        first_seen: row.first_seen,
+        last_seen: row.last_seen,
+        suggested_company: company.as_ref().map(|c| c.id.clone()),
+        suggested_company_name: company.map(|c| c.name),
+        suggested_persons: persons,
+        sample_subject: row.sample_subject,
+        state: row.state,
+    })
+}
+
+/// Splits a display name into (first, last): `Jane Doe`, `Mary Ann Smith`
+/// (last word is the last name), `Doe, Jane`. None for an empty name or
+/// one that is an address.
+pub fn split_name(display: &str) -> Option<(String, String)> {
+    let t = display
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim();
+    if t.is_empty() || t.contains('@') {
+        return None;
+    }
+    if let Some((last, first)) = t.split_once(',') {
+        let (first, last) = (first.trim(), last.trim());
+        if !first.is_empty() && !last.is_empty() {
+            return Some((first.to_string(), last.to_string()));
+        }
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    match words.as_slice() {
+        [] => None,
+        [one] => Some((one.to_string(), String::new())),
+        [first @ .., last] => Some((first.join(" "), last.to_string())),
+    }
+}
+
+/// U2 "create a person": names from the first usable display name, else
+/// from a local part such as `max.muster`; empty when neither helps.
+pub fn names_for(display_names: &[String], address: &str) -> (String, String) {
+    if let Some(n) = display_names.iter().find_map(|n| split_name(n)) {
+        return n;
+    }
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    let parts: Vec<String> = local
+        .split(['.', '_'])
+        .filter(|p| !p.is_empty() && p.chars().all(char::is_alphabetic))
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    match parts.as_slice() {
+        [first @ .., last] if !first.is_empty() => (first.join(" "), last.clone()),
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// A domain as given (`acme.example`, `@acme.example`), lower case; None
+/// when it cannot be a domain.
+pub fn parse_domain(s: &str) -> Option<String> {
+    let d = s.trim().trim_start_matches('@').to_lowercase();
+    let ok = !d.is_empty()
+        && !d.contains('@')
+        && !d.starts_with('.')
+        && !d.ends_with('.')
+        && !d.contains("..")
+        && d.chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    ok.then_some(d)
+}
+
+/// Applies actions to the directory and the queue and re-evaluates the
+/// affected activities, in the connection's open transaction.
+pub struct Resolver<'c> {
+    conn: &'c Connection,
+    cfg: &'c Config,
+    matcher: Matcher<'c>,
+    by: String,
+}
+
+impl<'c> Resolver<'c> {
+    /// `by` is who resolves (U5).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn new(conn: &'c Connection, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
+        Ok(Resolver {
+            conn,
+            cfg,
+            matcher: Matcher::new(conn, cfg)?,
+            by: by.to_string(),
+        })
+    }
+
+    pub fn matcher(&self) -> &Matcher<'c> {
+        &self.matcher
+    }
+
+    /// Applies one action.
+    ///
+    /// # Errors
+    /// [`ResolveError::Invalid`] for bad input (nothing of this action was
+    /// written), other errors from SQLite.
+    pub fn apply(&mut self, action: &Action) -> Result<Outcome, ResolveError> {
+        match action {
+            Action::Assign { address, person } => self.assign(address, person),
+            Action::Create {
+                address,
+                name,
+                company,
+            } => self.create(address, name.as_ref(), company.as_ref()),
+            Action::LinkDomain { domain, company } => self.link_domain(domain, company),
+            Action::Ignore { pattern } => self.ignore(pattern),
+            Action::AutoDomain => self.auto_domain(),
+            Action::Skip { address } => {
+                let e = self.queued(address)?;
+                Ok(Outcome {
+                    resolved: vec![Resolved {
+                        address: e.address,
+                        action: "skip",
+                        target: None,
+                        state: "open",
+                        activities: Vec::new(),
+                    }],
+                    ..Outcome::default()
+                })
+            }
+        }
+    }
+
+    /// A well-formed address that is in the queue (any state).
+    fn queued(&self, address: &str) -> Result<UnknownRow, ResolveError> {
+        let a = normalize(address);
+        if !looks_like_address(&a) {
+            return invalid(format!("`{address}` is not an e-mail address"));
+        }
+        match activities::unknown_address(self.conn, &a)? {
+            Some(row) => Ok(row),
+            None => invalid(format!(
+                "`{a}` is not in the unknown-address queue; `crmsync resolve-unknown --list` shows it"
+            )),
+        }
+    }
+
+    /// A queued address that still needs a person: open, or resolved by a
+    /// domain (M10: the person stays unknown) or by an assignment that left
+    /// it shared by several persons.
+    fn needs_person(&self, address: &str) -> Result<UnknownRow, ResolveError> {
+        let row = self.queued(address)?;
+        let done = match row.state.as_str() {
+            "open" => false,
+            "resolved" => matches!(
+                self.matcher.lookup(&row.address)?.person,
+                PersonMatch::Unique(_)
+            ),
+            _ => true,
+        };
+        if done {
+            return invalid(format!(
+                "`{}` is {} already; `crmsync report --resolutions` shows how",
+                row.address, row.state
+            ));
+        }
+        Ok(row)
+    }
+
+    fn person(&self, id: &str) -> Result<(i64, String), ResolveError> {
+        let id = id.trim();
+        let rowid = match directory::person_rowid(self.conn, id)? {
+            Some(r) => Some(r),
+            // Persons without an external id are listed by their number.
+            None => match id.parse::<i64>() {
+                Ok(n) => directory::person_by_rowid(self.conn, n)?
+                    .filter(|p| p.id == id)
+                    .map(|_| n),
+                Err(_) => None,
+            },
+        };
+        match rowid {
+            Some(r) => Ok((r, id.to_string())),
+            None => invalid(format!(
+                "there is no person with id `{id}`; `crmsync crm list --search NAME` shows the ids"
+            )),
+        }
+    }
+
+    fn company(&self, id: &str) -> Result<(i64, String), ResolveError> {
+        let id = id.trim();
+        match directory::company_rowid(self.conn, id)? {
+            Some(r) => Ok((r, id.to_string())),
+            None => invalid(format!(
+                "there is no company with id `{id}`; `crmsync crm list --kind companies` shows the ids"
+            )),
+        }
+    }
+
+    fn record(&self, address: &str, action: &str, target: Option<&str>) -> Result<()> {
+        activities::record_resolution(self.conn, address, action, target, &self.by)?;
+        Ok(())
+    }
+
+    fn assign(&mut self, address: &str, person: &str) -> Result<Outcome, ResolveError> {
+        let e = self.needs_person(address)?;
+        let (pid, ext) = self.person(person)?;
+        directory::add_person_email(self.conn, pid, &e.address)?;
+        self.record(&e.address, "assign", Some(&ext))?;
+        let note = format!("{} assigned to person {ext} (U2)", e.address);
+        self.finish(vec![(e.address, note)], "assign", Some(ext), "resolved")
+    }
+
+    fn create(
+        &mut self,
+        address: &str,
+        name: Option<&(String, String)>,
+        company: Option<&Option<String>>,
+    ) -> Result<Outcome, ResolveError> {
+        let e = self.needs_person(address)?;
+        let company = match company {
+            // U2: the domain suggestion (M10), looked up before the new
+            // person carries the address.
+            None => self.matcher.lookup(&e.address)?.company,
+            Some(None) => None,
+            Some(Some(id)) => Some(self.company(id)?.0),
+        };
+        let (first, last) = name
+            .cloned()
+            .unwrap_or_else(|| names_for(&e.display_names, &e.address));
+        let (_, ext) = directory::create_person(
+            self.conn,
+            &NewPerson {
+                first_name: &first,
+                last_name: &last,
+                email: &e.address,
+                company,
+            },
+        )?;
+        self.record(&e.address, "create", Some(&ext))?;
+        let note = format!("person {ext} created for {} (U2)", e.address);
+        let mut out = self.finish(
+            vec![(e.address, note)],
+            "create",
+            Some(ext.clone()),
+            "resolved",
+        )?;
+        out.created.push(ext);
+        Ok(out)
+    }
+
+    fn link_domain(&mut self, domain: &str, company: &str) -> Result<Outcome, ResolveError> {
+        let Some(d) = parse_domain(domain) else {
+            return invalid(format!("`{domain}` is not a domain"));
+        };
+        let (cid, ext) = self.company(company)?;
+        if self.cfg.free_mail_domains().contains(&d) {
+            return invalid(format!(
+                "`{d}` is a free-mail domain, which never names a company (M10); assign or create persons for its addresses"
+            ));
+        }
+        for other in self.matcher.companies_with_domain(&d)? {
+            if other != cid {
+                let name = directory::company_by_rowid(self.conn, other)?
+                    .map(|c| format!("{} ({})", c.name, c.id))
+                    .unwrap_or_default();
+                return invalid(format!(
+                    "domain `{d}` belongs to company {name} already; a domain of two companies links to none (M10)"
+                ));
+            }
+        }
+        directory::add_company_domain(self.conn, cid, &d)?;
+        let mut items = Vec::new();
+        for a in activities::unknown_at(self.conn, &d, &["open"])? {
+            // Only addresses that now match the company by domain; an
+            // ambiguous one still needs a person.
+            if self.matcher.lookup(&a)?.company == Some(cid) {
+                self.record(&a, "link-domain", Some(&ext))?;
+                let note = format!("domain {d} linked to company {ext} (U2, M10)");
+                items.push((a, note));
+            }
+        }
+        if items.is_empty() {
+            self.record(&format!("@{d}"), "link-domain", Some(&ext))?;
+            return Ok(Outcome {
+                resolved: vec![Resolved {
+                    address: format!("@{d}"),
+                    action: "link-domain",
+                    target: Some(ext),
+                    state: "resolved",
+                    activities: Vec::new(),
+                }],
+                ..Outcome::default()
+            });
+        }
+        self.finish(items, "link-domain", Some(ext), "resolved")
+    }
+
+    fn ignore(&mut self, pattern: &str) -> Result<Outcome, ResolveError> {
+        let t = pattern.trim();
+        let (pattern, action, addresses) = if t.starts_with('@') {
+            let Some(d) = parse_domain(t) else {
+                return invalid(format!("`{pattern}` is not a domain"));
+            };
+            let addrs = activities::unknown_at(self.conn, &d, &["open", "resolved"])?;
+            (format!("@{d}"), "ignore-domain", addrs)
+        } else {
+            let a = normalize(t);
+            if !looks_like_address(&a) {
+                return invalid(format!(
+                    "`{pattern}` is not an e-mail address (a whole domain is written `@example.com`)"
+                ));
+            }
+            // A resolved address can still flag (M10); an ignored one is done.
+            let queued =
+                activities::unknown_address(self.conn, &a)?.is_some_and(|r| r.state != "ignored");
+            let addrs = if queued { vec![a.clone()] } else { Vec::new() };
+            (a, "ignore", addrs)
+        };
+        activities::add_ignored(self.conn, &pattern, &self.by)?;
+        self.matcher.reload_ignored()?;
+        let target = (action == "ignore-domain").then(|| pattern.clone());
+        if addresses.is_empty() {
+            // Ignoring ahead of time (M14): nothing queued is affected.
+            self.record(&pattern, action, target.as_deref())?;
+            return Ok(Outcome {
+                resolved: vec![Resolved {
+                    address: pattern,
+                    action,
+                    target,
+                    state: "ignored",
+                    activities: Vec::new(),
+                }],
+                ..Outcome::default()
+            });
+        }
+        let mut items = Vec::new();
+        for a in addresses {
+            self.record(&a, action, target.as_deref())?;
+            items.push((a, format!("{pattern} ignored (U2, M14)")));
+        }
+        self.finish(items, action, target, "ignored")
+    }
+
+    fn auto_domain(&mut self) -> Result<Outcome, ResolveError> {
+        let mut items = Vec::new();
+        for row in activities::unknown_addresses(self.conn, false)? {
+            let m = self.matcher.lookup(&row.address)?;
+            let (PersonMatch::Unknown, Some(cid), false) = (&m.person, m.company, m.ignored) else {
+                continue;
+            };
+            let Some(d) = domain_of(&row.address) else {
+                continue;
+            };
+            // A main e-mail domain becomes a web domain too; a web domain is there already.
+            directory::add_company_domain(self.conn, cid, d)?;
+            let ext = directory::company_by_rowid(self.conn, cid)?
+                .map(|c| c.id)
+                .unwrap_or_else(|| cid.to_string());
+            self.record(&row.address, "auto-domain", Some(&ext))?;
+            let note = format!("domain {d} names only company {ext}: linked (U4, M10)");
+            items.push((row.address, note, ext));
+        }
+        let mut out = Outcome::default();
+        // One re-evaluation for all: an activity with two such addresses changes once.
+        let pairs: Vec<(String, String)> = items
+            .iter()
+            .map(|(a, n, _)| (a.clone(), n.clone()))
+            .collect();
+        let (changes, per_address) = self.reevaluate(&pairs)?;
+        for (a, _, ext) in items {
+            activities::set_unknown_state(self.conn, &a, "resolved")?;
+            out.resolved.push(Resolved {
+                activities: per_address.get(&a).cloned().unwrap_or_default(),
+                address: a,
+                action: "auto-domain",
+                target: Some(ext),
+                state: "resolved",
+            });
+        }
+        out.changes = changes;
+        Ok(out)
+    }
+
+    /// Re-evaluates, sets the queue state, and reports.
+    fn finish(
+        &mut self,
+        items: Vec<(String, String)>,
+        action: &'static str,
+        target: Option<String>,
+        state: &'static str,
+    ) -> Result<Outcome, ResolveError> {
+        let (changes, per_address) = self.reevaluate(&items)?;
+        let mut out = Outcome {
+            changes,
+            ..Outcome::default()
+        };
+        for (a, _) in items {
+            activities::set_unknown_state(self.conn, &a, state)?;
+            out.resolved.push(Resolved {
+                activities: per_address.get(&a).cloned().unwrap_or_default(),
+                address: a,
+                action,
+                target: target.clone(),
+                state,
+            });
+        }
+        Ok(out)
+    }
+
+    /// U3: re-evaluates every activity linked to these (address, note)
+    /// pairs, then unlinks them from the queue.
+    #[allow(clippy::type_complexity)]
+    fn reevaluate(
+        &self,
+        items: &[(String, String)],
+    ) -> Result<(Vec<Change>, HashMap<String, Vec<i64>>)> {
+        let resolved: BTreeSet<String> = items.iter().map(|(a, _)| a.clone()).collect();
+        let mut notes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        let mut per_address: HashMap<String, Vec<i64>> = HashMap::new();
+        for (a, note) in items {
+            let mut ids = activities::unknown_activity_ids(self.conn, a)?;
+            ids.extend(activities::flagged_activity_ids(self.conn, a)?);
+            ids.sort_unstable();
+            ids.dedup();
+            for id in &ids {
+                notes.entry(*id).or_default().push(note.clone());
+            }
+            per_address.insert(a.clone(), ids);
+        }
+        let chosen = self.chosen()?;
+        let mut changes = Vec::new();
+        for (id, notes) in notes {
+            let Some(before) = self.place(id)? else {
+                continue;
+            };
+            let mut notes = notes;
+            notes.dedup();
+            self.reevaluate_one(id, &resolved, &notes.join("; "), &chosen)
+                .with_context(|| format!("re-evaluating activity {id}"))?;
+            for a in &resolved {
+                activities::unlink_unknown(self.conn, a, id)?;
+            }
+            if let Some(after) = self.place(id)? {
+                changes.push(Change {
+                    id,
+                    subject: before.1,
+                    before: before.0,
+                    after: after.0,
+                });
+            }
+        }
+        Ok((changes, per_address))
+    }
+
+    /// Choices recorded by earlier (and this) resolutions: address -> person
+    /// (U2 assign/create), the latest winning.
+    fn chosen(&self) -> Result<HashMap<String, i64>> {
+        let mut map = HashMap::new();
+        for r in activities::resolutions(self.conn)? {
+            if matches!(r.action.as_str(), "assign" | "create")
+                && let Some(t) = &r.target
+                && let Some(p) = directory::person_rowid(self.conn, t)?
+            {
+                map.insert(r.address, p);
+            }
+        }
+        Ok(map)
+    }
+
+    fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
+        Ok(activities::view(self.conn, id)?.map(|v| {
+            (
+                Place {
+                    attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
+                    name: v.attached_to.name,
+                    rule: v.rule,
+                    participants: v.participants,
+                    flags: v
+                        .flag_details
+                        .iter()
+                        .map(|f| {
+                            if f.address.is_empty() {
+                                f.reason.clone()
+                            } else {
+                                format!("{} {}", f.reason, f.address)
+                            }
+                        })
+                        .collect(),
+                },
+                v.subject,
+            )
+        }))
+    }
+
+    /// U3 for one activity: the stored mail planned again by the import
+    /// rules (M6-M11) against today's directory.
+    fn reevaluate_one(
+        &self,
+        id: i64,
+        resolved: &BTreeSet<String>,
+        note: &str,
+        chosen: &HashMap<String, i64>,
+    ) -> Result<()> {
+        let Some(s) = activities::stored(self.conn, id)? else {
+            return Ok(());
+        };
+        let mail = match (&s.raw_sha256, &s.headers_sha256) {
+            (Some(sha), _) => {
+                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
+            }
+            // M19: only the header block was kept.
+            (None, Some(sha)) => {
+                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse_headers(&b).ok())
+            }
+            (None, None) => None,
+        };
+        let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
+        let (Some(mail), Some(owner)) = (mail, owner) else {
+            let why = if s.raw_sha256.is_none() && s.headers_sha256.is_none() {
+                "the message is not stored"
+            } else {
+                "its rep has no person record (M9)"
+            };
+            return self.recheck(&s, resolved, note, chosen, why);
+        };
+        let account = s
+            .account
+            .as_deref()
+            .and_then(|n| self.cfg.mail.accounts.iter().find(|a| a.name() == n));
+        let mut settings = crate::apply::mail::settings(&self.cfg.mail, account, true);
+        settings.headers_only = s.raw_sha256.is_none();
+        let mut input = crate::apply::mail::mail_input(&self.matcher, &mail)?;
+        // A person's choice for an ambiguous address stays: U2 assignments,
+        // and the import wizard's choice of the sender (W2).
+        let wizard = s.rule.as_deref() == Some("W2");
+        let mut choices = chosen.clone();
+        if wizard && let (Some(Attach::Person(p)), Some(from)) = (s.attach, &input.from) {
+            choices.insert(from.m.address.clone(), p);
+        }
+        for party in input
+            .from
+            .iter_mut()
+            .chain(input.to.iter_mut())
+            .chain(input.cc.iter_mut())
+        {
+            if let (PersonMatch::Ambiguous(ids), Some(p)) =
+                (&party.m.person, choices.get(&party.m.address))
+                && ids.contains(p)
+            {
+                party.m.person = PersonMatch::Unique(*p);
+            }
+        }
+        let known = Known {
+            existing: None,
+            // M17: a reply stays with its thread.
+            thread: if s.rule.as_deref() == Some("M17") {
+                s.attach
+            } else {
+                None
+            },
+        };
+        let folder = Folder {
+            status: Some(s.status.clone()),
+            // The mail is imported already: M13 does not apply again.
+            import_folder: true,
+        };
+        let p = match plan::plan(&input, &owner, &folder, &settings, &known) {
+            MailAction::Import(p) => p,
+            MailAction::Skip(skip) => {
+                let why = format!(
+                    "the mail would now be skipped ({} {}: {})",
+                    skip.rule, skip.reason, skip.detail
+                );
+                return self.recheck(&s, resolved, note, chosen, &why);
+            }
+            MailAction::AddOwner { .. } => {
+                return self.recheck(&s, resolved, note, chosen, "unexpected M3 plan");
+            }
+        };
+        let (attach, rule) = match (wizard, s.attach) {
+            (true, Some(a)) => (a, "W2"),
+            _ => (p.attach, p.rule),
+        };
+        let mut explain = p.why.clone();
+        if wizard {
+            explain.push("attached as chosen in the import wizard (W2)".into());
+        }
+        explain.extend(earlier_resolutions(&s.explain));
+        explain.push(format!(
+            "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
+        ));
+        activities::set_placement(self.conn, id, attach, rule, &explain)?;
+        activities::add_participants(self.conn, id, &p.participants)?;
+        for party in input
+            .from
+            .iter()
+            .chain(input.to.iter())
+            .chain(input.cc.iter())
+        {
+            if let Some(pid) = party.m.person_id() {
+                activities::identify_participant(self.conn, id, &party.m.address, pid)?;
+            }
+        }
+        // M4's flag belongs to the stored attachments, not to the parties.
+        let mut flags: Vec<(String, String)> = p
+            .flags
+            .iter()
+            .filter(|f| f.reason != reason::ATTACHMENTS_DROPPED)
+            .map(|f| (f.reason.to_string(), f.address.clone()))
+            .collect();
+        flags.extend(
+            s.flags
+                .iter()
+                .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
+                .cloned(),
+        );
+        activities::replace_flags(self.conn, id, &flags)?;
+        Ok(())
+    }
+
+    /// U3 without a plan: only the flags about the resolved addresses are
+    /// looked at again, and a sender that is now a person takes the activity.
+    fn recheck(
+        &self,
+        s: &Stored,
+        resolved: &BTreeSet<String>,
+        note: &str,
+        chosen: &HashMap<String, i64>,
+        why: &str,
+    ) -> Result<()> {
+        let mut attach = s.attach;
+        let mut rule = s.rule.clone();
+        let mut flags = Vec::new();
+        for (r, addr) in &s.flags {
+            if !resolved.contains(addr) {
+                flags.push((r.clone(), addr.clone()));
+                continue;
+            }
+            let m = self.matcher.lookup(addr)?;
+            if m.ignored {
+                // M14: an ignored address stops flagging.
+                continue;
+            }
+            let person = match &m.person {
+                PersonMatch::Unique(p) => Some(*p),
+                PersonMatch::Ambiguous(ids) => {
+                    chosen.get(addr).filter(|p| ids.contains(p)).copied()
+                }
+                PersonMatch::Unknown => None,
+            };
+            let sender = r == reason::UNKNOWN_SENDER || r == reason::AMBIGUOUS_SENDER;
+            let placed_by_sender = matches!(rule.as_deref(), Some("M7" | "M10"));
+            if let Some(p) = person {
+                activities::identify_participant(self.conn, s.id, addr, p)?;
+                if sender && placed_by_sender {
+                    attach = Some(Attach::Person(p));
+                    rule = Some("M6".into());
+                }
+                continue;
+            }
+            if let (true, Some(c), Some("M7")) = (sender, m.company, rule.as_deref()) {
+                attach = Some(Attach::Company(c));
+                rule = Some("M10".into());
+            }
+            // M10: the person stays unknown, so the flag stays.
+            flags.push((r.clone(), addr.clone()));
+        }
+        let mut explain = s.explain.clone();
+        explain.push(format!(
+            "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
+        ));
+        if let Some(a) = attach {
+            activities::set_placement(self.conn, s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
+        }
+        activities::replace_flags(self.conn, s.id, &flags)?;
+        Ok(())
+    }
+}
+
+/// The lines earlier resolutions appended to an activity's explanation.
+fn earlier_resolutions(explain: &[String]) -> impl Iterator<Item = String> + '_ {
+    explain
+        .iter()
+        .filter(|l| l.starts_with("resolve-unknown:"))
+        .cloned()
+}
+
+/// X8: an in-memory copy of the state file for `--dry-run`: actions run on
+/// the copy, which is dropped, so nothing is written anywhere. Without a
+/// state file, an empty state.
+///
+/// # Errors
+/// SQLite errors reading the file.
+pub fn scratch_copy(path: &Path) -> Result<State> {
+    let st = State::open_memory()?;
+    if !path.exists() {
+        return Ok(st);
+    }
+    let uri = format!(
+        "file:{}?mode=ro",
+        path.display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23")
+    );
+    st.conn.pragma_update(None, "foreign_keys", false)?;
+    st.conn
+        .execute("ATTACH DATABASE ?1 AS src", [&uri])
+        .with_context(|| format!("reading {} for the dry run", path.display()))?;
+    let tables: Vec<String> = {
+        let mut q = st.conn.prepare(
+            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )?;
+        q.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for t in tables {
+        st.conn
+            .execute(
+                &format!("INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\""),
+                [],
+            )
+            .with_context(|| format!("copying table {t} for the dry run"))?;
+    }
+    st.conn.execute("DETACH DATABASE src", [])?;
+    st.conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
+    use crate::crm::{Company, Person};
+    use crate::source::mail::MsgRef;
+    use serde_json::Value;
+
+    fn setup() -> (State, Config) {
+        let st = State::open_memory().unwrap();
+        let cfg = Config::parse(
+            "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        directory::sync_users(&st.conn, &cfg).unwrap();
+        let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
+            id: id.into(),
+            name: name.into(),
+            kind: "customer".into(),
+            email: email.map(Into::into),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            ..Company::default()
+        };
+        let person = |id: &str, first: &str, last: &str, emails: &[&str]| Person {
+            id: id.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            emails: emails.iter().map(|d| d.to_string()).collect(),
+            ..Person::default()
+        };
+        directory::upsert_companies(
+            &st.conn,
+            &[
+                company("C1", "Acme", None, &["acme.example"]),
+                company("C2", "Globex", Some("info@globex.example"), &[]),
+                company("C3", "Initech", None, &[]),
+            ],
+            true,
+        )
+        .unwrap();
+        directory::upsert_persons(
+            &st.conn,
+            &[
+                person("P1", "Jane", "Doe", &["jane@acme.example"]),
+                person("P3", "Alice", "Smith", &["alice@us.example"]),
+                person("P4", "Quinn", "Roe", &["shared@roe.example"]),
+                person("P5", "Other", "Roe", &["shared@roe.example"]),
+                person("P6", "Xavier", "New", &["xavier@old.example"]),
+            ],
+            true,
+        )
+        .unwrap();
+        (st, cfg)
+    }
+
+    /// Imports one mail the way import-mail does; returns the activity id.
+    fn import(st: &State, cfg: &Config, raw: &str, headers_only: bool) -> i64 {
+        let raw = raw.replace('\n', "\r\n");
+        let mail = mailparse::parse(raw.as_bytes()).unwrap();
+        let m = Matcher::new(&st.conn, cfg).unwrap();
+        let input = apply_mail::mail_input(&m, &mail).unwrap();
+        let owner = apply_mail::owner(&m, cfg, "alice").unwrap().unwrap();
+        let mut settings = apply_mail::settings(&cfg.mail, None, true);
+        settings.headers_only = headers_only;
+        let known = apply_mail::known(&st.conn, &mail, "acct").unwrap();
+        let folder = Folder {
+            status: None,
+            import_folder: true,
+        };
+        let action = plan::plan(&input, &owner, &folder, &settings, &known);
+        let msg = MsgRef {
+            id: mail.content_hash.clone(),
+            uid: None,
+            size: raw.len() as u64,
+        };
+        let o = Origin {
+            account: "acct",
+            folder: "INBOX",
+            source_key: "k",
+            validity: "1",
+            msg: &msg,
+        };
+        let server = ServerActions {
+            mark: false,
+            archive: false,
+        };
+        match apply_mail::apply(&st.conn, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap()
+        {
+            apply_mail::Applied::Imported(id) => id,
+            other => panic!("not imported: {other:?} {action:?}"),
+        }
+    }
+
+    fn mail(from: &str, to: &str, subject: &str) -> String {
+        format!(
+            "From: {from}\nTo: {to}\nSubject: {subject}\nMessage-ID: <{subject}@t>\nDate: Fri, 20 Nov 2026 10:00:00 +0000\n\nbody of {subject}\n"
+        )
+    }
+
+    fn view(st: &State, id: i64) -> Value {
+        serde_json::to_value(activities::view(&st.conn, id).unwrap().unwrap()).unwrap()
+    }
+
+    fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
+        let tx = st.conn.unchecked_transaction().unwrap();
+        let mut r = Resolver::new(&tx, cfg, "tester").unwrap();
+        let out = r.apply(&a);
+        drop(r);
+        if out.is_ok() {
+            tx.commit().unwrap();
+        }
+        out
+    }
+
+    fn state_of(st: &State, a: &str) -> String {
+        activities::unknown_address(&st.conn, a)
+            .unwrap()
+            .unwrap()
+            .state
+    }
+
+    #[test]
+    fn u3_assign_moves_the_activity_to_the_person_and_clears_the_flag() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("Xavier New <x@nowhere.example>", "alice@us.example", "a1"),
+            false,
+        );
+        assert_eq!(view(&st, id)["attached_to"]["id"], "P3");
+        let out = run(
+            &st,
+            &cfg,
+            Action::Assign {
+                address: "X@Nowhere.example".into(),
+                person: "P6".into(),
+            },
+        )
+        .unwrap();
+        let v = view(&st, id);
+        assert_eq!(v["attached_to"]["id"], "P6");
+        assert_eq!(v["rule"], "M6");
+        assert_eq!(v["flags"], serde_json::json!([]));
+        assert_eq!(out.changes.len(), 1);
+        assert_eq!(out.changes[0].before.attached_to, "person P3");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "resolved");
+        assert!(
+            v["explain"].is_null(),
+            "explain is not part of the report JSON"
+        );
+        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        assert!(
+            s.explain.last().unwrap().contains("assigned to person P6"),
+            "{:?}",
+            s.explain
+        );
+        // U5: recorded, by whom.
+        let r = activities::resolutions(&st.conn).unwrap();
+        assert_eq!(
+            (
+                r[0].action.as_str(),
+                r[0].target.as_deref(),
+                r[0].by.as_str()
+            ),
+            ("assign", Some("P6"), "tester")
+        );
+        // Later mail from the address is identified (a further address).
+        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let p6 = directory::person_rowid(&st.conn, "P6").unwrap().unwrap();
+        assert_eq!(
+            m.lookup("x@nowhere.example").unwrap().person,
+            PersonMatch::Unique(p6)
+        );
+    }
+
+    #[test]
+    fn u3_ambiguous_sender_assigned_to_one_of_its_persons() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("shared@roe.example", "alice@us.example", "amb"),
+            false,
+        );
+        assert_eq!(
+            view(&st, id)["flags"],
+            serde_json::json!(["ambiguous_sender"])
+        );
+        run(
+            &st,
+            &cfg,
+            Action::Assign {
+                address: "shared@roe.example".into(),
+                person: "P5".into(),
+            },
+        )
+        .unwrap();
+        let v = view(&st, id);
+        assert_eq!(v["attached_to"]["id"], "P5");
+        assert_eq!(v["flags"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn u3_recipients_become_participants_and_only_resolved_flags_go() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail(
+                "jane@acme.example",
+                "alice@us.example, a@new.example, b@new.example",
+                "rcpt",
+            ),
+            false,
+        );
+        assert_eq!(view(&st, id)["flag_details"].as_array().unwrap().len(), 2);
+        let out = run(
+            &st,
+            &cfg,
+            Action::Create {
+                address: "a@new.example".into(),
+                name: None,
+                company: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(out.created, vec!["auto-6".to_string()]);
+        let v = view(&st, id);
+        assert_eq!(v["attached_to"]["id"], "P1");
+        assert_eq!(
+            v["flag_details"],
+            serde_json::json!([{"reason": "unidentified_recipient", "address": "b@new.example"}])
+        );
+        let conn = &st.conn;
+        let pid: Option<i64> = conn
+            .query_row(
+                "SELECT person_id FROM activity_participants WHERE activity_id = ?1 AND address = 'a@new.example'",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(pid.is_some(), "the participant is now the new person");
+        // The second address still waits.
+        assert_eq!(state_of(&st, "b@new.example"), "open");
+        assert_eq!(
+            activities::unknown_activity_ids(conn, "b@new.example").unwrap(),
+            vec![id]
+        );
+        assert!(
+            activities::unknown_activity_ids(conn, "a@new.example")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn u2_create_takes_names_and_company_from_the_queue() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("\"Nina Neu\" <nina@acme.example>", "alice@us.example", "c1"),
+            false,
+        );
+        run(
+            &st,
+            &cfg,
+            Action::Create {
+                address: "nina@acme.example".into(),
+                name: None,
+                company: None,
+            },
+        )
+        .unwrap();
+        let id = directory::person_rowid(&st.conn, "auto-6")
+            .unwrap()
+            .unwrap();
+        let p = directory::person_by_rowid(&st.conn, id).unwrap().unwrap();
+        assert_eq!(
+            (
+                p.first_name.as_str(),
+                p.last_name.as_str(),
+                p.company_id.as_deref()
+            ),
+            ("Nina", "Neu", Some("C1"))
+        );
+        assert_eq!(p.emails, vec!["nina@acme.example"]);
+    }
+
+    #[test]
+    fn u3_link_domain_links_the_company_and_the_flag_stays_m10() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("sales@initech.example", "alice@us.example", "ld"),
+            false,
+        );
+        let bad = run(
+            &st,
+            &cfg,
+            Action::LinkDomain {
+                domain: "acme.example".into(),
+                company: "C3".into(),
+            },
+        );
+        assert!(
+            matches!(bad, Err(ResolveError::Invalid(m)) if m.contains("belongs to company Acme (C1)"))
+        );
+        run(
+            &st,
+            &cfg,
+            Action::LinkDomain {
+                domain: "@Initech.example".into(),
+                company: "C3".into(),
+            },
+        )
+        .unwrap();
+        let v = view(&st, id);
+        assert_eq!(
+            (
+                v["attached_to"]["kind"].as_str(),
+                v["attached_to"]["id"].as_str()
+            ),
+            (Some("company"), Some("C3"))
+        );
+        assert_eq!(v["rule"], "M10");
+        assert_eq!(v["flags"], serde_json::json!(["unknown_sender"]));
+        assert_eq!(state_of(&st, "sales@initech.example"), "resolved");
+    }
+
+    #[test]
+    fn u2_after_link_domain_the_person_can_still_be_created() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail(
+                "Bill Lumbergh <bill@initech.example>",
+                "alice@us.example",
+                "ld2",
+            ),
+            false,
+        );
+        run(
+            &st,
+            &cfg,
+            Action::LinkDomain {
+                domain: "initech.example".into(),
+                company: "C3".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            view(&st, id)["flags"],
+            serde_json::json!(["unknown_sender"])
+        );
+        let out = run(
+            &st,
+            &cfg,
+            Action::Create {
+                address: "bill@initech.example".into(),
+                name: None,
+                company: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(out.changes.len(), 1, "found by its flag");
+        let v = view(&st, id);
+        assert_eq!(v["attached_to"]["id"], "auto-6");
+        assert_eq!(v["flags"], serde_json::json!([]));
+        let rowid = directory::person_rowid(&st.conn, "auto-6")
+            .unwrap()
+            .unwrap();
+        let p = directory::person_by_rowid(&st.conn, rowid)
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.company_id.as_deref(), Some("C3"));
+        // Once a person carries it, it is done.
+        let again = run(
+            &st,
+            &cfg,
+            Action::Assign {
+                address: "bill@initech.example".into(),
+                person: "P1".into(),
+            },
+        );
+        assert!(
+            matches!(again, Err(ResolveError::Invalid(m)) if m.contains("is resolved already"))
+        );
+    }
+
+    #[test]
+    fn u3_ignore_stops_flagging_and_m14_pattern_is_kept() {
+        let (st, cfg) = setup();
+        let a = import(
+            &st,
+            &cfg,
+            &mail(
+                "jane@acme.example",
+                "alice@us.example, n@spam.example",
+                "i1",
+            ),
+            false,
+        );
+        let b = import(
+            &st,
+            &cfg,
+            &mail("x@spam.example", "alice@us.example", "i2"),
+            false,
+        );
+        run(
+            &st,
+            &cfg,
+            Action::Ignore {
+                pattern: "@spam.example".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(view(&st, a)["flags"], serde_json::json!([]));
+        // The only external party is ignored now (M14): the activity stays, unflagged.
+        let v = view(&st, b);
+        assert_eq!(
+            (v["attached_to"]["id"].as_str(), v["flags"].clone()),
+            (Some("P3"), serde_json::json!([]))
+        );
+        assert_eq!(state_of(&st, "n@spam.example"), "ignored");
+        assert_eq!(state_of(&st, "x@spam.example"), "ignored");
+        assert!(
+            Matcher::new(&st.conn, &cfg)
+                .unwrap()
+                .is_ignored("new@spam.example")
+        );
+    }
+
+    #[test]
+    fn u3_headers_only_mail_is_re_evaluated_from_its_header_block() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "h1"),
+            true,
+        );
+        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        assert!(s.raw_sha256.is_none());
+        let head = activities::blob(&st.conn, s.headers_sha256.as_deref().unwrap())
+            .unwrap()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&head).contains("body of"),
+            "M19: never the body"
+        );
+        run(
+            &st,
+            &cfg,
+            Action::Assign {
+                address: "x@nowhere.example".into(),
+                person: "P6".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(view(&st, id)["attached_to"]["id"], "P6");
+    }
+
+    #[test]
+    fn u3_without_a_stored_message_the_addresses_are_rechecked() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "n1"),
+            true,
+        );
+        st.conn
+            .execute("UPDATE activities SET headers_sha256 = NULL", [])
+            .unwrap();
+        run(
+            &st,
+            &cfg,
+            Action::Assign {
+                address: "x@nowhere.example".into(),
+                person: "P6".into(),
+            },
+        )
+        .unwrap();
+        let v = view(&st, id);
+        assert_eq!(
+            (v["attached_to"]["id"].as_str(), v["rule"].as_str()),
+            (Some("P6"), Some("M6"))
+        );
+        assert_eq!(v["flags"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn u3_a_wizard_choice_stays() {
+        let (st, cfg) = setup();
+        let id = import(
+            &st,
+            &cfg,
+            &mail(
+                "shared@roe.example",
+                "alice@us.example, c@new.example",
+                "w2",
+            ),
+            false,
+        );
+        // As the wizard records a choice (W2).
+        let p4 = directory::person_rowid(&st.conn, "P4").unwrap().unwrap();
+        st.conn
+            .execute(
+                "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
+                [id, p4],
+            )
+            .unwrap();
+        st.conn
+            .execute(
+                "DELETE FROM activity_flags WHERE reason = 'ambiguous_sender'",
+                [],
+            )
+            .unwrap();
+        run(
+            &st,
+            &cfg,
+            Action::Ignore {
+                pattern: "c@new.example".into(),
+            },
+        )
+        .unwrap();
+        let v = view(&st, id);
+        assert_eq!(
+            (v["attached_to"]["id"].as_str(), v["rule"].as_str()),
+            (Some("P4"), Some("W2"))
+        );
+        assert_eq!(v["flags"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn u4_bad_input_is_invalid_and_writes_nothing() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "b1"),
+            false,
+        );
+        let err = |a: Action| match run(&st, &cfg, a) {
+            Err(ResolveError::Invalid(m)) => m,
+            other => panic!("expected bad input, got {other:?}"),
+        };
+        assert!(
+            err(Action::Assign {
+                address: "x@nowhere.example".into(),
+                person: "P99".into()
+            })
+            .contains("no person with id `P99`")
+        );
+        assert!(
+            err(Action::Assign {
+                address: "not an address".into(),
+                person: "P1".into()
+            })
+            .contains("is not an e-mail address")
+        );
+        assert!(
+            err(Action::Assign {
+                address: "y@nowhere.example".into(),
+                person: "P1".into()
+            })
+            .contains("not in the unknown-address queue")
+        );
+        assert!(
+            err(Action::LinkDomain {
+                domain: "gmail.com".into(),
+                company: "C1".into()
+            })
+            .contains("free-mail")
+        );
+        assert!(
+            err(Action::LinkDomain {
+                domain: "x.example".into(),
+                company: "C9".into()
+            })
+            .contains("no company with id `C9`")
+        );
+        assert!(activities::resolutions(&st.conn).unwrap().is_empty());
+        run(
+            &st,
+            &cfg,
+            Action::Ignore {
+                pattern: "x@nowhere.example".into(),
+            },
+        )
+        .unwrap();
+        assert!(
+            err(Action::Assign {
+                address: "x@nowhere.example".into(),
+                person: "P1".into()
+            })
+            .contains("is ignored already")
+        );
+    }
+
+    #[test]
+    fn u4_auto_domain_links_main_email_domains() {
+        let (st, cfg) = setup();
+        // Imported before Globex's main e-mail was known: attached to the owner.
+        st.conn
+            .execute(
+                "UPDATE companies SET email_domain = NULL WHERE ext_id = 'C2'",
+                [],
+            )
+            .unwrap();
+        let id = import(
+            &st,
+            &cfg,
+            &mail("bob@globex.example", "alice@us.example", "ad"),
+            false,
+        );
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "ad2"),
+            false,
+        );
+        assert_eq!(view(&st, id)["attached_to"]["id"], "P3");
+        st.conn
+            .execute(
+                "UPDATE companies SET email_domain = 'globex.example' WHERE ext_id = 'C2'",
+                [],
+            )
+            .unwrap();
+        let out = run(&st, &cfg, Action::AutoDomain).unwrap();
+        assert_eq!(out.resolved.len(), 1);
+        assert_eq!(out.resolved[0].address, "bob@globex.example");
+        assert_eq!(view(&st, id)["attached_to"]["id"], "C2");
+        let c = directory::company_by_rowid(
+            &st.conn,
+            directory::company_rowid(&st.conn, "C2").unwrap().unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.domains, vec!["globex.example"]);
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+    }
+
+    #[test]
+    fn u1_list_suggests_company_and_persons() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("Jane Doe <jd@acme.example>", "alice@us.example", "l1"),
+            false,
+        );
+        import(
+            &st,
+            &cfg,
+            &mail("shared@roe.example", "alice@us.example", "l2"),
+            false,
+        );
+        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let l = list(&st.conn, &m, false).unwrap();
+        assert_eq!(l[0].address, "jd@acme.example");
+        assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
+        assert_eq!(l[0].suggested_persons[0].id, "P1");
+        assert_eq!(l[0].count, 1);
+        let ids: Vec<&str> = l[1]
+            .suggested_persons
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["P4", "P5"]);
+    }
+
+    #[test]
+    fn x8_scratch_copy_holds_the_data_and_leaves_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        {
+            let st = State::open(&p, crate::state::Access::Write, "t").unwrap();
+            st.conn
+                .execute("INSERT INTO ignored VALUES ('@x.example', 'now', 'me')", [])
+                .unwrap();
+        }
+        let before = std::fs::read(&p).unwrap();
+        let copy = scratch_copy(&p).unwrap();
+        copy.conn
+            .execute("INSERT INTO ignored VALUES ('@y.example', 'now', 'me')", [])
+            .unwrap();
+        let n: i64 = copy
+            .conn
+            .query_row("SELECT count(*) FROM ignored", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+    }
+
+    #[test]
+    fn u2_names_from_display_name() {
+        let s = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(split_name("Jane Doe"), s("Jane", "Doe"));
+        assert_eq!(split_name("  \"Mary Ann Smith\" "), s("Mary Ann", "Smith"));
+        assert_eq!(split_name("Doe, Jane"), s("Jane", "Doe"));
+        assert_eq!(split_name("Cher"), s("Cher", ""));
+        assert_eq!(split_name("x@y.example"), None);
+        assert_eq!(split_name("  "), None);
+    }
+
+    #[test]
+    fn u2_names_fall_back_to_the_local_part() {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            names_for(&["Xavier New".into()], "x@nowhere.example"),
+            pair("Xavier", "New")
+        );
+        assert_eq!(
+            names_for(&["x@nowhere.example".into()], "max.muster@acme.example"),
+            pair("Max", "Muster")
+        );
+        assert_eq!(names_for(&[], "sales@acme.example"), pair("", ""));
+        assert_eq!(names_for(&[], "info2.x@acme.example"), pair("", ""));
+    }
+
+    #[test]
+    fn u4_domains() {
+        assert_eq!(parse_domain("@Acme.Example"), Some("acme.example".into()));
+        assert_eq!(parse_domain("acme.example"), Some("acme.example".into()));
+        assert_eq!(parse_domain("a@acme.example"), None);
+        assert_eq!(parse_domain("acme example"), None);
+        assert_eq!(parse_domain(""), None);
+        assert_eq!(parse_domain(".acme"), None);
+    }
+}
