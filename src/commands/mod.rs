@@ -64,27 +64,25 @@ pub fn run(cli: Cli) -> Result<Exit> {
     } else {
         cli.global.verbose as i8
     });
-    if let Command::Init(args) = &cli.command {
-        // init must work without (or with a broken) config.
-        return init::run(&cli.global, args);
-    }
-    let cfg = Config::load(cli.global.config.as_deref())?;
-    let ctx = Ctx {
-        printer: Printer {
-            json: cli.global.json,
-        },
-        global: cli.global,
-        cfg,
+    let global = cli.global;
+    // The config is loaded only by commands that need it: init must work
+    // without (or with a broken) config.
+    let ctx = || -> Result<Ctx> {
+        Ok(Ctx {
+            printer: Printer { json: global.json },
+            cfg: Config::load(global.config.as_deref())?,
+            global: global.clone(),
+        })
     };
     match cli.command {
-        Command::Init(_) => unreachable!("handled above"),
-        Command::Check(args) => check::run(&ctx, &args),
-        Command::Unblock(args) => check::unblock(&ctx, &args),
-        Command::ImportMail(args) => import_mail::run(&ctx, &args),
-        Command::Explain(args) => explain::run(&ctx, &args),
-        Command::Report(args) => report::run(&ctx, &args),
-        Command::PushContacts(args) => push_contacts::run(&ctx, &args),
-        Command::ResolveUnknown(args) => resolve_unknown::run(&ctx, &args),
-        Command::Crm(sub) => crm::run(&ctx, sub),
+        Command::Init(args) => init::run(&global, &args),
+        Command::Check(args) => check::run(&ctx()?, &args),
+        Command::Unblock(args) => check::unblock(&ctx()?, &args),
+        Command::ImportMail(args) => import_mail::run(&ctx()?, &args),
+        Command::Explain(args) => explain::run(&ctx()?, &args),
+        Command::Report(args) => report::run(&ctx()?, &args),
+        Command::PushContacts(args) => push_contacts::run(&ctx()?, &args),
+        Command::ResolveUnknown(args) => resolve_unknown::run(&ctx()?, &args),
+        Command::Crm(sub) => crm::run(&ctx()?, sub),
     }
 }
