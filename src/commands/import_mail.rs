@@ -14,7 +14,7 @@ use crate::accounts::{Guard, auth_failed, guard};
 use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
 use crate::cli::ImportMailArgs;
 use crate::config::{MailAccount, MailSource as SourceKind};
-use crate::error::{Exit, usage};
+use crate::error::Exit;
 use crate::matching::Matcher;
 use crate::parse::mail::{self as mailparse, ParsedMail};
 use crate::plan::mail::{self as plan, Attach, MailAction, Owner, Settings, reason};
@@ -133,26 +133,14 @@ struct Item {
 
 pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     let cfg = &ctx.cfg;
-    for name in &args.accounts {
-        if !cfg.mail.accounts.iter().any(|a| a.name() == name) {
-            return Err(usage(format!(
-                "no mail account named `{name}` in {}",
-                cfg.describe_path()
-            )));
-        }
-    }
-    let accounts: Vec<&MailAccount> = cfg
-        .mail
-        .accounts
-        .iter()
-        .filter(|a| args.accounts.is_empty() || args.accounts.iter().any(|n| n == a.name()))
-        .collect();
-    if accounts.is_empty() {
-        return Err(usage(format!(
-            "no [[mail.accounts]] in {}; add one (see config.sample.toml) or run `crmsync init`",
-            cfg.describe_path()
-        )));
-    }
+    let accounts: Vec<&MailAccount> = super::pick_accounts(
+        ctx,
+        &cfg.mail.accounts,
+        MailAccount::name,
+        &args.accounts,
+        "mail.accounts",
+        "add one (see config.sample.toml) or run `crmsync init`",
+    )?;
     let interactive = ctx.interactive() && !ctx.global.json;
     if interactive {
         // W1: what to import now. Appointments and tasks come with sync-calendar.

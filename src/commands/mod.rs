@@ -54,6 +54,42 @@ impl Ctx {
     }
 }
 
+/// The accounts named on the command line, or all of them when none is;
+/// `table` is the config table (`mail.accounts`) and `hint` the next step
+/// when the config has none.
+///
+/// # Errors
+/// A usage error for an unknown name or an empty table.
+pub fn pick_accounts<'a, T>(
+    ctx: &Ctx,
+    all: &'a [T],
+    name: impl Fn(&T) -> &str,
+    wanted: &[String],
+    table: &str,
+    hint: &str,
+) -> Result<Vec<&'a T>> {
+    let kind = table.split('.').next().unwrap_or(table);
+    for w in wanted {
+        if !all.iter().any(|a| name(a) == w) {
+            return Err(crate::error::usage(format!(
+                "no {kind} account named `{w}` in {}",
+                ctx.cfg.describe_path()
+            )));
+        }
+    }
+    let picked: Vec<&T> = all
+        .iter()
+        .filter(|a| wanted.is_empty() || wanted.iter().any(|w| w == name(a)))
+        .collect();
+    if picked.is_empty() {
+        return Err(crate::error::usage(format!(
+            "no [[{table}]] in {}; {hint}",
+            ctx.cfg.describe_path()
+        )));
+    }
+    Ok(picked)
+}
+
 /// Runs the parsed command line.
 ///
 /// # Errors

@@ -174,26 +174,14 @@ fn status_word(s: &Status) -> &'static str {
 
 pub fn run(ctx: &Ctx, args: &PushContactsArgs) -> Result<Exit> {
     let cfg = &ctx.cfg;
-    for name in &args.accounts {
-        if !cfg.contacts.accounts.iter().any(|a| a.name() == name) {
-            return Err(usage(format!(
-                "no contacts account named `{name}` in {}",
-                cfg.describe_path()
-            )));
-        }
-    }
-    let accounts: Vec<&DavAccount> = cfg
-        .contacts
-        .accounts
-        .iter()
-        .filter(|a| args.accounts.is_empty() || args.accounts.iter().any(|n| n == a.name()))
-        .collect();
-    if accounts.is_empty() {
-        return Err(usage(format!(
-            "no [[contacts.accounts]] in {}; add one (see config.sample.toml)",
-            cfg.describe_path()
-        )));
-    }
+    let accounts: Vec<&DavAccount> = super::pick_accounts(
+        ctx,
+        &cfg.contacts.accounts,
+        DavAccount::name,
+        &args.accounts,
+        "contacts.accounts",
+        "add one (see config.sample.toml)",
+    )?;
     let map = FieldMap::parse(&cfg.contacts.fields).map_err(|m| {
         usage(format!(
             "{}: {m}",
