@@ -5,7 +5,11 @@
 
 use anyhow::Result;
 
+use crate::config::{DavAccount, DavSource};
 use crate::secret::{Secret, SecretSpec};
+use crate::source::dav::{Dav, DavKind};
+use crate::source::store::{Store, StoreError};
+use crate::source::vdir::Vdir;
 use crate::state::State;
 
 /// The outcome of the guard.
@@ -58,6 +62,47 @@ pub fn auth_failed(state: &State, account: &str, secret: &Secret, detail: &str) 
         "authentication failed for account `{account}`: {detail}; the account is now blocked to protect it \
          from lockout; fix the password, then run `crmsync unblock {account}`"
     ))
+}
+
+/// The item store of a DAV account (CardDAV/CalDAV through the guard, or
+/// a vdir folder) and the secret it logged in with.
+///
+/// # Errors
+/// A blocked account (X2, the message names `crmsync unblock`), a secret
+/// that cannot be fetched, a malformed URL.
+pub fn open_store(state: &State, a: &DavAccount, kind: DavKind) -> Result<(Store, Option<Secret>)> {
+    match a.source {
+        DavSource::Vdir => {
+            let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
+            Ok((Store::Vdir(Vdir::open(path, kind)), None))
+        }
+        _ => {
+            let secret = match guard(state, a.name(), &a.secret())? {
+                Guard::Go(s) => s,
+                Guard::Blocked(msg) => anyhow::bail!(msg),
+            };
+            Ok((Store::Dav(Dav::new(a, secret.clone())?, kind), Some(secret)))
+        }
+    }
+}
+
+/// A fatal store error as the account's error; a refused login blocks
+/// the account (X2).
+pub fn store_fatal(
+    state: &State,
+    a: &DavAccount,
+    secret: Option<&Secret>,
+    e: StoreError,
+) -> anyhow::Error {
+    match (&e, secret) {
+        (StoreError::Auth(code), Some(s)) => {
+            match auth_failed(state, a.name(), s, &format!("HTTP {code}")) {
+                Ok(msg) => anyhow::anyhow!(msg),
+                Err(db) => db,
+            }
+        }
+        _ => anyhow::Error::new(e),
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Carrying out a push-contacts plan (P1-P8) on the address book and the
 //! state file.
 //!
-//! [`Store`] is the address book side: a CardDAV account through the
-//! shared WebDAV core, or a vdir folder, behind the same few operations.
-//! The state file records every card crmsync created (`pushed_cards`) and,
-//! per address book, the ctag and sync-token it was last seen at
+//! [`Store`] (in `source::store`) is the address book side: a CardDAV
+//! account through the shared WebDAV core, or a vdir folder. The state
+//! file records every card crmsync created (`pushed_cards`) and, per
+//! address book, the ctag and sync-token it was last seen at
 //! (`cursors`: validity = ctag, position = sync-token). C5: a ctag that did
 //! not move means nothing changed and nothing else is asked; else the
 //! changes since the sync-token are listed (RFC 6578); a server without
@@ -25,286 +25,10 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Remote, Wanted};
-use crate::source::dav::{
-    Collection, Dav, DavError, DavKind, Fetched, Member, Precondition, SyncDelta,
-};
-use crate::source::vdir::{Vdir, VdirError};
+use crate::source::dav::{Collection, Fetched, Precondition};
+use crate::source::store::{Cursor, Listing, store_cursor};
+pub use crate::source::store::{Store, StoreError, stored_cursor};
 use crate::state::now;
-
-/// Multiget batch size (C5: changed items are fetched in batches).
-const MULTIGET_BATCH: usize = 100;
-
-/// Why an address book operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// 401: the account is blocked (X2); nothing more is tried.
-    #[error("the server refused the login (HTTP {0})")]
-    Auth(u16),
-    /// The server cannot be reached or stopped answering: the account stops.
-    #[error("{0}")]
-    Unreachable(String),
-    /// Not the version expected (412, or a file changed meanwhile).
-    #[error("{0}")]
-    Precondition(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// Refused for this item only (409, 507, a full disk ...).
-    #[error("{0}")]
-    Rejected(String),
-    /// An answer that makes no sense: the account stops.
-    #[error("{0}")]
-    Protocol(String),
-}
-
-impl StoreError {
-    /// True when the account cannot go on (X2 lockout, server gone).
-    pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Auth(_) | StoreError::Unreachable(_) | StoreError::Protocol(_)
-        )
-    }
-}
-
-impl From<DavError> for StoreError {
-    fn from(e: DavError) -> Self {
-        let msg = e.to_string();
-        match e {
-            DavError::Auth(code) => StoreError::Auth(code),
-            DavError::Http(_) => StoreError::Unreachable(msg),
-            DavError::Protocol { .. } => StoreError::Protocol(msg),
-            DavError::PreconditionFailed { .. } => StoreError::Precondition(msg),
-            DavError::NotFound { .. } => StoreError::NotFound(msg),
-            DavError::Rejected { .. } | DavError::InvalidSyncToken { .. } => {
-                StoreError::Rejected(msg)
-            }
-        }
-    }
-}
-
-impl From<VdirError> for StoreError {
-    fn from(e: VdirError) -> Self {
-        let msg = e.to_string();
-        match e {
-            VdirError::Precondition(_) => StoreError::Precondition(msg),
-            VdirError::NotFound(_) => StoreError::NotFound(msg),
-            VdirError::Io { .. } => StoreError::Rejected(msg),
-        }
-    }
-}
-
-/// The address book side of one contacts account.
-pub enum Store {
-    Dav(Dav),
-    Vdir(Vdir),
-}
-
-/// An address book's position from the last run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cursor {
-    pub ctag: Option<String>,
-    pub token: Option<String>,
-}
-
-/// What a listing of one address book found.
-#[derive(Debug, Clone)]
-pub enum Listing {
-    /// The ctag did not move: nothing changed (the stored token stays).
-    Unchanged { token: Option<String> },
-    /// Changes since the stored sync-token (RFC 6578).
-    Delta(SyncDelta),
-    /// Every member (initial sync, an expired token, or no sync-collection).
-    Full {
-        members: Vec<Member>,
-        token: Option<String>,
-    },
-    /// The address book does not exist (any more).
-    Missing,
-}
-
-impl Listing {
-    /// The token to start from next time, if the store has tokens.
-    pub fn token(&self) -> Option<&str> {
-        match self {
-            Listing::Unchanged { token } => token.as_deref(),
-            Listing::Delta(d) => Some(&d.token),
-            Listing::Full { token, .. } => token.as_deref(),
-            Listing::Missing => None,
-        }
-    }
-}
-
-impl Store {
-    /// The address books, with sync-tokens where the server has them, and
-    /// the home set where new ones are made (None for a vdir: its root).
-    ///
-    /// # Errors
-    /// [`StoreError`] of discovery.
-    pub fn books(&self) -> Result<(Option<String>, Vec<Collection>), StoreError> {
-        match self {
-            Store::Dav(d) => {
-                let found = d.discover_home(DavKind::Contacts, true)?;
-                let books = found
-                    .collections
-                    .into_iter()
-                    .map(|mut c| {
-                        c.href = d.path_of(&c.href);
-                        c
-                    })
-                    .collect();
-                Ok((Some(found.home.path().to_string()), books))
-            }
-            Store::Vdir(v) => Ok((None, v.collections()?)),
-        }
-    }
-
-    /// The path the configured URL points at (a marked default address
-    /// book when it is one); None for a vdir.
-    pub fn configured_path(&self) -> Option<String> {
-        match self {
-            Store::Dav(d) => Some(d.base.path().to_string()),
-            Store::Vdir(_) => None,
-        }
-    }
-
-    /// Makes an address book (extended MKCOL; a folder in a vdir).
-    ///
-    /// # Errors
-    /// [`StoreError::Rejected`] or [`StoreError::Precondition`] when
-    /// something exists at `href` already.
-    pub fn create_book(&self, href: &str, name: &str) -> Result<Collection, StoreError> {
-        match self {
-            Store::Dav(d) => {
-                let mut c = d.mkcol(DavKind::Contacts, href, name)?;
-                c.href = d.path_of(&c.href);
-                Ok(c)
-            }
-            Store::Vdir(v) => Ok(v.create_collection(href, name)?),
-        }
-    }
-
-    /// What changed in an address book since `cursor` (from the last run);
-    /// `ctag` is the one discovery saw now.
-    ///
-    /// # Errors
-    /// Fatal [`StoreError`]s; a lost token or a server without
-    /// sync-collection falls back to a full listing.
-    pub fn listing(
-        &self,
-        collection: &str,
-        cursor: &Cursor,
-        ctag: Option<&str>,
-    ) -> Result<Listing, StoreError> {
-        let d = match self {
-            Store::Vdir(v) => {
-                return match v.list(collection) {
-                    Ok(members) => Ok(Listing::Full {
-                        members,
-                        token: None,
-                    }),
-                    Err(VdirError::NotFound(_)) => Ok(Listing::Missing),
-                    Err(e) => Err(e.into()),
-                };
-            }
-            Store::Dav(d) => d,
-        };
-        if cursor.ctag.is_some() && cursor.ctag.as_deref() == ctag {
-            return Ok(Listing::Unchanged {
-                token: cursor.token.clone(),
-            });
-        }
-        let stored = cursor.token.as_deref();
-        if stored.is_some() {
-            match d.sync_collection(collection, stored) {
-                Ok(delta) => return Ok(Listing::Delta(delta)),
-                Err(DavError::NotFound { .. }) => return Ok(Listing::Missing),
-                Err(DavError::InvalidSyncToken { .. }) => {
-                    crate::ui::debug(format!(
-                        "{collection}: sync token expired; listing everything"
-                    ));
-                }
-                Err(e @ (DavError::Auth(_) | DavError::Http(_))) => return Err(e.into()),
-                Err(_) => {}
-            }
-        }
-        match d.sync_collection(collection, None) {
-            Ok(delta) => Ok(Listing::Full {
-                members: delta.changed,
-                token: Some(delta.token),
-            }),
-            Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
-            Err(e @ (DavError::Auth(_) | DavError::Http(_))) => Err(e.into()),
-            // No sync-collection here: an ETag listing does the same job.
-            Err(_) => match d.list_members(collection) {
-                Ok(members) => Ok(Listing::Full {
-                    members,
-                    token: None,
-                }),
-                Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
-                Err(e) => Err(e.into()),
-            },
-        }
-    }
-
-    /// The cards at `hrefs` (multiget in batches; files in a vdir).
-    ///
-    /// # Errors
-    /// Fatal [`StoreError`]s.
-    pub fn fetch(&self, collection: &str, hrefs: &[String]) -> Result<Vec<Fetched>, StoreError> {
-        match self {
-            Store::Dav(d) => {
-                Ok(d.multiget(DavKind::Contacts, collection, hrefs, MULTIGET_BATCH)?)
-            }
-            Store::Vdir(v) => hrefs
-                .iter()
-                .map(|h| {
-                    let got = v.get(h)?;
-                    Ok(Fetched {
-                        href: h.clone(),
-                        etag: got.as_ref().map(|g| g.0.clone()),
-                        data: got.map(|g| g.1),
-                    })
-                })
-                .collect(),
-        }
-    }
-
-    /// Writes a card; returns its new ETag if known.
-    ///
-    /// # Errors
-    /// [`StoreError`]; see [`StoreError::is_fatal`].
-    pub fn put(
-        &self,
-        href: &str,
-        card: &str,
-        pre: Precondition<'_>,
-    ) -> Result<Option<String>, StoreError> {
-        match self {
-            Store::Dav(d) => Ok(d.put(DavKind::Contacts, href, card, pre)?),
-            Store::Vdir(v) => Ok(Some(v.put(href, card, pre)?)),
-        }
-    }
-
-    /// Deletes a card if it is still the version `if_match`.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when it is gone already; others.
-    pub fn delete(&self, href: &str, if_match: &str) -> Result<(), StoreError> {
-        let m = (!if_match.is_empty()).then_some(if_match);
-        match self {
-            Store::Dav(d) => Ok(d.delete(href, m)?),
-            Store::Vdir(v) => Ok(v.delete(href, m)?),
-        }
-    }
-
-    /// The address book's ctag now (None: none, or a vdir).
-    fn ctag(&self, collection: &str) -> Option<String> {
-        match self {
-            Store::Dav(d) => d.ctag(collection).ok().flatten(),
-            Store::Vdir(_) => None,
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------
 // State rows
@@ -414,40 +138,6 @@ pub fn set_last_push(conn: &Connection, account: &str, at: &str) -> Result<()> {
          ON CONFLICT(account) DO UPDATE SET last_push_at = excluded.last_push_at",
         params![account, at],
     )?;
-    Ok(())
-}
-
-/// An address book's ctag and sync-token from the last run (C5, `cursors`).
-///
-/// # Errors
-/// SQLite errors.
-pub fn stored_cursor(conn: &Connection, key: &str) -> Result<Cursor> {
-    Ok(conn
-        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
-        .query_row([key], |r| {
-            Ok(Cursor {
-                ctag: r.get(0)?,
-                token: r.get(1)?,
-            })
-        })
-        .optional()?
-        .unwrap_or_default())
-}
-
-fn store_cursor(
-    conn: &Connection,
-    key: &str,
-    account: &str,
-    collection: &str,
-    c: &Cursor,
-) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
-           position = excluded.position, updated_at = excluded.updated_at",
-    )?
-    .execute(params![key, account, collection, c.ctag, c.token, now()])?;
     Ok(())
 }
 
@@ -813,6 +503,8 @@ pub fn advance_tokens(
 mod tests {
     use super::*;
     use crate::plan::contacts::{self as plan, Input, Placement};
+    use crate::source::dav::DavKind;
+    use crate::source::vdir::Vdir;
     use crate::state::State;
     use std::collections::HashSet;
 
@@ -831,7 +523,7 @@ mod tests {
 
     /// Plans and applies one run; returns (action, rule) per record.
     fn run(st: &State, store: &Store, w: &[Wanted]) -> Vec<(String, &'static str, &'static str)> {
-        let (_, books) = store.books().unwrap();
+        let (_, books) = store.collections().unwrap();
         let rows = pushed(&st.conn, "a").unwrap();
         let view = remote_view(store, &st.conn, &books, &rows, "c/", &|c: &str| {
             c.to_string()

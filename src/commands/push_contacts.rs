@@ -15,18 +15,15 @@ use dialoguer::theme::ColorfulTheme;
 use serde::Serialize;
 
 use super::Ctx;
-use crate::accounts::{Guard, auth_failed, guard};
 use crate::apply::contacts::{self as apply, Store, StoreError};
 use crate::cli::PushContactsArgs;
-use crate::config::{DavAccount, DavSource};
+use crate::config::DavAccount;
 use crate::crm::directory::{self, ContactFilters};
 use crate::error::{Exit, usage};
 use crate::parse::vcard::{self, CardVersion, FieldMap, PersonExtras};
 use crate::plan::contacts::{self as plan, Op, Placement, RecordKey, RecordKind, Wanted};
 use crate::report::output::Tabular;
-use crate::secret::Secret;
-use crate::source::dav::{Collection, Dav, DavKind};
-use crate::source::vdir::Vdir;
+use crate::source::dav::{Collection, DavKind};
 use crate::state::{Access, State};
 
 /// The address book made when an account has none and no target_folder.
@@ -257,35 +254,6 @@ fn next_due(last: &str, times_per_day: u32) -> Option<DateTime<Utc>> {
     Some(last + chrono::Duration::seconds(86_400 / i64::from(times_per_day.max(1))))
 }
 
-fn open_store(st: &State, a: &DavAccount) -> Result<(Store, Option<Secret>)> {
-    match a.source {
-        DavSource::Vdir => {
-            let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
-            Ok((Store::Vdir(Vdir::open(path, DavKind::Contacts)), None))
-        }
-        _ => {
-            let secret = match guard(st, a.name(), &a.secret())? {
-                Guard::Go(s) => s,
-                Guard::Blocked(msg) => anyhow::bail!(msg),
-            };
-            Ok((Store::Dav(Dav::new(a, secret.clone())?), Some(secret)))
-        }
-    }
-}
-
-/// A fatal store error as the account's error; 401 blocks it (X2).
-fn fatal(st: &State, a: &DavAccount, secret: Option<&Secret>, e: StoreError) -> anyhow::Error {
-    match (&e, secret) {
-        (StoreError::Auth(code), Some(s)) => {
-            match auth_failed(st, a.name(), s, &format!("HTTP {code}")) {
-                Ok(msg) => anyhow::anyhow!(msg),
-                Err(db) => db,
-            }
-        }
-        _ => anyhow::Error::new(e),
-    }
-}
-
 /// The address book named `name`: display name first, then folder name,
 /// exactly, then ignoring case.
 fn find_book<'a>(books: &'a [Collection], name: &str) -> Option<&'a Collection> {
@@ -418,9 +386,9 @@ fn push_account(
         }
     }
     // The address book side (X2 for CardDAV).
-    let (store, secret) = open_store(st, a)?;
-    let fail = |e: StoreError| fatal(st, a, secret.as_ref(), e);
-    let (home, mut books) = store.books().map_err(fail)?;
+    let (store, secret) = crate::accounts::open_store(st, a, DavKind::Contacts)?;
+    let fail = |e: StoreError| crate::accounts::store_fatal(st, a, secret.as_ref(), e);
+    let (home, mut books) = store.collections().map_err(fail)?;
     lap("address books discovered");
     // P6: where new cards go, and whether all cards belong there.
     let target = a
@@ -500,7 +468,7 @@ fn push_account(
                         .map(|b| b.vcard_versions.clone())
                         .unwrap_or_else(|| match store {
                             Store::Vdir(_) => vec!["4.0".into()],
-                            Store::Dav(_) => Vec::new(),
+                            Store::Dav(..) => Vec::new(),
                         }),
                     ..Collection::default()
                 }
@@ -706,7 +674,7 @@ fn make_book(store: &Store, href: &str, name: &str) -> Result<Collection, StoreE
         } else {
             format!("{base}-{n}/")
         };
-        match store.create_book(&h, name) {
+        match store.create_collection(&h, name) {
             Ok(c) => return Ok(c),
             Err(e @ (StoreError::Rejected(_) | StoreError::Precondition(_))) => last = Some(e),
             Err(e) => return Err(e),

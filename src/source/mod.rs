@@ -5,5 +5,6 @@ pub mod dav;
 pub mod imap;
 pub mod mail;
 pub mod maildir;
+pub mod store;
 pub mod utf7;
 pub mod vdir;

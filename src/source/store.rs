@@ -1,0 +1,324 @@
+//! The item store of one DAV account: a CalDAV or CardDAV collection set
+//! through the shared WebDAV core, or a vdir folder, behind the same few
+//! operations (list with C5 shortcuts, fetch, put, delete, make a
+//! collection). Used by push-contacts (P1-P8) and sync-calendar (C1-C12).
+//!
+//! C5: a ctag that did not move means nothing changed and nothing else is
+//! asked; else the changes since the stored sync-token are listed (RFC
+//! 6578); a server without either gets an ETag listing.
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::source::dav::{
+    Collection, Dav, DavError, DavKind, Fetched, Member, Precondition, SyncDelta,
+};
+use crate::source::vdir::{Vdir, VdirError};
+use crate::state::now;
+
+/// Multiget batch size (C5: changed items are fetched in batches).
+const MULTIGET_BATCH: usize = 100;
+
+/// Why a collection operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// 401: the account is blocked (X2); nothing more is tried.
+    #[error("the server refused the login (HTTP {0})")]
+    Auth(u16),
+    /// The server cannot be reached or stopped answering: the account stops.
+    #[error("{0}")]
+    Unreachable(String),
+    /// Not the version expected (412, or a file changed meanwhile).
+    #[error("{0}")]
+    Precondition(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Refused for this item only (409, 507, a full disk ...).
+    #[error("{0}")]
+    Rejected(String),
+    /// An answer that makes no sense: the account stops.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl StoreError {
+    /// True when the account cannot go on (X2 lockout, server gone).
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Auth(_) | StoreError::Unreachable(_) | StoreError::Protocol(_)
+        )
+    }
+}
+
+impl From<DavError> for StoreError {
+    fn from(e: DavError) -> Self {
+        let msg = e.to_string();
+        match e {
+            DavError::Auth(code) => StoreError::Auth(code),
+            DavError::Http(_) => StoreError::Unreachable(msg),
+            DavError::Protocol { .. } => StoreError::Protocol(msg),
+            DavError::PreconditionFailed { .. } => StoreError::Precondition(msg),
+            DavError::NotFound { .. } => StoreError::NotFound(msg),
+            DavError::Rejected { .. } | DavError::InvalidSyncToken { .. } => {
+                StoreError::Rejected(msg)
+            }
+        }
+    }
+}
+
+impl From<VdirError> for StoreError {
+    fn from(e: VdirError) -> Self {
+        let msg = e.to_string();
+        match e {
+            VdirError::Precondition(_) => StoreError::Precondition(msg),
+            VdirError::NotFound(_) => StoreError::NotFound(msg),
+            VdirError::Io { .. } => StoreError::Rejected(msg),
+        }
+    }
+}
+
+/// The collections of one DAV account: address books or calendars.
+pub enum Store {
+    Dav(Dav, DavKind),
+    Vdir(Vdir),
+}
+
+/// A collection's position from the last run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub ctag: Option<String>,
+    pub token: Option<String>,
+}
+
+/// What a listing of one collection found.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// The ctag did not move: nothing changed (the stored token stays).
+    Unchanged { token: Option<String> },
+    /// Changes since the stored sync-token (RFC 6578).
+    Delta(SyncDelta),
+    /// Every member (initial sync, an expired token, or no sync-collection).
+    Full {
+        members: Vec<Member>,
+        token: Option<String>,
+    },
+    /// The collection does not exist (any more).
+    Missing,
+}
+
+impl Listing {
+    /// The token to start from next time, if the store has tokens.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            Listing::Unchanged { token } => token.as_deref(),
+            Listing::Delta(d) => Some(&d.token),
+            Listing::Full { token, .. } => token.as_deref(),
+            Listing::Missing => None,
+        }
+    }
+}
+
+impl Store {
+    /// The collections (address books or calendars), with ctags, and
+    /// the home set where new ones are made (None for a vdir: its root).
+    ///
+    /// # Errors
+    /// [`StoreError`] of discovery.
+    pub fn collections(&self) -> Result<(Option<String>, Vec<Collection>), StoreError> {
+        match self {
+            Store::Dav(d, kind) => {
+                let found = d.discover_home(*kind, true)?;
+                let colls = found
+                    .collections
+                    .into_iter()
+                    .map(|mut c| {
+                        c.href = d.path_of(&c.href);
+                        c
+                    })
+                    .collect();
+                Ok((Some(found.home.path().to_string()), colls))
+            }
+            Store::Vdir(v) => Ok((None, v.collections()?)),
+        }
+    }
+
+    /// The path the configured URL points at (a marked default address
+    /// collection when it is one); None for a vdir.
+    pub fn configured_path(&self) -> Option<String> {
+        match self {
+            Store::Dav(d, _) => Some(d.base.path().to_string()),
+            Store::Vdir(_) => None,
+        }
+    }
+
+    /// Makes a collection (extended MKCOL; a folder in a vdir).
+    ///
+    /// # Errors
+    /// [`StoreError::Rejected`] or [`StoreError::Precondition`] when
+    /// something exists at `href` already.
+    pub fn create_collection(&self, href: &str, name: &str) -> Result<Collection, StoreError> {
+        match self {
+            Store::Dav(d, kind) => {
+                let mut c = d.mkcol(*kind, href, name)?;
+                c.href = d.path_of(&c.href);
+                Ok(c)
+            }
+            Store::Vdir(v) => Ok(v.create_collection(href, name)?),
+        }
+    }
+
+    /// What changed in a collection since `cursor` (from the last run);
+    /// `ctag` is the one discovery saw now.
+    ///
+    /// # Errors
+    /// Fatal [`StoreError`]s; a lost token or a server without
+    /// sync-collection falls back to a full listing.
+    pub fn listing(
+        &self,
+        collection: &str,
+        cursor: &Cursor,
+        ctag: Option<&str>,
+    ) -> Result<Listing, StoreError> {
+        let d = match self {
+            Store::Vdir(v) => {
+                return match v.list(collection) {
+                    Ok(members) => Ok(Listing::Full {
+                        members,
+                        token: None,
+                    }),
+                    Err(VdirError::NotFound(_)) => Ok(Listing::Missing),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            Store::Dav(d, _) => d,
+        };
+        if cursor.ctag.is_some() && cursor.ctag.as_deref() == ctag {
+            return Ok(Listing::Unchanged {
+                token: cursor.token.clone(),
+            });
+        }
+        let stored = cursor.token.as_deref();
+        if stored.is_some() {
+            match d.sync_collection(collection, stored) {
+                Ok(delta) => return Ok(Listing::Delta(delta)),
+                Err(DavError::NotFound { .. }) => return Ok(Listing::Missing),
+                Err(DavError::InvalidSyncToken { .. }) => {
+                    crate::ui::debug(format!(
+                        "{collection}: sync token expired; listing everything"
+                    ));
+                }
+                Err(e @ (DavError::Auth(_) | DavError::Http(_))) => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
+        match d.sync_collection(collection, None) {
+            Ok(delta) => Ok(Listing::Full {
+                members: delta.changed,
+                token: Some(delta.token),
+            }),
+            Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
+            Err(e @ (DavError::Auth(_) | DavError::Http(_))) => Err(e.into()),
+            // No sync-collection here: an ETag listing does the same job.
+            Err(_) => match d.list_members(collection) {
+                Ok(members) => Ok(Listing::Full {
+                    members,
+                    token: None,
+                }),
+                Err(DavError::NotFound { .. }) => Ok(Listing::Missing),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// The items at `hrefs` (multiget in batches; files in a vdir).
+    ///
+    /// # Errors
+    /// Fatal [`StoreError`]s.
+    pub fn fetch(&self, collection: &str, hrefs: &[String]) -> Result<Vec<Fetched>, StoreError> {
+        match self {
+            Store::Dav(d, kind) => Ok(d.multiget(*kind, collection, hrefs, MULTIGET_BATCH)?),
+            Store::Vdir(v) => hrefs
+                .iter()
+                .map(|h| {
+                    let got = v.get(h)?;
+                    Ok(Fetched {
+                        href: h.clone(),
+                        etag: got.as_ref().map(|g| g.0.clone()),
+                        data: got.map(|g| g.1),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes an item; returns its new ETag if known.
+    ///
+    /// # Errors
+    /// [`StoreError`]; see [`StoreError::is_fatal`].
+    pub fn put(
+        &self,
+        href: &str,
+        data: &str,
+        pre: Precondition<'_>,
+    ) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Dav(d, kind) => Ok(d.put(*kind, href, data, pre)?),
+            Store::Vdir(v) => Ok(Some(v.put(href, data, pre)?)),
+        }
+    }
+
+    /// Deletes an item if it is still the version `if_match`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it is gone already; others.
+    pub fn delete(&self, href: &str, if_match: &str) -> Result<(), StoreError> {
+        let m = (!if_match.is_empty()).then_some(if_match);
+        match self {
+            Store::Dav(d, _) => Ok(d.delete(href, m)?),
+            Store::Vdir(v) => Ok(v.delete(href, m)?),
+        }
+    }
+
+    /// The collection's ctag now (None: none, or a vdir).
+    pub fn ctag(&self, collection: &str) -> Option<String> {
+        match self {
+            Store::Dav(d, _) => d.ctag(collection).ok().flatten(),
+            Store::Vdir(_) => None,
+        }
+    }
+}
+
+/// A collection's ctag and sync-token from the last run (C5, `cursors`).
+///
+/// # Errors
+/// SQLite errors.
+pub fn stored_cursor(conn: &Connection, key: &str) -> Result<Cursor> {
+    Ok(conn
+        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
+        .query_row([key], |r| {
+            Ok(Cursor {
+                ctag: r.get(0)?,
+                token: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn store_cursor(
+    conn: &Connection,
+    key: &str,
+    account: &str,
+    collection: &str,
+    c: &Cursor,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
+           position = excluded.position, updated_at = excluded.updated_at",
+    )?
+    .execute(params![key, account, collection, c.ctag, c.token, now()])?;
+    Ok(())
+}
