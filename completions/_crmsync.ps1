@@ -44,7 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Imported activities with their assignment and flags (X10)')
             [CompletionResult]::new('resolve-unknown', 'resolve-unknown', [CompletionResultType]::ParameterValue, 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)')
             [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
-            [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory (embedded back end, B1)')
+            [CompletionResult]::new('sync-calendar', 'sync-calendar', [CompletionResultType]::ParameterValue, 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)')
+            [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory and activities (embedded back end, B1)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -218,6 +219,30 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'crmsync;sync-calendar' {
+            [CompletionResult]::new('--send', '--send', [CompletionResultType]::ParameterName, 'Send this CRM activity (of any type) to its rep''s calendar (C9); repeatable')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'What --send makes of the activity')
+            [CompletionResult]::new('--unlink', '--unlink', [CompletionResultType]::ParameterName, 'Remove this activity''s calendar entry; the activity stays (C9); repeatable')
+            [CompletionResult]::new('--conflict', '--conflict', [CompletionResultType]::ParameterName, 'The conflict policy for this run, instead of [calendar] conflict (C6)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--allow-mass-delete', '--allow-mass-delete', [CompletionResultType]::ParameterName, 'Carry out deletions even when they exceed max_delete_percent (C7)')
+            [CompletionResult]::new('--all-items', '--all-items', [CompletionResultType]::ParameterName, 'Print every item in the summary, not only those that need attention')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'crmsync;crm' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
@@ -237,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -302,10 +328,150 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'crmsync;crm;activity' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a calendar activity; prints its id')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change the fields given; the others stay')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show an activity with its calendar data, and its occurrences in a window (C4)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete an activity (sync-calendar then deletes its calendar entry, C7)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'crmsync;crm;activity;add' {
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'The activity type')
+            [CompletionResult]::new('--rep', '--rep', [CompletionResultType]::ParameterName, 'Its rep: a user login (the calendar it syncs to)')
+            [CompletionResult]::new('--person', '--person', [CompletionResultType]::ParameterName, 'Attach it to this person (CRM id) [default: the rep''s own person record]')
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'Subject (the event''s SUMMARY)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Text (the event''s DESCRIPTION)')
+            [CompletionResult]::new('--start', '--start', [CompletionResultType]::ParameterName, 'Start: a date, a floating, UTC or zoned time (see above)')
+            [CompletionResult]::new('--end', '--end', [CompletionResultType]::ParameterName, 'End')
+            [CompletionResult]::new('--due', '--due', [CompletionResultType]::ParameterName, 'Due (tasks)')
+            [CompletionResult]::new('--rrule', '--rrule', [CompletionResultType]::ParameterName, 'Recurrence rule, e.g. FREQ=WEEKLY;COUNT=10 ('''' removes it)')
+            [CompletionResult]::new('--exdate', '--exdate', [CompletionResultType]::ParameterName, 'An excluded occurrence (a time as for --start); repeatable, replaces the list')
+            [CompletionResult]::new('--participant', '--participant', [CompletionResultType]::ParameterName, 'A participant''s e-mail address; repeatable, replaces the list')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;activity;edit' {
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'Subject (the event''s SUMMARY)')
+            [CompletionResult]::new('--text', '--text', [CompletionResultType]::ParameterName, 'Text (the event''s DESCRIPTION)')
+            [CompletionResult]::new('--start', '--start', [CompletionResultType]::ParameterName, 'Start: a date, a floating, UTC or zoned time (see above)')
+            [CompletionResult]::new('--end', '--end', [CompletionResultType]::ParameterName, 'End')
+            [CompletionResult]::new('--due', '--due', [CompletionResultType]::ParameterName, 'Due (tasks)')
+            [CompletionResult]::new('--rrule', '--rrule', [CompletionResultType]::ParameterName, 'Recurrence rule, e.g. FREQ=WEEKLY;COUNT=10 ('''' removes it)')
+            [CompletionResult]::new('--exdate', '--exdate', [CompletionResultType]::ParameterName, 'An excluded occurrence (a time as for --start); repeatable, replaces the list')
+            [CompletionResult]::new('--participant', '--participant', [CompletionResultType]::ParameterName, 'A participant''s e-mail address; repeatable, replaces the list')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;activity;show' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'List occurrences from this date (YYYY-MM-DD)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, '... up to this date (exclusive)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;activity;delete' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;activity;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a calendar activity; prints its id')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change the fields given; the others stay')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show an activity with its calendar data, and its occurrences in a window (C4)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete an activity (sync-calendar then deletes its calendar entry, C7)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'crmsync;crm;activity;help;add' {
+            break
+        }
+        'crmsync;crm;activity;help;edit' {
+            break
+        }
+        'crmsync;crm;activity;help;show' {
+            break
+        }
+        'crmsync;crm;activity;help;delete' {
+            break
+        }
+        'crmsync;crm;activity;help;help' {
+            break
+        }
         'crmsync;crm;help' {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -316,6 +482,25 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;crm;help;export' {
+            break
+        }
+        'crmsync;crm;help;activity' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a calendar activity; prints its id')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change the fields given; the others stay')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show an activity with its calendar data, and its occurrences in a window (C4)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete an activity (sync-calendar then deletes its calendar entry, C7)')
+            break
+        }
+        'crmsync;crm;help;activity;add' {
+            break
+        }
+        'crmsync;crm;help;activity;edit' {
+            break
+        }
+        'crmsync;crm;help;activity;show' {
+            break
+        }
+        'crmsync;crm;help;activity;delete' {
             break
         }
         'crmsync;crm;help;help' {
@@ -330,7 +515,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Imported activities with their assignment and flags (X10)')
             [CompletionResult]::new('resolve-unknown', 'resolve-unknown', [CompletionResultType]::ParameterValue, 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)')
             [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
-            [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory (embedded back end, B1)')
+            [CompletionResult]::new('sync-calendar', 'sync-calendar', [CompletionResultType]::ParameterValue, 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)')
+            [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory and activities (embedded back end, B1)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -358,10 +544,14 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
         'crmsync;help;push-contacts' {
             break
         }
+        'crmsync;help;sync-calendar' {
+            break
+        }
         'crmsync;help;crm' {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             break
         }
         'crmsync;help;crm;import' {
@@ -371,6 +561,25 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;help;crm;export' {
+            break
+        }
+        'crmsync;help;crm;activity' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a calendar activity; prints its id')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Change the fields given; the others stay')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show an activity with its calendar data, and its occurrences in a window (C4)')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete an activity (sync-calendar then deletes its calendar entry, C7)')
+            break
+        }
+        'crmsync;help;crm;activity;add' {
+            break
+        }
+        'crmsync;help;crm;activity;edit' {
+            break
+        }
+        'crmsync;help;crm;activity;show' {
+            break
+        }
+        'crmsync;help;crm;activity;delete' {
             break
         }
         'crmsync;help;help' {

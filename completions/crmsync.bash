@@ -43,8 +43,14 @@ _crmsync() {
             crmsync,resolve-unknown)
                 cmd="crmsync__subcmd__resolve__subcmd__unknown"
                 ;;
+            crmsync,sync-calendar)
+                cmd="crmsync__subcmd__sync__subcmd__calendar"
+                ;;
             crmsync,unblock)
                 cmd="crmsync__subcmd__unblock"
+                ;;
+            crmsync__subcmd__crm,activity)
+                cmd="crmsync__subcmd__crm__subcmd__activity"
                 ;;
             crmsync__subcmd__crm,export)
                 cmd="crmsync__subcmd__crm__subcmd__export"
@@ -58,6 +64,39 @@ _crmsync() {
             crmsync__subcmd__crm,list)
                 cmd="crmsync__subcmd__crm__subcmd__list"
                 ;;
+            crmsync__subcmd__crm__subcmd__activity,add)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__add"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity,delete)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__delete"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity,edit)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__edit"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity,help)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity,show)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__show"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity__subcmd__help,add)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__add"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity__subcmd__help,delete)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__delete"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity__subcmd__help,edit)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__edit"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity__subcmd__help,help)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__help"
+                ;;
+            crmsync__subcmd__crm__subcmd__activity__subcmd__help,show)
+                cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__show"
+                ;;
+            crmsync__subcmd__crm__subcmd__help,activity)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity"
+                ;;
             crmsync__subcmd__crm__subcmd__help,export)
                 cmd="crmsync__subcmd__crm__subcmd__help__subcmd__export"
                 ;;
@@ -69,6 +108,18 @@ _crmsync() {
                 ;;
             crmsync__subcmd__crm__subcmd__help,list)
                 cmd="crmsync__subcmd__crm__subcmd__help__subcmd__list"
+                ;;
+            crmsync__subcmd__crm__subcmd__help__subcmd__activity,add)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__add"
+                ;;
+            crmsync__subcmd__crm__subcmd__help__subcmd__activity,delete)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__delete"
+                ;;
+            crmsync__subcmd__crm__subcmd__help__subcmd__activity,edit)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__edit"
+                ;;
+            crmsync__subcmd__crm__subcmd__help__subcmd__activity,show)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__show"
                 ;;
             crmsync__subcmd__help,check)
                 cmd="crmsync__subcmd__help__subcmd__check"
@@ -97,8 +148,14 @@ _crmsync() {
             crmsync__subcmd__help,resolve-unknown)
                 cmd="crmsync__subcmd__help__subcmd__resolve__subcmd__unknown"
                 ;;
+            crmsync__subcmd__help,sync-calendar)
+                cmd="crmsync__subcmd__help__subcmd__sync__subcmd__calendar"
+                ;;
             crmsync__subcmd__help,unblock)
                 cmd="crmsync__subcmd__help__subcmd__unblock"
+                ;;
+            crmsync__subcmd__help__subcmd__crm,activity)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity"
                 ;;
             crmsync__subcmd__help__subcmd__crm,export)
                 cmd="crmsync__subcmd__help__subcmd__crm__subcmd__export"
@@ -109,6 +166,18 @@ _crmsync() {
             crmsync__subcmd__help__subcmd__crm,list)
                 cmd="crmsync__subcmd__help__subcmd__crm__subcmd__list"
                 ;;
+            crmsync__subcmd__help__subcmd__crm__subcmd__activity,add)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__add"
+                ;;
+            crmsync__subcmd__help__subcmd__crm__subcmd__activity,delete)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__delete"
+                ;;
+            crmsync__subcmd__help__subcmd__crm__subcmd__activity,edit)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__edit"
+                ;;
+            crmsync__subcmd__help__subcmd__crm__subcmd__activity,show)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -116,7 +185,7 @@ _crmsync() {
 
     case "${cmd}" in
         crmsync)
-            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report resolve-unknown push-contacts crm help"
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,12 +229,290 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__crm)
-            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version import list export help"
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version import list export activity help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity)
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version add edit show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__add)
+            opts="-y -q -v -h -V --type --rep --person --subject --text --start --end --due --rrule --exdate --participant --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -W "appointment meeting follow-up task" -- "${cur}"))
+                    return 0
+                    ;;
+                --rep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --person)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --due)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rrule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exdate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --participant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__delete)
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__edit)
+            opts="-y -q -v -h -V --subject --text --start --end --due --rrule --exdate --participant --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --subject)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --text)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --due)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rrule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exdate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --participant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help)
+            opts="add edit show delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__activity__subcmd__show)
+            opts="-y -q -v -h -V --from --to --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -220,8 +567,78 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__crm__subcmd__help)
-            opts="import list export help"
+            opts="import list export activity help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__activity)
+            opts="add edit show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -372,7 +789,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help)
-            opts="init check unblock import-mail explain report resolve-unknown push-contacts crm help"
+            opts="init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,8 +817,78 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help__subcmd__crm)
-            opts="import list export"
+            opts="import list export activity"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__activity)
+            opts="add edit show delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -540,6 +1027,20 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help__subcmd__resolve__subcmd__unknown)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__sync__subcmd__calendar)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -708,6 +1209,44 @@ _crmsync() {
                     ;;
                 --by)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__sync__subcmd__calendar)
+            opts="-y -q -v -h -V --send --as --unlink --allow-mass-delete --conflict --all-items --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --send)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -W "event task" -- "${cur}"))
+                    return 0
+                    ;;
+                --unlink)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --conflict)
+                    COMPREPLY=($(compgen -W "newest-wins crm-wins groupware-wins ask" -- "${cur}"))
                     return 0
                     ;;
                 --config)

@@ -41,7 +41,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand report 'Imported activities with their assignment and flags (X10)'
             cand resolve-unknown 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
             cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
-            cand crm 'Read and load the CRM directory (embedded back end, B1)'
+            cand sync-calendar 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)'
+            cand crm 'Read and load the CRM directory and activities (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;init'= {
@@ -206,6 +207,29 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'crmsync;sync-calendar'= {
+            cand --send 'Send this CRM activity (of any type) to its rep''s calendar (C9); repeatable'
+            cand --as 'What --send makes of the activity'
+            cand --unlink 'Remove this activity''s calendar entry; the activity stays (C9); repeatable'
+            cand --conflict 'The conflict policy for this run, instead of [calendar] conflict (C6)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --allow-mass-delete 'Carry out deletions even when they exceed max_delete_percent (C7)'
+            cand --all-items 'Print every item in the summary, not only those that need attention'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'crmsync;crm'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
             cand --state 'State file (SQLite), overrides `state` in the config'
@@ -225,6 +249,7 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;crm;import'= {
@@ -286,10 +311,139 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'crmsync;crm;activity'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a calendar activity; prints its id'
+            cand edit 'Change the fields given; the others stay'
+            cand show 'Show an activity with its calendar data, and its occurrences in a window (C4)'
+            cand delete 'Delete an activity (sync-calendar then deletes its calendar entry, C7)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crmsync;crm;activity;add'= {
+            cand --type 'The activity type'
+            cand --rep 'Its rep: a user login (the calendar it syncs to)'
+            cand --person 'Attach it to this person (CRM id) [default: the rep''s own person record]'
+            cand --subject 'Subject (the event''s SUMMARY)'
+            cand --text 'Text (the event''s DESCRIPTION)'
+            cand --start 'Start: a date, a floating, UTC or zoned time (see above)'
+            cand --end 'End'
+            cand --due 'Due (tasks)'
+            cand --rrule 'Recurrence rule, e.g. FREQ=WEEKLY;COUNT=10 ('''' removes it)'
+            cand --exdate 'An excluded occurrence (a time as for --start); repeatable, replaces the list'
+            cand --participant 'A participant''s e-mail address; repeatable, replaces the list'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;activity;edit'= {
+            cand --subject 'Subject (the event''s SUMMARY)'
+            cand --text 'Text (the event''s DESCRIPTION)'
+            cand --start 'Start: a date, a floating, UTC or zoned time (see above)'
+            cand --end 'End'
+            cand --due 'Due (tasks)'
+            cand --rrule 'Recurrence rule, e.g. FREQ=WEEKLY;COUNT=10 ('''' removes it)'
+            cand --exdate 'An excluded occurrence (a time as for --start); repeatable, replaces the list'
+            cand --participant 'A participant''s e-mail address; repeatable, replaces the list'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;activity;show'= {
+            cand --from 'List occurrences from this date (YYYY-MM-DD)'
+            cand --to '... up to this date (exclusive)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;activity;delete'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;activity;help'= {
+            cand add 'Add a calendar activity; prints its id'
+            cand edit 'Change the fields given; the others stay'
+            cand show 'Show an activity with its calendar data, and its occurrences in a window (C4)'
+            cand delete 'Delete an activity (sync-calendar then deletes its calendar entry, C7)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crmsync;crm;activity;help;add'= {
+        }
+        &'crmsync;crm;activity;help;edit'= {
+        }
+        &'crmsync;crm;activity;help;show'= {
+        }
+        &'crmsync;crm;activity;help;delete'= {
+        }
+        &'crmsync;crm;activity;help;help'= {
+        }
         &'crmsync;crm;help'= {
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;crm;help;import'= {
@@ -297,6 +451,20 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;crm;help;list'= {
         }
         &'crmsync;crm;help;export'= {
+        }
+        &'crmsync;crm;help;activity'= {
+            cand add 'Add a calendar activity; prints its id'
+            cand edit 'Change the fields given; the others stay'
+            cand show 'Show an activity with its calendar data, and its occurrences in a window (C4)'
+            cand delete 'Delete an activity (sync-calendar then deletes its calendar entry, C7)'
+        }
+        &'crmsync;crm;help;activity;add'= {
+        }
+        &'crmsync;crm;help;activity;edit'= {
+        }
+        &'crmsync;crm;help;activity;show'= {
+        }
+        &'crmsync;crm;help;activity;delete'= {
         }
         &'crmsync;crm;help;help'= {
         }
@@ -309,7 +477,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand report 'Imported activities with their assignment and flags (X10)'
             cand resolve-unknown 'Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)'
             cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
-            cand crm 'Read and load the CRM directory (embedded back end, B1)'
+            cand sync-calendar 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)'
+            cand crm 'Read and load the CRM directory and activities (embedded back end, B1)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;help;init'= {
@@ -328,16 +497,33 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         }
         &'crmsync;help;push-contacts'= {
         }
+        &'crmsync;help;sync-calendar'= {
+        }
         &'crmsync;help;crm'= {
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
         }
         &'crmsync;help;crm;import'= {
         }
         &'crmsync;help;crm;list'= {
         }
         &'crmsync;help;crm;export'= {
+        }
+        &'crmsync;help;crm;activity'= {
+            cand add 'Add a calendar activity; prints its id'
+            cand edit 'Change the fields given; the others stay'
+            cand show 'Show an activity with its calendar data, and its occurrences in a window (C4)'
+            cand delete 'Delete an activity (sync-calendar then deletes its calendar entry, C7)'
+        }
+        &'crmsync;help;crm;activity;add'= {
+        }
+        &'crmsync;help;crm;activity;edit'= {
+        }
+        &'crmsync;help;crm;activity;show'= {
+        }
+        &'crmsync;help;crm;activity;delete'= {
         }
         &'crmsync;help;help'= {
         }

@@ -80,9 +80,64 @@ pub enum Command {
     /// times_per_day, a run before the next push is due does nothing (use --force).
     #[command(verbatim_doc_comment)]
     PushContacts(PushContactsArgs),
-    /// Read and load the CRM directory (embedded back end, B1)
+    /// Sync appointments and tasks both ways between each user's calendar and the CRM (C1-C12)
+    ///
+    /// Events and tasks of the user's calendar (CalDAV, or a vdir folder) and the
+    /// CRM activities of type appointment, meeting, follow_up and task whose rep is
+    /// the user. Only changes travel; conflicts follow [calendar] conflict and the
+    /// losing version goes to the conflict log (`report --conflicts`); a run that
+    /// would delete more than max_delete_percent stops before deleting anything.
+    /// Exit 3 when an item was reported, failed or held back.
+    #[command(verbatim_doc_comment)]
+    SyncCalendar(SyncCalendarArgs),
+    /// Read and load the CRM directory and activities (embedded back end, B1)
     #[command(subcommand)]
     Crm(CrmCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncCalendarArgs {
+    /// Sync only these calendar accounts (by name) [default: all]
+    #[arg(value_name = "ACCOUNT")]
+    pub accounts: Vec<String>,
+
+    /// Send this CRM activity (of any type) to its rep's calendar (C9); repeatable
+    #[arg(long, value_name = "ID", requires = "send_as")]
+    pub send: Vec<i64>,
+
+    /// What --send makes of the activity
+    #[arg(long = "as", value_enum, value_name = "KIND")]
+    pub send_as: Option<SendAs>,
+
+    /// Remove this activity's calendar entry; the activity stays (C9); repeatable
+    #[arg(long, value_name = "ID")]
+    pub unlink: Vec<i64>,
+
+    /// Carry out deletions even when they exceed max_delete_percent (C7)
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+
+    /// The conflict policy for this run, instead of [calendar] conflict (C6)
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub conflict: Option<ConflictArg>,
+
+    /// Print every item in the summary, not only those that need attention
+    #[arg(long)]
+    pub all_items: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SendAs {
+    Event,
+    Task,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConflictArg {
+    NewestWins,
+    CrmWins,
+    GroupwareWins,
+    Ask,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +277,100 @@ pub enum CrmCommand {
     List(CrmListArgs),
     /// Write the directory as CSV in the import layout, or JSON
     Export(CrmExportArgs),
+    /// Add, change, show or delete an appointment, meeting, follow-up or task
+    #[command(subcommand)]
+    Activity(Box<ActivityCommand>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActivityCommand {
+    /// Add a calendar activity; prints its id
+    Add(ActivityAddArgs),
+    /// Change the fields given; the others stay
+    Edit(ActivityEditArgs),
+    /// Show an activity with its calendar data, and its occurrences in a window (C4)
+    Show(ActivityShowArgs),
+    /// Delete an activity (sync-calendar then deletes its calendar entry, C7)
+    Delete(ActivityIdArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActivityType {
+    Appointment,
+    Meeting,
+    FollowUp,
+    Task,
+}
+
+/// Times are `2026-03-05` (all day), `2026-03-05T10:00:00` (floating),
+/// `2026-03-05T09:00:00Z` (UTC) or `2026-03-05T10:00:00[Europe/Berlin]`.
+#[derive(Debug, Args, Default)]
+pub struct ActivityFields {
+    /// Subject (the event's SUMMARY)
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Text (the event's DESCRIPTION)
+    #[arg(long)]
+    pub text: Option<String>,
+    /// Start: a date, a floating, UTC or zoned time (see above)
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// End
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+    /// Due (tasks)
+    #[arg(long, value_name = "TIME")]
+    pub due: Option<String>,
+    /// Recurrence rule, e.g. FREQ=WEEKLY;COUNT=10 ('' removes it)
+    #[arg(long, value_name = "RRULE")]
+    pub rrule: Option<String>,
+    /// An excluded occurrence (a time as for --start); repeatable, replaces the list
+    #[arg(long, value_name = "TIME")]
+    pub exdate: Vec<String>,
+    /// A participant's e-mail address; repeatable, replaces the list
+    #[arg(long, value_name = "ADDRESS")]
+    pub participant: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityAddArgs {
+    /// The activity type
+    #[arg(long = "type", value_enum)]
+    pub activity_type: ActivityType,
+    /// Its rep: a user login (the calendar it syncs to)
+    #[arg(long, value_name = "LOGIN")]
+    pub rep: String,
+    /// Attach it to this person (CRM id) [default: the rep's own person record]
+    #[arg(long, value_name = "ID")]
+    pub person: Option<String>,
+    #[command(flatten)]
+    pub fields: ActivityFields,
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityEditArgs {
+    /// The activity id
+    pub id: i64,
+    #[command(flatten)]
+    pub fields: ActivityFields,
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityShowArgs {
+    /// The activity id
+    pub id: i64,
+    /// List occurrences from this date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", requires = "to")]
+    pub from: Option<String>,
+    /// ... up to this date (exclusive)
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActivityIdArgs {
+    /// The activity id
+    pub id: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

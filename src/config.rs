@@ -371,6 +371,12 @@ pub struct DavAccount {
     pub password: Option<String>,
     /// Address book for pushed contacts, overriding `[contacts] target_folder` (P6).
     pub target_folder: Option<String>,
+    /// sync-calendar: the calendar synced (display or folder name)
+    /// [default: the first that takes events; one is made when none exists].
+    pub calendar: Option<String>,
+    /// sync-calendar: the task list [default: the calendar, when it takes
+    /// tasks, else the first that does].
+    pub tasks: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout: u64,
 }

@@ -3,6 +3,7 @@
 //! its sync state commit together (X5); server-side actions follow the
 //! commit and are recorded as pending until done.
 
+pub mod calendar;
 pub mod contacts;
 pub mod mail;
 pub mod resolve;

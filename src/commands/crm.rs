@@ -24,6 +24,7 @@ pub fn run(ctx: &Ctx, cmd: CrmCommand) -> Result<Exit> {
         CrmCommand::Import(a) => import(ctx, &a),
         CrmCommand::List(a) => list(ctx, &a),
         CrmCommand::Export(a) => export(ctx, &a),
+        CrmCommand::Activity(a) => super::crm_activity::run(ctx, *a),
     }
 }
 

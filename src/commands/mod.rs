@@ -4,12 +4,14 @@
 
 mod check;
 mod crm;
+mod crm_activity;
 mod explain;
 mod import_mail;
 mod init;
 mod push_contacts;
 mod report;
 mod resolve_unknown;
+mod sync_calendar;
 
 use std::io::IsTerminal;
 
@@ -119,6 +121,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Report(args) => report::run(&ctx()?, &args),
         Command::PushContacts(args) => push_contacts::run(&ctx()?, &args),
         Command::ResolveUnknown(args) => resolve_unknown::run(&ctx()?, &args),
+        Command::SyncCalendar(args) => sync_calendar::run(&ctx()?, &args),
         Command::Crm(sub) => crm::run(&ctx()?, sub),
     }
 }

@@ -24,6 +24,7 @@ use crate::parse::vcard::{self, CardVersion, FieldMap, PersonExtras};
 use crate::plan::contacts::{self as plan, Op, Placement, RecordKey, RecordKind, Wanted};
 use crate::report::output::Tabular;
 use crate::source::dav::{Collection, DavKind};
+use crate::source::store::{self, find_collection, make_collection};
 use crate::state::{Access, State};
 
 /// The address book made when an account has none and no target_folder.
@@ -254,39 +255,6 @@ fn next_due(last: &str, times_per_day: u32) -> Option<DateTime<Utc>> {
     Some(last + chrono::Duration::seconds(86_400 / i64::from(times_per_day.max(1))))
 }
 
-/// The address book named `name`: display name first, then folder name,
-/// exactly, then ignoring case.
-fn find_book<'a>(books: &'a [Collection], name: &str) -> Option<&'a Collection> {
-    let last = |c: &Collection| {
-        c.href
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or("")
-            .to_string()
-    };
-    books
-        .iter()
-        .find(|c| c.name == name)
-        .or_else(|| books.iter().find(|c| last(c) == name))
-        .or_else(|| books.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
-        .or_else(|| books.iter().find(|c| last(c).eq_ignore_ascii_case(name)))
-}
-
-/// A folder name for a new address book: lower-case letters, digits, '-'.
-fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        } else if !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s = s.trim_matches('-').to_string();
-    if s.is_empty() { "crm".into() } else { s }
-}
-
 fn push_account(
     ctx: &Ctx,
     st: &State,
@@ -400,7 +368,7 @@ fn push_account(
         .map(str::to_string);
     let configured = store.configured_path();
     let chosen = match &target {
-        Some(t) => find_book(&books, t).cloned(),
+        Some(t) => find_collection(&books, t).cloned(),
         // Unset: the address book the account's url points at, else the
         // first one discovery finds (in href order).
         None => configured
@@ -426,7 +394,7 @@ fn push_account(
                         format!("{h}/")
                     })
                     .unwrap_or_default(),
-                slug(&book_name)
+                store::slug(&book_name)
             );
             let rule_reason = if target.is_some() {
                 "the target address book (target_folder) did not exist"
@@ -434,7 +402,7 @@ fn push_account(
                 "the account had no address book"
             };
             if st.writable() {
-                let made = make_book(&store, &href, &book_name).map_err(fail)?;
+                let made = make_collection(&store, &href, &book_name).map_err(fail)?;
                 crate::ui::info(format!(
                     "{name}: created address book `{book_name}` ({})",
                     made.href
@@ -663,26 +631,6 @@ fn push_account(
     Ok(report)
 }
 
-/// Extended MKCOL with a free href: `crm/`, else `crm-2/` ... when
-/// something else already sits there.
-fn make_book(store: &Store, href: &str, name: &str) -> Result<Collection, StoreError> {
-    let base = href.trim_end_matches('/');
-    let mut last = None;
-    for n in 1..=5 {
-        let h = if n == 1 {
-            format!("{base}/")
-        } else {
-            format!("{base}-{n}/")
-        };
-        match store.create_collection(&h, name) {
-            Ok(c) => return Ok(c),
-            Err(e @ (StoreError::Rejected(_) | StoreError::Precondition(_))) => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| StoreError::Rejected(format!("cannot create {href}"))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,11 +651,14 @@ mod tests {
             ..Collection::default()
         };
         let books = vec![b("/u/a/", "Private"), b("/u/crm-contacts/", "CRM")];
-        assert_eq!(find_book(&books, "CRM").unwrap().href, "/u/crm-contacts/");
-        assert_eq!(find_book(&books, "a").unwrap().href, "/u/a/");
-        assert_eq!(find_book(&books, "private").unwrap().href, "/u/a/");
-        assert!(find_book(&books, "Customers").is_none());
-        assert_eq!(slug("CRM Kunden 2026"), "crm-kunden-2026");
-        assert_eq!(slug("§§"), "crm");
+        assert_eq!(
+            find_collection(&books, "CRM").unwrap().href,
+            "/u/crm-contacts/"
+        );
+        assert_eq!(find_collection(&books, "a").unwrap().href, "/u/a/");
+        assert_eq!(find_collection(&books, "private").unwrap().href, "/u/a/");
+        assert!(find_collection(&books, "Customers").is_none());
+        assert_eq!(store::slug("CRM Kunden 2026"), "crm-kunden-2026");
+        assert_eq!(store::slug("§§"), "crm");
     }
 }

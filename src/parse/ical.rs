@@ -228,6 +228,16 @@ impl CalTime {
     }
 }
 
+/// A whole date content line for `name` (EXDATE, RDATE) holding `t`, with
+/// its TZID or VALUE=DATE parameter, as [`Props::exdate`] keeps them.
+pub fn date_line(name: &str, t: &CalTime) -> String {
+    match t {
+        CalTime::Date(_) => format!("{name};VALUE=DATE:{}", t.ical_value()),
+        CalTime::Zoned { tzid, .. } => format!("{name};TZID={tzid}:{}", t.ical_value()),
+        _ => format!("{name}:{}", t.ical_value()),
+    }
+}
+
 impl fmt::Display for CalTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

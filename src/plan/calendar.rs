@@ -140,6 +140,8 @@ pub struct Settings {
     pub owner_name: Option<String>,
     /// DTSTAMP / LAST-MODIFIED of what this run writes.
     pub now: DateTime<Utc>,
+    /// C6 `ask`: the side the person chose, by activity.
+    pub decided: HashMap<i64, Side>,
 }
 
 /// Everything the rules look at, gathered by the command.
@@ -711,6 +713,20 @@ struct Ctx<'a> {
     now: DateTime<Utc>,
 }
 
+/// The calendar item a CRM activity stands for, as C3 would create it
+/// (no C8 link): for listing its occurrences (C4).
+pub fn crm_item(c: &CrmEntry, kind: Kind, owner: &Owner, now: DateTime<Utc>) -> CalItem {
+    let uid = c.uid.clone().unwrap_or_else(|| new_uid(owner, c.id));
+    let matches = HashMap::new();
+    let ctx = Ctx {
+        owner,
+        owner_name: None,
+        matches: &matches,
+        now,
+    };
+    apply_crm(&CalItem::new(uid, kind, now), &c.fields, &ctx, None, false)
+}
+
 /// The UID a CRM activity gets in the calendar when it has none.
 fn new_uid(owner: &Owner, activity: i64) -> String {
     format!("crmsync-{}-{activity}@crmsync", owner.login)
@@ -1012,7 +1028,17 @@ impl Planner<'_> {
             },
             // C6 ask: the person decides (the wizard, or the next run
             // with another policy); unattended, nothing is written.
-            ConflictPolicy::Ask => (None, "conflict = ask: both versions kept".to_string()),
+            ConflictPolicy::Ask => match self.settings.decided.get(&c.id) {
+                // C6 ask, answered: the side the person chose.
+                Some(side) => (
+                    Some(*side),
+                    format!(
+                        "conflict = ask: the person chose the {} version",
+                        side.as_str()
+                    ),
+                ),
+                None => (None, "conflict = ask: both versions kept".to_string()),
+            },
         };
         let crm_data = serde_json::to_string(c).unwrap_or_default();
         let gw_data = ical::write(item);
@@ -1582,6 +1608,7 @@ mod tests {
             crm_link: None,
             owner_name: Some("Alice Own".into()),
             now: t("2024-06-01 12:00"),
+            decided: HashMap::new(),
         }
     }
 
@@ -2438,6 +2465,33 @@ mod tests {
                     Side::Crm => {
                         assert!(x.data.contains("\"subject\":\"CRM title\""), "{}", x.data)
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn c6_ask_answered_by_the_person_follows_the_choice() {
+        for side in [Side::Crm, Side::Groupware] {
+            let mut w = both_changed();
+            w.settings.conflict = ConflictPolicy::Ask;
+            let id = w.state[0].activity;
+            w.settings.decided.insert(id, side);
+            let plan = w.plan();
+            let Some(Action::Conflict { winner, losers, .. }) = plan.first() else {
+                panic!("{plan:?}")
+            };
+            assert_eq!(*winner, Some(side));
+            assert_eq!(losers.len(), 1);
+            assert_ne!(losers[0].side, side);
+            let wrote = plan.iter().skip(1).find(|a| a.writes());
+            match side {
+                Side::Crm => assert!(
+                    matches!(wrote, Some(Action::UpdateServer { .. })),
+                    "{plan:?}"
+                ),
+                Side::Groupware => {
+                    assert!(matches!(wrote, Some(Action::UpdateCrm { .. })), "{plan:?}")
                 }
             }
         }

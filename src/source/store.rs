@@ -289,6 +289,59 @@ impl Store {
     }
 }
 
+/// The collection named `name`: display name first, then folder name,
+/// exactly, then ignoring case.
+pub fn find_collection<'a>(books: &'a [Collection], name: &str) -> Option<&'a Collection> {
+    let last = |c: &Collection| {
+        c.href
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    books
+        .iter()
+        .find(|c| c.name == name)
+        .or_else(|| books.iter().find(|c| last(c) == name))
+        .or_else(|| books.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+        .or_else(|| books.iter().find(|c| last(c).eq_ignore_ascii_case(name)))
+}
+
+/// A folder name for a new collection: lower-case letters, digits, '-'.
+pub fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() { "crm".into() } else { s }
+}
+
+/// Extended MKCOL with a free href: `crm/`, else `crm-2/` ... when
+/// something else already sits there.
+pub fn make_collection(store: &Store, href: &str, name: &str) -> Result<Collection, StoreError> {
+    let base = href.trim_end_matches('/');
+    let mut last = None;
+    for n in 1..=5 {
+        let h = if n == 1 {
+            format!("{base}/")
+        } else {
+            format!("{base}-{n}/")
+        };
+        match store.create_collection(&h, name) {
+            Ok(c) => return Ok(c),
+            Err(e @ (StoreError::Rejected(_) | StoreError::Precondition(_))) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::Rejected(format!("cannot create {href}"))))
+}
+
 /// A collection's ctag and sync-token from the last run (C5, `cursors`).
 ///
 /// # Errors

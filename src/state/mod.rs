@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_mail.sql"),
     include_str!("migrations/0003_resolve.sql"),
     include_str!("migrations/0004_contacts.sql"),
+    include_str!("migrations/0005_calendar.sql"),
 ];
 
 /// How a command uses the state file.
