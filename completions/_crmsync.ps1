@@ -157,6 +157,7 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--unknown', '--unknown', [CompletionResultType]::ParameterName, 'Only activities linked to an open unknown address')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write CSV instead of a table')
             [CompletionResult]::new('--resolutions', '--resolutions', [CompletionResultType]::ParameterName, 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)')
+            [CompletionResult]::new('--conflicts', '--conflicts', [CompletionResultType]::ParameterName, 'Show the calendar conflict log instead: each losing version, kept (C6); --account filters')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')

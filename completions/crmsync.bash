@@ -1143,7 +1143,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__report)
-            opts="-y -q -v -h -V --account --since --until --flagged --flag --unknown --csv --resolutions --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            opts="-y -q -v -h -V --account --since --until --flagged --flag --unknown --csv --resolutions --conflicts --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -148,6 +148,7 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand --unknown 'Only activities linked to an open unknown address'
             cand --csv 'Write CSV instead of a table'
             cand --resolutions 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)'
+            cand --conflicts 'Show the calendar conflict log instead: each losing version, kept (C6); --account filters'
             cand --json 'Print one JSON document on stdout instead of tables (X6)'
             cand -y 'Take every default and never wait for input (W6)'
             cand --yes 'Take every default and never wait for input (W6)'

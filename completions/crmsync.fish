@@ -105,6 +105,7 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l flagged -d 'O
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l unknown -d 'Only activities linked to an open unknown address'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l csv -d 'Write CSV instead of a table'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l resolutions -d 'Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l conflicts -d 'Show the calendar conflict log instead: each losing version, kept (C6); --account filters'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand report" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'

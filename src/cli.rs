@@ -192,6 +192,9 @@ pub struct ReportArgs {
     /// Show the resolutions of the unknown-address queue instead: what, by whom, when (U5)
     #[arg(long, conflicts_with_all = ["account", "since", "until", "flagged", "flag", "unknown"])]
     pub resolutions: bool,
+    /// Show the calendar conflict log instead: each losing version, kept (C6); --account filters
+    #[arg(long, conflicts_with_all = ["since", "until", "flagged", "flag", "unknown", "resolutions"])]
+    pub conflicts: bool,
 }
 
 #[derive(Debug, Args)]

@@ -102,8 +102,11 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
             }
             if st.writable() {
                 crm::delete(&st.conn, a.id)?;
-                crate::ui::info(format!("activity {} deleted", a.id));
             }
+            ctx.printer.print(&Deleted {
+                deleted: a.id,
+                dry_run: !st.writable(),
+            })?;
             Ok(Exit::Ok)
         }
     }
@@ -180,6 +183,28 @@ fn apply_fields(matcher: &Matcher<'_>, f: &mut CrmFields, a: &ActivityFields) ->
         return Err(usage(format!("--end {e} is before --start {s}")));
     }
     Ok(())
+}
+
+#[derive(Serialize)]
+struct Deleted {
+    deleted: i64,
+    dry_run: bool,
+}
+
+impl Tabular for Deleted {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["activity", "action"]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        vec![vec![
+            self.deleted.to_string(),
+            if self.dry_run {
+                "would be deleted (dry run)".into()
+            } else {
+                "deleted".into()
+            },
+        ]]
+    }
 }
 
 #[derive(Serialize)]

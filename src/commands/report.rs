@@ -6,6 +6,8 @@ use anyhow::Result;
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::apply::calendar::ConflictRow;
+
 use super::Ctx;
 use crate::cli::ReportArgs;
 use crate::crm::activities::{self, ActivityView, ResolutionRow};
@@ -144,9 +146,72 @@ fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// C6: the conflict log.
+#[derive(Serialize)]
+struct Conflicts {
+    conflicts: Vec<ConflictRow>,
+}
+
+impl Tabular for Conflicts {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["#", "at", "account", "item", "loser", "version kept"]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        self.conflicts
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.at.clone(),
+                    r.account.clone(),
+                    r.item.clone(),
+                    r.loser.clone(),
+                    r.data
+                        .chars()
+                        .take(60)
+                        .collect::<String>()
+                        .replace(['\r', '\n'], " "),
+                ]
+            })
+            .collect()
+    }
+    fn footer(&self) -> Vec<String> {
+        vec![format!(
+            "{} losing versions kept; --json shows them whole",
+            self.conflicts.len()
+        )]
+    }
+}
+
+fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Read, "report")?;
+    let list = crate::apply::calendar::conflicts(&st.conn, a.account.as_deref())?;
+    if a.csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "at", "account", "item", "loser", "data"])?;
+        for r in &list {
+            w.write_record([
+                r.id.to_string(),
+                r.at.clone(),
+                r.account.clone(),
+                r.item.clone(),
+                r.loser.clone(),
+                r.data.clone(),
+            ])?;
+        }
+        write_stdout(&String::from_utf8(w.into_inner()?)?)?;
+    } else {
+        ctx.printer.print(&Conflicts { conflicts: list })?;
+    }
+    Ok(Exit::Ok)
+}
+
 pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     if a.resolutions {
         return resolutions(ctx, a);
+    }
+    if a.conflicts {
+        return conflicts(ctx, a);
     }
     let st = ctx.state(Access::Read, "report")?;
     let since = a

@@ -206,7 +206,7 @@ impl Radicale {
         )
     }
 
-    fn create_collection(&self, login: &str, name: &str, props: &str) -> String {
+    pub fn create_collection(&self, login: &str, name: &str, props: &str) -> String {
         for part in [login, name] {
             assert!(
                 !part.is_empty()

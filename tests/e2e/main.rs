@@ -14,3 +14,4 @@ mod pty;
 mod push_contacts;
 mod resolve_unknown;
 mod smoke;
+mod sync_calendar;

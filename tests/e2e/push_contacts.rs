@@ -221,14 +221,14 @@ impl S {
 }
 
 /// The `<response>` elements of a multistatus, as text.
-fn responses(xml: &str) -> Vec<String> {
+pub fn responses(xml: &str) -> Vec<String> {
     xml.split("</response>")
         .filter_map(|chunk| chunk.find("<response").map(|i| chunk[i..].to_string()))
         .collect()
 }
 
 /// The text of the first `<tag>` (any or no prefix).
-fn tag(xml: &str, name: &str) -> Option<String> {
+pub fn tag(xml: &str, name: &str) -> Option<String> {
     for open in [format!("<{name}>"), format!(":{name}>")] {
         if let Some(i) = xml.find(&open) {
             let rest = &xml[i + open.len()..];
@@ -240,7 +240,7 @@ fn tag(xml: &str, name: &str) -> Option<String> {
 }
 
 /// The value of the first line of property `name` in a card (unfolded).
-fn prop(card: &str, name: &str) -> Option<String> {
+pub fn prop(card: &str, name: &str) -> Option<String> {
     let unfolded = card.replace("\r\n ", "").replace("\n ", "");
     unfolded.lines().find_map(|l| {
         let (head, value) = l.split_once(':')?;
@@ -1076,19 +1076,19 @@ type Rule = dyn Fn(&str, &str, &str) -> Option<u16> + Send + Sync;
 /// One request as the proxy saw it: method, path, and its `If-Match` /
 /// `If-None-Match` header values.
 #[derive(Debug, Clone)]
-struct Seen {
+pub struct Seen {
     method: String,
     path: String,
     if_match: Option<String>,
     if_none_match: Option<String>,
 }
 
-type Log = Arc<Mutex<Vec<Seen>>>;
+pub type Log = Arc<Mutex<Vec<Seen>>>;
 
 /// Starts a proxy on a free loopback port in front of `upstream`; returns
 /// its port and the log of requests. One request per connection (it
 /// answers `Connection: close`).
-fn fault_proxy(
+pub fn fault_proxy(
     upstream: u16,
     rule: impl Fn(&str, &str, &str) -> Option<u16> + Send + Sync + 'static,
 ) -> (u16, Log) {
