@@ -1176,3 +1176,69 @@ fn x2_wrong_password_blocks_the_calendar_account_until_it_changes() {
     // A changed password is tried again (X2).
     w.sync_ok(&[]);
 }
+
+#[test]
+fn x5_killed_mid_sync_then_rerun_loses_nothing_duplicates_nothing() {
+    let Some(mut w) = W::new(true, "x5cal") else {
+        return;
+    };
+    w.configure("[crm]\nlink = \"https://crm.example.com/a/{id}\"\n");
+    let n = 80;
+    for i in 0..n {
+        w.put(
+            &format!("k{i}.ics"),
+            &event(&format!("k{i}@client"), &format!("Server {i}")),
+        );
+        w.add(&[
+            "--type",
+            "appointment",
+            "--subject",
+            &format!("CRM {i}"),
+            "--start",
+            "2026-12-11T09:00:00Z",
+        ]);
+    }
+    for delay in [150u64, 400, 800, 1400] {
+        let mut child = w
+            .env
+            .cmd()
+            .env("DAV_PW", w.pw())
+            .args(["sync-calendar"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    let (code, v) = w.sync(&[]);
+    assert_eq!(code, 0, "{v:#}");
+    // Every item exactly once on each side, each pair linked.
+    let acts = w.activities();
+    assert_eq!(acts.len(), 2 * n, "CRM: {:?}", acts.keys());
+    let items = w.items();
+    assert_eq!(items.len(), 2 * n, "calendar: {:?}", items.keys());
+    let mut uids: Vec<String> = items
+        .values()
+        .map(|(_, t)| prop(t, "UID").unwrap())
+        .collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), 2 * n, "duplicate UIDs on the server");
+    let by_subject: BTreeMap<String, &String> = items
+        .values()
+        .map(|(_, t)| (prop(t, "SUMMARY").unwrap(), t))
+        .collect();
+    for (subject, a) in &acts {
+        let id = a["id"].as_i64().unwrap();
+        let text = by_subject
+            .get(subject)
+            .unwrap_or_else(|| panic!("{subject} is not in the calendar"));
+        // C8: the link once, also for items linked just before a kill.
+        let link = format!("https://crm.example.com/a/{id}");
+        assert_eq!(text.matches(&link).count(), 1, "{text}");
+    }
+    let v = w.sync_ok(&[]);
+    assert!(actions(&v).is_empty(), "{v:#}");
+}
