@@ -95,7 +95,7 @@ pub enum Command {
     Crm(CrmCommand),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct SyncCalendarArgs {
     /// Sync only these calendar accounts (by name) [default: all]
     #[arg(value_name = "ACCOUNT")]

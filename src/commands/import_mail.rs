@@ -2,7 +2,7 @@
 //! the wizard (W1-W5) or unattended (W6). Wires source -> parse -> match ->
 //! plan -> apply -> report; the rules live in `plan::mail`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use dialoguer::theme::ColorfulTheme;
@@ -59,6 +59,9 @@ struct Summary {
     items: Vec<ItemReport>,
     /// Accounts that could not be read, with the reason and the next step.
     errors: Vec<String>,
+    /// W1: the appointments and tasks synced in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    calendar: Option<serde_json::Value>,
     #[serde(skip)]
     all_items: bool,
 }
@@ -142,12 +145,8 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         "add one (see config.sample.toml) or run `crmsync init`",
     )?;
     let interactive = ctx.interactive() && !ctx.global.json;
-    if interactive {
-        // W1: what to import now. Appointments and tasks come with sync-calendar.
-        crate::ui::info(
-            "Importing: mail (appointments and tasks are synced by `crmsync sync-calendar`)",
-        );
-    }
+    // W1: what to import now; the default comes from `[mail] areas`.
+    let areas = choose_areas(ctx, interactive)?;
     let st = ctx.state(Access::Write, "import-mail")?;
     let run_id = if st.writable() {
         Some(st.start_run("import-mail", false)?)
@@ -161,16 +160,17 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         items: Vec::new(),
         errors: Vec::new(),
         all_items: args.all_items || ctx.global.verbose > 0,
+        calendar: None,
     };
     let mut shown = Vec::new();
-    for a in &accounts {
+    for a in accounts.iter().filter(|_| areas.mail) {
         if let Err(e) = import_account(ctx, &st, a, interactive, &mut summary, &mut shown) {
             summary
                 .errors
                 .push(format!("account `{}`: {e:#}", a.name()));
         }
     }
-    let exit = if summary.errors.len() == accounts.len() {
+    let exit = if areas.mail && summary.errors.len() == accounts.len() {
         Exit::Failed
     } else if !summary.errors.is_empty()
         || summary.counts.failed > 0
@@ -186,11 +186,111 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     if let Some(id) = run_id {
         st.finish_run(id, exit.code(), &serde_json::to_string(&summary.counts)?)?;
     }
-    ctx.printer.print(&summary)?;
+    // W1: appointments and tasks of the same users, through sync-calendar
+    // (both ways), after the mail; its summary comes with the mail's.
+    let mut st = Some(st);
+    let calendar = if areas.kinds.events || areas.kinds.tasks {
+        // The calendar run takes the state file's lock itself.
+        st = None;
+        let users: BTreeSet<&str> = accounts.iter().map(|a| a.user()).collect();
+        let names: Vec<String> = ctx
+            .cfg
+            .calendar
+            .accounts
+            .iter()
+            .filter(|c| users.contains(c.user()))
+            .map(|c| c.name().to_string())
+            .collect();
+        if names.is_empty() {
+            summary.errors.push(format!(
+                "appointments and tasks: no [[calendar.accounts]] for {}; add one (see config.sample.toml)",
+                users.iter().copied().collect::<Vec<_>>().join(", ")
+            ));
+            None
+        } else {
+            let args = crate::cli::SyncCalendarArgs {
+                accounts: names,
+                ..Default::default()
+            };
+            Some(super::sync_calendar::sync(ctx, &args, areas.kinds)?)
+        }
+    } else {
+        None
+    };
+    let exit = match &calendar {
+        Some((_, e)) if worse(*e, exit) => *e,
+        None if !summary.errors.is_empty() && exit == Exit::Ok => Exit::Partial,
+        _ => exit,
+    };
+    if let Some((c, _)) = &calendar
+        && ctx.global.json
+    {
+        summary.calendar = Some(serde_json::to_value(c)?);
+    }
+    if areas.mail || ctx.global.json {
+        ctx.printer.print(&summary)?;
+    }
+    if let Some((c, _)) = &calendar
+        && !ctx.global.json
+    {
+        ctx.printer.print(c)?;
+    }
     if interactive && !shown.is_empty() {
+        let st = match st {
+            Some(st) => st,
+            None => ctx.state(Access::Read, "import-mail")?,
+        };
         show(&st, &shown)?;
     }
     Ok(exit)
+}
+
+/// True when `a` is a worse outcome than `b` (failed > partial > ok).
+fn worse(a: Exit, b: Exit) -> bool {
+    let rank = |e: Exit| match e {
+        Exit::Ok => 0,
+        Exit::Partial => 1,
+        _ => 2,
+    };
+    rank(a) > rank(b)
+}
+
+/// What one run imports (W1).
+struct Areas {
+    mail: bool,
+    kinds: super::sync_calendar::Kinds,
+}
+
+/// W1: the areas from `[mail] areas`, offered for change on a terminal.
+fn choose_areas(ctx: &Ctx, interactive: bool) -> Result<Areas> {
+    const ALL: [&str; 3] = ["mail", "appointments", "tasks"];
+    let mut on: Vec<bool> = ALL
+        .iter()
+        .map(|a| ctx.cfg.mail.areas.iter().any(|x| x == a))
+        .collect();
+    if interactive {
+        let picked =
+            dialoguer::MultiSelect::with_theme(&dialoguer::theme::ColorfulTheme::default())
+                .with_prompt("What to import now (space toggles, enter goes on)")
+                .items([
+                    "mail",
+                    "appointments (sync-calendar)",
+                    "tasks (sync-calendar)",
+                ])
+                .defaults(&on)
+                .interact()?;
+        on = (0..ALL.len()).map(|i| picked.contains(&i)).collect();
+        if !on.iter().any(|x| *x) {
+            return Err(crate::error::usage("nothing chosen to import (W1)"));
+        }
+    }
+    Ok(Areas {
+        mail: on[0],
+        kinds: super::sync_calendar::Kinds {
+            events: on[1],
+            tasks: on[2],
+        },
+    })
 }
 
 /// The settings in force for one account (account value, else `[mail]`).

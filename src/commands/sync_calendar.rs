@@ -88,7 +88,7 @@ struct AccountReport {
 }
 
 #[derive(Debug, Serialize)]
-struct Summary {
+pub struct Summary {
     command: &'static str,
     dry_run: bool,
     counts: Counts,
@@ -177,7 +177,39 @@ fn policy_of(c: ConflictArg) -> ConflictPolicy {
     }
 }
 
+/// Which components a run syncs (the import wizard's areas, W1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kinds {
+    pub events: bool,
+    pub tasks: bool,
+}
+
+impl Kinds {
+    pub const ALL: Kinds = Kinds {
+        events: true,
+        tasks: true,
+    };
+
+    fn takes(self, k: Kind) -> bool {
+        match k {
+            Kind::Event => self.events,
+            Kind::Todo => self.tasks,
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, args: &SyncCalendarArgs) -> Result<Exit> {
+    let (summary, exit) = sync(ctx, args, Kinds::ALL)?;
+    ctx.printer.print(&summary)?;
+    Ok(exit)
+}
+
+/// One run over the accounts `args` names; `kinds` limits it to events or
+/// tasks (W1). Returns the summary to print and the exit code.
+///
+/// # Errors
+/// Usage errors (unknown account or activity), state file errors.
+pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary, Exit)> {
     let cfg = &ctx.cfg;
     let accounts: Vec<&DavAccount> = super::pick_accounts(
         ctx,
@@ -246,7 +278,7 @@ pub fn run(ctx: &Ctx, args: &SyncCalendarArgs) -> Result<Exit> {
                 &no_unlink
             },
         };
-        let report = match sync_account(ctx, &st, a, args, &req, &mut summary) {
+        let report = match sync_account(ctx, &st, a, args, &req, kinds, &mut summary) {
             Ok(r) => r,
             Err(e) => {
                 let msg = format!("{e:#}");
@@ -283,8 +315,7 @@ pub fn run(ctx: &Ctx, args: &SyncCalendarArgs) -> Result<Exit> {
     if let Some(id) = run_id {
         st.finish_run(id, exit.code(), &serde_json::to_string(&summary.counts)?)?;
     }
-    ctx.printer.print(&summary)?;
-    Ok(exit)
+    Ok((summary, exit))
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
@@ -388,6 +419,7 @@ fn sync_account(
     a: &DavAccount,
     args: &SyncCalendarArgs,
     req: &Requests<'_>,
+    kinds: Kinds,
     summary: &mut Summary,
 ) -> Result<AccountReport> {
     let cfg = &ctx.cfg;
@@ -445,8 +477,63 @@ fn sync_account(
         .filter(|e| !away.contains(&e.id))
         .collect();
     lap("CRM side read");
-    let view = apply::view(&store, &st.conn, name, &colls, &pairs, &entries).map_err(fail)?;
+    let mut view = apply::view(&store, &st.conn, name, &colls, &pairs, &entries).map_err(fail)?;
     lap("calendar side read");
+    // W1: only events or only tasks. Pairs of the other kind (known from
+    // their activity's type, else from the fetched item) are out of this
+    // run on both sides; the cursors stay, so nothing is missed later.
+    let (pairs, entries) = if kinds == Kinds::ALL {
+        (pairs, entries)
+    } else {
+        let kind_of_id: HashMap<i64, Kind> = entries
+            .iter()
+            .filter_map(|e| plan::kind_of(&e.activity_type).map(|k| (e.id, k)))
+            .collect();
+        let fetched_kind = |href: &str| {
+            view.remote
+                .iter()
+                .find(|r| r.href == href)
+                .and_then(|r| match &r.body {
+                    Body::Parsed(items) => items.first().map(|i| i.kind),
+                    _ => None,
+                })
+        };
+        let out: BTreeSet<String> = pairs
+            .iter()
+            .filter(|p| {
+                kind_of_id
+                    .get(&p.synced.activity)
+                    .copied()
+                    .or_else(|| fetched_kind(&p.synced.href))
+                    .is_some_and(|k| !kinds.takes(k))
+            })
+            .map(|p| p.synced.href.clone())
+            .collect();
+        let out_ids: BTreeSet<i64> = pairs
+            .iter()
+            .filter(|p| out.contains(&p.synced.href))
+            .map(|p| p.synced.activity)
+            .collect();
+        view.remote.retain(|r| {
+            !out.contains(&r.href)
+                && match &r.body {
+                    Body::Parsed(items) => items.first().is_none_or(|i| kinds.takes(i.kind)),
+                    _ => true,
+                }
+        });
+        let pairs: Vec<Pair> = pairs
+            .into_iter()
+            .filter(|p| !out.contains(&p.synced.href))
+            .collect();
+        let entries: Vec<CrmEntry> = entries
+            .into_iter()
+            .filter(|e| {
+                !out_ids.contains(&e.id)
+                    && plan::kind_of(&e.activity_type).is_none_or(|k| kinds.takes(k))
+            })
+            .collect();
+        (pairs, entries)
+    };
     for (c, how) in &view.listings {
         crate::ui::debug(format!("{name}: {c}: {how}"));
     }
@@ -538,8 +625,12 @@ fn sync_account(
         id.and_then(|id| entries.iter().find(|e| e.id == id))
             .map(|e| e.fields.subject.clone())
     };
-    // Collections with something not carried out keep their old cursor.
+    // Collections with something not carried out keep their old cursor
+    // (all of them when a kind was left out, W1).
     let mut unclean: BTreeSet<String> = BTreeSet::new();
+    if kinds != Kinds::ALL {
+        unclean.extend(colls.iter().map(|(c, _)| c.clone()));
+    }
     let coll_of = |href: &Option<String>| {
         href.as_ref()
             .and_then(|h| view.collection_of.get(h).cloned())

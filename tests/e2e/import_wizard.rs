@@ -54,7 +54,9 @@ fn w1_to_w5_wizard_selects_settles_choices_and_files_documents() {
         &["--config", &config, "import-mail"],
         &[("IMAP_PW", &s.pw)],
     );
-    p.expect("Importing: mail");
+    // W1: the areas, mail only by default: accepted.
+    p.expect("What to import now");
+    p.send("\r");
     p.expect("wizard later");
     p.expect("Import these mails?");
     // W2: deselect the third mail (down, down, space), confirm.

@@ -1242,3 +1242,85 @@ fn x5_killed_mid_sync_then_rerun_loses_nothing_duplicates_nothing() {
     let v = w.sync_ok(&[]);
     assert!(actions(&v).is_empty(), "{v:#}");
 }
+
+/// A vdir world with alice's Maildir (one mail from Jane) as mail account;
+/// `areas` is `[mail] areas`.
+fn w1_world(areas: &str) -> W {
+    let mut w = W::new(false, "w1").unwrap();
+    let md = w.env.path("maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/e2e/data/maildir/cur/1763629200.M1P1.test:2,S"
+        ),
+        md.join("cur/1763629200.M1P1.test:2,S"),
+    )
+    .unwrap();
+    w.configure(&format!(
+        "[mail]\nareas = {areas}\n\n[[mail.accounts]]\nname = \"alice-mail\"\nuser = \"alice\"\nsource = \"maildir\"\npath = \"{}\"\nfolders = [\"INBOX\"]\n",
+        md.display()
+    ));
+    w.put("ev.ics", &event("ev@client", "Wizard event"));
+    w.put(
+        "td.ics",
+        &ics(
+            "VTODO",
+            "td@client",
+            &["DUE;VALUE=DATE:20261210", "SUMMARY:Wizard task"],
+        ),
+    );
+    w
+}
+
+#[test]
+fn w1_wizard_areas_choose_appointments_and_tasks_instead_of_mail() {
+    let w = w1_world("[\"mail\"]");
+    let bin = assert_cmd::cargo::cargo_bin("crmsync");
+    let config = w.env.config.display().to_string();
+    let mut p = crate::pty::Pty::spawn(&bin, &["--config", &config, "import-mail"], &[]);
+    // W1: mail is preselected (the config's default); swap it for
+    // appointments and tasks: space, down, space, down, space, enter.
+    p.expect("What to import now");
+    for key in [" ", "\x1b[B", " ", "\x1b[B", " ", "\r"] {
+        p.send(key);
+    }
+    p.expect("CRM: 2 created");
+    let (code, screen) = p.wait();
+    assert_eq!(code, 0, "{screen}");
+    let acts = w.activities();
+    assert_eq!(
+        acts.keys().collect::<Vec<_>>(),
+        vec!["Wizard event", "Wizard task"],
+        "{screen}"
+    );
+    let mails = w.crm(&["report"])["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["type"] == "email_in")
+        .count();
+    assert_eq!(mails, 0, "mail was not chosen: {screen}");
+}
+
+#[test]
+fn w6_unattended_areas_from_config_mail_and_appointments_only() {
+    let w = w1_world("[\"mail\", \"appointments\"]");
+    let v = w.crm(&["--yes", "import-mail"]);
+    assert_eq!(v["counts"]["imported"], 1, "{v:#}");
+    assert_eq!(v["calendar"]["counts"]["created_in_crm"], 1, "{v:#}");
+    // Appointments only: the task stays out, on both sides, and is not
+    // taken for deleted later.
+    assert_eq!(
+        w.activities().keys().collect::<Vec<_>>(),
+        vec!["Wizard event"]
+    );
+    let v = w.sync_ok(&[]);
+    assert_eq!(count(&v, "created_in_crm"), 1, "{v:#}");
+    assert_eq!(w.activities().len(), 2);
+    let v = w.crm(&["--yes", "import-mail"]);
+    assert_eq!(v["calendar"]["counts"]["deleted_in_crm"], 0, "{v:#}");
+    assert_eq!(v["calendar"]["items"], serde_json::json!([]), "{v:#}");
+}
