@@ -224,6 +224,7 @@ pub fn view(
     let sql = |e: anyhow::Error| StoreError::Protocol(format!("state file: {e:#}"));
     let mut v = View::default();
     let mut listing: Vec<(String, String)> = Vec::new();
+    let mut bodies: HashMap<String, (Option<String>, Body)> = HashMap::new();
     for (c, ctag) in collections {
         let stored = stored_cursor(conn, &cursor_key(account, c)).map_err(sql)?;
         let known: BTreeMap<&str, &str> = pairs
@@ -236,6 +237,34 @@ pub fn view(
                 )
             })
             .collect();
+        if stored == Cursor::default() && known.is_empty() {
+            // C5, first sync of this collection: every item is needed, so
+            // one query REPORT with the data beats a listing plus multigets.
+            let (all, token) = match store.read_all(c) {
+                Err(StoreError::NotFound(_)) => (Vec::new(), None),
+                r => r?,
+            };
+            v.listings
+                .push((c.clone(), "first sync: every item in one query"));
+            v.basis.insert(
+                c.clone(),
+                Cursor {
+                    ctag: ctag.clone(),
+                    token,
+                },
+            );
+            v.fetched += all.len();
+            for f in all {
+                if f.href.ends_with('/') {
+                    continue;
+                }
+                let etag = f.etag.clone().unwrap_or_default();
+                v.collection_of.insert(f.href.clone(), c.clone());
+                listing.push((f.href.clone(), etag.clone()));
+                bodies.insert(f.href.clone(), (Some(etag), parse_body(f.data.as_deref())));
+            }
+            continue;
+        }
         let l = store.listing(c, &stored, ctag.as_deref())?;
         v.listings.push((
             c.clone(),
@@ -287,8 +316,10 @@ pub fn view(
         }
     }
     let state: Vec<Synced> = pairs.iter().map(|p| p.synced.clone()).collect();
-    let want: BTreeSet<String> = plan::to_fetch(&listing, &state, crm).into_iter().collect();
-    let mut bodies: HashMap<String, (Option<String>, Body)> = HashMap::new();
+    let want: BTreeSet<String> = plan::to_fetch(&listing, &state, crm)
+        .into_iter()
+        .filter(|h| !bodies.contains_key(h))
+        .collect();
     let mut by_coll: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for h in &want {
         if let Some(c) = v.collection_of.get(h) {
@@ -298,13 +329,7 @@ pub fn view(
     for (c, hrefs) in by_coll {
         v.fetched += hrefs.len();
         for f in store.fetch(c, &hrefs)? {
-            let body = match &f.data {
-                Some(text) => match ical::parse(text) {
-                    Ok(items) => Body::Parsed(items),
-                    Err(e) => Body::Broken(e.to_string()),
-                },
-                None => Body::Broken("listed, but the server sent no data for it".into()),
-            };
+            let body = parse_body(f.data.as_deref());
             bodies.insert(f.href.clone(), (f.etag.clone(), body));
         }
     }
@@ -318,6 +343,17 @@ pub fn view(
         v.remote.push(Remote { href, etag, body });
     }
     Ok(v)
+}
+
+/// A fetched body, parsed (C12: one that does not parse is kept as broken).
+fn parse_body(data: Option<&str>) -> Body {
+    match data {
+        Some(text) => match ical::parse(text) {
+            Ok(items) => Body::Parsed(items),
+            Err(e) => Body::Broken(e.to_string()),
+        },
+        None => Body::Broken("listed, but the server sent no data for it".into()),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -364,17 +400,67 @@ pub fn execute(
             .cloned()
             .unwrap_or_else(|| parent(href))
     };
+    let mut batch = Batch {
+        conn,
+        open: false,
+        items: 0,
+    };
     for (i, a) in actions.iter().enumerate() {
-        let r = apply_one(store, conn, t, a, &coll);
+        let r = apply_one(store, conn, &mut batch, t, a, &coll);
+        let r = r.and_then(|id| batch.tick().map(|()| id));
         match r {
             Ok(Some(id)) => done(i, Outcome::Done(id)),
             Ok(None) => {}
             Err(Failure::Item(why)) => done(i, Outcome::Failed(why)),
-            Err(Failure::Fatal(e)) => return Err(e),
+            Err(Failure::Fatal(e)) => {
+                batch.commit().map_err(|e| sql(e.into()))?;
+                return Err(e);
+            }
             Err(Failure::State(e)) => return Err(sql(e)),
         }
     }
+    batch.commit().map_err(|e| sql(e.into()))?;
     Ok(())
+}
+
+/// CRM and state writes of consecutive items in one transaction, committed
+/// every [`BATCH`] items and before any server write that must follow them
+/// (X5): each item's rows are complete within a transaction, so a run
+/// killed mid-batch loses whole items only, which the next run plans again.
+struct Batch<'c> {
+    conn: &'c Connection,
+    open: bool,
+    items: usize,
+}
+
+/// Items per transaction.
+const BATCH: usize = 200;
+
+impl Batch<'_> {
+    fn begin(&mut self) -> rusqlite::Result<()> {
+        if !self.open {
+            self.conn.execute_batch("BEGIN")?;
+            self.open = true;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> rusqlite::Result<()> {
+        if self.open {
+            self.conn.execute_batch("COMMIT")?;
+            self.open = false;
+            self.items = 0;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) -> Result<(), Failure> {
+        self.items += 1;
+        if self.items >= BATCH {
+            self.commit()?;
+        }
+        Ok(())
+    }
 }
 
 /// The collection an href lies in (up to and with the last '/').
@@ -447,11 +533,13 @@ fn pair_uid(conn: &Connection, account: &str, href: &str) -> Result<String> {
 fn apply_one(
     store: &Store,
     conn: &Connection,
+    batch: &mut Batch<'_>,
     t: &Target<'_>,
     a: &Action,
     coll: &dyn Fn(&str) -> String,
 ) -> Result<Option<i64>, Failure> {
     let account = t.account;
+    batch.begin()?;
     match a {
         Action::Report { .. } | Action::MassDeleteStop { .. } => Ok(None),
         Action::Conflict {
@@ -486,9 +574,8 @@ fn apply_one(
                 "{rule}: {} {uid} in calendar account `{account}` ({href}); attached to the owner's own person record, rep {rep}",
                 item.kind.component()
             )];
-            let tx = conn.unchecked_transaction()?;
             let id = crm::create(
-                &tx,
+                conn,
                 &NewCalendarActivity {
                     activity_type,
                     fields,
@@ -499,12 +586,12 @@ fn apply_one(
                     uid: Some(uid),
                 },
             )?;
-            crm::set_attendee_flags(&tx, id, flags, queue, &fields.subject)?;
+            crm::set_attendee_flags(conn, id, flags, queue, &fields.subject)?;
             let p = pair(href, coll(href), uid.clone(), id, Some(etag.clone()), rec);
-            record(&tx, account, &p, false)?;
-            tx.commit()?;
+            record(conn, account, &p, false)?;
             // C8: the link into the item, after the commit.
             if *link && let Some(tpl) = t.crm_link {
+                batch.commit()?;
                 let url = plan::link_url(tpl, id);
                 if let Some(linked) = plan::link_item(item, &url, t.now) {
                     let ics = ical::write(&linked);
@@ -534,20 +621,16 @@ fn apply_one(
             record: rec,
             ..
         } => {
-            let tx = conn.unchecked_transaction()?;
-            crm::update(&tx, *activity, fields)?;
-            crm::set_attendee_flags(&tx, *activity, flags, queue, &fields.subject)?;
-            let uid = pair_uid(&tx, account, href)?;
+            crm::update(conn, *activity, fields)?;
+            crm::set_attendee_flags(conn, *activity, flags, queue, &fields.subject)?;
+            let uid = pair_uid(conn, account, href)?;
             let p = pair(href, coll(href), uid, *activity, Some(etag.clone()), rec);
-            record(&tx, account, &p, false)?;
-            tx.commit()?;
+            record(conn, account, &p, false)?;
             Ok(Some(*activity))
         }
         Action::DeleteInCrm { activity, href, .. } => {
-            let tx = conn.unchecked_transaction()?;
-            crm::delete(&tx, *activity)?;
-            forget(&tx, account, href)?;
-            tx.commit()?;
+            crm::delete(conn, *activity)?;
+            forget(conn, account, href)?;
             Ok(Some(*activity))
         }
         Action::CreateOnServer {
@@ -564,8 +647,10 @@ fn apply_one(
                 Kind::Todo => t.tasks,
             };
             let href = format!("{collection}{name}");
-            // X5: the UID first, so a PUT whose answer is lost is found.
+            // X5: the UID first (committed), so a PUT whose answer is lost
+            // is found.
             crm::set_uid(conn, *activity, uid)?;
+            batch.commit()?;
             let etag = store
                 .put(&href, ics, Precondition::Create)
                 .map_err(|e| match e {

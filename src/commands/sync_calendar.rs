@@ -724,12 +724,13 @@ fn sync_account(
             });
         match o {
             Outcome::Done(id) => {
+                // Server writes move the collection's ctag and token.
                 if matches!(
                     act,
                     Action::CreateOnServer { .. }
                         | Action::UpdateServer { .. }
                         | Action::DeleteOnServer { .. }
-                        | Action::CreateInCrm { .. }
+                        | Action::CreateInCrm { link: true, .. }
                 ) {
                     wrote.extend(coll);
                 }

@@ -12,7 +12,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::crm::activities;
@@ -73,77 +73,54 @@ fn column_time(s: Option<String>) -> Option<CalTime> {
         .map(|d| CalTime::Utc(d.with_timezone(&Utc).naive_utc()))
 }
 
+/// The columns [`entry_of`] reads, from `activities a`.
+const COLUMNS: &str = "a.id, a.type, a.subject, a.body, a.start_at, a.end_at, a.due_at, a.calendar, \
+                       a.calendar_uid, a.updated_at";
+
+/// One row of [`COLUMNS`] as an entry without participants, and its
+/// series JSON.
+fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CrmEntry, Option<String>)> {
+    let updated: String = r.get(9)?;
+    Ok((
+        CrmEntry {
+            id: r.get(0)?,
+            activity_type: r.get(1)?,
+            uid: r.get(8)?,
+            fields: CrmFields {
+                subject: r.get(2)?,
+                text: r.get(3)?,
+                start: column_time(r.get(4)?),
+                end: column_time(r.get(5)?),
+                due: column_time(r.get(6)?),
+                ..CrmFields::default()
+            },
+            updated_at: DateTime::parse_from_rfc3339(&updated)
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default(),
+        },
+        r.get(7)?,
+    ))
+}
+
+/// The series JSON onto the entry (C4; C10: the exact times).
+fn with_series(mut e: CrmEntry, cal: Option<String>) -> Result<CrmEntry> {
+    if let Some(json) = cal {
+        let s: Series = serde_json::from_str(&json)
+            .with_context(|| format!("activity {}: its calendar data is not readable", e.id))?;
+        let f = &mut e.fields;
+        (f.start, f.end, f.due) = (s.start, s.end, s.due);
+        (f.rrule, f.rdate, f.exdate, f.overrides) = (s.rrule, s.rdate, s.exdate, s.overrides);
+    }
+    Ok(e)
+}
+
 /// The activity's calendar entry, if it exists.
 ///
 /// # Errors
 /// SQLite errors; a `calendar` column that is not the JSON this module
 /// writes.
 pub fn entry(conn: &Connection, id: i64) -> Result<Option<CrmEntry>> {
-    let row = conn
-        .prepare_cached(
-            "SELECT type, subject, body, start_at, end_at, due_at, calendar, calendar_uid, updated_at
-             FROM activities WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, String>(8)?,
-            ))
-        })
-        .optional()?;
-    let Some((kind, subject, body, start, end, due, cal, uid, updated)) = row else {
-        return Ok(None);
-    };
-    let series = match cal {
-        Some(json) => serde_json::from_str::<Series>(&json)
-            .with_context(|| format!("activity {id}: its calendar data is not readable"))?,
-        None => Series {
-            start: column_time(start),
-            end: column_time(end),
-            due: column_time(due),
-            ..Series::default()
-        },
-    };
-    let participants = conn
-        .prepare_cached(
-            "SELECT address, person_id FROM activity_participants
-             WHERE activity_id = ?1 AND address <> '' ORDER BY address",
-        )?
-        .query_map([id], |r| {
-            Ok(Participant {
-                address: r.get(0)?,
-                person_id: r.get(1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let updated_at = DateTime::parse_from_rfc3339(&updated)
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_default();
-    Ok(Some(CrmEntry {
-        id,
-        activity_type: kind,
-        uid,
-        fields: CrmFields {
-            subject,
-            text: body,
-            start: series.start,
-            end: series.end,
-            due: series.due,
-            rrule: series.rrule,
-            rdate: series.rdate,
-            exdate: series.exdate,
-            overrides: series.overrides,
-            participants,
-        },
-        updated_at,
-    }))
+    Ok(select(conn, "a.id = ?1", params![id])?.pop())
 }
 
 /// C1: the user's activities of the calendar types, plus `linked` (the
@@ -157,19 +134,42 @@ pub fn entries(conn: &Connection, login: &str, linked: &[i64]) -> Result<Vec<Crm
         .map(|t| format!("'{t}'"))
         .collect::<Vec<_>>()
         .join(",");
-    let mut ids: Vec<i64> = conn
-        .prepare_cached(&format!(
-            "SELECT id FROM activities WHERE rep = ?1 AND type IN ({types}) ORDER BY id"
-        ))?
-        .query_map([login], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    ids.extend_from_slice(linked);
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(e) = entry(conn, id)? {
-            out.push(e);
+    select(
+        conn,
+        &format!(
+            "(a.rep = ?1 AND a.type IN ({types})) OR a.id IN (SELECT value FROM json_each(?2))"
+        ),
+        params![login, serde_json::to_string(linked)?],
+    )
+}
+
+/// The entries `filter` (over `activities a`) selects, by id, with their
+/// participants: two queries whatever the number (a no-op sync reads
+/// every calendar activity of the user).
+fn select(conn: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<CrmEntry>> {
+    let mut out: Vec<CrmEntry> = Vec::new();
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM activities a WHERE {filter} ORDER BY a.id"
+    ))?;
+    let mut rows = st.query(args)?;
+    while let Some(r) = rows.next()? {
+        let (e, cal) = entry_of(r)?;
+        out.push(with_series(e, cal)?);
+    }
+    let index: std::collections::HashMap<i64, usize> =
+        out.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT p.activity_id, p.address, p.person_id FROM activity_participants p
+         JOIN activities a ON a.id = p.activity_id
+         WHERE ({filter}) AND p.address <> '' ORDER BY p.activity_id, p.address"
+    ))?;
+    let mut rows = st.query(args)?;
+    while let Some(r) = rows.next()? {
+        if let Some(i) = index.get(&r.get::<_, i64>(0)?) {
+            out[*i].fields.participants.push(Participant {
+                address: r.get(1)?,
+                person_id: r.get(2)?,
+            });
         }
     }
     Ok(out)

@@ -885,6 +885,62 @@ impl Dav {
         Ok(out)
     }
 
+    /// Every item of a collection with its ETag and data in one REPORT
+    /// (calendar-query / addressbook-query without a filter): the cheapest
+    /// way to read a whole collection (C5: a first sync needs every item;
+    /// Radicale answers 2,000 events in less time than it takes to list
+    /// their ETags with sync-collection).
+    ///
+    /// # Errors
+    /// [`DavError`]; [`DavError::NotFound`] for a missing collection.
+    pub fn query_all(&self, kind: DavKind, collection: &str) -> Result<Vec<Fetched>, DavError> {
+        let url = self.item_url(collection)?;
+        let body = match kind {
+            DavKind::Calendar => format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<c:calendar-query xmlns:d=\"DAV:\" xmlns:c=\"{NS_CALDAV}\"><d:prop><d:getetag/><c:calendar-data/></d:prop>\
+                 <c:filter><c:comp-filter name=\"VCALENDAR\"/></c:filter></c:calendar-query>"
+            ),
+            DavKind::Contacts => format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<card:addressbook-query xmlns:d=\"DAV:\" xmlns:card=\"{NS_CARDDAV}\"><d:prop><d:getetag/><card:address-data/></d:prop></card:addressbook-query>"
+            ),
+        };
+        let (data_ns, data_name) = match kind {
+            DavKind::Calendar => (NS_CALDAV, "calendar-data"),
+            DavKind::Contacts => (NS_CARDDAV, "address-data"),
+        };
+        let own = self.path_of(collection);
+        Ok(self
+            .propfind_report("REPORT", &url, "1", &body)?
+            .into_iter()
+            .filter(|r| r.status.is_none_or(|s| s == 200))
+            .filter_map(|r| {
+                let href = self.path_of(&r.href);
+                (href != own).then(|| Fetched {
+                    etag: r.prop(NS_DAV, "getetag").map(|p| p.text.trim().to_string()),
+                    data: r.prop(data_ns, data_name).map(|p| p.text.clone()),
+                    href,
+                })
+            })
+            .collect())
+    }
+
+    /// A collection's sync-token property (RFC 6578 section 4), None when
+    /// the server has none.
+    ///
+    /// # Errors
+    /// [`DavError`].
+    pub fn sync_token(&self, collection: &str) -> Result<Option<String>, DavError> {
+        let url = self.item_url(collection)?;
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:propfind xmlns:d=\"DAV:\"><d:prop><d:sync-token/></d:prop></d:propfind>";
+        Ok(self
+            .propfind_report("PROPFIND", &url, "0", body)?
+            .first()
+            .and_then(|r| r.prop(NS_DAV, "sync-token"))
+            .filter(|p| p.status == 200 || p.status == 0)
+            .map(|p| p.text.trim().to_string())
+            .filter(|t| !t.is_empty()))
+    }
+
     fn item_url(&self, href: &str) -> Result<Url, DavError> {
         self.url(href).map_err(|e| DavError::Protocol {
             url: self.base.to_string(),

@@ -231,6 +231,29 @@ impl Store {
         }
     }
 
+    /// Every item of a collection with its data, and the sync-token read
+    /// just before (so a change made meanwhile is seen next time): one
+    /// query REPORT on a server, every file of a vdir.
+    ///
+    /// # Errors
+    /// Fatal [`StoreError`]s; [`StoreError::NotFound`] for a missing one.
+    pub fn read_all(&self, collection: &str) -> Result<(Vec<Fetched>, Option<String>), StoreError> {
+        match self {
+            Store::Dav(d, kind) => {
+                let token = match d.sync_token(collection) {
+                    Ok(t) => t,
+                    Err(e @ (DavError::Auth(_) | DavError::Http(_))) => return Err(e.into()),
+                    Err(_) => None,
+                };
+                Ok((d.query_all(*kind, collection)?, token))
+            }
+            Store::Vdir(v) => {
+                let hrefs: Vec<String> = v.list(collection)?.into_iter().map(|m| m.href).collect();
+                Ok((self.fetch(collection, &hrefs)?, None))
+            }
+        }
+    }
+
     /// The items at `hrefs` (multiget in batches; files in a vdir).
     ///
     /// # Errors
