@@ -266,16 +266,7 @@ pub fn view(
             continue;
         }
         let l = store.listing(c, &stored, ctag.as_deref())?;
-        v.listings.push((
-            c.clone(),
-            match &l {
-                Listing::Unchanged { .. } => "unchanged (ctag)",
-                Listing::Delta(_) => "changes since the sync-token",
-                Listing::Full { token: Some(_), .. } => "full (initial sync-collection)",
-                Listing::Full { token: None, .. } => "full (ETag listing)",
-                Listing::Missing => "missing",
-            },
-        ));
+        v.listings.push((c.clone(), l.describe()));
         v.basis.insert(
             c.clone(),
             Cursor {

@@ -187,16 +187,7 @@ pub fn remote_view(
         let stored = stored_cursor(conn, &token_key(c))
             .map_err(|e| StoreError::Protocol(format!("{e:#}")))?;
         let listing = store.listing(c, &stored, book.ctag.as_deref())?;
-        view.listings.push((
-            c.to_string(),
-            match &listing {
-                Listing::Unchanged { .. } => "unchanged (ctag)",
-                Listing::Delta(_) => "changes since the sync-token",
-                Listing::Full { token: Some(_), .. } => "full (initial sync-collection)",
-                Listing::Full { token: None, .. } => "full (ETag listing)",
-                Listing::Missing => "missing",
-            },
-        ));
+        view.listings.push((c.to_string(), listing.describe()));
         view.basis.insert(
             c.to_string(),
             Cursor {

@@ -108,6 +108,17 @@ pub enum Listing {
 }
 
 impl Listing {
+    /// How the collection was listed, for `-v`.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Listing::Unchanged { .. } => "unchanged (ctag)",
+            Listing::Delta(_) => "changes since the sync-token",
+            Listing::Full { token: Some(_), .. } => "full (initial sync-collection)",
+            Listing::Full { token: None, .. } => "full (ETag listing)",
+            Listing::Missing => "missing",
+        }
+    }
+
     /// The token to start from next time, if the store has tokens.
     pub fn token(&self) -> Option<&str> {
         match self {
