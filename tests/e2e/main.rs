@@ -5,6 +5,7 @@
 mod check;
 mod cli;
 mod docs;
+mod faultproxy;
 mod harness;
 mod imap_source;
 mod import_mail;
@@ -13,5 +14,6 @@ mod init;
 mod pty;
 mod push_contacts;
 mod resolve_unknown;
+mod security;
 mod smoke;
 mod sync_calendar;

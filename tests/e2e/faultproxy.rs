@@ -1,0 +1,342 @@
+//! A loopback-only TCP fault proxy of the project's own (issue 9, X5): it
+//! forwards byte for byte between crmsync and a test server (Dovecot,
+//! Radicale, BottleCRM) and, when armed, injects one fault:
+//!
+//! - [`Fault::Cut`]: close both connections a number of bytes after the n-th
+//!   occurrence of a pattern in one direction (`FETCH (UID` from the server:
+//!   mid-FETCH; `PUT ` from the client: mid-PUT; `HTTP/1.1 ` from the
+//!   server: mid-response);
+//! - [`Fault::Stall`]: the same trigger, but the connection stays open and
+//!   silent (nothing more is forwarded either way): a hung server;
+//! - [`Fault::Delay`]: every chunk in both directions waits this long.
+//!
+//! A cut or stall fires once, then the proxy passes everything through
+//! again. It counts connections and keeps what the client sent (up to
+//! 4 MB), so tests can count `LOGIN` commands (X2).
+#![allow(dead_code)] // a toolbox: not every helper is used by every test
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::harness::HOST;
+
+/// Which way bytes flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// crmsync to the server (requests, IMAP commands, PUT bodies).
+    Up,
+    /// The server to crmsync (responses, FETCH data).
+    Down,
+}
+
+/// What to do when the trigger is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Cut,
+    Stall,
+}
+
+/// The fault to inject (one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    None,
+    /// `then` bytes after the start of the `nth` (1-based) occurrence of
+    /// `pattern` flowing `dir`, counted over all connections.
+    At {
+        dir: Dir,
+        pattern: Vec<u8>,
+        nth: usize,
+        then: usize,
+        action: Action,
+    },
+    /// Every chunk waits this long before it is forwarded.
+    Delay(Duration),
+}
+
+impl Fault {
+    pub fn cut(dir: Dir, pattern: &str, nth: usize, then: usize) -> Fault {
+        Fault::At {
+            dir,
+            pattern: pattern.as_bytes().to_vec(),
+            nth,
+            then,
+            action: Action::Cut,
+        }
+    }
+    pub fn stall(dir: Dir, pattern: &str, nth: usize, then: usize) -> Fault {
+        Fault::At {
+            dir,
+            pattern: pattern.as_bytes().to_vec(),
+            nth,
+            then,
+            action: Action::Stall,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    fault: Mutex<FaultState>,
+    connections: AtomicUsize,
+    injected: AtomicUsize,
+    sent_up: Mutex<Vec<u8>>,
+    stop: AtomicBool,
+}
+
+struct FaultState {
+    fault: Fault,
+    /// Occurrences of the pattern seen so far.
+    seen: usize,
+    /// Bytes still to forward once the trigger occurrence was seen.
+    left: Option<usize>,
+}
+
+impl Default for FaultState {
+    fn default() -> Self {
+        FaultState {
+            fault: Fault::None,
+            seen: 0,
+            left: None,
+        }
+    }
+}
+
+/// A running proxy; stops accepting when dropped (open connections end
+/// with the test process).
+pub struct FaultProxy {
+    pub port: u16,
+    shared: Arc<Shared>,
+}
+
+const KEEP_UP: usize = 4 << 20;
+
+impl FaultProxy {
+    /// Listens on a free loopback port and forwards to `127.0.0.1:upstream`.
+    pub fn start(upstream: u16) -> FaultProxy {
+        let listener = TcpListener::bind((HOST, 0)).expect("bind the fault proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let shared = Arc::new(Shared::default());
+        let sh = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sh.stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = conn else { continue };
+                sh.connections.fetch_add(1, Ordering::SeqCst);
+                let sh = Arc::clone(&sh);
+                std::thread::spawn(move || {
+                    let _ = serve(client, upstream, &sh);
+                });
+            }
+        });
+        FaultProxy { port, shared }
+    }
+
+    /// Arms a fault (resets the pattern count).
+    pub fn set(&self, fault: Fault) {
+        let mut st = self.shared.fault.lock().unwrap_or_else(|e| e.into_inner());
+        *st = FaultState {
+            fault,
+            seen: 0,
+            left: None,
+        };
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Cuts and stalls fired so far.
+    pub fn injected(&self) -> usize {
+        self.shared.injected.load(Ordering::SeqCst)
+    }
+
+    /// Everything crmsync sent (capped at 4 MB).
+    pub fn sent_up(&self) -> Vec<u8> {
+        self.shared
+            .sent_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Occurrences of `needle` (ASCII case-insensitive) in what crmsync sent.
+    pub fn count_up(&self, needle: &str) -> usize {
+        let hay = self.sent_up().to_ascii_uppercase();
+        let needle = needle.to_ascii_uppercase();
+        let n = needle.as_bytes();
+        hay.windows(n.len()).filter(|w| *w == n).count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect((HOST, self.port));
+    }
+}
+
+fn serve(client: TcpStream, upstream: u16, sh: &Arc<Shared>) -> io::Result<()> {
+    let server = TcpStream::connect((HOST, upstream))?;
+    let closed = Arc::new(AtomicBool::new(false));
+    let (c2, s2) = (client.try_clone()?, server.try_clone()?);
+    let (sh2, closed2) = (Arc::clone(sh), Arc::clone(&closed));
+    let down = std::thread::spawn(move || pump(s2, c2, Dir::Down, &sh2, &closed2));
+    pump(client, server, Dir::Up, sh, &closed);
+    let _ = down.join();
+    Ok(())
+}
+
+/// What the fault says about the next chunk of `dir`.
+enum Step {
+    /// Forward this many bytes of the chunk, then cut or stall (or all: None).
+    Forward(usize, Option<Action>),
+    Delay(Duration),
+}
+
+fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
+    let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
+    let st = &mut *st;
+    match &st.fault {
+        Fault::None => Step::Forward(chunk.len(), None),
+        Fault::Delay(d) => Step::Delay(*d),
+        Fault::At {
+            dir: fdir,
+            pattern,
+            nth,
+            then,
+            action,
+        } => {
+            if *fdir != dir {
+                return Step::Forward(chunk.len(), None);
+            }
+            let action = *action;
+            // Occurrences ending in this chunk (the tail carries a pattern
+            // split over two chunks).
+            if st.left.is_none() {
+                let mut joined = tail.to_vec();
+                joined.extend_from_slice(chunk);
+                let p = pattern.len();
+                let mut i = 0;
+                while i + p <= joined.len() {
+                    // Only occurrences ending in this chunk: the tail's own were counted.
+                    if i + p > tail.len() && &joined[i..i + p] == pattern.as_slice() {
+                        st.seen += 1;
+                        if st.seen == *nth {
+                            // Bytes of this chunk before the occurrence's start.
+                            let before = i.saturating_sub(tail.len());
+                            let from_tail = tail.len().saturating_sub(i);
+                            st.left = Some(then.saturating_sub(from_tail) + before);
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            match st.left {
+                Some(left) if left < chunk.len() => {
+                    st.fault = Fault::None;
+                    st.left = None;
+                    sh.injected.fetch_add(1, Ordering::SeqCst);
+                    Step::Forward(left, Some(action))
+                }
+                Some(left) => {
+                    st.left = Some(left - chunk.len());
+                    Step::Forward(chunk.len(), None)
+                }
+                None => Step::Forward(chunk.len(), None),
+            }
+        }
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &AtomicBool) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut tail: Vec<u8> = Vec::new();
+    let _ = from.set_read_timeout(Some(Duration::from_millis(200)));
+    loop {
+        if closed.load(Ordering::SeqCst) {
+            break;
+        }
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(_) => break,
+        };
+        let chunk = &buf[..n];
+        if dir == Dir::Up {
+            let mut up = sh.sent_up.lock().unwrap_or_else(|e| e.into_inner());
+            let room = KEEP_UP.saturating_sub(up.len());
+            up.extend_from_slice(&chunk[..room.min(n)]);
+        }
+        match step(sh, dir, chunk, &tail) {
+            Step::Delay(d) => {
+                std::thread::sleep(d);
+                if to.write_all(chunk).is_err() {
+                    break;
+                }
+            }
+            Step::Forward(k, action) => {
+                if to.write_all(&chunk[..k]).is_err() {
+                    break;
+                }
+                match action {
+                    None => {}
+                    Some(Action::Cut) => {
+                        let _ = to.flush();
+                        closed.store(true, Ordering::SeqCst);
+                        let _ = to.shutdown(Shutdown::Both);
+                        let _ = from.shutdown(Shutdown::Both);
+                        return;
+                    }
+                    Some(Action::Stall) => {
+                        // Silent until the client gives up (its side closes).
+                        stall(&mut from, closed);
+                        closed.store(true, Ordering::SeqCst);
+                        let _ = to.shutdown(Shutdown::Both);
+                        let _ = from.shutdown(Shutdown::Both);
+                        return;
+                    }
+                }
+            }
+        }
+        let keep = 64.min(n);
+        tail = chunk[n - keep..].to_vec();
+    }
+    closed.store(true, Ordering::SeqCst);
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
+
+/// Holds a stalled connection: forwards nothing (what arrives is dropped);
+/// returns when either side closed or after 10 minutes.
+fn stall(from: &mut TcpStream, closed: &AtomicBool) {
+    let t0 = std::time::Instant::now();
+    let mut sink = [0u8; 4096];
+    while !closed.load(Ordering::SeqCst) && t0.elapsed() < Duration::from_secs(600) {
+        match from.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Security (issue 9, item 6): TLS verification on by default for IMAP and
+//! WebDAV (X11), one login attempt per wrong password (X2, counted on the
+//! wire), no secret in any output or file (X3), private state and lock
+//! files, and two real concurrent runs (X4). `check.rs` covers the
+//! `check`-command side of X2/X11; these tests drive the syncing commands.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::cli::Env;
+use crate::faultproxy::{Dir, Fault, FaultProxy};
+use crate::harness::{self, Dovecot};
+use crate::import_mail::mail;
+
+/// An IMAP account `m` of alice on `port`, with `extra` keys.
+fn imap_env(login: &str, port: u16, tls: &str, extra: &str) -> Env {
+    let env = Env::new(&format!(
+        "[[mail.accounts]]\nname = \"m\"\nuser = \"alice\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\n\
+         port = {port}\ntls = \"{tls}\"\nlogin = \"{login}\"\npassword_env = \"IMAP_PW\"\n{extra}\n"
+    ));
+    env.load_directory();
+    env
+}
+
+/// `crmsync <global args> <args>` with IMAP_PW set: (code, stdout, stderr).
+fn run_pw(env: &Env, pw: &str, args: &[&str]) -> (i32, String, String) {
+    let out = env.cmd().env("IMAP_PW", pw).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+#[test]
+fn x11_import_mail_verifies_tls_by_default_and_trusts_the_account_ca_file() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("sec-tls");
+    d.append(
+        &login,
+        "INBOX",
+        &mail("jane@acme.example", "alice@us.example", "tls", "", "."),
+    );
+    // No ca_file: the throwaway CA is not trusted, nothing is imported.
+    let env = imap_env(&login, d.imaps_port, "tls", "");
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_ne!(code, 0, "{out} {err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains("certificate") && text.contains("ca_file"),
+        "the error must say why and name the fix: {text}"
+    );
+    assert_eq!(env.json(&["report"])["activities"], serde_json::json!([]));
+    // The account's ca_file: verified, imported.
+    let ca = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let env = imap_env(&login, d.imaps_port, "tls", &ca);
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(json(&out)["counts"]["imported"], 1, "{out}");
+    // STARTTLS is verified the same way.
+    let env = imap_env(&login, d.port, "starttls", "");
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "check"]);
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(out.contains("ca_file"), "{out}");
+}
+
+/// A second Radicale serving HTTPS with Dovecot's certificate (signed by the
+/// harness's throwaway CA); killed when dropped.
+struct TlsRadicale {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+    login: String,
+    pw: String,
+}
+
+impl Drop for TlsRadicale {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn radicale_bin() -> PathBuf {
+    let home = std::env::var("CRMSYNC_TESTBED_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".testbed"));
+    std::env::var("TB_RADICALE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| home.join("radicale-venv/bin/radicale"))
+}
+
+fn tls_radicale(d: &Dovecot) -> Option<TlsRadicale> {
+    let bin = radicale_bin();
+    if !bin.exists() {
+        assert!(
+            !harness::servers_required(),
+            "radicale not installed at {}",
+            bin.display()
+        );
+        eprintln!("SKIPPED: radicale not installed at {}", bin.display());
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind((harness::HOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let login = harness::unique_name("tlsdav");
+    let pw = format!("pw-{}", harness::unique_name("s"));
+    std::fs::write(dir.path().join("users"), format!("{login}:{pw}\n")).unwrap();
+    std::fs::create_dir_all(dir.path().join("collections/collection-root")).unwrap();
+    let ssl = d.dir.join("ssl");
+    std::fs::write(
+        dir.path().join("config"),
+        format!(
+            "[server]\nhosts = 127.0.0.1:{port}\nssl = True\ncertificate = {}\nkey = {}\ndelay_on_error = 0\n\
+             [auth]\ntype = htpasswd\nhtpasswd_filename = {}\nhtpasswd_encryption = plain\ndelay = 0\n\
+             [rights]\ntype = owner_only\n[storage]\nfilesystem_folder = {}\n[web]\ntype = none\n\
+             [logging]\nlevel = warning\n",
+            ssl.join("cert.pem").display(),
+            ssl.join("key.pem").display(),
+            dir.path().join("users").display(),
+            dir.path().join("collections").display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("radicale.log")).unwrap();
+    let child = Command::new(&bin)
+        .arg("--config")
+        .arg(dir.path().join("config"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let r = TlsRadicale {
+        child,
+        port,
+        _dir: dir,
+        login,
+        pw,
+    };
+    let t0 = Instant::now();
+    while TcpStream::connect((harness::HOST, port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "TLS radicale did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(r)
+}
+
+#[test]
+fn x11_webdav_verifies_tls_by_default_and_trusts_ca_file_or_insecure() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(r) = tls_radicale(d) else { return };
+    let cfg = |extra: &str| {
+        format!(
+            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+             url = \"https://127.0.0.1:{}/\"\nlogin = \"{}\"\npassword_env = \"DAV_PW\"\n{extra}\n",
+            r.port, r.login
+        )
+    };
+    let check = |env: &Env| {
+        let out = env
+            .cmd()
+            .env("DAV_PW", &r.pw)
+            .args(["--json", "check"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = check(&Env::new(&cfg("")));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("certificate") && out.contains("ca_file"),
+        "the error must say why and name the fix: {out}"
+    );
+    let ca = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let (code, out) = check(&Env::new(&cfg(&ca)));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = check(&Env::new(&cfg("insecure_skip_verify = true")));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn x2_import_mail_with_a_wrong_password_sends_exactly_one_login() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, _pw) = d.add_user("sec-x2");
+    let proxy = FaultProxy::start(d.port);
+    let env = imap_env(&login, proxy.port, "none", "");
+    for _ in 0..3 {
+        let (code, out, err) = run_pw(&env, "Wrong-Pass-42", &["--json", "import-mail"]);
+        assert_eq!(code, 1, "{out} {err}");
+    }
+    assert_eq!(
+        proxy.count_up(" LOGIN "),
+        1,
+        "one LOGIN over three runs (X2); the proxy saw {} connections",
+        proxy.connections()
+    );
+    assert_eq!(proxy.connections(), 1);
+}
+
+/// Every file in the state file's directory except the config and CSVs.
+fn state_files(env: &Env) -> Vec<PathBuf> {
+    std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("state.sqlite"))
+        })
+        .collect()
+}
+
+#[test]
+fn x3_no_secret_in_output_errors_json_or_state_and_files_are_0600() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("sec-x3");
+    d.create_folder(&login, "CRM Import");
+    d.append(
+        &login,
+        "INBOX",
+        &mail("jane@acme.example", "alice@us.example", "secret", "", "."),
+    );
+    let env = imap_env(&login, d.port, "none", "folders = [\"INBOX\", \"Nope\"]");
+    let wrong = "Wr0ng-Secret-Value";
+    let mut seen = String::new();
+    for args in [
+        &["-v", "import-mail"][..],
+        &["--json", "import-mail"],
+        &["-v", "check"],
+        &["--json", "check"],
+        &["-v", "--json", "report"],
+        &["-v", "explain", "x"],
+    ] {
+        let (_, out, err) = run_pw(&env, &pw, args);
+        seen.push_str(&out);
+        seen.push_str(&err);
+    }
+    // A folder error names the folder but not the password.
+    assert!(seen.contains("Nope"), "{seen}");
+    // Fix the folder list, import, then a wrong password (blocked) and again.
+    let env2 = imap_env(&login, d.port, "none", "");
+    std::fs::copy(env.path("state.sqlite"), env2.path("state.sqlite")).unwrap();
+    let (code, out, err) = run_pw(&env2, &pw, &["-v", "--json", "import-mail"]);
+    assert_eq!(code, 0, "{out} {err}");
+    seen.push_str(&out);
+    seen.push_str(&err);
+    for args in [
+        &["-v", "import-mail"][..],
+        &["-v", "--json", "import-mail"],
+        &["-v", "--json", "check"],
+    ] {
+        let (code, out, err) = run_pw(&env2, wrong, args);
+        assert_ne!(code, 0, "{out} {err}");
+        seen.push_str(&out);
+        seen.push_str(&err);
+    }
+    assert!(seen.contains("unblock"), "the lockout was reported: {seen}");
+    for secret in [pw.as_str(), wrong] {
+        assert!(!seen.contains(secret), "secret {secret} printed:\n{seen}");
+    }
+    for e in [&env, &env2] {
+        let files = state_files(e);
+        assert!(
+            files.iter().any(|p| p.ends_with("state.sqlite.lock")),
+            "{files:?}"
+        );
+        for f in files {
+            let mut bytes = Vec::new();
+            std::fs::File::open(&f)
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            for secret in [pw.as_str(), wrong] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "secret found in {}",
+                    f.display()
+                );
+            }
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{} is {mode:o}", f.display());
+        }
+    }
+}
+
+#[test]
+fn x4_two_concurrent_import_mail_runs_the_second_exits_75() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("sec-x4");
+    // The first run hangs on a silent server (greeting withheld) while
+    // holding the lock; `timeout` bounds it.
+    let proxy = FaultProxy::start(d.port);
+    proxy.set(Fault::stall(Dir::Down, "* OK", 1, 0));
+    let env = imap_env(&login, proxy.port, "none", "timeout = 4");
+    let t0 = Instant::now();
+    let first = env
+        .cmd()
+        .env("IMAP_PW", &pw)
+        .args(["--json", "import-mail"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while proxy.connections() == 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "first run never connected"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_eq!(code, 75, "{out} {err}");
+    assert!(err.contains(&format!("process {}", first.id())), "{err}");
+    let out = first.wait_with_output().unwrap();
+    let elapsed = t0.elapsed();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "a silent server must end the run within the timeout: {elapsed:?}"
+    );
+    assert_eq!(proxy.injected(), 1);
+}
