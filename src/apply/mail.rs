@@ -458,6 +458,25 @@ pub fn cursor(conn: &Connection, source_key: &str) -> Result<Option<(String, Opt
         .optional()?)
 }
 
+/// M3: the folder's UIDVALIDITY changed: forgets the UIDs remembered for
+/// it (with the server actions owed to them) and restarts its cursor at the
+/// new validity. Activities stay; re-scanned mail finds them by Message-ID
+/// and hash.
+///
+/// # Errors
+/// SQLite errors.
+pub fn forget_folder(
+    conn: &Connection,
+    source_key: &str,
+    account: &str,
+    folder: &str,
+    validity: &str,
+) -> Result<()> {
+    conn.prepare_cached("DELETE FROM item_map WHERE source_key = ?1")?
+        .execute([source_key])?;
+    set_cursor(conn, source_key, account, folder, validity, None)
+}
+
 /// Moves the folder cursor forward.
 ///
 /// # Errors

@@ -365,12 +365,29 @@ fn import_account(
     };
     let mut source = open_source(st, a)?;
     let prefix = &cfg.mail.folder_prefix;
-    let folders = source.folders(
-        &a.folders,
-        a.include_subfolders,
-        prefix,
-        a.import_parent.as_deref(),
-    )?;
+    // M1: a configured folder deleted on the server is named, and the
+    // other folders are still imported (the run then fails with the name).
+    let mut configured = a.folders.clone();
+    let mut missing: Vec<String> = Vec::new();
+    let folders = loop {
+        match source.folders(
+            &configured,
+            a.include_subfolders,
+            prefix,
+            a.import_parent.as_deref(),
+        ) {
+            Err(SourceError::Folder { folder, detail })
+                if configured.len() > 1
+                    && configured
+                        .iter()
+                        .any(|c| crate::source::mail::normalize_folder(c) == folder) =>
+            {
+                configured.retain(|c| crate::source::mail::normalize_folder(c) != folder);
+                missing.push(format!("folder `{folder}`: {detail}"));
+            }
+            other => break other?,
+        }
+    };
     let keyword = a
         .keyword
         .clone()
@@ -385,6 +402,28 @@ fn import_account(
     for (fi, folder) in folders.iter().enumerate() {
         let status = source.select(&folder.name)?;
         let key = folder_key(a, &folder.name);
+        // M3: a changed UIDVALIDITY re-scans; duplicates are caught by
+        // Message-ID and hash. The UIDs remembered for the old validity
+        // name other messages now: forget them (and actions owed to them)
+        // first, or new mail at a reused UID would be taken as seen (lost)
+        // and an owed keyword set on the wrong message.
+        let (after, renumbered) = match apply::cursor(&st.conn, &key)? {
+            Some((v, uid)) if v == status.validity => (uid, false),
+            Some(_) => {
+                crate::ui::info(format!(
+                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
+                    a.name(),
+                    folder.name
+                ));
+                if st.writable() {
+                    let tx = st.conn.unchecked_transaction()?;
+                    apply::forget_folder(&tx, &key, a.name(), &folder.name, &status.validity)?;
+                    tx.commit()?;
+                }
+                (None, true)
+            }
+            None => (None, false),
+        };
         if st.writable() {
             finish_pending(
                 st,
@@ -395,21 +434,10 @@ fn import_account(
                 archive.as_deref(),
             )?;
         }
-        // M3: a changed UIDVALIDITY re-scans; duplicates are caught by Message-ID and hash.
-        let after = match apply::cursor(&st.conn, &key)? {
-            Some((v, uid)) if v == status.validity => uid,
-            Some(_) => {
-                crate::ui::info(format!(
-                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
-                    a.name(),
-                    folder.name
-                ));
-                None
-            }
-            None => None,
-        };
         let mut refs = source.list(&folder.name, after)?;
-        refs.retain(|r| !apply::seen(&st.conn, &key, &r.id).unwrap_or(false));
+        if !renumbered {
+            refs.retain(|r| !apply::seen(&st.conn, &key, &r.id).unwrap_or(false));
+        }
         let s = settings(ctx, a, folder);
         let bar = crate::ui::progress(refs.len() as u64, &folder.name);
         for chunk in refs.chunks(BATCH) {
@@ -472,6 +500,13 @@ fn import_account(
         send_notices(st, source.as_mut(), a, &owner.addresses[0])?;
     }
     source.close();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{}; the other folders were imported. Recreate the folder or remove it from `folders` of account `{}`",
+            missing.join("; "),
+            a.name()
+        );
+    }
     Ok(())
 }
 
@@ -690,6 +725,14 @@ fn server_actions(
     if server.mark
         && let Err(e) = source.mark(folder, done, keyword)
     {
+        // X5: a connection lost mid-STORE is not a server without
+        // keywords: keep the actions pending (the next run sets them) and
+        // fail the run.
+        if source.connection_lost() {
+            return Err(anyhow::Error::new(e).context(format!(
+                "setting keyword {keyword} in `{folder}`; the mail is imported, the next run sets the keyword"
+            )));
+        }
         // The activities are committed; a server that keeps no keywords
         // must not make every run fail (M16).
         crate::ui::warn(format!(

@@ -983,6 +983,10 @@ impl MailSource for ImapSource {
         }
     }
 
+    fn connection_lost(&self) -> bool {
+        self.broken.is_some()
+    }
+
     fn close(&mut self) {
         if self.broken.is_none() {
             let _ = self.session.logout();

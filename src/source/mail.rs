@@ -140,6 +140,12 @@ pub trait MailSource {
 
     /// Logs out / closes; errors are ignored.
     fn close(&mut self) {}
+
+    /// True once the connection is unusable (timeout, hang-up): a failed
+    /// command then says nothing about what the server supports (X5).
+    fn connection_lost(&self) -> bool {
+        false
+    }
 }
 
 impl fmt::Display for FolderInfo {

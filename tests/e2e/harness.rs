@@ -122,6 +122,32 @@ impl Dovecot {
         }
     }
 
+    /// Delete a mailbox with its mail (`doveadm mailbox delete -r`); panics
+    /// if doveadm fails (a test relying on it must not pass vacuously).
+    pub fn delete_folder(&self, login: &str, folder: &str) {
+        let out = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["mailbox", "delete", "-r", "-u", login, folder])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run doveadm");
+        check_output("doveadm mailbox delete", &out);
+    }
+
+    /// The folder's UIDVALIDITY (`doveadm mailbox status`).
+    pub fn uid_validity(&self, login: &str, folder: &str) -> String {
+        let out = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["mailbox", "status", "-u", login, "uidvalidity", folder])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run doveadm");
+        check_output("doveadm mailbox status", &out);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     fn doveadm_save(&self, login: &str, folder: &str, raw_mail: &[u8]) -> std::process::Output {
         let mut child = Command::new(sbin("doveadm"))
             .arg("-c")

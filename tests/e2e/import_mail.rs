@@ -614,7 +614,7 @@ fn m3_same_mail_in_two_mailboxes_is_one_activity_with_both_owners() {
 }
 
 #[test]
-fn m3_uidvalidity_change_rescans_without_duplicates() {
+fn m3_uidvalidity_change_rescans_without_duplicates_or_losses() {
     let Some(d) = harness::dovecot() else { return };
     let s = setup(d, "");
     let mails: Vec<Vec<u8>> = (0..5)
@@ -633,18 +633,23 @@ fn m3_uidvalidity_change_rescans_without_duplicates() {
     }
     assert_eq!(s.import(&[]).1["counts"]["imported"], 5);
     // Recreate the folder with the same mails plus one: a new UIDVALIDITY.
-    doveadm(d, &s.login, &["mailbox", "delete", "CRM Import"]);
+    let before = d.uid_validity(&s.login, "CRM Import");
+    d.delete_folder(&s.login, "CRM Import");
     d.create_folder(&s.login, "CRM Import");
-    for m in &mails {
-        d.append(&s.login, "CRM Import", m);
-    }
+    // The new mail first: it gets UID 1, a UID the old validity had
+    // imported; it must not be taken as seen (it would be lost).
     d.append(
         &s.login,
         "CRM Import",
         &mail("jane@acme.example", "alice@us.example", "uv new", "", "."),
     );
+    for m in &mails {
+        d.append(&s.login, "CRM Import", m);
+    }
+    assert_ne!(d.uid_validity(&s.login, "CRM Import"), before);
     let (code, v, err) = s.import(&[]);
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("changed its UIDVALIDITY"), "{err}");
     assert_eq!(v["counts"]["imported"], 1, "{v:#}");
     assert_eq!(v["counts"]["skipped"], 5, "{v:#}");
     assert_eq!(s.report().len(), 6);

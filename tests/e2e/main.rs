@@ -13,6 +13,7 @@ mod import_wizard;
 mod init;
 mod pty;
 mod push_contacts;
+mod reliability;
 mod resolve_unknown;
 mod security;
 mod smoke;
