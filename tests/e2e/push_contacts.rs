@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::cli::Env;
+use crate::faultproxy::{Dir, Fault, FaultProxy};
 use crate::harness::{self, Radicale};
 
 const COMPANIES: &str = "id,name,kind,email,domains,rep,sales_groups\n\
@@ -1189,4 +1190,55 @@ fn proxy_one(conn: TcpStream, upstream: u16, rule: &Rule, log: &Log) -> std::io:
     out.write_all(new_head.join("\r\n").as_bytes())?;
     out.write_all(&resp[split..])?;
     out.flush()
+}
+
+/// X5 / issue 9: the project's TCP fault proxy cuts a PUT halfway through
+/// its request, then cuts the server's `201 Created` answer (the card was
+/// written, crmsync never heard): each run reports the item, and the next
+/// clean run ends with exactly the selected cards, each once, and a further
+/// run writes nothing (0 lost, 0 duplicated).
+#[test]
+fn x5_cut_mid_put_and_mid_response_resume_without_duplicates() {
+    let Some(r) = harness::radicale() else { return };
+    let mut s = S::new(r, "x5cut");
+    let book = s.make_book("contacts");
+    let proxy = FaultProxy::start(r.port);
+    s.url = format!("http://127.0.0.1:{}/", proxy.port);
+    s.configure(
+        "by_rep = true\nby_sales_group = true\nby_favorites = true",
+        "",
+    );
+    let faults = [
+        // mid-PUT: the second card's request cut 40 bytes in.
+        Fault::cut(Dir::Up, "PUT ", 2, 40),
+        // mid-response: the third card is stored, its answer cut.
+        Fault::cut(Dir::Down, " 201 Created", 1, 5),
+    ];
+    for (i, fault) in faults.into_iter().enumerate() {
+        proxy.set(fault.clone());
+        let (code, v, err) = s.push(&[]);
+        assert_eq!(proxy.injected(), i + 1, "{fault:?} did not fire: {v:#}");
+        assert_ne!(code, 0, "a cut write is reported ({fault:?}): {v:#} {err}");
+        let failed: Vec<&Value> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["action"] == "failed")
+            .collect();
+        assert!(
+            !failed.is_empty() || !v["errors"].as_array().unwrap().is_empty(),
+            "the failure is named ({fault:?}): {v:#}"
+        );
+    }
+    let v = s.push_ok(&[]);
+    assert_eq!(v["counts"]["failed"], 0, "{v:#}");
+    let by_uid = s.by_uid(&book);
+    let cards = s.cards(&book);
+    assert_eq!(cards.len(), 3, "no duplicate card: {cards:#?}");
+    for uid in [UID_P1, UID_P2, UID_P3] {
+        assert!(by_uid.contains_key(uid), "{uid} lost: {by_uid:#?}");
+    }
+    let v = s.push_ok(&["--force"]);
+    assert_eq!(v["counts"]["unchanged"], 3, "{v:#}");
+    assert_eq!(v["counts"]["created"], 0, "{v:#}");
 }
