@@ -376,6 +376,35 @@ mod tests {
         }
     }
 
+    /// Issue 9: CRLF (and lone CR/LF) in CRM fields cannot inject lines
+    /// (a second EMAIL, an END:VCARD) into the card written to a server.
+    #[test]
+    fn crlf_in_names_cannot_inject_properties() {
+        let mut p = jane();
+        p.first_name = "Eve\r\nEMAIL:attacker@evil.example\r\nEND:VCARD\r\nBEGIN:VCARD".into();
+        p.last_name = "Doe\rUID:other\nX".into();
+        for version in [CardVersion::V3, CardVersion::V4] {
+            let card = person_card(
+                "crmsync-person-P1",
+                &p,
+                &PersonExtras::default(),
+                &FieldMap::default(),
+                version,
+            );
+            let lines: Vec<&str> = card.split("\r\n").collect();
+            assert!(
+                lines.iter().all(|l| !l.contains('\r') && !l.contains('\n')),
+                "bare CR or LF in {card:?}"
+            );
+            let starts = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
+            assert_eq!(starts("EMAIL"), 1, "{card}");
+            assert_eq!(starts("END:VCARD"), 1, "{card}");
+            assert_eq!(starts("BEGIN:VCARD"), 1, "{card}");
+            assert_eq!(starts("UID"), 1, "{card}");
+            assert_eq!(card_uid(&card).as_deref(), Some("crmsync-person-P1"));
+        }
+    }
+
     #[test]
     fn p3_default_map_v4() {
         let card = person_card(

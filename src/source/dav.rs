@@ -232,6 +232,12 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
             continue;
         }
         match (ns_res, ev) {
+            // Issue 9: a DTD can declare entities ("billion laughs"); no
+            // WebDAV server needs one, so it is refused, never expanded.
+            (_, Event::DocType(_)) => anyhow::bail!(
+                "the answer declares a DTD (<!DOCTYPE ...>), which WebDAV never uses; \
+                 refused without expanding its entities"
+            ),
             (_, Event::Text(t)) => {
                 text.push_str(&t.xml10_content());
             }
@@ -1271,9 +1277,21 @@ mod tests {
 
     #[test]
     fn unknown_entities_are_not_expanded() {
-        let xml = br#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "boom">]>
-<d:multistatus xmlns:d="DAV:"><d:response><d:href>/a/</d:href><d:propstat><d:prop><d:displayname>&x;</d:displayname></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+        let xml = br#"<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:"><d:response><d:href>/a/</d:href><d:propstat><d:prop><d:displayname>&x;&amp;</d:displayname></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
         let r = parse_multistatus(xml).unwrap();
-        assert_eq!(r[0].prop(NS_DAV, "displayname").unwrap().text, "");
+        assert_eq!(r[0].prop(NS_DAV, "displayname").unwrap().text, "&");
+    }
+
+    #[test]
+    fn a_dtd_billion_laughs_is_refused_not_expanded() {
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE d [\n<!ENTITY l0 \"ha\">\n");
+        for i in 1..10 {
+            let prev = format!("&l{};", i - 1);
+            xml.push_str(&format!("<!ENTITY l{i} \"{}\">\n", prev.repeat(10)));
+        }
+        xml.push_str("]>\n<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/a/</d:href><d:propstat><d:prop><d:displayname>&l9;</d:displayname></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>");
+        let e = parse_multistatus(xml.as_bytes()).unwrap_err();
+        assert!(format!("{e:#}").contains("DTD"), "{e:#}");
     }
 }

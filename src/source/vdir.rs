@@ -70,8 +70,27 @@ impl Vdir {
         }
     }
 
-    fn path(&self, href: &str) -> PathBuf {
-        self.root.join(href.trim_start_matches('/'))
+    /// The file of an href below the root. Issue 9: an href (from a
+    /// server listing, the state file or the config's target folder) that
+    /// would leave the root (`..`, an absolute path, a NUL) is refused.
+    fn path(&self, href: &str) -> Result<PathBuf, VdirError> {
+        let rel = href.trim_start_matches('/');
+        let escapes = rel.contains('\0')
+            || Path::new(rel)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)));
+        if escapes {
+            return Err(VdirError::Io {
+                path: self.root.clone(),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "href `{href}` would leave the vdir folder (`..` or an absolute path); refused"
+                    ),
+                ),
+            });
+        }
+        Ok(self.root.join(rel))
     }
 
     /// The collections: every sub-folder not starting with '.', by name.
@@ -122,7 +141,7 @@ impl Vdir {
         displayname: &str,
     ) -> Result<Collection, VdirError> {
         let dir = href.trim_matches('/');
-        let path = self.root.join(dir);
+        let path = self.path(dir)?;
         if path.exists() {
             return Err(VdirError::Precondition(path));
         }
@@ -137,7 +156,7 @@ impl Vdir {
     /// # Errors
     /// [`VdirError::NotFound`] for a missing collection; I/O errors.
     pub fn list(&self, collection: &str) -> Result<Vec<Member>, VdirError> {
-        let dir = self.path(collection);
+        let dir = self.path(collection)?;
         let rd = match fs::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(VdirError::NotFound(dir)),
@@ -172,7 +191,7 @@ impl Vdir {
     /// # Errors
     /// I/O errors.
     pub fn get(&self, href: &str) -> Result<Option<(String, String)>, VdirError> {
-        let path = self.path(href);
+        let path = self.path(href)?;
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -197,7 +216,7 @@ impl Vdir {
     /// [`VdirError::Precondition`]: the file exists (create) or is not the
     /// version `IfMatch` names; I/O errors (e.g. a full disk).
     pub fn put(&self, href: &str, data: &str, pre: Precondition<'_>) -> Result<String, VdirError> {
-        let path = self.path(href);
+        let path = self.path(href)?;
         let dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -253,7 +272,7 @@ impl Vdir {
     /// [`VdirError::NotFound`] when it is gone already,
     /// [`VdirError::Precondition`] when it changed; I/O errors.
     pub fn delete(&self, href: &str, if_match: Option<&str>) -> Result<(), VdirError> {
-        let path = self.path(href);
+        let path = self.path(href)?;
         match (self.current_etag(&path)?, if_match) {
             (None, _) => Err(VdirError::NotFound(path)),
             (Some(cur), Some(want)) if cur != want => Err(VdirError::Precondition(path)),
@@ -277,6 +296,40 @@ fn etag(m: &fs::Metadata) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hrefs_leaving_the_root_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("books");
+        fs::create_dir_all(root.join("crm")).unwrap();
+        let v = Vdir::open(&root, DavKind::Contacts);
+        for bad in [
+            "crm/../../evil.vcf",
+            "../evil.vcf",
+            "/crm/../../../evil.vcf",
+            "crm/a\0b.vcf",
+        ] {
+            let e = v.put(bad, "BEGIN:VCARD\r\nEND:VCARD\r\n", Precondition::Create);
+            assert!(
+                e.as_ref()
+                    .is_err_and(|e| e.to_string().contains("would leave")),
+                "{bad}: {e:?}"
+            );
+            assert!(v.get(bad).is_err(), "{bad}");
+            assert!(v.delete(bad, None).is_err(), "{bad}");
+        }
+        assert!(v.create_collection("../outside/", "x").is_err());
+        assert!(!dir.path().join("evil.vcf").exists());
+        assert!(!dir.path().join("outside").exists());
+        // A normal href still works.
+        v.put(
+            "/crm/ok.vcf",
+            "BEGIN:VCARD\r\nEND:VCARD\r\n",
+            Precondition::Create,
+        )
+        .unwrap();
+        assert!(v.get("crm/ok.vcf").unwrap().is_some());
+    }
 
     #[test]
     fn conditional_writes_and_listing() {
