@@ -802,9 +802,16 @@ fn send_notices(
              Content-Transfer-Encoding: 8bit\r\n\r\n{}",
             body.replace('\n', "\r\n")
         );
-        source
-            .append("INBOX", raw.as_bytes())
-            .with_context(|| "appending a notice to INBOX (M5)")?;
+        // X5: a run killed after the APPEND but before recording it left
+        // the notice in INBOX already: never twice (M5).
+        let there = source
+            .has_message_id("INBOX", &mid)
+            .with_context(|| "looking for an earlier notice in INBOX (M5)")?;
+        if !there {
+            source
+                .append("INBOX", raw.as_bytes())
+                .with_context(|| "appending a notice to INBOX (M5)")?;
+        }
         apply::notice_sent(&st.conn, &key)?;
     }
     Ok(())

@@ -983,6 +983,23 @@ impl MailSource for ImapSource {
         }
     }
 
+    fn has_message_id(&mut self, folder: &str, message_id: &str) -> Result<bool, SourceError> {
+        let folder = normalize(folder);
+        let quoted = quote(message_id).map_err(|detail| {
+            SourceError::Other(format!(
+                "Message-ID {message_id:?} cannot be searched for: {detail}"
+            ))
+        })?;
+        self.ensure_open(&folder, false)?;
+        let query = format!("HEADER Message-ID {quoted}");
+        let cmd = format!("UID SEARCH {query}");
+        self.usable(&folder, &cmd)?;
+        match self.session.uid_search(&query) {
+            Ok(found) => Ok(!found.is_empty()),
+            Err(e) => Err(self.fail(&folder, &cmd, e)),
+        }
+    }
+
     fn connection_lost(&self) -> bool {
         self.broken.is_some()
     }

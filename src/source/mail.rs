@@ -138,6 +138,18 @@ pub trait MailSource {
     /// [`SourceError`].
     fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError>;
 
+    /// M5 / X5: whether `folder` holds a message with this Message-ID
+    /// (`<...>`), so a notice appended by a run killed before it could
+    /// record the fact is not appended twice. Sources that never append
+    /// answer false.
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn has_message_id(&mut self, folder: &str, message_id: &str) -> Result<bool, SourceError> {
+        let _ = (folder, message_id);
+        Ok(false)
+    }
+
     /// Logs out / closes; errors are ignored.
     fn close(&mut self) {}
 

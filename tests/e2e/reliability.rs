@@ -241,3 +241,54 @@ fn m1_a_folder_deleted_between_runs_is_named_and_the_others_still_import() {
     );
     assert_eq!(s.report().len(), 4);
 }
+
+#[test]
+fn m5_a_notice_appended_but_not_acknowledged_is_not_sent_twice() {
+    // Found by scripts/soak (a SIGKILL between the APPEND and its record):
+    // here the connection is cut right after Dovecot stored the notice,
+    // before crmsync read the OK.
+    let Some(d) = harness::dovecot() else { return };
+    let s = setup(d, "max_size = \"2KB\"\n");
+    let proxy = FaultProxy::start(d.port);
+    let cfg = std::fs::read_to_string(&s.env.config).unwrap();
+    std::fs::write(
+        &s.env.config,
+        cfg.replace(
+            &format!("port = {}\n", d.port),
+            &format!("port = {}\n", proxy.port),
+        ),
+    )
+    .unwrap();
+    d.append(
+        &s.login,
+        "CRM Import",
+        &mail(
+            "jane@acme.example",
+            "alice@us.example",
+            "too big",
+            "",
+            &"x".repeat(5000),
+        ),
+    );
+    proxy.set(Fault::cut(Dir::Down, "Append completed", 1, 0));
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(proxy.injected(), 1, "{v} {err}");
+    assert_ne!(code, 0, "{v} {err}");
+    let notices = || {
+        doveadm(
+            d,
+            &s.login,
+            &[
+                "search", "mailbox", "INBOX", "header", "Subject", "crmsync:",
+            ],
+        )
+        .lines()
+        .count()
+    };
+    assert_eq!(notices(), 1, "Dovecot stored the notice");
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "the notice is recorded as sent now: {v} {err}");
+    assert_eq!(notices(), 1, "never twice (M5)");
+    s.import(&[]);
+    assert_eq!(notices(), 1);
+}
