@@ -19,7 +19,7 @@ use crate::matching::Matcher;
 use crate::parse::mail::{self as mailparse, ParsedMail};
 use crate::plan::mail::{self as plan, Attach, MailAction, Owner, Settings, reason};
 use crate::report::output::{Tabular, render_table};
-use crate::source::mail::{FolderInfo, MailSource, MsgRef, SourceError};
+use crate::source::mail::{FolderInfo, MailSource, MsgRef, OutlinePart, SourceError};
 use crate::state::{Access, State};
 
 /// Messages fetched and committed together (X5: one transaction each).
@@ -442,11 +442,31 @@ fn import_account(
         let bar = crate::ui::progress(refs.len() as u64, &folder.name);
         for chunk in refs.chunks(BATCH) {
             let mut fetched: Vec<Item> = Vec::new();
-            source.fetch(&folder.name, chunk, &mut |msg, raw| {
+            // M4: a message over max_size is outlined (header, text parts,
+            // attachment sizes from BODYSTRUCTURE), never fetched whole:
+            // memory stays bounded by max_size, not by the biggest mail.
+            let outline = source.can_outline();
+            let (big, small): (Vec<MsgRef>, Vec<MsgRef>) = chunk
+                .iter()
+                .cloned()
+                .partition(|m| outline && m.size > s.max_size);
+            source.fetch(&folder.name, &small, &mut |msg, raw| {
                 bar.inc(1);
-                fetched.push(plan_one(st, &matcher, a, &owner, folder, fi, &s, msg, raw)?);
+                fetched.push(plan_one(
+                    st, &matcher, a, &owner, folder, fi, &s, msg, raw, None,
+                )?);
                 Ok(())
             })?;
+            for msg in &big {
+                bar.inc(1);
+                if let Some(o) = source.fetch_outline(&folder.name, msg, s.max_size)? {
+                    let fix = Some((o.text_size, o.attachments));
+                    fetched.push(plan_one(
+                        st, &matcher, a, &owner, folder, fi, &s, msg, o.raw, fix,
+                    )?);
+                }
+            }
+            fetched.sort_by_key(|i| i.msg.uid);
             if interactive {
                 items.extend(fetched);
             } else {
@@ -534,6 +554,7 @@ fn plan_one(
     s: &Settings,
     msg: &MsgRef,
     raw: Vec<u8>,
+    outline: Option<(u64, Vec<OutlinePart>)>,
 ) -> Result<Item> {
     let id = format!("{}/{}/{}", a.name(), folder.name, msg.id);
     let mut item = Item {
@@ -546,13 +567,37 @@ fn plan_one(
         documents: Vec::new(),
         selected: true,
     };
-    let mail = match mailparse::parse(&raw) {
+    let mut mail = match mailparse::parse(&raw) {
         Ok(m) => m,
         Err(e) => {
             item.action = Err(format!("{e}; the message stays untouched in the mailbox"));
             return Ok(item);
         }
     };
+    // An outlined message (M4): `raw` is its stand-in; the sizes and the
+    // attachments are the real message's.
+    if let Some((text_size, parts)) = outline {
+        mail.raw_size = msg.size;
+        mail.text_size = text_size;
+        mail.attachments = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = p
+                    .name
+                    .map(|n| mailparse::sanitize_file_name(&n))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| format!("attachment-{}", i + 1));
+                mailparse::Attachment {
+                    name,
+                    media_type: p.media_type,
+                    size: p.size,
+                    sha256: String::new(),
+                    data: Vec::new(),
+                }
+            })
+            .collect();
+    }
     let input = apply::mail_input(matcher, &mail)?;
     let known = apply::known(&st.conn, &mail, a.name())?;
     let pf = plan::Folder {

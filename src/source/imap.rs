@@ -24,7 +24,9 @@ use rustls::{ClientConnection, StreamOwned};
 use crate::config::{MailAccount, TlsMode};
 use crate::net::tls::{TlsSettings, certificate_hint, client_config};
 use crate::secret::Secret;
-use crate::source::mail::{FolderInfo, FolderStatus, MailSource, MsgRef, SourceError};
+use crate::source::mail::{
+    FolderInfo, FolderStatus, MailSource, MsgRef, Outline, OutlinePart, SourceError,
+};
 use crate::source::utf7;
 
 /// Why an IMAP connection failed.
@@ -983,6 +985,88 @@ impl MailSource for ImapSource {
         }
     }
 
+    fn can_outline(&self) -> bool {
+        true
+    }
+
+    fn fetch_outline(
+        &mut self,
+        folder: &str,
+        msg: &MsgRef,
+        max_text: u64,
+    ) -> Result<Option<Outline>, SourceError> {
+        let Some((uid, _)) = with_uids(folder, std::slice::from_ref(msg))?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        self.ensure_open(folder, false)?;
+        // 1. The header and the part tree (sizes, types, file names).
+        let query = "(UID BODYSTRUCTURE BODY.PEEK[HEADER])";
+        let cmd = format!("UID FETCH {uid} {query}");
+        self.usable(folder, &cmd)?;
+        let first = self
+            .session
+            .uid_fetch(uid.to_string(), query)
+            .map_err(|e| self.fail(folder, &cmd, e))?;
+        let Some(f) = first.iter().find(|f| f.uid == Some(uid)) else {
+            return Ok(None); // vanished meanwhile
+        };
+        let (Some(header), Some(bs)) = (f.header(), f.bodystructure()) else {
+            return Err(SourceError::Other(format!(
+                "{}UID {uid}: the server sent no BODYSTRUCTURE or header for a message over max_size",
+                in_folder(folder)
+            )));
+        };
+        let header = header.to_vec();
+        let mut leaves = Vec::new();
+        outline_leaves(bs, &mut Vec::new(), &mut leaves);
+        let tree = OutlineTree::of(bs);
+        drop(first);
+        let text_octets: u64 = leaves.iter().filter(|l| l.text).map(|l| l.octets).sum();
+        let text_size = header.len() as u64 + text_octets;
+        let attachments = leaves
+            .iter()
+            .filter(|l| !l.text)
+            .map(|l| OutlinePart {
+                name: l.name.clone(),
+                media_type: l.media_type.clone(),
+                size: if l.base64 { l.octets / 4 * 3 } else { l.octets },
+            })
+            .collect();
+        if text_size > max_text {
+            // Too large even without attachments (M4): the header suffices.
+            return Ok(Some(Outline {
+                raw: header,
+                text_size,
+                attachments,
+            }));
+        }
+        // 2. The MIME headers of every part and the bytes of the text parts.
+        let mut items = Vec::new();
+        tree.sections(&mut Vec::new(), &mut items);
+        let query = format!("(UID {})", items.join(" "));
+        let cmd = format!("UID FETCH {uid} (... {} sections)", items.len());
+        self.usable(folder, &cmd)?;
+        let second = self
+            .session
+            .uid_fetch(uid.to_string(), &query)
+            .map_err(|e| self.fail(folder, &cmd, e))?;
+        let Some(f) = second.iter().find(|f| f.uid == Some(uid)) else {
+            return Ok(None);
+        };
+        let mut raw = Vec::with_capacity(text_size as usize + 1024);
+        tree.build(&header, f, &mut Vec::new(), &mut raw);
+        drop(second);
+        drop(self.session.take_all_unsolicited());
+        Ok(Some(Outline {
+            raw,
+            text_size,
+            attachments,
+        }))
+    }
+
     fn has_message_id(&mut self, folder: &str, message_id: &str) -> Result<bool, SourceError> {
         let folder = normalize(folder);
         let quoted = quote(message_id).map_err(|detail| {
@@ -1010,6 +1094,176 @@ impl MailSource for ImapSource {
         }
         self.broken = Some("the session was closed".into());
         self.open = None;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// M4 outlines from BODYSTRUCTURE
+// ---------------------------------------------------------------------------
+
+/// A leaf part of a BODYSTRUCTURE.
+#[derive(Debug)]
+struct Leaf {
+    /// Body text (text/plain or text/html, not an attachment).
+    text: bool,
+    octets: u64,
+    base64: bool,
+    name: Option<String>,
+    media_type: String,
+}
+
+fn param<'a>(params: &'a imap_proto::types::BodyParams<'_>, key: &str) -> Option<&'a str> {
+    params
+        .as_ref()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_ref())
+}
+
+/// As `parse::mail` decides: text/plain and text/html parts without a file
+/// name and not `Content-Disposition: attachment` are body text; every
+/// other leaf (nested mails included) is an attachment.
+fn outline_leaves(
+    bs: &imap_proto::types::BodyStructure<'_>,
+    path: &mut Vec<u32>,
+    out: &mut Vec<Leaf>,
+) {
+    use imap_proto::types::BodyStructure as B;
+    let (common, other, text_type) = match bs {
+        B::Multipart { bodies, .. } => {
+            for (i, b) in bodies.iter().enumerate() {
+                path.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                outline_leaves(b, path, out);
+                path.pop();
+            }
+            return;
+        }
+        B::Text { common, other, .. } => (common, other, true),
+        B::Basic { common, other, .. } | B::Message { common, other, .. } => (common, other, false),
+    };
+    let media_type = format!("{}/{}", common.ty.ty, common.ty.subtype).to_ascii_lowercase();
+    let name = common
+        .disposition
+        .as_ref()
+        .and_then(|d| param(&d.params, "filename"))
+        .or_else(|| param(&common.ty.params, "name"))
+        .map(str::to_string);
+    let attachment_disposition = common
+        .disposition
+        .as_ref()
+        .is_some_and(|d| d.ty.eq_ignore_ascii_case("attachment"));
+    let text = text_type
+        && matches!(media_type.as_str(), "text/plain" | "text/html")
+        && name.is_none()
+        && !attachment_disposition;
+    out.push(Leaf {
+        text,
+        octets: u64::from(other.octets),
+        base64: matches!(
+            other.transfer_encoding,
+            imap_proto::types::ContentEncoding::Base64
+        ),
+        name,
+        media_type,
+    });
+}
+
+/// The MIME tree of a message, for the stand-in of an [`Outline`].
+#[derive(Debug)]
+enum OutlineTree {
+    Multipart {
+        boundary: String,
+        children: Vec<OutlineTree>,
+    },
+    Leaf {
+        text: bool,
+    },
+}
+
+impl OutlineTree {
+    fn of(bs: &imap_proto::types::BodyStructure<'_>) -> OutlineTree {
+        use imap_proto::types::BodyStructure as B;
+        match bs {
+            B::Multipart { common, bodies, .. } => OutlineTree::Multipart {
+                boundary: param(&common.ty.params, "boundary")
+                    .unwrap_or("crmsync-outline")
+                    .to_string(),
+                children: bodies.iter().map(OutlineTree::of).collect(),
+            },
+            other => {
+                let mut l = Vec::new();
+                outline_leaves(other, &mut Vec::new(), &mut l);
+                OutlineTree::Leaf {
+                    text: l.first().is_some_and(|l| l.text),
+                }
+            }
+        }
+    }
+
+    /// FETCH items: `BODY.PEEK[n.MIME]` for every part below the top,
+    /// `BODY.PEEK[n]` for text leaves (`[1]` for a one-part message).
+    fn sections(&self, path: &mut Vec<u32>, out: &mut Vec<String>) {
+        let dotted = |p: &[u32]| p.iter().map(u32::to_string).collect::<Vec<_>>().join(".");
+        if !path.is_empty() {
+            out.push(format!("BODY.PEEK[{}.MIME]", dotted(path)));
+        }
+        match self {
+            OutlineTree::Multipart { children, .. } => {
+                for (i, c) in children.iter().enumerate() {
+                    path.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                    c.sections(path, out);
+                    path.pop();
+                }
+            }
+            OutlineTree::Leaf { text: true } if path.is_empty() => {
+                out.push("BODY.PEEK[1]".to_string());
+            }
+            OutlineTree::Leaf { text: true } => out.push(format!("BODY.PEEK[{}]", dotted(path))),
+            OutlineTree::Leaf { text: false } => {}
+        }
+    }
+
+    /// Writes the stand-in message: headers and boundaries as the server
+    /// has them, text bodies fetched, attachment bodies empty.
+    fn build(
+        &self,
+        top: &[u8],
+        f: &imap::types::Fetch<'_>,
+        path: &mut Vec<u32>,
+        out: &mut Vec<u8>,
+    ) {
+        use imap_proto::types::{MessageSection, SectionPath};
+        if path.is_empty() {
+            out.extend_from_slice(top);
+        } else if let Some(h) =
+            f.section(&SectionPath::Part(path.clone(), Some(MessageSection::Mime)))
+        {
+            out.extend_from_slice(h);
+        } else {
+            out.extend_from_slice(b"\r\n");
+        }
+        match self {
+            OutlineTree::Multipart { boundary, children } => {
+                for (i, c) in children.iter().enumerate() {
+                    out.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+                    path.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                    c.build(top, f, path, out);
+                    path.pop();
+                }
+                out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            }
+            OutlineTree::Leaf { text: true } => {
+                let p = if path.is_empty() {
+                    vec![1]
+                } else {
+                    path.clone()
+                };
+                if let Some(body) = f.section(&SectionPath::Part(p, None)) {
+                    out.extend_from_slice(body);
+                }
+            }
+            OutlineTree::Leaf { text: false } => {}
+        }
     }
 }
 

@@ -55,6 +55,31 @@ pub struct MsgRef {
     pub size: u64,
 }
 
+/// A message over `max_size` described without its attachments (M4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outline {
+    /// A stand-in message to parse: the real header and MIME tree, the
+    /// text parts' bytes when the text fits in `max_text` (else no body at
+    /// all), every attachment part with its MIME header and an empty body.
+    pub raw: Vec<u8>,
+    /// The message's size minus its attachment parts (encoded), as
+    /// `ParsedMail::text_size` counts it.
+    pub text_size: u64,
+    /// Every attachment part, in order.
+    pub attachments: Vec<OutlinePart>,
+}
+
+/// One attachment of an [`Outline`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlinePart {
+    /// The file name the mail gives (unsanitized), if any.
+    pub name: Option<String>,
+    /// `type/subtype`, lower case.
+    pub media_type: String,
+    /// Decoded size, estimated from the encoded size (base64: 3/4).
+    pub size: u64,
+}
+
 /// A mail store: an IMAP account (one connection) or a Maildir tree.
 pub trait MailSource {
     /// Folders to import: each configured folder (INBOX case-insensitive),
@@ -137,6 +162,31 @@ pub trait MailSource {
     /// # Errors
     /// [`SourceError`].
     fn append(&mut self, folder: &str, raw: &[u8]) -> Result<(), SourceError>;
+
+    /// M4 for a message over `max_size`: its [`Outline`] from the server's
+    /// description of its parts, never holding its attachments (a 200 MB
+    /// mail costs its header and, if they fit in `max_text`, its text
+    /// parts). `Ok(None)`: the message vanished meanwhile. Sources that
+    /// cannot do this say so with [`MailSource::can_outline`].
+    ///
+    /// # Errors
+    /// [`SourceError`].
+    fn fetch_outline(
+        &mut self,
+        folder: &str,
+        msg: &MsgRef,
+        max_text: u64,
+    ) -> Result<Option<Outline>, SourceError> {
+        let _ = (folder, msg, max_text);
+        Err(SourceError::Other(
+            "this mail source cannot outline a message".into(),
+        ))
+    }
+
+    /// Whether [`MailSource::fetch_outline`] works (IMAP: BODYSTRUCTURE).
+    fn can_outline(&self) -> bool {
+        false
+    }
 
     /// M5 / X5: whether `folder` holds a message with this Message-ID
     /// (`<...>`), so a notice appended by a run killed before it could

@@ -7,6 +7,7 @@ mod cli;
 mod docs;
 mod faultproxy;
 mod harness;
+mod hostile;
 mod imap_source;
 mod import_mail;
 mod import_wizard;

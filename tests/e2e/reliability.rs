@@ -160,51 +160,47 @@ fn x5_a_stalled_crm_ends_check_within_the_timeout() {
         return;
     };
     let proxy = FaultProxy::start(b.port);
-    proxy.set(Fault::stall(Dir::Down, "HTTP/1.1 ", 1, 9));
-    let env = Env::new(&format!(
-        "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"http://127.0.0.1:{}\"\n\
-         token_env = \"CRM_TOKEN\"\ntimeout = 3\n",
-        proxy.port
-    ));
+    let env_with = |timeout: u64| {
+        Env::new(&format!(
+            "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"http://127.0.0.1:{}\"\n\
+             token_env = \"CRM_TOKEN\"\ntimeout = {timeout}\n",
+            proxy.port
+        ))
+    };
+    let check = |env: &Env| {
+        let out = env
+            .cmd()
+            .env("CRM_TOKEN", &b.token)
+            .args(["--json", "check"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // The request stalls after its request line (the server never sees it
+    // whole): bounded by timeout = 3, whatever the server's speed.
+    proxy.set(Fault::stall(Dir::Up, " HTTP/1.1\r\n", 1, 12));
     let t0 = Instant::now();
-    let out = env
-        .cmd()
-        .env("CRM_TOKEN", &b.token)
-        .args(["--json", "check"])
-        .output()
-        .unwrap();
+    let (code, stdout) = check(&env_with(3));
     let elapsed = t0.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(proxy.injected(), 1, "{stdout} {elapsed:?}");
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         elapsed < Duration::from_secs(15),
         "bounded by timeout = 3: {elapsed:?}"
     );
     assert!(stdout.contains("crm rest"), "{stdout}");
     // Cut mid-response: also a clear failure, not a hang or a panic.
-    proxy.set(Fault::cut(Dir::Down, "HTTP/1.1 ", 1, 20));
-    let out = env
-        .cmd()
-        .env("CRM_TOKEN", &b.token)
-        .args(["--json", "check"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(proxy.injected(), 2);
+    let env = env_with(60);
+    proxy.set(Fault::cut(Dir::Down, "HTTP/1.", 1, 20));
+    let (code, stdout) = check(&env);
+    assert_eq!(proxy.injected(), 2, "{stdout}");
+    assert_eq!(code, Some(1), "{stdout}");
     // Without faults it passes.
-    let out = env
-        .cmd()
-        .env("CRM_TOKEN", &b.token)
-        .args(["--json", "check"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, stdout) = check(&env);
+    assert_eq!(code, Some(0), "{stdout}");
 }
 
 #[test]
