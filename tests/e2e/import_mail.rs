@@ -515,7 +515,7 @@ fn dump(d: &Dovecot, s: &Setup, folders: &[&str]) -> String {
 fn x5_killed_mid_run_then_rerun_loses_nothing_duplicates_nothing() {
     let Some(d) = harness::dovecot() else { return };
     let s = setup(d, "");
-    let n = 800;
+    let n = 400;
     for i in 0..n {
         d.append(
             &s.login,
@@ -546,13 +546,13 @@ fn x5_killed_mid_run_then_rerun_loses_nothing_duplicates_nothing() {
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!(reference.report().len(), n);
     let want = dump(d, &reference, &["INBOX", "CRM Import"]);
-    // Kill moments from a fixed seed (xorshift), 20 to 400 ms.
+    // Kill moments from a fixed seed (xorshift), 20 to 300 ms.
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..5 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let delay = 20 + seed % 380;
+        let delay = 20 + seed % 280;
         let mut child = s
             .env
             .cmd()
