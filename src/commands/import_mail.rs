@@ -24,6 +24,11 @@ use crate::state::{Access, State};
 
 /// Messages fetched and committed together (X5: one transaction each).
 const BATCH: usize = 200;
+/// At most about this many bytes (by RFC822.SIZE) per batch; a bigger
+/// message is a batch alone. Bounds the memory of the fetched bodies
+/// (docs/PERFORMANCE.md: 2,000 mails of 54 KB peaked at 68 MB with 20 MB
+/// batches, at 38 MB with 8 MB).
+const BATCH_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, Default, Clone, Serialize)]
 struct Counts {
@@ -440,7 +445,7 @@ fn import_account(
         }
         let s = settings(ctx, a, folder);
         let bar = crate::ui::progress(refs.len() as u64, &folder.name);
-        for chunk in refs.chunks(BATCH) {
+        for chunk in batches(&refs) {
             let mut fetched: Vec<Item> = Vec::new();
             // M4: a message over max_size is outlined (header, text parts,
             // attachment sizes from BODYSTRUCTURE), never fetched whole:
@@ -609,6 +614,25 @@ fn plan_one(
     item.mail = Some(mail);
     item.raw = raw;
     Ok(item)
+}
+
+/// `refs` in batches of at most [`BATCH`] messages and, past the first
+/// message, [`BATCH_BYTES`].
+fn batches(refs: &[MsgRef]) -> Vec<&[MsgRef]> {
+    let mut out = Vec::new();
+    let mut rest = refs;
+    while !rest.is_empty() {
+        let mut end = 1;
+        let mut bytes = rest[0].size;
+        while end < rest.len().min(BATCH) && bytes.saturating_add(rest[end].size) <= BATCH_BYTES {
+            bytes = bytes.saturating_add(rest[end].size);
+            end += 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
+        rest = tail;
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1053,4 +1077,36 @@ fn show(st: &State, ids: &[i64]) -> Result<()> {
         )
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(sizes: &[u64]) -> Vec<MsgRef> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| MsgRef {
+                id: (i + 1).to_string(),
+                uid: Some(i as u32 + 1),
+                size,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn x5_batches_bound_count_and_bytes_and_keep_order() {
+        let big = BATCH_BYTES;
+        let r = refs(&[10, big, 10, 10]);
+        let b: Vec<usize> = batches(&r).iter().map(|c| c.len()).collect();
+        // A message over the limit is a batch alone; none is lost or reordered.
+        assert_eq!(b, vec![1, 1, 2]);
+        let r = refs(&vec![1; BATCH * 2 + 3]);
+        let b: Vec<usize> = batches(&r).iter().map(|c| c.len()).collect();
+        assert_eq!(b, vec![BATCH, BATCH, 3]);
+        let flat: Vec<&MsgRef> = batches(&r).into_iter().flatten().collect();
+        assert!(flat.iter().zip(&r).all(|(a, b)| a.id == b.id));
+        assert!(batches(&[]).is_empty());
+    }
 }

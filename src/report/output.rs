@@ -30,9 +30,13 @@ impl Printer {
     /// Write errors (a closed pipe is reported as such; `main` exits 0 then).
     pub fn print<T: Serialize + Tabular>(&self, value: &T) -> Result<()> {
         if self.json {
-            let mut s = serde_json::to_string_pretty(value)?;
-            s.push('\n');
-            write_stdout(&s)
+            // Streamed: a run over 100,000 mails lists as many items, and a
+            // string of them all would double the peak memory.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer_pretty(&mut out, value)?;
+            out.write_all(b"\n")?;
+            out.flush()?;
+            Ok(())
         } else {
             let mut s = render_table(&value.headers(), &value.rows());
             for line in value.footer() {
