@@ -263,6 +263,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'REST back end (B2): send what waits, then refresh the directory cache from the CRM')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'REST back end (B2): send the activities and persons that wait for the CRM')
             [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -312,6 +314,42 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (CSV is the layout `crm import` reads)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;pull' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;crm;push' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
@@ -472,6 +510,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'REST back end (B2): send what waits, then refresh the directory cache from the CRM')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'REST back end (B2): send the activities and persons that wait for the CRM')
             [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -483,6 +523,12 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;crm;help;export' {
+            break
+        }
+        'crmsync;crm;help;pull' {
+            break
+        }
+        'crmsync;crm;help;push' {
             break
         }
         'crmsync;crm;help;activity' {
@@ -552,6 +598,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Load companies or persons from CSV (SPEC 8 layout) or vCard')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show the directory as a table (or --json)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the directory as CSV in the import layout, or JSON')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'REST back end (B2): send what waits, then refresh the directory cache from the CRM')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'REST back end (B2): send the activities and persons that wait for the CRM')
             [CompletionResult]::new('activity', 'activity', [CompletionResultType]::ParameterValue, 'Add, change, show or delete an appointment, meeting, follow-up or task')
             break
         }
@@ -562,6 +610,12 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;help;crm;export' {
+            break
+        }
+        'crmsync;help;crm;pull' {
+            break
+        }
+        'crmsync;help;crm;push' {
             break
         }
         'crmsync;help;crm;activity' {

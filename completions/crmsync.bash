@@ -64,6 +64,12 @@ _crmsync() {
             crmsync__subcmd__crm,list)
                 cmd="crmsync__subcmd__crm__subcmd__list"
                 ;;
+            crmsync__subcmd__crm,pull)
+                cmd="crmsync__subcmd__crm__subcmd__pull"
+                ;;
+            crmsync__subcmd__crm,push)
+                cmd="crmsync__subcmd__crm__subcmd__push"
+                ;;
             crmsync__subcmd__crm__subcmd__activity,add)
                 cmd="crmsync__subcmd__crm__subcmd__activity__subcmd__add"
                 ;;
@@ -108,6 +114,12 @@ _crmsync() {
                 ;;
             crmsync__subcmd__crm__subcmd__help,list)
                 cmd="crmsync__subcmd__crm__subcmd__help__subcmd__list"
+                ;;
+            crmsync__subcmd__crm__subcmd__help,pull)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__pull"
+                ;;
+            crmsync__subcmd__crm__subcmd__help,push)
+                cmd="crmsync__subcmd__crm__subcmd__help__subcmd__push"
                 ;;
             crmsync__subcmd__crm__subcmd__help__subcmd__activity,add)
                 cmd="crmsync__subcmd__crm__subcmd__help__subcmd__activity__subcmd__add"
@@ -165,6 +177,12 @@ _crmsync() {
                 ;;
             crmsync__subcmd__help__subcmd__crm,list)
                 cmd="crmsync__subcmd__help__subcmd__crm__subcmd__list"
+                ;;
+            crmsync__subcmd__help__subcmd__crm,pull)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__pull"
+                ;;
+            crmsync__subcmd__help__subcmd__crm,push)
+                cmd="crmsync__subcmd__help__subcmd__crm__subcmd__push"
                 ;;
             crmsync__subcmd__help__subcmd__crm__subcmd__activity,add)
                 cmd="crmsync__subcmd__help__subcmd__crm__subcmd__activity__subcmd__add"
@@ -229,7 +247,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__crm)
-            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version import list export activity help"
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version import list export pull push activity help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,7 +585,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__crm__subcmd__help)
-            opts="import list export activity help"
+            opts="import list export pull push activity help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +724,34 @@ _crmsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__help__subcmd__push)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crmsync__subcmd__crm__subcmd__import)
             opts="-y -q -v -h -V --kind --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -751,6 +797,50 @@ _crmsync() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__pull)
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__crm__subcmd__push)
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -817,7 +907,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help__subcmd__crm)
-            opts="import list export activity"
+            opts="import list export pull push activity"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,6 +1019,34 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help__subcmd__crm__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__crm__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -250,6 +250,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand pull 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+            cand push 'REST back end (B2): send the activities and persons that wait for the CRM'
             cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -296,6 +298,40 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand --format 'Output format (CSV is the layout `crm import` reads)'
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;pull'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;crm;push'= {
             cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
             cand --state 'State file (SQLite), overrides `state` in the config'
             cand --json 'Print one JSON document on stdout instead of tables (X6)'
@@ -444,6 +480,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand pull 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+            cand push 'REST back end (B2): send the activities and persons that wait for the CRM'
             cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -452,6 +490,10 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;crm;help;list'= {
         }
         &'crmsync;crm;help;export'= {
+        }
+        &'crmsync;crm;help;pull'= {
+        }
+        &'crmsync;crm;help;push'= {
         }
         &'crmsync;crm;help;activity'= {
             cand add 'Add a calendar activity; prints its id'
@@ -504,6 +546,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand import 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
             cand list 'Show the directory as a table (or --json)'
             cand export 'Write the directory as CSV in the import layout, or JSON'
+            cand pull 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+            cand push 'REST back end (B2): send the activities and persons that wait for the CRM'
             cand activity 'Add, change, show or delete an appointment, meeting, follow-up or task'
         }
         &'crmsync;help;crm;import'= {
@@ -511,6 +555,10 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;help;crm;list'= {
         }
         &'crmsync;help;crm;export'= {
+        }
+        &'crmsync;help;crm;pull'= {
+        }
+        &'crmsync;help;crm;push'= {
         }
         &'crmsync;help;crm;activity'= {
             cand add 'Add a calendar activity; prints its id'

@@ -161,20 +161,22 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand sync-calendar" -s q -l q
 complete -c crmsync -n "__fish_crmsync_using_subcommand sync-calendar" -s v -l verbose -d 'Print more about what happens (repeat for more)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand sync-calendar" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c crmsync -n "__fish_crmsync_using_subcommand sync-calendar" -s V -l version -d 'Print version'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -s q -l quiet -d 'Print only errors and the result'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -s v -l verbose -d 'Print more about what happens (repeat for more)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -s h -l help -d 'Print help'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -s V -l version -d 'Print version'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -f -a "list" -d 'Show the directory as a table (or --json)'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -f -a "activity" -d 'Add, change, show or delete an appointment, meeting, follow-up or task'
-complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export activity help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "list" -d 'Show the directory as a table (or --json)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "pull" -d 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "push" -d 'REST back end (B2): send the activities and persons that wait for the CRM'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "activity" -d 'Add, change, show or delete an appointment, meeting, follow-up or task'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and not __fish_seen_subcommand_from import list export pull push activity help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l kind -d 'What the file holds [default: persons for .vcf files]' -r -f -a "companies\t''
 persons\t''"
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from import" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
@@ -214,6 +216,24 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_sub
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Print more about what happens (repeat for more)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from pull" -s V -l version -d 'Print version'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -s y -l yes -l non-interactive -d 'Take every default and never wait for input (W6)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -l dry-run -d 'Print the plan and write nothing anywhere (X8)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only errors and the result'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -s v -l verbose -d 'Print more about what happens (repeat for more)'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from push" -s V -l version -d 'Print version'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from activity" -l config -d 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from activity" -l state -d 'State file (SQLite), overrides `state` in the config' -r -F
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from activity" -l json -d 'Print one JSON document on stdout instead of tables (X6)'
@@ -231,6 +251,8 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_sub
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "pull" -d 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "push" -d 'REST back end (B2): send the activities and persons that wait for the CRM'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "activity" -d 'Add, change, show or delete an appointment, meeting, follow-up or task'
 complete -c crmsync -n "__fish_crmsync_using_subcommand crm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_seen_subcommand_from init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm help" -f -a "init" -d 'Write a commented config through a wizard, testing each connection (X1)'
@@ -247,4 +269,6 @@ complete -c crmsync -n "__fish_crmsync_using_subcommand help; and not __fish_see
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "import" -d 'Load companies or persons from CSV (SPEC 8 layout) or vCard'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "list" -d 'Show the directory as a table (or --json)'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "export" -d 'Write the directory as CSV in the import layout, or JSON'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "pull" -d 'REST back end (B2): send what waits, then refresh the directory cache from the CRM'
+complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "push" -d 'REST back end (B2): send the activities and persons that wait for the CRM'
 complete -c crmsync -n "__fish_crmsync_using_subcommand help; and __fish_seen_subcommand_from crm" -f -a "activity" -d 'Add, change, show or delete an appointment, meeting, follow-up or task'

@@ -280,6 +280,10 @@ pub enum CrmCommand {
     List(CrmListArgs),
     /// Write the directory as CSV in the import layout, or JSON
     Export(CrmExportArgs),
+    /// REST back end (B2): send what waits, then refresh the directory cache from the CRM
+    Pull,
+    /// REST back end (B2): send the activities and persons that wait for the CRM
+    Push,
     /// Add, change, show or delete an appointment, meeting, follow-up or task
     #[command(subcommand)]
     Activity(Box<ActivityCommand>),

@@ -91,10 +91,29 @@ pub struct RestConfig {
     /// Seconds before a request is given up.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// A preset of our own: a TOML file describing another CRM's API in
+    /// the shape of `presets/bottlecrm.toml` (B2); overrides `preset`.
+    pub preset_file: Option<PathBuf>,
+    /// The automatic directory refresh before a command is skipped when
+    /// the last one is more recent than this many seconds (`crm pull`
+    /// always refreshes).
+    #[serde(default = "default_refresh")]
+    pub refresh_secs: u64,
+    /// Attempts per request on 429/5xx and lost connections.
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
 }
 
 fn default_timeout() -> u64 {
     30
+}
+
+fn default_refresh() -> u64 {
+    300
+}
+
+fn default_attempts() -> u32 {
+    4
 }
 
 /// A groupware user: also a CRM person and a possible rep.
@@ -590,6 +609,7 @@ impl Config {
         }
         if let Some(r) = self.crm.rest.as_mut() {
             fix(&mut r.ca_file);
+            fix(&mut r.preset_file);
         }
     }
 

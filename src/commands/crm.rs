@@ -25,6 +25,8 @@ pub fn run(ctx: &Ctx, cmd: CrmCommand) -> Result<Exit> {
         CrmCommand::List(a) => list(ctx, &a),
         CrmCommand::Export(a) => export(ctx, &a),
         CrmCommand::Activity(a) => super::crm_activity::run(ctx, *a),
+        CrmCommand::Pull => super::crm_rest::pull(ctx),
+        CrmCommand::Push => super::crm_rest::push(ctx),
     }
 }
 
@@ -117,6 +119,14 @@ fn import(ctx: &Ctx, a: &CrmImportArgs) -> Result<Exit> {
             ));
         }
     };
+    if ctx.cfg.crm.backend == crate::config::Backend::Rest {
+        // B2: the REST CRM owns its directory; the state file only caches it.
+        return Err(usage(format!(
+            "crm.backend = \"rest\" in {}: the directory comes from the CRM; add the records there \
+             (or import them with the CRM's own tools), then run `crmsync crm pull`",
+            ctx.cfg.describe_path()
+        )));
+    }
     let st = ctx.state(Access::Write, "crm import")?;
     let users: HashSet<String> = ctx
         .cfg

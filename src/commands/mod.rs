@@ -5,6 +5,7 @@
 mod check;
 mod crm;
 mod crm_activity;
+mod crm_rest;
 mod explain;
 mod import_mail;
 mod init;
@@ -45,6 +46,9 @@ impl Ctx {
         let st = State::open(&path, access, command)?;
         if st.writable() {
             crate::crm::directory::sync_users(&st.conn, &self.cfg)?;
+            if crm_rest::REFRESHED.contains(&command) {
+                crm_rest::refresh(self, &st)?;
+            }
         }
         Ok(st)
     }
@@ -112,7 +116,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             global: global.clone(),
         })
     };
-    match cli.command {
+    let push_after = crm_rest::pushes_after(&cli.command);
+    let exit = match cli.command {
         Command::Init(args) => init::run(&global, &args),
         Command::Check(args) => check::run(&ctx()?, &args),
         Command::Unblock(args) => check::unblock(&ctx()?, &args),
@@ -123,5 +128,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::ResolveUnknown(args) => resolve_unknown::run(&ctx()?, &args),
         Command::SyncCalendar(args) => sync_calendar::run(&ctx()?, &args),
         Command::Crm(sub) => crm::run(&ctx()?, sub),
+    }?;
+    if push_after {
+        // B2: what the command wrote goes to a REST CRM now.
+        return crm_rest::after(&ctx()?, exit);
     }
+    Ok(exit)
 }

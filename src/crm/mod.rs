@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod calendar;
 pub mod directory;
+pub mod remote;
 pub mod rest;
 
 use serde::Serialize;

@@ -39,3 +39,173 @@ pub fn is_certificate_error(err: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+/// How often and how patiently a request is retried (B2).
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts in all, at least 1.
+    pub attempts: u32,
+    /// The first wait; each further wait doubles it.
+    pub base: Duration,
+    /// No single wait is longer, whatever Retry-After asks for.
+    pub max_wait: Duration,
+}
+
+impl Retry {
+    /// `attempts` tries, waiting 0.5 s, 1 s, 2 s ... at most 30 s.
+    pub fn new(attempts: u32) -> Retry {
+        Retry {
+            attempts: attempts.max(1),
+            base: Duration::from_millis(500),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// True for the statuses worth another try: 429 and 5xx (B2).
+pub fn retryable(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// The wait a `Retry-After` header asks for: seconds, or an HTTP date.
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Sends the request `make` builds (once per attempt), retrying on 429 and
+/// 5xx with exponential backoff, honouring `Retry-After` (B2). Lost
+/// connections and timeouts are retried only when `idempotent`: a POST
+/// whose answer was lost may have been stored, and only the caller's own
+/// state can tell (X5). Returns the last response, whatever its status.
+///
+/// # Errors
+/// The transport error of the last attempt.
+pub fn send(
+    make: impl Fn() -> reqwest::blocking::RequestBuilder,
+    retry: &Retry,
+    idempotent: bool,
+) -> Result<reqwest::blocking::Response, reqwest::Error> {
+    let mut wait = retry.base;
+    let mut attempt = 1;
+    loop {
+        let last = attempt >= retry.attempts;
+        match make().send() {
+            Ok(resp) if !last && retryable(resp.status()) => {
+                let asked = retry_after(resp.headers(), chrono::Utc::now());
+                std::thread::sleep(asked.unwrap_or(wait).min(retry.max_wait));
+            }
+            Err(e) if !last && idempotent && !is_certificate_error(&e) => {
+                std::thread::sleep(wait.min(retry.max_wait));
+            }
+            other => return other,
+        }
+        wait = wait.saturating_mul(2);
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A one-connection-per-answer HTTP server that plays `answers` in
+    /// order and counts the requests it saw.
+    fn scripted(answers: Vec<&'static str>) -> (String, std::thread::JoinHandle<usize>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/x", l.local_addr().unwrap());
+        let h = std::thread::spawn(move || {
+            let mut n = 0;
+            for a in answers {
+                let (s, _) = l.accept().unwrap();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                n += 1;
+                (&s).write_all(a.as_bytes()).unwrap();
+            }
+            n
+        });
+        (url, h)
+    }
+
+    #[test]
+    fn b2_retry_after_seconds_and_http_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        h.insert(
+            "retry-after",
+            "Mon, 07 Dec 2026 10:00:03 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(3)));
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn b2_429_and_503_are_retried_honouring_retry_after_then_the_answer_is_returned() {
+        let busy = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let down =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        let (url, server) = scripted(vec![busy, down, ok]);
+        let client = client(&TlsSettings::default(), 5).unwrap();
+        let retry = Retry {
+            attempts: 4,
+            base: Duration::from_millis(10),
+            max_wait: Duration::from_secs(5),
+        };
+        let t0 = std::time::Instant::now();
+        let resp = send(|| client.get(&url), &retry, true).unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            t0.elapsed() >= Duration::from_secs(1),
+            "Retry-After: 1 was not honoured"
+        );
+        assert_eq!(server.join().unwrap(), 3);
+    }
+
+    #[test]
+    fn b2_attempts_are_bounded_and_a_4xx_is_not_retried() {
+        let down = "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (url, server) = scripted(vec![down, down]);
+        let client = client(&TlsSettings::default(), 5).unwrap();
+        let retry = Retry {
+            attempts: 2,
+            base: Duration::from_millis(10),
+            max_wait: Duration::from_millis(10),
+        };
+        let resp = send(|| client.get(&url), &retry, true).unwrap();
+        assert_eq!(resp.status(), 502);
+        assert_eq!(server.join().unwrap(), 2);
+        let bad = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (url, server) = scripted(vec![bad]);
+        let resp = send(|| client.post(&url), &retry, false).unwrap();
+        assert_eq!(resp.status(), 400);
+        assert_eq!(server.join().unwrap(), 1);
+    }
+}

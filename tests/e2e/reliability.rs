@@ -160,10 +160,10 @@ fn x5_a_stalled_crm_ends_check_within_the_timeout() {
         return;
     };
     let proxy = FaultProxy::start(b.port);
-    let env_with = |timeout: u64| {
+    let env_with = |timeout: u64, attempts: u32| {
         Env::new(&format!(
             "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"http://127.0.0.1:{}\"\n\
-             token_env = \"CRM_TOKEN\"\ntimeout = {timeout}\n",
+             token_env = \"CRM_TOKEN\"\ntimeout = {timeout}\nattempts = {attempts}\n",
             proxy.port
         ))
     };
@@ -180,10 +180,10 @@ fn x5_a_stalled_crm_ends_check_within_the_timeout() {
         )
     };
     // The request stalls after its request line (the server never sees it
-    // whole): bounded by timeout = 3, whatever the server's speed.
+    // whole): with one attempt, a clear failure bounded by timeout = 3.
     proxy.set(Fault::stall(Dir::Up, " HTTP/1.1\r\n", 1, 12));
     let t0 = Instant::now();
-    let (code, stdout) = check(&env_with(3));
+    let (code, stdout) = check(&env_with(3, 1));
     let elapsed = t0.elapsed();
     assert_eq!(proxy.injected(), 1, "{stdout} {elapsed:?}");
     assert_eq!(code, Some(1), "{stdout}");
@@ -191,15 +191,25 @@ fn x5_a_stalled_crm_ends_check_within_the_timeout() {
         elapsed < Duration::from_secs(15),
         "bounded by timeout = 3: {elapsed:?}"
     );
-    assert!(stdout.contains("crm rest"), "{stdout}");
-    // Cut mid-response: also a clear failure, not a hang or a panic.
-    let env = env_with(60);
-    proxy.set(Fault::cut(Dir::Down, "HTTP/1.", 1, 20));
-    let (code, stdout) = check(&env);
+    assert!(stdout.contains("no answer within the timeout"), "{stdout}");
+    // B2: with retries (the default 4 attempts) the same stall costs one
+    // timeout and the GET is asked again: check passes, still bounded.
+    proxy.set(Fault::stall(Dir::Up, " HTTP/1.1\r\n", 1, 12));
+    let t0 = Instant::now();
+    let (code, stdout) = check(&env_with(3, 4));
+    let elapsed = t0.elapsed();
     assert_eq!(proxy.injected(), 2, "{stdout}");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    // Cut mid-response: one attempt fails clearly, not a hang or a panic;
+    // with retries the GET is asked again and passes.
+    proxy.set(Fault::cut(Dir::Down, "HTTP/1.", 1, 20));
+    let (code, stdout) = check(&env_with(60, 1));
+    assert_eq!(proxy.injected(), 3, "{stdout}");
     assert_eq!(code, Some(1), "{stdout}");
-    // Without faults it passes.
-    let (code, stdout) = check(&env);
+    proxy.set(Fault::cut(Dir::Down, "HTTP/1.", 1, 20));
+    let (code, stdout) = check(&env_with(60, 4));
+    assert_eq!(proxy.injected(), 4, "{stdout}");
     assert_eq!(code, Some(0), "{stdout}");
 }
 

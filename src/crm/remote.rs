@@ -1,0 +1,1256 @@
+//! The REST back end's two halves (B2), over [`Client`]:
+//!
+//! - [`Remote::pull`] refreshes the directory cache: companies and persons
+//!   page by page into the same tables the embedded CRM uses, so matching
+//!   stays one index probe per address and never a request (B2); only what
+//!   changed is written. It also takes over edits made in the CRM to the
+//!   activities that sync-calendar pairs with the calendar (the calendar
+//!   round trip).
+//! - [`Remote::push`] sends the outbox: persons created by resolve-unknown,
+//!   activities created, changed or deleted by the commands. Each create is
+//!   recorded as `sending` (with a reference marker) and committed before
+//!   the request goes out; a run killed before the answer was recorded
+//!   finds the record again by its marker (BottleCRM has no client-set
+//!   external id), so a rerun never creates a second copy (X5).
+//!
+//! Everything the CRM refuses (4xx) is reported by record and field and
+//! stays in the outbox; a CRM that does not answer stops the run, and the
+//! next one resumes (X5).
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::directory::{self, ImportCounts};
+use super::rest::{Client, RestError};
+use super::{Company, Person};
+use crate::matching::normalize;
+use crate::parse::ical::CalTime;
+use crate::state::now;
+
+/// What [`Remote::pull`] did.
+#[derive(Debug, Default, Serialize)]
+pub struct PullCounts {
+    pub companies: ImportCounts,
+    pub persons: ImportCounts,
+    /// Records gone from the CRM, removed from the cache.
+    pub removed: usize,
+    /// Calendar activities changed in the CRM, taken over.
+    pub calendar_changed: usize,
+    /// Calendar activities deleted in the CRM, deleted here.
+    pub calendar_deleted: usize,
+}
+
+/// One record the CRM refused.
+#[derive(Debug, Serialize)]
+pub struct Refused {
+    pub item: String,
+    pub error: String,
+}
+
+/// What [`Remote::push`] did.
+#[derive(Debug, Default, Serialize)]
+pub struct PushCounts {
+    pub persons_created: usize,
+    pub created: usize,
+    /// Creates of an earlier, interrupted run found in the CRM (X5).
+    pub found_again: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    /// Activities with no CRM record to hang on yet (unknown sender).
+    pub waiting: usize,
+    pub refused: Vec<Refused>,
+}
+
+/// The directory cache and outbox of one state file against one CRM.
+pub struct Remote<'a> {
+    pub conn: &'a Connection,
+    pub client: &'a Client,
+    /// The state file's salt: markers differ between state files.
+    pub salt: String,
+}
+
+/// A text field of a JSON record (numbers as text: some CRMs use integer ids).
+fn text(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `https://www.acme.example/x` -> `acme.example`.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', ':', '?', '#']).next()?.to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    host.contains('.').then_some(host)
+}
+
+/// Percent-encodes a query value.
+fn query(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn sha(s: &str) -> String {
+    format!("{:x}", Sha256::digest(s.as_bytes()))
+}
+
+/// At most `max` characters, an ellipsis marking a cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// The body without our reference line.
+fn strip_marker(body: &str) -> String {
+    body.lines()
+        .filter(|l| !l.trim_start().starts_with("[crmsync-ref:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// `t` moved by `d` on its own clock (a zoned time keeps its zone).
+fn shift(t: &CalTime, d: Duration) -> CalTime {
+    match t {
+        CalTime::Date(x) => CalTime::Date(*x + Duration::days(d.num_days())),
+        CalTime::Floating(n) => CalTime::Floating(*n + d),
+        CalTime::Utc(n) => CalTime::Utc(*n + d),
+        CalTime::Zoned { tzid, local } => CalTime::Zoned {
+            tzid: tzid.clone(),
+            local: *local + d,
+        },
+    }
+}
+
+/// A time column (a CalTime's text, or an RFC 3339 instant) as an instant.
+fn column_instant(s: Option<&str>) -> Option<DateTime<Utc>> {
+    let s = s?;
+    if let Ok(t) = s.parse::<CalTime>() {
+        return t.instant();
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The CRM-side view of an activity that a CRM user can change: what
+/// `remote_hash` hashes, built the same way from what we send and from
+/// what the CRM lists.
+#[derive(Serialize)]
+struct View {
+    subject: String,
+    when: Option<String>,
+    duration: Option<i64>,
+    body: Option<String>,
+}
+
+impl View {
+    fn hash(&self) -> String {
+        sha(&serde_json::to_string(self).unwrap_or_default())
+    }
+}
+
+/// An activity as it is to be sent.
+struct Outgoing {
+    /// `interaction` or `task`.
+    remote_kind: &'static str,
+    body: Value,
+    /// `contact:<id>` / `account:<id>`.
+    link: String,
+    view: View,
+    title: String,
+}
+
+/// (local id, remote kind, remote id, link, remote hash).
+type PairedRow = (i64, String, String, Option<String>, Option<String>);
+/// (local id, state, remote kind, remote id, hash, link).
+type OutboxRow = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// An activity row, as the outbox reads it.
+struct LocalActivity {
+    id: i64,
+    kind: String,
+    subject: String,
+    body: Option<String>,
+    start_at: Option<String>,
+    end_at: Option<String>,
+    due_at: Option<String>,
+    person_id: Option<i64>,
+    company_id: Option<i64>,
+    created_at: String,
+}
+
+impl Remote<'_> {
+    fn marker(&self, kind: &str, id: i64) -> String {
+        let h = sha(&format!("{}:{kind}:{id}", self.salt));
+        format!("[crmsync-ref:{}]", &h[..16])
+    }
+
+    // -- pull ---------------------------------------------------------------
+
+    /// B2: refreshes the directory cache and takes over CRM-side edits of
+    /// paired calendar activities.
+    ///
+    /// # Errors
+    /// [`RestError`]s of the listing (the cache stays as it was), SQLite
+    /// errors; a refusal to empty most of the cache at once.
+    pub fn pull(&self) -> Result<PullCounts> {
+        let p = &self.client.preset;
+        let (companies, _) = self.client.list(
+            &p.companies.list,
+            &p.companies.items,
+            "listing the CRM's companies",
+        )?;
+        let (persons, first) = self.client.list(
+            &p.persons.list,
+            &p.persons.items,
+            "listing the CRM's persons",
+        )?;
+        let users = self.users(&first)?;
+        let mut counts = PullCounts::default();
+        let tx = self.conn.unchecked_transaction()?;
+        let cs: Vec<Company> = companies
+            .iter()
+            .filter_map(|v| self.company_of(&tx, v).transpose())
+            .collect::<Result<_>>()?;
+        let company_ids: HashSet<&str> = cs.iter().map(|c| c.id.as_str()).collect();
+        let ps: Vec<Person> = persons
+            .iter()
+            .filter_map(|v| self.person_of(&tx, v, &company_ids, &users).transpose())
+            .collect::<Result<_>>()?;
+        self.guard_removals(&tx, &cs, &ps)?;
+        counts.companies = directory::upsert_companies(&tx, &cs, true)?;
+        counts.persons = directory::upsert_persons(&tx, &ps, true)?;
+        for c in &cs {
+            let id = directory::company_rowid(&tx, &c.id)?.context("company just written")?;
+            record_pulled(&tx, "company", id, &c.id)?;
+        }
+        for person in &ps {
+            let id = directory::person_rowid(&tx, &person.id)?.context("person just written")?;
+            record_pulled(&tx, "person", id, &person.id)?;
+        }
+        counts.removed = remove_gone(&tx, "company", &cs.iter().map(|c| c.id.as_str()).collect())?
+            + remove_gone(&tx, "person", &ps.iter().map(|c| c.id.as_str()).collect())?;
+        tx.commit()?;
+        let (changed, deleted) = self.pull_calendar()?;
+        counts.calendar_changed = changed;
+        counts.calendar_deleted = deleted;
+        Ok(counts)
+    }
+
+    /// The CRM user id -> login map (the rep, by e-mail address).
+    fn users(&self, first_page: &Value) -> Result<HashMap<String, String>> {
+        let p = &self.client.preset.persons;
+        let mut map = HashMap::new();
+        let Some(Value::Array(us)) = p.users.as_deref().and_then(|ptr| first_page.pointer(ptr))
+        else {
+            return Ok(map);
+        };
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT login FROM user_emails WHERE email = ?1")?;
+        for u in us {
+            if let (Some(id), Some(email)) = (text(u, &p.user_id), text(u, &p.user_email))
+                && let Some(login) = q
+                    .query_row([normalize(&email)], |r| r.get::<_, String>(0))
+                    .optional()?
+            {
+                map.insert(id, login);
+            }
+        }
+        Ok(map)
+    }
+
+    fn company_of(&self, conn: &Connection, v: &Value) -> Result<Option<Company>> {
+        let f = &self.client.preset.companies.fields;
+        let Some(id) = text(v, &f.id) else {
+            return Ok(None);
+        };
+        let mut domains: Vec<String> = f
+            .website
+            .as_deref()
+            .and_then(|k| text(v, k))
+            .and_then(|w| host_of(&w))
+            .into_iter()
+            .collect();
+        // Domains added here (resolve-unknown) stay: the CRM keeps one.
+        if let Some(row) = directory::company_rowid(conn, &id)?
+            && let Some(local) = directory::company_by_rowid(conn, row)?
+        {
+            for d in local.domains {
+                if !domains.contains(&d) {
+                    domains.push(d);
+                }
+            }
+        }
+        Ok(Some(Company {
+            name: text(v, &f.name).unwrap_or_else(|| id.clone()),
+            kind: "customer".into(),
+            email: f
+                .email
+                .as_deref()
+                .and_then(|k| text(v, k))
+                .map(|e| normalize(&e)),
+            domains,
+            rep: None,
+            sales_groups: Vec::new(),
+            id,
+        }))
+    }
+
+    fn person_of(
+        &self,
+        conn: &Connection,
+        v: &Value,
+        companies: &HashSet<&str>,
+        users: &HashMap<String, String>,
+    ) -> Result<Option<Person>> {
+        let f = &self.client.preset.persons.fields;
+        let Some(id) = text(v, &f.id) else {
+            return Ok(None);
+        };
+        let mut emails: Vec<String> = text(v, &f.email)
+            .map(|e| normalize(&e))
+            .into_iter()
+            .collect();
+        // Further addresses given in resolve-unknown stay in the cache.
+        if let Some(row) = directory::person_rowid(conn, &id)?
+            && let Some(local) = directory::person_by_rowid(conn, row)?
+        {
+            for e in local.emails.into_iter().skip(1) {
+                if !emails.contains(&e) {
+                    emails.push(e);
+                }
+            }
+        }
+        let rep = f.assigned_to.as_deref().and_then(|k| match v.get(k) {
+            Some(Value::Array(a)) => a.iter().find_map(|u| {
+                let uid = match u {
+                    Value::Object(_) => text(u, "id"),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                }?;
+                users.get(&uid).cloned()
+            }),
+            _ => None,
+        });
+        Ok(Some(Person {
+            first_name: text(v, &f.first_name).unwrap_or_default(),
+            last_name: text(v, &f.last_name).unwrap_or_default(),
+            emails,
+            phones: f
+                .phone
+                .as_deref()
+                .and_then(|k| text(v, k))
+                .into_iter()
+                .collect(),
+            company_id: f
+                .company
+                .as_deref()
+                .and_then(|k| text(v, k))
+                .filter(|c| companies.contains(c.as_str())),
+            rep,
+            sales_groups: Vec::new(),
+            favorite_of: Vec::new(),
+            id,
+        }))
+    }
+
+    /// Like C7 for the directory: a listing that would remove more than
+    /// half of a cache of 20 or more records is refused (a wrong token or
+    /// org looks exactly like that).
+    fn guard_removals(&self, conn: &Connection, cs: &[Company], ps: &[Person]) -> Result<()> {
+        let known: i64 = conn.query_row(
+            "SELECT count(*) FROM rest_records WHERE kind IN ('person','company') AND remote_id IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let seen = (cs.len() + ps.len()) as i64;
+        if known >= 20 && seen * 2 < known {
+            anyhow::bail!(
+                "the CRM lists {seen} persons and companies, but {known} are cached: refusing to remove \
+                 more than half of the directory at once; check crm.rest.base_url and the token's \
+                 organisation"
+            );
+        }
+        Ok(())
+    }
+
+    /// Calendar round trip: activities paired with a calendar item and sent
+    /// to the CRM, changed or deleted there since, are changed or deleted
+    /// here; sync-calendar then carries that to the calendar (C6, C7).
+    fn pull_calendar(&self) -> Result<(usize, usize)> {
+        let rows: Vec<PairedRow> = self
+            .conn
+            .prepare(
+                "SELECT r.local_id, r.remote_kind, r.remote_id, r.link, r.remote_hash
+                   FROM rest_records r
+                  WHERE r.kind = 'activity' AND r.state = 'sent'
+                    AND EXISTS (SELECT 1 FROM calendar_items c WHERE c.activity_id = r.local_id)",
+            )?
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        if rows.is_empty() {
+            return Ok((0, 0));
+        }
+        let p = &self.client.preset;
+        let mut seen: HashMap<String, Value> = HashMap::new();
+        let mut links: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.1 == "interaction")
+            .filter_map(|r| r.3.as_deref())
+            .collect();
+        links.sort_unstable();
+        links.dedup();
+        for link in links {
+            let Some((field, id)) = link.split_once(':') else {
+                continue;
+            };
+            let path = p
+                .activities
+                .list
+                .replace("{link}", field)
+                .replace("{id}", id);
+            let (items, _) =
+                self.client
+                    .list(&path, &p.activities.items, "listing activities in the CRM")?;
+            for v in items {
+                if let Some(id) = text(&v, &p.activities.fields.id) {
+                    seen.insert(format!("interaction:{id}"), v);
+                }
+            }
+        }
+        if rows.iter().any(|r| r.1 == "task") {
+            let (items, _) =
+                self.client
+                    .list(&p.tasks.list, &p.tasks.items, "listing tasks in the CRM")?;
+            for v in items {
+                if let Some(id) = text(&v, &p.tasks.fields.id) {
+                    seen.insert(format!("task:{id}"), v);
+                }
+            }
+        }
+        let (mut changed, mut deleted) = (0, 0);
+        for (local, kind, remote, _, remote_hash) in rows {
+            let Some(v) = seen.get(&format!("{kind}:{remote}")) else {
+                let tx = self.conn.unchecked_transaction()?;
+                super::calendar::delete(&tx, local)?;
+                tx.execute(
+                    "DELETE FROM rest_records WHERE kind = 'activity' AND local_id = ?1",
+                    [local],
+                )?;
+                tx.commit()?;
+                deleted += 1;
+                continue;
+            };
+            let view = self.remote_view(&kind, v);
+            if Some(view.hash()) == remote_hash {
+                continue;
+            }
+            let Some(mut entry) = super::calendar::entry(self.conn, local)? else {
+                continue;
+            };
+            let f = &mut entry.fields;
+            f.subject = view.subject.clone();
+            if kind == "interaction" {
+                if let Some(new) = view.when.as_deref().and_then(|w| column_instant(Some(w)))
+                    && let Some(old) = f.start.as_ref().and_then(CalTime::instant)
+                {
+                    let d = new - old;
+                    let old_len = f.end.as_ref().and_then(CalTime::instant).map(|e| e - old);
+                    f.start = f.start.as_ref().map(|t| shift(t, d));
+                    let len = view.duration.map(Duration::seconds).or(old_len);
+                    f.end = match (&f.start, len) {
+                        (Some(s), Some(l)) => Some(shift(s, l)),
+                        _ => f.end.clone(),
+                    };
+                }
+                if let Some(b) = &view.body {
+                    f.text = (!b.is_empty()).then(|| b.clone());
+                }
+            } else if let Some(new) = view
+                .when
+                .as_deref()
+                .and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+            {
+                let t = f.due.clone().or_else(|| f.start.clone());
+                if let Some(old) = t.as_ref().map(|t| t.local().date()) {
+                    let d = Duration::days((new - old).num_days());
+                    f.due = f.due.as_ref().map(|t| shift(t, d));
+                    f.start = f.start.as_ref().map(|t| shift(t, d));
+                    f.end = f.end.as_ref().map(|t| shift(t, d));
+                }
+            }
+            let tx = self.conn.unchecked_transaction()?;
+            super::calendar::update(&tx, local, &entry.fields)?;
+            // What we now hold is what the CRM holds: nothing to send back.
+            let a = load(&tx, local)?.context("activity just written")?;
+            let out = self.outgoing(&tx, &a, Some(&kind))?;
+            let hash = out.as_ref().map(|o| sha(&o.body.to_string()));
+            tx.execute(
+                "UPDATE rest_records SET hash = ?2, remote_hash = ?3, updated_at = ?4
+                  WHERE kind = 'activity' AND local_id = ?1",
+                params![local, hash, view.hash(), now()],
+            )?;
+            tx.commit()?;
+            changed += 1;
+        }
+        Ok((changed, deleted))
+    }
+
+    /// What a CRM user can change of a listed activity.
+    fn remote_view(&self, kind: &str, v: &Value) -> View {
+        let p = &self.client.preset;
+        if kind == "task" {
+            let f = &p.tasks.fields;
+            View {
+                subject: text(v, &f.title).unwrap_or_default(),
+                when: text(v, &f.due),
+                duration: None,
+                body: None,
+            }
+        } else {
+            let f = &p.activities.fields;
+            View {
+                subject: text(v, &f.subject).unwrap_or_default(),
+                when: column_instant(text(v, &f.occurred_at).as_deref()).map(rfc3339),
+                duration: f
+                    .duration
+                    .as_deref()
+                    .and_then(|k| v.get(k))
+                    .and_then(Value::as_i64),
+                body: Some(strip_marker(&text(v, &f.body).unwrap_or_default())),
+            }
+        }
+    }
+
+    // -- push ---------------------------------------------------------------
+
+    /// B2: sends the outbox; see the module docs.
+    ///
+    /// # Errors
+    /// [`RestError::Transport`] / [`RestError::Auth`] stop the push (what
+    /// was sent is recorded); SQLite errors.
+    pub fn push(&self) -> Result<PushCounts> {
+        let mut counts = PushCounts::default();
+        self.push_persons(&mut counts)?;
+        self.push_activities(&mut counts)?;
+        self.push_deletes(&mut counts)?;
+        Ok(counts)
+    }
+
+    /// Persons created here (resolve-unknown --create), and creates of an
+    /// interrupted run.
+    fn push_persons(&self, counts: &mut PushCounts) -> Result<()> {
+        let ids: Vec<(i64, Option<String>)> = self
+            .conn
+            .prepare(
+                "SELECT p.id, r.state FROM persons p
+                   LEFT JOIN rest_records r ON r.kind = 'person' AND r.local_id = p.id
+                  WHERE r.state IS NULL OR r.state = 'sending' ORDER BY p.id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let p = &self.client.preset.persons;
+        for (id, state) in ids {
+            let Some(person) = directory::person_by_rowid(self.conn, id)? else {
+                continue;
+            };
+            let what = format!(
+                "person {} <{}>",
+                person.display_name(),
+                person.emails.first().map_or("", String::as_str)
+            );
+            let Some(email) = person.emails.first().cloned() else {
+                continue;
+            };
+            if state.is_none() {
+                self.conn.execute(
+                    "INSERT INTO rest_records (kind, local_id, remote_kind, state, updated_at)
+                     VALUES ('person', ?1, 'person', 'sending', ?2)",
+                    params![id, now()],
+                )?;
+            }
+            // X5: an earlier run may have created it and died before hearing.
+            let path = p.find.replace("{email}", &query(&email));
+            let (found, _) = self
+                .client
+                .list(&path, &p.items, &format!("looking up {what}"))?;
+            let existing = found.iter().find_map(|v| {
+                let e = text(v, &p.fields.email)?;
+                (normalize(&e) == email)
+                    .then(|| text(v, &p.fields.id))
+                    .flatten()
+            });
+            let remote = match existing {
+                Some(r) => {
+                    counts.found_again += usize::from(state.is_some());
+                    r
+                }
+                None => {
+                    let mut body = Map::new();
+                    body.insert(p.fields.first_name.clone(), json!(person.first_name));
+                    body.insert(p.fields.last_name.clone(), json!(person.last_name));
+                    body.insert(p.fields.email.clone(), json!(email));
+                    if let (Some(k), Some(ph)) = (&p.fields.phone, person.phones.first()) {
+                        body.insert(k.clone(), json!(ph));
+                    }
+                    if let (Some(k), Some(c)) = (&p.fields.company, &person.company_id)
+                        && let Some(cid) = self.remote_id_of_company(c)?
+                    {
+                        body.insert(k.clone(), json!(cid));
+                    }
+                    match self.client.post(&p.create, &Value::Object(body), &what) {
+                        Ok(v) => match v.pointer(&p.created_id).and_then(|x| match x {
+                            Value::String(s) => Some(s.clone()),
+                            Value::Number(n) => Some(n.to_string()),
+                            _ => None,
+                        }) {
+                            Some(r) => {
+                                counts.persons_created += 1;
+                                r
+                            }
+                            None => anyhow::bail!(
+                                "{what}: the CRM's answer has no id at `{}`; does the preset fit this CRM?",
+                                p.created_id
+                            ),
+                        },
+                        Err(RestError::Rejected(m)) => {
+                            self.refuse(counts, "person", id, &what, &m)?;
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+            let tx = self.conn.unchecked_transaction()?;
+            tx.execute(
+                "UPDATE persons SET ext_id = ?2 WHERE id = ?1",
+                params![id, remote],
+            )?;
+            tx.execute(
+                "UPDATE rest_records SET remote_id = ?2, state = 'sent', error = NULL, updated_at = ?3
+                  WHERE kind = 'person' AND local_id = ?1",
+                params![id, remote, now()],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn remote_id_of_company(&self, ext: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT r.remote_id FROM companies c JOIN rest_records r ON r.kind = 'company' AND r.local_id = c.id
+                  WHERE c.ext_id = ?1",
+                [ext],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn refuse(
+        &self,
+        counts: &mut PushCounts,
+        kind: &str,
+        id: i64,
+        what: &str,
+        msg: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE rest_records SET error = ?3, updated_at = ?4 WHERE kind = ?1 AND local_id = ?2",
+            params![kind, id, msg, now()],
+        )?;
+        counts.refused.push(Refused {
+            item: what.to_string(),
+            error: format!("the CRM refused {msg}"),
+        });
+        Ok(())
+    }
+
+    /// The CRM link of an activity: its person's, else its company's id.
+    fn link(&self, conn: &Connection, a: &LocalActivity) -> Result<Option<(bool, String)>> {
+        let q = |kind: &str, id: i64| -> Result<Option<String>> {
+            Ok(conn
+                .query_row(
+                    "SELECT remote_id FROM rest_records WHERE kind = ?1 AND local_id = ?2",
+                    params![kind, id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten())
+        };
+        if let Some(p) = a.person_id {
+            return Ok(q("person", p)?.map(|r| (true, r)));
+        }
+        if let Some(c) = a.company_id {
+            return Ok(q("company", c)?.map(|r| (false, r)));
+        }
+        Ok(None)
+    }
+
+    /// The request body for an activity, or None while it has no CRM
+    /// record to hang on. `kind` keeps the CRM resource it was sent as.
+    fn outgoing(
+        &self,
+        conn: &Connection,
+        a: &LocalActivity,
+        kind: Option<&str>,
+    ) -> Result<Option<Outgoing>> {
+        let Some((is_person, link_id)) = self.link(conn, a)? else {
+            return Ok(None);
+        };
+        let p = &self.client.preset;
+        let marker = self.marker("activity", a.id);
+        let entry = if crate::plan::calendar::CALENDAR_TYPES.contains(&a.kind.as_str()) {
+            super::calendar::entry(conn, a.id)?
+        } else {
+            None
+        };
+        let start = entry
+            .as_ref()
+            .and_then(|e| e.fields.start.clone())
+            .or_else(|| {
+                a.start_at
+                    .as_deref()
+                    .and_then(|s| s.parse::<CalTime>().ok())
+            });
+        let start_instant = start
+            .as_ref()
+            .and_then(CalTime::instant)
+            .or_else(|| column_instant(a.start_at.as_deref()));
+        let end_instant = entry
+            .as_ref()
+            .and_then(|e| e.fields.end.as_ref().and_then(CalTime::instant))
+            .or_else(|| column_instant(a.end_at.as_deref()));
+        let text_body = a.body.as_deref().unwrap_or_default().trim().to_string();
+        let future = start_instant
+            .is_some_and(|s| s > Utc::now() + Duration::seconds(p.activities.future_secs));
+        // B2: what the CRM logs as done (mail, past meetings) is an
+        // interaction; what lies ahead, and tasks, are its tasks.
+        let appointment = matches!(a.kind.as_str(), "appointment" | "meeting");
+        let remote_kind = match kind {
+            Some("task") => "task",
+            Some(_) => "interaction",
+            None if p.activities.kinds.contains_key(&a.kind) && !(appointment && future) => {
+                "interaction"
+            }
+            None => "task",
+        };
+        let subject = if a.subject.trim().is_empty() {
+            "(no subject)".to_string()
+        } else {
+            a.subject.clone()
+        };
+        if remote_kind == "interaction" {
+            let f = &p.activities.fields;
+            let mut body = Map::new();
+            if let Some(k) = p
+                .activities
+                .kinds
+                .get(&a.kind)
+                .or_else(|| p.activities.kinds.get("meeting"))
+            {
+                body.extend(k.clone());
+            }
+            // A mail dated ahead of the clock is logged now (the CRM
+            // refuses a future occurred_at).
+            let occurred = start_instant
+                .or_else(|| column_instant(Some(&a.created_at)))
+                .map(|t| t.min(Utc::now()))
+                .map(rfc3339);
+            let duration = match (start_instant, end_instant) {
+                (Some(s), Some(e)) if e > s => Some((e - s).num_seconds()),
+                _ => None,
+            };
+            let subj = cut(&subject, f.subject_max);
+            let text_sent = cut(&text_body, f.body_max.saturating_sub(marker.len() + 2));
+            body.insert(f.occurred_at.clone(), json!(occurred));
+            if let (Some(k), Some(d)) = (&f.duration, duration) {
+                body.insert(k.clone(), json!(d));
+            }
+            body.insert(f.subject.clone(), json!(subj));
+            body.insert(
+                f.body.clone(),
+                json!(if text_sent.is_empty() {
+                    marker.clone()
+                } else {
+                    format!("{text_sent}\n\n{marker}")
+                }),
+            );
+            let (on, off) = if is_person {
+                (&p.activities.person_link, &p.activities.company_link)
+            } else {
+                (&p.activities.company_link, &p.activities.person_link)
+            };
+            body.insert(on.clone(), json!(link_id));
+            body.insert(off.clone(), Value::Null);
+            Ok(Some(Outgoing {
+                remote_kind: "interaction",
+                link: format!("{on}:{link_id}"),
+                view: View {
+                    subject: subj.clone(),
+                    when: occurred,
+                    duration,
+                    body: Some(strip_marker(&text_sent)),
+                },
+                title: subj,
+                body: Value::Object(body),
+            }))
+        } else {
+            let f = &p.tasks.fields;
+            let due_time = entry
+                .as_ref()
+                .and_then(|e| e.fields.due.clone().or_else(|| e.fields.start.clone()))
+                .or_else(|| a.due_at.as_deref().and_then(|s| s.parse::<CalTime>().ok()))
+                .or(start);
+            let due = due_time
+                .as_ref()
+                .map(|t| t.local().date())
+                .or_else(|| column_instant(a.due_at.as_deref()).map(|t| t.date_naive()))
+                .map(|d| d.format("%Y-%m-%d").to_string());
+            let title = cut(&subject, f.title_max);
+            let mut desc = text_body.clone();
+            if matches!(a.kind.as_str(), "appointment" | "meeting")
+                && let Some(s) = &entry.as_ref().and_then(|e| e.fields.start.clone())
+            {
+                let end = entry.as_ref().and_then(|e| e.fields.end.clone());
+                // The task keeps the appointment's time in its text.
+                desc = format!(
+                    "When: {s}{}\n{desc}",
+                    end.map(|e| format!(" - {e}")).unwrap_or_default()
+                );
+            }
+            let mut body = p.tasks.constants.clone();
+            body.insert(f.title.clone(), json!(title));
+            body.insert(f.due.clone(), json!(due));
+            body.insert(
+                f.description.clone(),
+                json!(format!("{}\n\n{marker}", desc.trim())),
+            );
+            body.insert(f.status.clone(), json!(p.tasks.status.open));
+            body.insert(
+                f.persons.clone(),
+                json!(if is_person {
+                    vec![link_id.clone()]
+                } else {
+                    Vec::new()
+                }),
+            );
+            if let Some(k) = &f.company {
+                body.insert(
+                    k.clone(),
+                    if is_person {
+                        Value::Null
+                    } else {
+                        json!(link_id)
+                    },
+                );
+            }
+            Ok(Some(Outgoing {
+                remote_kind: "task",
+                link: format!(
+                    "{}:{link_id}",
+                    if is_person { "contact" } else { "account" }
+                ),
+                view: View {
+                    subject: title.clone(),
+                    when: due,
+                    duration: None,
+                    body: None,
+                },
+                title,
+                body: Value::Object(body),
+            }))
+        }
+    }
+
+    fn push_activities(&self, counts: &mut PushCounts) -> Result<()> {
+        // New ones, creates of an interrupted run, and changed ones.
+        let rows: Vec<OutboxRow> = self
+            .conn
+            .prepare(
+                "SELECT a.id, r.state, r.remote_kind, r.remote_id, r.hash, r.link FROM activities a
+                   LEFT JOIN rest_records r ON r.kind = 'activity' AND r.local_id = a.id
+                  WHERE r.state IS NULL OR r.state = 'sending' OR a.updated_at >= r.updated_at
+                  ORDER BY a.id",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, state, remote_kind, remote_id, hash, link) in rows {
+            let Some(a) = load(self.conn, id)? else {
+                continue;
+            };
+            let Some(out) = self.outgoing(self.conn, &a, remote_kind.as_deref())? else {
+                counts.waiting += 1;
+                continue;
+            };
+            let what = format!("activity {id} ({})", cut(&a.subject, 60));
+            let body_hash = sha(&out.body.to_string());
+            match (state.as_deref(), remote_id) {
+                (Some("sent"), Some(remote)) => {
+                    if hash.as_deref() == Some(body_hash.as_str()) {
+                        continue;
+                    }
+                    let p = &self.client.preset;
+                    if out.remote_kind == "interaction"
+                        && link.as_deref() != Some(out.link.as_str())
+                    {
+                        // BottleCRM: "the record an interaction is on cannot
+                        // be changed" - a re-assigned activity (resolve-
+                        // unknown) is deleted there and created anew. A kill
+                        // in between: the old one is gone (404 counts as
+                        // deleted) and the row still says so; the next run
+                        // repeats the delete and creates it.
+                        match self
+                            .client
+                            .delete(&p.activities.delete.replace("{id}", &remote), &what)
+                        {
+                            Ok(()) => {}
+                            Err(RestError::Rejected(m)) => {
+                                self.refuse(counts, "activity", id, &what, &m)?;
+                                continue;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                        self.create_activity(counts, &a, &out, false, &body_hash, &what)?;
+                        counts.created -= usize::from(counts.created > 0);
+                        counts.updated += 1;
+                        continue;
+                    }
+                    let path = if out.remote_kind == "task" {
+                        &p.tasks.update
+                    } else {
+                        &p.activities.update
+                    };
+                    let mut patch = out.body.clone();
+                    if out.remote_kind == "interaction"
+                        && let Value::Object(m) = &mut patch
+                    {
+                        m.remove(&p.activities.person_link);
+                        m.remove(&p.activities.company_link);
+                    }
+                    match self
+                        .client
+                        .patch(&path.replace("{id}", &remote), &patch, &what)
+                    {
+                        Ok(()) => counts.updated += 1,
+                        Err(RestError::Rejected(m)) => {
+                            self.refuse(counts, "activity", id, &what, &m)?;
+                            continue;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    self.conn.execute(
+                        "UPDATE rest_records SET hash = ?2, remote_hash = ?3, link = ?4, error = NULL, updated_at = ?5
+                          WHERE kind = 'activity' AND local_id = ?1",
+                        params![id, body_hash, out.view.hash(), out.link, now()],
+                    )?;
+                }
+                (Some("sent"), None) => {}
+                (st, _) => self.create_activity(
+                    counts,
+                    &a,
+                    &out,
+                    st == Some("sending"),
+                    &body_hash,
+                    &what,
+                )?,
+            }
+        }
+        Ok(())
+    }
+
+    fn create_activity(
+        &self,
+        counts: &mut PushCounts,
+        a: &LocalActivity,
+        out: &Outgoing,
+        retrying: bool,
+        body_hash: &str,
+        what: &str,
+    ) -> Result<()> {
+        let marker = self.marker("activity", a.id);
+        let mut remote = None;
+        if retrying {
+            // X5: an earlier run sent it and died before hearing back?
+            remote = self.find_by_marker(out, &marker, what)?;
+            counts.found_again += usize::from(remote.is_some());
+        } else {
+            // Committed before the request: a kill after the CRM stored it
+            // leaves this row, and the next run looks before it sends.
+            self.conn.execute(
+                "INSERT INTO rest_records (kind, local_id, remote_kind, state, marker, hash, link, updated_at)
+                 VALUES ('activity', ?1, ?2, 'sending', ?3, ?4, ?5, ?6)
+                 ON CONFLICT (kind, local_id) DO UPDATE SET remote_kind = excluded.remote_kind, remote_id = NULL,
+                   state = 'sending', marker = excluded.marker, hash = excluded.hash, link = excluded.link,
+                   updated_at = excluded.updated_at",
+                params![a.id, out.remote_kind, marker, body_hash, out.link, now()],
+            )?;
+        }
+        if remote.is_none() {
+            let p = &self.client.preset;
+            let mut body = out.body.clone();
+            if let Value::Object(m) = &mut body {
+                m.retain(|_, v| !v.is_null());
+            }
+            let path = if out.remote_kind == "task" {
+                &p.tasks.create
+            } else {
+                &p.activities.create
+            };
+            match self.client.post(path, &body, what) {
+                Ok(v) => {
+                    remote = if out.remote_kind == "task" {
+                        // BottleCRM does not say which id it gave the task.
+                        self.find_by_marker(out, &marker, what)?
+                    } else {
+                        v.pointer(&p.activities.created_id)
+                            .and_then(|x| text(&json!({"i": x}), "i"))
+                    };
+                    if remote.is_none() {
+                        anyhow::bail!(
+                            "{what}: the CRM stored it but its answer names no id, and the reference {marker} \
+                             was not found; does the preset fit this CRM?"
+                        );
+                    }
+                    counts.created += 1;
+                }
+                Err(RestError::Rejected(m)) => {
+                    return self.refuse(counts, "activity", a.id, what, &m);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.conn.execute(
+            "UPDATE rest_records SET remote_kind = ?2, remote_id = ?3, state = 'sent', hash = ?4, remote_hash = ?5,
+                    link = ?6, error = NULL, updated_at = ?7
+              WHERE kind = 'activity' AND local_id = ?1",
+            params![a.id, out.remote_kind, remote, body_hash, out.view.hash(), out.link, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The CRM's id of the record carrying `marker`, if it holds one.
+    fn find_by_marker(&self, out: &Outgoing, marker: &str, what: &str) -> Result<Option<String>> {
+        let p = &self.client.preset;
+        let what = format!("looking up {what}");
+        if out.remote_kind == "task" {
+            let path = p.tasks.search.replace("{title}", &query(&out.title));
+            let (items, _) = self.client.list(&path, &p.tasks.search_items, &what)?;
+            for v in items {
+                let Some(id) = text(&v, &p.tasks.fields.id) else {
+                    continue;
+                };
+                let d = self
+                    .client
+                    .get(&p.tasks.detail.replace("{id}", &id), &what)?;
+                let desc = d
+                    .pointer(&p.tasks.detail_item)
+                    .and_then(|t| text(t, &p.tasks.fields.description))
+                    .unwrap_or_default();
+                if desc.contains(marker) {
+                    return Ok(Some(id));
+                }
+            }
+            return Ok(None);
+        }
+        let Some((field, id)) = out.link.split_once(':') else {
+            return Ok(None);
+        };
+        let path = p
+            .activities
+            .list
+            .replace("{link}", field)
+            .replace("{id}", id);
+        let (items, _) = self.client.list(&path, &p.activities.items, &what)?;
+        Ok(items.iter().find_map(|v| {
+            text(v, &p.activities.fields.body)
+                .filter(|b| b.contains(marker))
+                .and_then(|_| text(v, &p.activities.fields.id))
+        }))
+    }
+
+    /// Activities deleted here (sync-calendar C7, `crm activity delete`)
+    /// are deleted in the CRM.
+    fn push_deletes(&self, counts: &mut PushCounts) -> Result<()> {
+        let gone: Vec<(i64, String, Option<String>)> = self
+            .conn
+            .prepare(
+                "SELECT r.local_id, r.remote_kind, r.remote_id FROM rest_records r
+                  WHERE r.kind = 'activity' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = r.local_id)",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let p = &self.client.preset;
+        for (local, kind, remote) in gone {
+            if let Some(remote) = remote {
+                let path = if kind == "task" {
+                    &p.tasks.delete
+                } else {
+                    &p.activities.delete
+                };
+                let what = format!("deleting activity {local} in the CRM");
+                match self.client.delete(&path.replace("{id}", &remote), &what) {
+                    Ok(()) => counts.deleted += 1,
+                    Err(RestError::Rejected(m)) => {
+                        self.refuse(counts, "activity", local, &what, &m)?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            self.conn.execute(
+                "DELETE FROM rest_records WHERE kind = 'activity' AND local_id = ?1",
+                [local],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn load(conn: &Connection, id: i64) -> Result<Option<LocalActivity>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, type, subject, body, start_at, end_at, due_at, person_id, company_id, created_at
+               FROM activities WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(LocalActivity {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                body: r.get(3)?,
+                start_at: r.get(4)?,
+                end_at: r.get(5)?,
+                due_at: r.get(6)?,
+                person_id: r.get(7)?,
+                company_id: r.get(8)?,
+                created_at: r.get(9)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Records a pulled record (once).
+fn record_pulled(conn: &Connection, kind: &str, local: i64, remote: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO rest_records (kind, local_id, remote_kind, remote_id, state, updated_at)
+         VALUES (?1, ?2, ?1, ?3, 'pulled', ?4)",
+    )?
+    .execute(params![kind, local, remote, now()])?;
+    Ok(())
+}
+
+/// Removes cached records the CRM no longer lists; returns how many.
+fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<usize> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT local_id, remote_id FROM rest_records WHERE kind = ?1 AND state IN ('pulled','sent')
+               AND remote_id IS NOT NULL",
+        )?
+        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let table = if kind == "person" {
+        "persons"
+    } else {
+        "companies"
+    };
+    let mut n = 0;
+    for (local, remote) in rows {
+        if seen.contains(remote.as_str()) {
+            continue;
+        }
+        conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [local])?;
+        conn.execute(
+            "DELETE FROM rest_records WHERE kind = ?1 AND local_id = ?2",
+            params![kind, local],
+        )?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b2_website_host_is_the_company_domain() {
+        assert_eq!(
+            host_of("https://www.Acme.example/about").as_deref(),
+            Some("acme.example")
+        );
+        assert_eq!(host_of("acme.example").as_deref(), Some("acme.example"));
+        assert_eq!(host_of("http://localhost:8000"), None);
+    }
+
+    #[test]
+    fn b2_the_reference_line_is_not_part_of_the_text() {
+        assert_eq!(
+            strip_marker("Hello\n\n[crmsync-ref:0123456789abcdef]"),
+            "Hello"
+        );
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(query("a b+c@x.example"), "a%20b%2Bc%40x.example");
+    }
+
+    #[test]
+    fn b2_a_zoned_time_moves_on_its_own_clock() {
+        let t: CalTime = "TZID=Europe/Berlin:20270110T090000"
+            .parse()
+            .unwrap_or(CalTime::Floating(
+                chrono::NaiveDate::from_ymd_opt(2027, 1, 10)
+                    .unwrap()
+                    .and_hms_opt(9, 0, 0)
+                    .unwrap(),
+            ));
+        let moved = shift(&t, Duration::hours(2));
+        assert_eq!(moved.local().format("%H:%M").to_string(), "11:00");
+    }
+}
