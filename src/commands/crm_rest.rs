@@ -112,7 +112,17 @@ fn sync(ctx: &Ctx, st: &State, force: bool) -> Result<Option<(PushCounts, PullCo
 /// # Errors
 /// A blocked or refused token; SQLite errors.
 pub fn refresh(ctx: &Ctx, st: &State) -> Result<()> {
-    if ctx.cfg.crm.backend != Backend::Rest || !st.writable() {
+    if ctx.cfg.crm.backend != Backend::Rest {
+        return Ok(());
+    }
+    if !st.writable() {
+        // X8: a dry run writes nothing, not even the cache.
+        if last_pull(st)?.is_none() {
+            ui::warn(
+                "the CRM directory was never pulled into the state file, so this dry run sees no persons; \
+                 run `crmsync crm pull` first",
+            );
+        }
         return Ok(());
     }
     match sync(ctx, st, false) {

@@ -46,9 +46,9 @@ impl Ctx {
         let st = State::open(&path, access, command)?;
         if st.writable() {
             crate::crm::directory::sync_users(&st.conn, &self.cfg)?;
-            if crm_rest::REFRESHED.contains(&command) {
-                crm_rest::refresh(self, &st)?;
-            }
+        }
+        if crm_rest::REFRESHED.contains(&command) {
+            crm_rest::refresh(self, &st)?;
         }
         Ok(st)
     }

@@ -16,6 +16,7 @@ mod pty;
 mod push_contacts;
 mod reliability;
 mod resolve_unknown;
+mod rest_crm;
 mod security;
 mod smoke;
 mod sync_calendar;

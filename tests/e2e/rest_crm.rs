@@ -1,0 +1,802 @@
+//! The REST back end (SPEC B2, issue 7) end to end against the real
+//! BottleCRM of the test bed, each test in an org (tenant) of its own: the
+//! directory is made in BottleCRM over its API, crmsync reads it through
+//! its cache, and every assertion about the CRM reads BottleCRM back.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::cli::Env;
+use crate::faultproxy::{Dir, Fault, FaultProxy};
+use crate::harness::{self, Dovecot};
+use crate::import_mail::mail;
+
+/// One org in BottleCRM, spoken to over its REST API.
+struct Crm {
+    url: String,
+    token: String,
+}
+
+/// The seeded directory: BottleCRM ids by name.
+struct Ids {
+    acme: String,
+    globex: String,
+    jane: String,
+    john: String,
+    alice: String,
+}
+
+impl Crm {
+    fn new(prefix: &str) -> Option<Crm> {
+        let b = harness::bottlecrm()?;
+        let (token, _) = b.add_tenant(prefix);
+        Some(Crm {
+            url: b.url.clone(),
+            token,
+        })
+    }
+
+    fn req(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let auth = format!("Bearer {}", self.token);
+        let data = body.map(Value::to_string).unwrap_or_default();
+        let r = harness::http(
+            method,
+            &format!("{}{path}", self.url),
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+                ("Accept", "application/json"),
+            ],
+            data.as_bytes(),
+        )
+        .unwrap();
+        assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.text());
+        serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+    }
+
+    fn create(&self, path: &str, body: Value) -> String {
+        self.req("POST", path, Some(&body))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The directory of `cli::COMPANIES` / `cli::PERSONS`, made in BottleCRM.
+    fn seed(&self) -> Ids {
+        let acme = self.create(
+            "/api/accounts/",
+            json!({"name": "Acme GmbH", "email": "info@acme.example", "website": "https://acme.example"}),
+        );
+        let globex = self.create(
+            "/api/accounts/",
+            json!({"name": "Globex", "website": "https://www.globex.example"}),
+        );
+        let person = |first: &str, last: &str, email: &str, account: Option<&str>| {
+            let mut b = json!({"first_name": first, "last_name": last, "email": email});
+            if let Some(a) = account {
+                b["account"] = json!(a);
+            }
+            self.create("/api/contacts/", b)
+        };
+        Ids {
+            jane: person("Jane", "Doe", "jane@acme.example", Some(&acme)),
+            john: person("John", "Roe", "john@globex.example", Some(&globex)),
+            alice: person("Alice", "Smith", "alice@us.example", None),
+            acme,
+            globex,
+        }
+    }
+
+    /// The interactions on one record: subject -> the interaction.
+    fn interactions(&self, link: &str, id: &str) -> BTreeMap<String, Value> {
+        let v = self.req(
+            "GET",
+            &format!("/api/interactions/?{link}={id}&limit=1000"),
+            None,
+        );
+        let mut out = BTreeMap::new();
+        for i in v["interactions"].as_array().unwrap() {
+            let s = i["subject"].as_str().unwrap().to_string();
+            assert!(
+                out.insert(s.clone(), i.clone()).is_none(),
+                "duplicate interaction `{s}` on {link} {id}"
+            );
+        }
+        out
+    }
+
+    fn tasks(&self) -> Vec<Value> {
+        self.req("GET", "/api/tasks/?limit=1000", None)["tasks"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn contacts(&self, email: &str) -> Vec<Value> {
+        self.req("GET", &format!("/api/contacts/?email={email}"), None)["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["email"].as_str() == Some(email))
+            .cloned()
+            .collect()
+    }
+
+    /// `[crm]` for this org at `base` (the CRM, or a fault proxy before it).
+    fn config(&self, base: &str) -> String {
+        format!(
+            "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"{base}\"\n\
+             token_env = \"CRM_TOKEN\"\nrefresh_secs = 0\n"
+        )
+    }
+}
+
+/// A Dovecot mailbox of alice's, an import-mail account for it, and the
+/// REST CRM config (`base`: the CRM's URL or a proxy's).
+struct World {
+    env: Env,
+    crm: Crm,
+    ids: Ids,
+    login: String,
+    pw: String,
+}
+
+impl World {
+    fn new(d: &Dovecot, prefix: &str, base: Option<&str>) -> Option<World> {
+        let crm = Crm::new(prefix)?;
+        let ids = crm.seed();
+        let (login, pw) = d.add_user(prefix);
+        d.create_folder(&login, "CRM Import");
+        let env = Env::new("");
+        let w = World {
+            env,
+            ids,
+            login,
+            pw,
+            crm,
+        };
+        w.write_config(base.unwrap_or(&w.crm.url.clone()), "");
+        Some(w)
+    }
+
+    fn write_config(&self, base: &str, extra: &str) {
+        let d = harness::dovecot().unwrap();
+        std::fs::write(
+            &self.env.config,
+            format!(
+                "state = \"state.sqlite\"\nown_domains = [\"us.example\"]\n\n\
+                 [[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n\n\
+                 [[users]]\nlogin = \"bob\"\nemails = [\"bob@us.example\"]\n\n{}{extra}\n\
+                 [[mail.accounts]]\nname = \"alice-mail\"\nuser = \"alice\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\n\
+                 port = {}\ntls = \"none\"\nlogin = \"{}\"\npassword_env = \"IMAP_PW\"\nfolders = [\"INBOX\", \"CRM Import\"]\nimport_parent = \"\"\n",
+                self.crm.config(base),
+                d.port,
+                self.login
+            ),
+        )
+        .unwrap();
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self
+            .env
+            .cmd()
+            .env("IMAP_PW", &self.pw)
+            .env("CRM_TOKEN", &self.crm.token)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let (code, out, err) = self.run(&a);
+        assert!(matches!(code, 0 | 3), "{args:?}: {code} {out} {err}");
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out} {err}"))
+    }
+
+    fn append(&self, from: &str, to: &str, subject: &str) {
+        self.append_to("INBOX", from, to, subject);
+    }
+
+    /// M7: mail from strangers is imported when filed in `CRM Import`.
+    fn append_to(&self, folder: &str, from: &str, to: &str, subject: &str) {
+        harness::dovecot().unwrap().append(
+            &self.login,
+            folder,
+            &mail(from, to, subject, "", "Hello"),
+        );
+    }
+}
+
+#[test]
+fn b2_import_mail_m6_to_m11_lands_in_bottlecrm_once() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(w) = World::new(d, "rest-imp", None) else {
+        return;
+    };
+    w.append(
+        "Jane Doe <jane@acme.example>",
+        "alice@us.example",
+        "M6 offer",
+    );
+    w.append_to(
+        "CRM Import",
+        "x@nowhere.example",
+        "alice@us.example",
+        "M7 stranger",
+    );
+    w.append(
+        "sales@globex.example",
+        "alice@us.example",
+        "M10 company domain",
+    );
+    w.append(
+        "alice@us.example",
+        "john@globex.example, newbie@acme.example",
+        "M11 outgoing",
+    );
+    w.append("bob@us.example", "alice@us.example", "M12 internal");
+    // X8: a dry run sends nothing to the CRM (and on a cache never
+    // pulled, says so).
+    let (code, out, err) = w.run(&["import-mail", "--yes", "--dry-run"]);
+    assert!(err.contains("crm pull"), "{code} {out} {err}");
+    w.json(&["crm", "pull"]);
+    let (code, out, err) = w.run(&["import-mail", "--yes", "--dry-run"]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(w.crm.interactions("contact", &w.ids.jane).is_empty());
+
+    let v = w.json(&["import-mail", "--yes"]);
+    assert_eq!(v["counts"]["imported"], 4, "{v:#}");
+    let jane = w.crm.interactions("contact", &w.ids.jane);
+    assert_eq!(jane.keys().collect::<Vec<_>>(), vec!["M6 offer"]);
+    let m6 = &jane["M6 offer"];
+    assert_eq!(
+        (m6["kind"].as_str(), m6["direction"].as_str()),
+        (Some("email"), Some("inbound"))
+    );
+    assert_eq!(m6["occurred_at"], "2026-11-20T10:00:00Z");
+    assert!(m6["body"].as_str().unwrap().starts_with("Hello"), "{m6}");
+    // M7: the stranger's mail hangs on the owner's own person record.
+    let alice = w.crm.interactions("contact", &w.ids.alice);
+    assert_eq!(alice.keys().collect::<Vec<_>>(), vec!["M7 stranger"]);
+    // M10: by the company's domain (from its website in BottleCRM).
+    let globex = w.crm.interactions("account", &w.ids.globex);
+    assert_eq!(
+        globex.keys().collect::<Vec<_>>(),
+        vec!["M10 company domain"]
+    );
+    // M11: outgoing, on the first known recipient.
+    let john = w.crm.interactions("contact", &w.ids.john);
+    assert_eq!(john["M11 outgoing"]["direction"], "outbound");
+    assert!(w.crm.interactions("account", &w.ids.acme).is_empty());
+    // The report names BottleCRM's ids.
+    let report = w.json(&["report"]);
+    let a = report["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["subject"] == "M6 offer")
+        .unwrap()
+        .clone();
+    assert_eq!(a["attached_to"]["id"], w.ids.jane.as_str());
+
+    // A second run, and an explicit push, create nothing more.
+    let v = w.json(&["import-mail", "--yes"]);
+    assert_eq!(v["counts"]["imported"], 0);
+    let v = w.json(&["crm", "push"]);
+    assert_eq!(v["pushed"]["created"], 0, "{v:#}");
+    assert_eq!(w.crm.interactions("contact", &w.ids.jane).len(), 1);
+    assert_eq!(w.crm.interactions("contact", &w.ids.alice).len(), 1);
+
+    // A new mail from a person added in BottleCRM meanwhile: the cache
+    // refreshes before the run, so it is matched (B2).
+    let newbie = w.crm.create(
+        "/api/contacts/",
+        json!({"first_name": "New", "last_name": "Bie", "email": "newbie@acme.example", "account": w.ids.acme}),
+    );
+    w.append(
+        "newbie@acme.example",
+        "alice@us.example",
+        "From a new contact",
+    );
+    let v = w.json(&["import-mail", "--yes"]);
+    assert_eq!(v["counts"]["imported"], 1);
+    assert!(
+        w.crm
+            .interactions("contact", &newbie)
+            .contains_key("From a new contact")
+    );
+}
+
+#[test]
+fn b2_resolve_unknown_create_makes_the_person_in_bottlecrm_and_moves_the_mail() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(w) = World::new(d, "rest-res", None) else {
+        return;
+    };
+    w.append_to(
+        "CRM Import",
+        "Xavier New <x@nowhere.example>",
+        "alice@us.example",
+        "U2 stranger",
+    );
+    w.json(&["import-mail", "--yes"]);
+    assert!(
+        w.crm
+            .interactions("contact", &w.ids.alice)
+            .contains_key("U2 stranger")
+    );
+    let (code, out, err) = w.run(&[
+        "resolve-unknown",
+        "--create",
+        "x@nowhere.example=Xavier New",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let xs = w.crm.contacts("x@nowhere.example");
+    assert_eq!(xs.len(), 1, "{xs:?}");
+    assert_eq!(
+        (xs[0]["first_name"].as_str(), xs[0]["last_name"].as_str()),
+        (Some("Xavier"), Some("New"))
+    );
+    let xavier = xs[0]["id"].as_str().unwrap();
+    // BottleCRM cannot move an interaction: it was deleted and made anew.
+    assert!(
+        w.crm
+            .interactions("contact", xavier)
+            .contains_key("U2 stranger")
+    );
+    assert!(w.crm.interactions("contact", &w.ids.alice).is_empty());
+    // Again: nothing more.
+    let v = w.json(&["crm", "pull"]);
+    assert_eq!(v["pushed"]["persons_created"], 0, "{v:#}");
+    assert_eq!(v["pushed"]["created"], 0, "{v:#}");
+    assert_eq!(w.crm.contacts("x@nowhere.example").len(), 1);
+    assert_eq!(w.crm.interactions("contact", xavier).len(), 1);
+}
+
+/// X5 with BottleCRM: the answer to a create is cut after the CRM stored
+/// it (crmsync never hears), and runs are SIGKILLed while they push; the
+/// next clean run finds what was stored by its reference marker: every
+/// mail is in BottleCRM exactly once.
+#[test]
+fn x5_b2_cut_answers_and_kills_while_pushing_leave_no_duplicate_in_bottlecrm() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(b) = harness::bottlecrm() else {
+        return;
+    };
+    let proxy = FaultProxy::start(b.port);
+    let base = format!("http://127.0.0.1:{}", proxy.port);
+    let Some(w) = World::new(d, "rest-kill", Some(&base)) else {
+        return;
+    };
+    const N: usize = 40;
+    for i in 0..N {
+        w.append(
+            "Jane Doe <jane@acme.example>",
+            "alice@us.example",
+            &format!("kill {i:02}"),
+        );
+    }
+    // The 5th `201 Created` is cut 5 bytes in: stored, never acknowledged.
+    proxy.set(Fault::cut(Dir::Down, "HTTP/1.1 201", 5, 5));
+    let (code, out, err) = w.run(&["import-mail", "--yes"]);
+    assert_eq!(proxy.injected(), 1, "{out} {err}");
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(err.contains("nothing is lost"), "{err}");
+    assert_eq!(w.crm.interactions("contact", &w.ids.jane).len(), 5);
+    // Kills while pushing: wait until k more are sent, then SIGKILL.
+    let state = w.env.path("state.sqlite");
+    let sent = || -> i64 {
+        let c = rusqlite::Connection::open(&state).unwrap();
+        c.busy_timeout(Duration::from_secs(5)).unwrap();
+        c.query_row(
+            "SELECT count(*) FROM rest_records WHERE kind = 'activity' AND state = 'sent'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    for k in [3, 7] {
+        let before = sent();
+        let mut child = w
+            .env
+            .cmd()
+            .env("IMAP_PW", &w.pw)
+            .env("CRM_TOKEN", &w.crm.token)
+            .args(["crm", "push"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = Instant::now();
+        while sent() < before + k && t0.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let v = w.json(&["crm", "push"]);
+    assert!(v["pushed"]["found_again"].as_u64().unwrap() >= 1, "{v:#}");
+    let jane = w.crm.interactions("contact", &w.ids.jane);
+    assert_eq!(jane.len(), N, "{:?}", jane.keys());
+    let v = w.json(&["import-mail", "--yes"]);
+    assert_eq!(v["counts"]["imported"], 0);
+    assert_eq!(w.crm.interactions("contact", &w.ids.jane).len(), N);
+}
+
+#[test]
+fn b2_a_record_the_crm_refuses_names_the_field_and_waits_in_the_outbox() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(w) = World::new(d, "rest-refuse", None) else {
+        return;
+    };
+    // A preset of our own (preset_file) whose mapping BottleCRM refuses.
+    let preset = include_str!("../../src/crm/presets/bottlecrm.toml").replace(
+        "[activities.kinds.email_in]\nkind = \"email\"",
+        "[activities.kinds.email_in]\nkind = \"letter\"",
+    );
+    let file = w.env.write("my-crm.toml", &preset);
+    w.write_config(
+        &w.crm.url,
+        &format!("preset_file = \"{}\"\n", file.display()),
+    );
+    w.append(
+        "Jane Doe <jane@acme.example>",
+        "alice@us.example",
+        "Refused once",
+    );
+    let (code, out, err) = w.run(&["import-mail", "--yes"]);
+    assert_eq!(code, 3, "{out} {err}");
+    assert!(
+        err.contains("Refused once") && err.contains("field `kind`"),
+        "{err}"
+    );
+    assert!(w.crm.interactions("contact", &w.ids.jane).is_empty());
+    // Fixed: the next push sends it, once.
+    w.write_config(&w.crm.url, "");
+    let v = w.json(&["crm", "push"]);
+    assert_eq!(v["pushed"]["created"], 1, "{v:#}");
+    assert!(
+        w.crm
+            .interactions("contact", &w.ids.jane)
+            .contains_key("Refused once")
+    );
+}
+
+#[test]
+fn b2_429_and_503_are_retried_and_a_refused_token_blocks_after_one_request() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(b) = harness::bottlecrm() else {
+        return;
+    };
+    let busy = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let b2 = busy.clone();
+    let (port, log) = crate::push_contacts::fault_proxy(b.port, move |method, path, _| {
+        if method == "POST" && path.starts_with("/api/interactions/") {
+            match b2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => return Some(429),
+                1 => return Some(503),
+                _ => {}
+            }
+        }
+        None
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    let Some(w) = World::new(d, "rest-retry", Some(&base)) else {
+        return;
+    };
+    w.append(
+        "Jane Doe <jane@acme.example>",
+        "alice@us.example",
+        "Busy CRM",
+    );
+    let v = w.json(&["import-mail", "--yes"]);
+    assert_eq!(v["counts"]["imported"], 1);
+    assert_eq!(
+        busy.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "429, 503, then stored"
+    );
+    assert_eq!(w.crm.interactions("contact", &w.ids.jane).len(), 1);
+
+    // X2: a refused token: one request, then the account is blocked.
+    let requests = || log.lock().unwrap().len();
+    let before = requests();
+    let out = w
+        .env
+        .cmd()
+        .env("IMAP_PW", &w.pw)
+        .env("CRM_TOKEN", "wrong-token")
+        .args(["import-mail", "--yes"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("crmsync unblock crm"), "{err}");
+    assert_eq!(
+        requests() - before,
+        1,
+        "exactly one attempt with the refused token"
+    );
+    let out = w
+        .env
+        .cmd()
+        .env("IMAP_PW", &w.pw)
+        .env("CRM_TOKEN", "wrong-token")
+        .args(["import-mail", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is blocked since"));
+    assert_eq!(requests() - before, 1, "no request while blocked");
+}
+
+#[test]
+fn b2_what_bottlecrm_lacks_fails_clearly() {
+    let Some(crm) = Crm::new("rest-lacks") else {
+        return;
+    };
+    let env = Env::new(&format!(
+        "{}\n[contacts]\nby_favorites = true\n\n[[contacts.accounts]]\nname = \"b\"\nuser = \"alice\"\n\
+         source = \"vdir\"\npath = \"book\"\n",
+        crm.config(&crm.url)
+    ));
+    let out = env
+        .cmd()
+        .env("CRM_TOKEN", &crm.token)
+        .args(["push-contacts"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("by_favorites") && err.contains("bottlecrm has no favorites"),
+        "{err}"
+    );
+    // crm import belongs to the embedded CRM.
+    let f = env.write("p.csv", crate::cli::PERSONS);
+    let (code, _, err) = env.run(&["crm", "import", f.to_str().unwrap(), "--kind", "persons"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("crm pull"), "{err}");
+}
+
+#[test]
+fn b2_push_contacts_from_bottlecrm_persons_by_rep() {
+    let Some(crm) = Crm::new("rest-cards") else {
+        return;
+    };
+    // The rep: BottleCRM's user admin@example.test is crmsync user `admin`.
+    let users = crm.req("GET", "/api/contacts/?limit=1", None)["users"].clone();
+    let admin = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user__email"] == "admin@example.test")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mine = crm.create(
+        "/api/contacts/",
+        json!({"first_name": "Rita", "last_name": "Mine", "email": "rita@acme.example", "assigned_to": [admin]}),
+    );
+    crm.create(
+        "/api/contacts/",
+        json!({"first_name": "Otto", "last_name": "Other", "email": "otto@acme.example"}),
+    );
+    let env = Env::new(&format!(
+        "[[users]]\nlogin = \"admin\"\nemails = [\"admin@example.test\"]\n\n{}\n\
+         [[contacts.accounts]]\nname = \"admin-book\"\nuser = \"admin\"\nsource = \"vdir\"\npath = \"book\"\n",
+        crm.config(&crm.url)
+    ));
+    let push = || {
+        let out = env
+            .cmd()
+            .env("CRM_TOKEN", &crm.token)
+            .args(["--json", "push-contacts", "--force"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let cards = || {
+        let mut fns = Vec::new();
+        for dir in std::fs::read_dir(env.path("book")).unwrap() {
+            let dir = dir.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(dir).unwrap() {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
+                fns.extend(
+                    text.lines()
+                        .filter(|l| l.starts_with("FN"))
+                        .map(|l| l.trim().to_string()),
+                );
+            }
+        }
+        fns.sort();
+        fns
+    };
+    push();
+    assert_eq!(cards(), vec!["FN:Rita Mine"]);
+    // Renamed in BottleCRM: the refreshed cache carries it to the card.
+    crm.req(
+        "PATCH",
+        &format!("/api/contacts/{mine}/"),
+        Some(&json!({"first_name": "Margarita"})),
+    );
+    push();
+    assert_eq!(cards(), vec!["FN:Margarita Mine"]);
+}
+
+/// A calendar round trip through Radicale and BottleCRM (C2, C3, C5, B2):
+/// a past meeting becomes a BottleCRM meeting interaction, a future one a
+/// BottleCRM task; edits made in BottleCRM reach the calendar, edits made
+/// in the calendar reach BottleCRM; a further sync writes nothing.
+#[test]
+fn b2_calendar_round_trip_through_radicale_and_bottlecrm() {
+    let Some(r) = harness::radicale() else { return };
+    let Some(crm) = Crm::new("rest-cal") else {
+        return;
+    };
+    let ids = crm.seed();
+    let (login, pw) = r.add_user("restcal");
+    r.create_calendar(&login, "calendar");
+    let env = Env::new(&format!(
+        "{}\n[[calendar.accounts]]\nname = \"alice-cal\"\nuser = \"alice\"\nsource = \"caldav\"\nurl = \"{}\"\n\
+         login = \"{login}\"\npassword_env = \"DAV_PW\"\n",
+        crm.config(&crm.url),
+        r.url
+    ));
+    let auth = harness::basic_auth(&login, &pw);
+    let item_url = |name: &str| format!("{}{login}/calendar/{name}", r.url);
+    let put = |name: &str, text: &str| {
+        let resp = harness::http(
+            "PUT",
+            &item_url(name),
+            &[("Authorization", &auth), ("Content-Type", "text/calendar")],
+            text.as_bytes(),
+        )
+        .unwrap();
+        assert!(resp.status < 300, "{}", resp.text());
+    };
+    let get = |name: &str| {
+        harness::http("GET", &item_url(name), &[("Authorization", &auth)], b"")
+            .unwrap()
+            .text()
+    };
+    let event = |uid: &str, summary: &str, start: &str, end: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+             DTSTAMP:20261101T100000Z\r\nDTSTART;TZID=Europe/Berlin:{start}\r\nDTEND;TZID=Europe/Berlin:{end}\r\n\
+             SUMMARY:{summary}\r\nORGANIZER:mailto:alice@us.example\r\nATTENDEE:mailto:jane@acme.example\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    };
+    put(
+        "past.ics",
+        &event(
+            "past@t",
+            "Past review",
+            "20261120T100000",
+            "20261120T110000",
+        ),
+    );
+    put(
+        "future.ics",
+        &event(
+            "future@t",
+            "Future kickoff",
+            "20270115T090000",
+            "20270115T100000",
+        ),
+    );
+    let sync = || {
+        let out = env
+            .cmd()
+            .env("CRM_TOKEN", &crm.token)
+            .env("DAV_PW", &pw)
+            .args(["--json", "sync-calendar", "--yes"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<Value>(&stdout).unwrap()
+    };
+    sync();
+    // C2 hangs calendar activities on the owner's person record (the
+    // attendees are its participants, which BottleCRM's API cannot take).
+    let alice = crm.interactions("contact", &ids.alice);
+    let past = &alice["Past review"];
+    assert_eq!(past["kind"], "meeting");
+    assert_eq!(past["occurred_at"], "2026-11-20T09:00:00Z");
+    assert_eq!(past["duration_seconds"], 3600);
+    let tasks = crm.tasks();
+    let fut: Vec<&Value> = tasks
+        .iter()
+        .filter(|t| t["title"] == "Future kickoff")
+        .collect();
+    assert_eq!(fut.len(), 1, "{tasks:?}");
+    assert_eq!(fut[0]["due_date"], "2027-01-15");
+
+    // Edited in BottleCRM: an hour later, a new subject; the task a day later.
+    crm.req(
+        "PATCH",
+        &format!("/api/interactions/{}/", past["id"].as_str().unwrap()),
+        Some(&json!({"subject": "Past review (moved)", "occurred_at": "2026-11-20T10:00:00Z"})),
+    );
+    crm.req(
+        "PATCH",
+        &format!("/api/tasks/{}/", fut[0]["id"].as_str().unwrap()),
+        Some(&json!({"due_date": "2027-01-16"})),
+    );
+    sync();
+    let text = get("past.ics");
+    assert!(text.contains("SUMMARY:Past review (moved)"), "{text}");
+    assert!(
+        text.contains("DTSTART;TZID=Europe/Berlin:20261120T110000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DTEND;TZID=Europe/Berlin:20261120T120000"),
+        "{text}"
+    );
+    let text = get("future.ics");
+    assert!(
+        text.contains("DTSTART;TZID=Europe/Berlin:20270116T090000"),
+        "{text}"
+    );
+
+    // Edited in the calendar: BottleCRM follows.
+    put(
+        "past.ics",
+        &event(
+            "past@t",
+            "Past review v3",
+            "20261120T110000",
+            "20261120T123000",
+        ),
+    );
+    sync();
+    let alice = crm.interactions("contact", &ids.alice);
+    assert_eq!(alice.keys().collect::<Vec<_>>(), vec!["Past review v3"]);
+    assert_eq!(alice["Past review v3"]["duration_seconds"], 5400);
+    // C11: nothing more to do on either side.
+    let v = sync();
+    for k in [
+        "created_in_crm",
+        "updated_in_crm",
+        "created_in_calendar",
+        "updated_in_calendar",
+    ] {
+        assert_eq!(v["counts"][k], 0, "{k}: {v:#}");
+    }
+    assert_eq!(crm.interactions("contact", &ids.alice).len(), 1);
+    assert_eq!(
+        crm.tasks()
+            .iter()
+            .filter(|t| t["title"] == "Future kickoff")
+            .count(),
+        1
+    );
+}
