@@ -699,7 +699,10 @@ impl Remote<'_> {
         )?;
         counts.refused.push(Refused {
             item: what.to_string(),
-            error: format!("the CRM refused {msg}"),
+            error: format!(
+                "the CRM refused it{}",
+                msg.strip_prefix(what).unwrap_or(msg)
+            ),
         });
         Ok(())
     }
