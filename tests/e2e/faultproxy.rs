@@ -323,20 +323,28 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
 }
 
 /// Holds a stalled connection: forwards nothing (what arrives is dropped);
-/// returns when either side closed or after 10 minutes.
+/// returns when the other pump saw its side close, or after 10 minutes.
+/// `from` closing does not end the stall: a server that closes after its
+/// answer (Radicale) must still look hung to the client, which gives up on
+/// its own timeout.
 fn stall(from: &mut TcpStream, closed: &AtomicBool) {
     let t0 = std::time::Instant::now();
     let mut sink = [0u8; 4096];
+    let mut open = true;
     while !closed.load(Ordering::SeqCst) && t0.elapsed() < Duration::from_secs(600) {
+        if !open {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
         match from.read(&mut sink) {
-            Ok(0) => return,
+            Ok(0) => open = false,
             Ok(_) => {}
             Err(e)
                 if matches!(
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
-            Err(_) => return,
+            Err(_) => open = false,
         }
     }
 }
