@@ -107,7 +107,11 @@ impl Tabular for Summary {
         self.items
             .iter()
             .filter(|i| {
-                self.all_rows || matches!(i.action.as_str(), "failed" | "reported" | "held back")
+                self.all_rows
+                    || matches!(
+                        i.action.as_str(),
+                        "failed" | "reported" | "held back" | "not done"
+                    )
             })
             .map(|i| {
                 vec![
@@ -677,7 +681,7 @@ fn sync_account(
     }
     if !st.writable() {
         // X8: the plan only.
-        tally(&mut summary.counts, &actions, &HashMap::new());
+        tally(&mut summary.counts, &actions, &HashMap::new(), true);
         return Ok(report);
     }
     let target = Target {
@@ -747,8 +751,19 @@ fn sync_account(
             }
         }
     }
-    tally(&mut summary.counts, &actions, &outcomes);
+    tally(&mut summary.counts, &actions, &outcomes, false);
     if let Err(e) = result {
+        // The account stopped (server gone, X5): the writes not reached
+        // are not done; the next run plans them again.
+        for (i, act) in actions.iter().enumerate() {
+            if let (true, false, Some(k)) =
+                (act.writes(), outcomes.contains_key(&i), item_of.get(&i))
+            {
+                summary.items[*k].action = "not done".into();
+                summary.items[*k].reason =
+                    Some("the account stopped before this item; the next run does it".into());
+            }
+        }
         return Err(fail(e));
     }
     let clean: BTreeSet<String> = colls
@@ -761,9 +776,10 @@ fn sync_account(
     Ok(report)
 }
 
-/// Counts what was done (or, in a dry run, planned).
-fn tally(c: &mut Counts, actions: &[Action], outcomes: &HashMap<usize, Outcome>) {
-    let dry = outcomes.is_empty();
+/// Counts what was done (or, in a dry run, planned). Issue 9: `dry` is
+/// passed, not guessed from empty outcomes: a run stopped at its first
+/// write counted every planned write as done.
+fn tally(c: &mut Counts, actions: &[Action], outcomes: &HashMap<usize, Outcome>, dry: bool) {
     for (i, a) in actions.iter().enumerate() {
         if !a.writes() {
             if let Action::Conflict { .. } = a {

@@ -427,7 +427,7 @@ impl Dav {
         }
         let body = resp
             .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {e}")))?;
+            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
         parse_multistatus(&body).map_err(|e| DavError::Protocol {
             url: url.to_string(),
             detail: format!("{e:#}"),
@@ -733,7 +733,7 @@ impl Dav {
         }
         let body = resp
             .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {e}")))?;
+            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
         parse_multistatus(&body).map_err(|e| DavError::Protocol {
             url: url.to_string(),
             detail: format!("{e:#}"),
@@ -799,7 +799,7 @@ impl Dav {
         }
         let bytes = resp
             .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {e}")))?;
+            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
         let perr = |detail: String| DavError::Protocol {
             url: url.to_string(),
             detail,

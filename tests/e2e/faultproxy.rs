@@ -305,7 +305,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
                     }
                     Some(Action::Stall) => {
                         // Silent until the client gives up (its side closes).
-                        stall(&mut from, closed);
+                        stall(&mut from, closed, dir == Dir::Down);
                         closed.store(true, Ordering::SeqCst);
                         let _ = to.shutdown(Shutdown::Both);
                         let _ = from.shutdown(Shutdown::Both);
@@ -323,12 +323,21 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
 }
 
 /// Holds a stalled connection: forwards nothing (what arrives is dropped);
-/// returns when either side closed or after 10 minutes.
-fn stall(from: &mut TcpStream, closed: &AtomicBool) {
+/// returns when either side closed, or after 10 minutes. With
+/// `hold_on_eof` (`from` is the server) the server closing does not end
+/// the stall: a server that closes after its answer (Radicale) must still
+/// look hung to the client, which gives up on its own timeout.
+fn stall(from: &mut TcpStream, closed: &AtomicBool, hold_on_eof: bool) {
     let t0 = std::time::Instant::now();
     let mut sink = [0u8; 4096];
+    let mut open = true;
     while !closed.load(Ordering::SeqCst) && t0.elapsed() < Duration::from_secs(600) {
+        if !open {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
         match from.read(&mut sink) {
+            Ok(0) if hold_on_eof => open = false,
             Ok(0) => return,
             Ok(_) => {}
             Err(e)
@@ -336,6 +345,7 @@ fn stall(from: &mut TcpStream, closed: &AtomicBool) {
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) => {}
+            Err(_) if hold_on_eof => open = false,
             Err(_) => return,
         }
     }

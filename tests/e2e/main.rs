@@ -15,6 +15,7 @@ mod init;
 mod pty;
 mod push_contacts;
 mod reliability;
+mod reliability_calendar;
 mod resolve_unknown;
 mod rest_crm;
 mod security;

@@ -14,7 +14,7 @@ use crate::harness::{self, Radicale};
 use crate::push_contacts::{fault_proxy, prop, responses, tag};
 
 /// Where the calendar lives.
-enum Cal {
+pub(crate) enum Cal {
     Radicale {
         r: &'static Radicale,
         login: String,
@@ -25,19 +25,19 @@ enum Cal {
 
 /// One test's world: a calendar with one collection `calendar/`, a
 /// config whose user alice owns it, the CRM directory loaded.
-struct W {
-    env: Env,
-    cal: Cal,
+pub(crate) struct W {
+    pub(crate) env: Env,
+    pub(crate) cal: Cal,
     extra: String,
     /// The account's URL instead of Radicale's (a fault proxy).
-    url: Option<String>,
+    pub(crate) url: Option<String>,
 }
 
-const CALENDAR_ACCOUNT: &str = "alice-cal";
+pub(crate) const CALENDAR_ACCOUNT: &str = "alice-cal";
 
 impl W {
     /// None when Radicale is not available and not required (skipped).
-    fn new(radicale: bool, prefix: &str) -> Option<W> {
+    pub(crate) fn new(radicale: bool, prefix: &str) -> Option<W> {
         let env = Env::new("");
         let cal = if radicale {
             let r = harness::radicale()?;
@@ -61,7 +61,7 @@ impl W {
     }
 
     /// Extra config text (e.g. `[crm]` link, `[calendar]` keys).
-    fn configure(&mut self, extra: &str) {
+    pub(crate) fn configure(&mut self, extra: &str) {
         self.extra = extra.to_string();
         self.write_config();
     }
@@ -95,7 +95,7 @@ impl W {
     }
 
     /// sync-calendar --json; (exit code, summary).
-    fn sync(&self, args: &[&str]) -> (i32, Value) {
+    pub(crate) fn sync(&self, args: &[&str]) -> (i32, Value) {
         self.sync_pw(self.pw(), args)
     }
 
@@ -119,29 +119,29 @@ impl W {
     }
 
     /// A sync that must succeed (exit 0).
-    fn sync_ok(&self, args: &[&str]) -> Value {
+    pub(crate) fn sync_ok(&self, args: &[&str]) -> Value {
         let (code, v) = self.sync(args);
         assert_eq!(code, 0, "{v:#}");
         v
     }
 
-    fn crm(&self, args: &[&str]) -> Value {
+    pub(crate) fn crm(&self, args: &[&str]) -> Value {
         self.env.json(args)
     }
 
     /// Adds a CRM activity; returns its id.
-    fn add(&self, args: &[&str]) -> i64 {
+    pub(crate) fn add(&self, args: &[&str]) -> i64 {
         let mut a = vec!["crm", "activity", "add", "--rep", "alice"];
         a.extend_from_slice(args);
         self.crm(&a)["id"].as_i64().unwrap()
     }
 
-    fn show(&self, id: i64) -> Value {
+    pub(crate) fn show(&self, id: i64) -> Value {
         self.crm(&["crm", "activity", "show", &id.to_string()])
     }
 
     /// The CRM's calendar activities (report --json), by subject.
-    fn activities(&self) -> BTreeMap<String, Value> {
+    pub(crate) fn activities(&self) -> BTreeMap<String, Value> {
         self.crm(&["report"])["activities"]
             .as_array()
             .unwrap()
@@ -151,7 +151,7 @@ impl W {
             .collect()
     }
 
-    fn url(&self, name: &str) -> String {
+    pub(crate) fn url(&self, name: &str) -> String {
         match &self.cal {
             Cal::Radicale { r, login, .. } => format!("{}{login}/calendar/{name}", r.url),
             Cal::Vdir(p) => p.join("calendar").join(name).display().to_string(),
@@ -175,7 +175,7 @@ impl W {
     }
 
     /// Puts an item as a calendar client would.
-    fn put(&self, name: &str, text: &str) {
+    pub(crate) fn put(&self, name: &str, text: &str) {
         match &self.cal {
             Cal::Radicale { .. } => {
                 let resp = self.req(
@@ -206,7 +206,7 @@ impl W {
     }
 
     /// Every item of the calendar: file name -> (ETag or mtime, text).
-    fn items(&self) -> BTreeMap<String, (String, String)> {
+    pub(crate) fn items(&self) -> BTreeMap<String, (String, String)> {
         match &self.cal {
             Cal::Radicale { r, login, .. } => {
                 let url = format!("{}{login}/calendar/", r.url);
@@ -243,7 +243,7 @@ impl W {
     }
 
     /// The text of the item holding `uid`.
-    fn by_uid(&self, uid: &str) -> String {
+    pub(crate) fn by_uid(&self, uid: &str) -> String {
         self.items()
             .into_values()
             .map(|(_, t)| t)
@@ -253,14 +253,14 @@ impl W {
 }
 
 /// A VCALENDAR with one component `comp` (VEVENT/VTODO) of these lines.
-fn ics(comp: &str, uid: &str, lines: &[&str]) -> String {
+pub(crate) fn ics(comp: &str, uid: &str, lines: &[&str]) -> String {
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//crmsync tests//EN\r\nBEGIN:{comp}\r\nUID:{uid}\r\nDTSTAMP:20261101T100000Z\r\n{}\r\nEND:{comp}\r\nEND:VCALENDAR\r\n",
         lines.join("\r\n")
     )
 }
 
-fn event(uid: &str, summary: &str) -> String {
+pub(crate) fn event(uid: &str, summary: &str) -> String {
     ics(
         "VEVENT",
         uid,
@@ -272,11 +272,11 @@ fn event(uid: &str, summary: &str) -> String {
     )
 }
 
-fn count(v: &Value, what: &str) -> i64 {
+pub(crate) fn count(v: &Value, what: &str) -> i64 {
     v["counts"][what].as_i64().unwrap()
 }
 
-fn actions(v: &Value) -> Vec<String> {
+pub(crate) fn actions(v: &Value) -> Vec<String> {
     v["items"]
         .as_array()
         .unwrap()
