@@ -697,11 +697,7 @@ impl ImapSource {
         let cmd = format!("UID FETCH {} {}", short(&set), part.query());
         self.usable(folder, &cmd)?;
         match self.raw_fetch(&set, part) {
-            Ok(fetched) => deliver(
-                fetched.iter().map(|(uid, data)| (*uid, data.as_slice())),
-                batch,
-                sink,
-            ),
+            Ok(fetched) => deliver(fetched, batch, sink),
             // Some message of the batch vanished (Dovecot: NO [EXPUNGEISSUED]
             // after sending the others): one by one, skipping the vanished.
             Err(Raw::No(_)) if batch.len() > 1 => {
@@ -784,8 +780,8 @@ impl Part {
 /// Hands each fetched message of `batch` to the sink, once, in the order
 /// the server sent them; unsolicited FETCH responses (flag changes of other
 /// messages) and messages without data are passed over.
-fn deliver<'a>(
-    fetched: impl Iterator<Item = (u32, &'a [u8])>,
+fn deliver(
+    fetched: Vec<(u32, Vec<u8>)>,
     batch: &[(u32, &MsgRef)],
     sink: &mut dyn FnMut(&MsgRef, Vec<u8>) -> anyhow::Result<()>,
 ) -> Result<(), SourceError> {
@@ -797,7 +793,7 @@ fn deliver<'a>(
         if !done.insert(uid) {
             continue;
         }
-        sink(batch[i].1, data.to_vec()).map_err(|e| SourceError::Other(format!("{e:#}")))?;
+        sink(batch[i].1, data).map_err(|e| SourceError::Other(format!("{e:#}")))?;
     }
     Ok(())
 }

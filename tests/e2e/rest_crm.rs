@@ -14,9 +14,9 @@ use crate::harness::{self, Dovecot};
 use crate::import_mail::mail;
 
 /// One org in BottleCRM, spoken to over its REST API.
-struct Crm {
-    url: String,
-    token: String,
+pub(crate) struct Crm {
+    pub(crate) url: String,
+    pub(crate) token: String,
 }
 
 /// The seeded directory: BottleCRM ids by name.
@@ -29,7 +29,7 @@ struct Ids {
 }
 
 impl Crm {
-    fn new(prefix: &str) -> Option<Crm> {
+    pub(crate) fn new(prefix: &str) -> Option<Crm> {
         let b = harness::bottlecrm()?;
         let (token, _) = b.add_tenant(prefix);
         Some(Crm {
@@ -38,7 +38,7 @@ impl Crm {
         })
     }
 
-    fn req(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn req(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let auth = format!("Bearer {}", self.token);
         let data = body.map(Value::to_string).unwrap_or_default();
         let r = harness::http(
@@ -56,7 +56,7 @@ impl Crm {
         serde_json::from_slice(&r.body).unwrap_or(Value::Null)
     }
 
-    fn create(&self, path: &str, body: Value) -> String {
+    pub(crate) fn create(&self, path: &str, body: Value) -> String {
         self.req("POST", path, Some(&body))["id"]
             .as_str()
             .unwrap()
@@ -89,8 +89,66 @@ impl Crm {
         }
     }
 
+    /// The directory of `cli::COMPANIES` / `cli::PERSONS` as far as
+    /// BottleCRM can hold it (one website per account, one address per
+    /// contact, one contact per address); returns their BottleCRM ids by the CSV ids (C1, P1...).
+    pub(crate) fn seed_cli_directory(&self) -> BTreeMap<String, String> {
+        let mut ids = BTreeMap::new();
+        let acme = self.create(
+            "/api/accounts/",
+            json!({"name": "Acme GmbH", "email": "info@acme.example", "website": "https://acme.example"}),
+        );
+        let globex = self.create(
+            "/api/accounts/",
+            json!({"name": "Globex", "website": "https://globex.example"}),
+        );
+        for (id, first, last, email, account) in [
+            ("P1", "Jane", "Doe", "jane@acme.example", Some(&acme)),
+            ("P2", "John", "Roe", "john@globex.example", Some(&globex)),
+            ("P3", "Alice", "Smith", "alice@us.example", None),
+            // P5 shares P4's address: BottleCRM refuses a second contact
+            // with an address ("Contact already exists with this email").
+            ("P4", "Quote, Comma", "Person", "shared@roe.example", None),
+        ] {
+            let mut b = json!({"first_name": first, "last_name": last, "email": email});
+            if let Some(a) = account {
+                b["account"] = json!(a);
+            }
+            ids.insert(id.to_string(), self.create("/api/contacts/", b));
+        }
+        ids.insert("C1".into(), acme);
+        ids.insert("C2".into(), globex);
+        ids
+    }
+
+    /// Every interaction and task in this org, as sorted subjects: what
+    /// BottleCRM holds, to compare with crmsync's own view.
+    pub(crate) fn all_subjects(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let contacts = self.req("GET", "/api/contacts/?limit=1000", None);
+        for c in contacts["results"].as_array().unwrap() {
+            let id = c["id"].as_str().unwrap();
+            out.extend(self.interactions("contact", id).into_keys());
+        }
+        let accounts = self.req("GET", "/api/accounts/?limit=1000", None);
+        for a in accounts["active_accounts"]["open_accounts"]
+            .as_array()
+            .unwrap()
+        {
+            let id = a["id"].as_str().unwrap();
+            out.extend(self.interactions("account", id).into_keys());
+        }
+        out.extend(
+            self.tasks()
+                .iter()
+                .map(|t| t["title"].as_str().unwrap().to_string()),
+        );
+        out.sort();
+        out
+    }
+
     /// The interactions on one record: subject -> the interaction.
-    fn interactions(&self, link: &str, id: &str) -> BTreeMap<String, Value> {
+    pub(crate) fn interactions(&self, link: &str, id: &str) -> BTreeMap<String, Value> {
         let v = self.req(
             "GET",
             &format!("/api/interactions/?{link}={id}&limit=1000"),
@@ -107,7 +165,7 @@ impl Crm {
         out
     }
 
-    fn tasks(&self) -> Vec<Value> {
+    pub(crate) fn tasks(&self) -> Vec<Value> {
         self.req("GET", "/api/tasks/?limit=1000", None)["tasks"]
             .as_array()
             .unwrap()
@@ -125,7 +183,7 @@ impl Crm {
     }
 
     /// `[crm]` for this org at `base` (the CRM, or a fault proxy before it).
-    fn config(&self, base: &str) -> String {
+    pub(crate) fn config(&self, base: &str) -> String {
         format!(
             "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"{base}\"\n\
              token_env = \"CRM_TOKEN\"\nrefresh_secs = 0\n"

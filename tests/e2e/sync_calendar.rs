@@ -31,6 +31,9 @@ pub(crate) struct W {
     extra: String,
     /// The account's URL instead of Radicale's (a fault proxy).
     pub(crate) url: Option<String>,
+    /// B2: the CRM is BottleCRM (an org of its own), with the CSV ids of
+    /// the seeded directory mapped to BottleCRM's.
+    rest: Option<(crate::rest_crm::Crm, BTreeMap<String, String>)>,
 }
 
 pub(crate) const CALENDAR_ACCOUNT: &str = "alice-cal";
@@ -54,10 +57,40 @@ impl W {
             cal,
             extra: String::new(),
             url: None,
+            rest: None,
         };
         w.write_config();
         w.env.load_directory();
         Some(w)
+    }
+
+    /// B2: Radicale, and BottleCRM as the CRM (`[crm] backend = "rest"`)
+    /// holding the same directory; every command then refreshes the cache
+    /// before and pushes to BottleCRM after, and when the scenario ends
+    /// BottleCRM must hold exactly what crmsync shows ([`W::drop`]).
+    pub(crate) fn new_rest(prefix: &str) -> Option<W> {
+        let r = harness::radicale()?;
+        let crm = crate::rest_crm::Crm::new(prefix)?;
+        let ids = crm.seed_cli_directory();
+        let (login, pw) = r.add_user(prefix);
+        r.create_calendar(&login, "calendar");
+        let w = W {
+            env: Env::new(""),
+            cal: Cal::Radicale { r, login, pw },
+            extra: String::new(),
+            url: None,
+            rest: Some((crm, ids)),
+        };
+        w.write_config();
+        Some(w)
+    }
+
+    /// The CRM's id of a record of the seeded directory (`P3` -> BottleCRM's).
+    pub(crate) fn id(&self, csv_id: &str) -> String {
+        match &self.rest {
+            Some((_, ids)) => ids[csv_id].clone(),
+            None => csv_id.to_string(),
+        }
     }
 
     /// Extra config text (e.g. `[crm]` link, `[calendar]` keys).
@@ -67,6 +100,26 @@ impl W {
     }
 
     fn write_config(&self) {
+        let extra = match &self.rest {
+            Some((crm, _)) => {
+                let rest = crm
+                    .config(&crm.url)
+                    .replace(
+                        "token_env = \"CRM_TOKEN\"",
+                        &format!("token = \"{}\"", crm.token),
+                    )
+                    .replace("[crm]\nbackend = \"rest\"\n", "");
+                if self.extra.contains("[crm]\n") {
+                    format!(
+                        "{}\n{rest}",
+                        self.extra.replace("[crm]\n", "[crm]\nbackend = \"rest\"\n")
+                    )
+                } else {
+                    format!("{}\n[crm]\nbackend = \"rest\"\n{rest}", self.extra)
+                }
+            }
+            None => self.extra.clone(),
+        };
         let account = match &self.cal {
             Cal::Radicale { r, login, .. } => format!(
                 "source = \"caldav\"\nurl = \"{}\"\nlogin = \"{login}\"\npassword_env = \"DAV_PW\"\n",
@@ -81,7 +134,7 @@ impl W {
                  [[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\nname = \"Alice Smith\"\n\n\
                  [[users]]\nlogin = \"bob\"\nemails = [\"bob@us.example\"]\n\n\
                  [[calendar.accounts]]\nname = \"{CALENDAR_ACCOUNT}\"\nuser = \"alice\"\n{account}",
-                self.extra
+                extra
             ),
         )
         .unwrap();
@@ -252,6 +305,26 @@ impl W {
     }
 }
 
+/// B2: when a scenario against BottleCRM ends, BottleCRM holds exactly the
+/// activities crmsync shows with a record to hang on, each once.
+impl Drop for W {
+    fn drop(&mut self) {
+        let Some((crm, _)) = &self.rest else { return };
+        if std::thread::panicking() {
+            return;
+        }
+        let mut ours: Vec<String> = self.crm(&["report"])["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| !a["attached_to"].is_null())
+            .map(|a| a["subject"].as_str().unwrap().to_string())
+            .collect();
+        ours.sort();
+        assert_eq!(crm.all_subjects(), ours, "BottleCRM vs crmsync's report");
+    }
+}
+
 /// A VCALENDAR with one component `comp` (VEVENT/VTODO) of these lines.
 pub(crate) fn ics(comp: &str, uid: &str, lines: &[&str]) -> String {
     format!(
@@ -291,7 +364,8 @@ pub(crate) fn actions(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Each scenario as `<name>::radicale` and `<name>::vdir`.
+/// Each scenario as `<name>::radicale`, `<name>::vdir` and
+/// `<name>::rest` (Radicale with BottleCRM as the CRM, B2).
 macro_rules! both {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -304,6 +378,13 @@ macro_rules! both {
             #[test]
             fn vdir() {
                 super::$name(super::W::new(false, stringify!($name)).unwrap());
+            }
+            /// B2: Radicale and BottleCRM.
+            #[test]
+            fn rest() {
+                if let Some(w) = super::W::new_rest(stringify!($name)) {
+                    super::$name(w);
+                }
             }
         }
     )*};
@@ -352,7 +433,7 @@ fn c2_events_and_tasks_become_activities_attendees_matched_unknown_queued(w: W) 
     let m = &acts["Kick-off"];
     assert_eq!(m["type"], "meeting");
     // C2: attached to the user's own person record, rep = the user.
-    assert_eq!(m["attached_to"]["id"], "P3");
+    assert_eq!(m["attached_to"]["id"], w.id("P3").as_str());
     assert_eq!(m["rep"], "alice");
     let ps: Vec<&str> = m["participants"]
         .as_array()
