@@ -829,10 +829,11 @@ impl<'a> FetchReader<'a> {
         }
     }
 
-    /// More bytes from the wire; ConnectionLost at its end.
+    /// More bytes from the wire (what was consumed is dropped first, so
+    /// offsets from `pos` stay valid); ConnectionLost at its end.
     fn fill(&mut self) -> Result<(), Raw> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
             self.pos = 0;
         }
         let start = self.buf.len();
@@ -857,15 +858,17 @@ impl<'a> FetchReader<'a> {
 
     /// One line, with its CRLF.
     fn line(&mut self) -> Result<Vec<u8>, Raw> {
-        let mut scanned = self.pos;
+        // Bytes after `pos` already searched for the line end.
+        let mut scanned = 0;
         loop {
-            if let Some(nl) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
-                let end = scanned + nl + 1;
+            let from = self.pos + scanned;
+            if let Some(nl) = self.buf[from..].iter().position(|&b| b == b'\n') {
+                let end = from + nl + 1;
                 let line = self.buf[self.pos..end].to_vec();
                 self.pos = end;
                 return Ok(line);
             }
-            scanned = self.buf.len();
+            scanned = self.buf.len() - self.pos;
             self.fill()?;
         }
     }
@@ -1924,6 +1927,34 @@ mod tests {
         let mut rest = [0u8; 32];
         let n = stream.clone().read(&mut rest).unwrap();
         assert_eq!(&rest[..n], b"* 6 EXISTS\r\n");
+    }
+
+    /// The answer in pieces, each its own read: line ends, literals and
+    /// the completion fall on read boundaries (the bench found this: 6,520
+    /// of 10,000 mails, then a base64 line taken for the completion).
+    #[test]
+    fn fetch_reader_survives_every_read_boundary() {
+        let answer: &[u8] = b"* 1 FETCH (UID 7 BODY[] {12}\r\nline1\r\nline2)\r\n* 2 FETCH (UID 8 BODY[] {3}\r\nabc)\r\na9 OK done\r\n";
+        for cut in 1..answer.len() {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = l.local_addr().unwrap();
+            let server = std::thread::spawn(move || {
+                let (mut s, _) = l.accept().unwrap();
+                s.set_nodelay(true).unwrap();
+                for piece in answer.chunks(cut) {
+                    s.write_all(piece).unwrap();
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            });
+            let stream = Stream::new(Wire::Plain(TcpStream::connect(addr).unwrap()));
+            let got = FetchReader::new(&stream).read_fetch().unwrap();
+            assert_eq!(
+                got,
+                vec![(7, b"line1\r\nline2".to_vec()), (8, b"abc".to_vec())],
+                "pieces of {cut}"
+            );
+            server.join().unwrap();
+        }
     }
 
     #[test]
