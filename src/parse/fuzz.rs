@@ -93,6 +93,12 @@ pub fn dav_xml(data: &[u8]) {
     }
 }
 
+/// An IMAP server's answer to `UID FETCH ... (UID BODY.PEEK[])`, read by
+/// literal length (`source::imap::FetchReader`).
+pub fn imap_fetch(data: &[u8]) {
+    crate::source::imap::fuzz_fetch_answer(data);
+}
+
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
 
@@ -103,6 +109,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("vcard", vcard),
     ("config", config),
     ("dav_xml", dav_xml),
+    ("imap_fetch", imap_fetch),
 ];
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub enum ImapError {
 enum Wire {
     Plain(TcpStream),
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    /// Bytes in memory, written ones dropped: the fuzz target.
+    Memory(io::Cursor<Vec<u8>>),
 }
 
 #[derive(Debug)]
@@ -104,6 +106,7 @@ impl Read for Stream {
         match &mut i.wire {
             Wire::Plain(s) => s.read(buf),
             Wire::Tls(s) => s.read(buf),
+            Wire::Memory(c) => c.read(buf),
         }
     }
 }
@@ -113,12 +116,14 @@ impl Write for Stream {
         match &mut self.inner().wire {
             Wire::Plain(s) => s.write(buf),
             Wire::Tls(s) => s.write(buf),
+            Wire::Memory(_) => Ok(buf.len()),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match &mut self.inner().wire {
             Wire::Plain(s) => s.flush(),
             Wire::Tls(s) => s.flush(),
+            Wire::Memory(_) => Ok(()),
         }
     }
 }
@@ -820,6 +825,10 @@ struct FetchReader<'a> {
 /// Read size: large enough that a 45 KB message is a few reads.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// The largest literal [`FetchReader`] takes (mails are fetched whole only
+/// below `max_size`, M4; larger ones are outlined).
+const MAX_LITERAL: usize = 1 << 31;
+
 impl<'a> FetchReader<'a> {
     fn new(stream: &'a Stream) -> FetchReader<'a> {
         FetchReader {
@@ -873,9 +882,19 @@ impl<'a> FetchReader<'a> {
         }
     }
 
-    /// Exactly `n` bytes.
+    /// Exactly `n` bytes. The capacity grows with what arrives: a
+    /// literal announced as `{999999999999}` is not an allocation.
     fn bytes(&mut self, n: usize) -> Result<Vec<u8>, Raw> {
-        let mut out = Vec::with_capacity(n);
+        if n > MAX_LITERAL {
+            // The rest of the answer cannot be read: the connection is done.
+            return Err(Raw::Io(imap::Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the server announced a literal of {n} bytes, more than crmsync accepts ({MAX_LITERAL})"
+                ),
+            ))));
+        }
+        let mut out = Vec::with_capacity(n.min(READ_CHUNK * 64));
         loop {
             let take = (n - out.len()).min(self.buf.len() - self.pos);
             out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
@@ -951,6 +970,16 @@ impl<'a> FetchReader<'a> {
     fn finish(self) {
         self.stream.unread(&self.buf[self.pos..]);
     }
+}
+
+/// Fuzz entry (issue 9): a server's answer to a body FETCH, as bytes,
+/// through [`FetchReader`]; an error is fine, a panic is a bug.
+#[doc(hidden)]
+pub fn fuzz_fetch_answer(data: &[u8]) {
+    let stream = Stream::new(Wire::Memory(io::Cursor::new(data.to_vec())));
+    let mut r = FetchReader::new(&stream);
+    let _ = r.read_fetch();
+    r.finish();
 }
 
 /// The UID of an upper-cased FETCH response text (`... (UID 42 BODY[] {})`).
@@ -1972,6 +2001,16 @@ mod tests {
             Err(Raw::Io(imap::Error::ConnectionLost))
         ));
         assert!(matches!(read(b"* BYE shutting down\r\n"), Err(Raw::Io(_))));
+        // A hostile announcement is refused, not allocated.
+        assert!(matches!(
+            read(b"* 1 FETCH (UID 7 BODY[] {999999999999}\r\nx"),
+            Err(Raw::Io(imap::Error::Io(e))) if e.to_string().contains("999999999999")
+        ));
+        // A huge but acceptable one that never comes: the connection ends.
+        assert!(matches!(
+            read(b"* 1 FETCH (UID 7 BODY[] {2000000000}\r\nx"),
+            Err(Raw::Io(imap::Error::ConnectionLost))
+        ));
     }
     use crate::config::Config;
 
