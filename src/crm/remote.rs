@@ -75,13 +75,18 @@ pub struct Remote<'a> {
     pub salt: String,
 }
 
-/// A text field of a JSON record (numbers as text: some CRMs use integer ids).
-fn text(v: &Value, key: &str) -> Option<String> {
-    match v.get(key)? {
+/// A JSON value as text (numbers too: some CRMs use integer ids).
+fn as_text(v: &Value) -> Option<String> {
+    match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A text field of a JSON record.
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(as_text)
 }
 
 /// `https://www.acme.example/x` -> `acme.example`.
@@ -635,11 +640,7 @@ impl Remote<'_> {
                         body.insert(k.clone(), json!(cid));
                     }
                     match self.client.post(&p.create, &Value::Object(body), &what) {
-                        Ok(v) => match v.pointer(&p.created_id).and_then(|x| match x {
-                            Value::String(s) => Some(s.clone()),
-                            Value::Number(n) => Some(n.to_string()),
-                            _ => None,
-                        }) {
+                        Ok(v) => match v.pointer(&p.created_id).and_then(as_text) {
                             Some(r) => {
                                 counts.persons_created += 1;
                                 r
@@ -961,9 +962,9 @@ impl Remote<'_> {
                             }
                             Err(e) => return Err(e.into()),
                         }
-                        self.create_activity(counts, &a, &out, false, &body_hash, &what)?;
-                        counts.created -= usize::from(counts.created > 0);
-                        counts.updated += 1;
+                        if self.create_activity(counts, &a, &out, false, &body_hash, &what)? {
+                            counts.updated += 1;
+                        }
                         continue;
                     }
                     let path = if out.remote_kind == "task" {
@@ -996,19 +997,20 @@ impl Remote<'_> {
                     )?;
                 }
                 (Some("sent"), None) => {}
-                (st, _) => self.create_activity(
-                    counts,
-                    &a,
-                    &out,
-                    st == Some("sending"),
-                    &body_hash,
-                    &what,
-                )?,
+                (st, _) => {
+                    let retrying = st == Some("sending");
+                    if self.create_activity(counts, &a, &out, retrying, &body_hash, &what)? {
+                        counts.created += 1;
+                    }
+                }
             }
         }
         Ok(())
     }
 
+    /// Creates the activity in the CRM (after looking for an earlier
+    /// run's copy when `retrying`) and records it; true when it POSTed a
+    /// new record, false when it found one or the CRM refused it.
     fn create_activity(
         &self,
         counts: &mut PushCounts,
@@ -1017,9 +1019,10 @@ impl Remote<'_> {
         retrying: bool,
         body_hash: &str,
         what: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let marker = self.marker("activity", a.id);
         let mut remote = None;
+        let mut posted = false;
         if retrying {
             // X5: an earlier run sent it and died before hearing back?
             remote = self.find_by_marker(out, &marker, what)?;
@@ -1053,8 +1056,7 @@ impl Remote<'_> {
                         // BottleCRM does not say which id it gave the task.
                         self.find_by_marker(out, &marker, what)?
                     } else {
-                        v.pointer(&p.activities.created_id)
-                            .and_then(|x| text(&json!({"i": x}), "i"))
+                        v.pointer(&p.activities.created_id).and_then(as_text)
                     };
                     if remote.is_none() {
                         anyhow::bail!(
@@ -1062,10 +1064,11 @@ impl Remote<'_> {
                              was not found; does the preset fit this CRM?"
                         );
                     }
-                    counts.created += 1;
+                    posted = true;
                 }
                 Err(RestError::Rejected(m)) => {
-                    return self.refuse(counts, "activity", a.id, what, &m);
+                    self.refuse(counts, "activity", a.id, what, &m)?;
+                    return Ok(false);
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -1076,7 +1079,7 @@ impl Remote<'_> {
               WHERE kind = 'activity' AND local_id = ?1",
             params![a.id, out.remote_kind, remote, body_hash, out.view.hash(), out.link, now()],
         )?;
-        Ok(())
+        Ok(posted)
     }
 
     /// The CRM's id of the record carrying `marker`, if it holds one.
