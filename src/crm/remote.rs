@@ -1248,15 +1248,21 @@ mod tests {
 
     #[test]
     fn b2_a_zoned_time_moves_on_its_own_clock() {
-        let t: CalTime = "TZID=Europe/Berlin:20270110T090000"
-            .parse()
-            .unwrap_or(CalTime::Floating(
-                chrono::NaiveDate::from_ymd_opt(2027, 1, 10)
-                    .unwrap()
-                    .and_hms_opt(9, 0, 0)
-                    .unwrap(),
-            ));
-        let moved = shift(&t, Duration::hours(2));
-        assert_eq!(moved.local().format("%H:%M").to_string(), "11:00");
+        let local = chrono::NaiveDate::from_ymd_opt(2027, 1, 10)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .unwrap();
+        let t = CalTime::Zoned {
+            tzid: "Europe/Berlin".into(),
+            local,
+        };
+        let CalTime::Zoned { tzid, local } = shift(&t, Duration::hours(2)) else {
+            panic!("the zone was lost");
+        };
+        assert_eq!(tzid, "Europe/Berlin");
+        assert_eq!(local.format("%H:%M").to_string(), "11:00");
+        assert_eq!(
+            shift(&CalTime::Date(local.date()), Duration::days(1)),
+            CalTime::Date(local.date() + Duration::days(1))
+        );
     }
 }
