@@ -361,9 +361,13 @@ fn import_account(
         .context("the account's user is not configured")?;
     // M9: an owner without a person record is a configuration error.
     let Some(owner) = apply::owner(&matcher, cfg, a.user())? else {
+        let how = match cfg.crm.backend {
+            crate::config::Backend::Embedded => "(crmsync crm import FILE --kind persons)",
+            crate::config::Backend::Rest => "in the CRM, then run `crmsync crm pull`",
+        };
         anyhow::bail!(
             "user `{}` has no person record (M9), so nothing was imported from this account; \
-             import a person carrying {} (crmsync crm import FILE --kind persons)",
+             add a person carrying {} {how}",
             a.user(),
             user.emails.join(" or ")
         );

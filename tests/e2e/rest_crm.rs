@@ -603,6 +603,32 @@ fn b2_429_and_503_are_retried_and_a_refused_token_blocks_after_one_request() {
     assert_eq!(requests() - before, 1, "no request while blocked");
 }
 
+/// M9 with BottleCRM: the owner's person must exist in the CRM; the error
+/// says so (not `crm import`, which is for the embedded CRM).
+#[test]
+fn m9_b2_owner_without_a_contact_in_bottlecrm_names_the_next_step() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(w) = World::new(d, "rest-m9", None) else {
+        return;
+    };
+    w.crm
+        .req("DELETE", &format!("/api/contacts/{}/", w.ids.alice), None);
+    w.append(
+        "Jane Doe <jane@acme.example>",
+        "alice@us.example",
+        "M9 nobody",
+    );
+    let (code, out, err) = w.run(&["import-mail", "--yes"]);
+    assert_eq!(code, 1, "{out} {err}");
+    let said = format!("{out}{err}");
+    assert!(
+        said.contains("no person record (M9)")
+            && said.contains("in the CRM, then run `crmsync crm pull`"),
+        "{said}"
+    );
+    assert!(w.crm.interactions("contact", &w.ids.jane).is_empty());
+}
+
 #[test]
 fn b2_what_bottlecrm_lacks_fails_clearly() {
     let Some(crm) = Crm::new("rest-lacks") else {
