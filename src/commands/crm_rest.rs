@@ -69,6 +69,14 @@ fn remote<'a>(st: &'a State, client: &'a Client) -> Result<Remote<'a>> {
     })
 }
 
+/// Sends the outbox now (B2); a refused token blocks `crm` (X2).
+fn push_now(ctx: &Ctx, st: &State) -> Result<PushCounts> {
+    let (client, secret) = connect(ctx, st)?;
+    remote(st, &client)?
+        .push()
+        .map_err(|e| fatal(st, &secret, e))
+}
+
 fn last_pull(st: &State) -> Result<Option<String>> {
     Ok(st
         .conn
@@ -160,12 +168,7 @@ pub fn after(ctx: &Ctx, exit: Exit) -> Result<Exit> {
         return Ok(exit);
     }
     let st = ctx.state(Access::Write, "crm push")?;
-    let result = connect(ctx, &st).and_then(|(client, secret)| {
-        remote(&st, &client)?
-            .push()
-            .map_err(|e| fatal(&st, &secret, e))
-    });
-    match result {
+    match push_now(ctx, &st) {
         Ok(c) => {
             if c.created + c.updated + c.deleted + c.persons_created + c.found_again > 0 {
                 ui::info(format!(
@@ -303,10 +306,7 @@ pub fn pull(ctx: &Ctx) -> Result<Exit> {
 pub fn push(ctx: &Ctx) -> Result<Exit> {
     require_rest(ctx, "push")?;
     let st = ctx.state(Access::Write, "crm push")?;
-    let (client, secret) = connect(ctx, &st)?;
-    let pushed = remote(&st, &client)?
-        .push()
-        .map_err(|e| fatal(&st, &secret, e))?;
+    let pushed = push_now(ctx, &st)?;
     let partial = !pushed.refused.is_empty();
     ctx.printer.print(&SyncSummary {
         command: "crm push",

@@ -63,12 +63,12 @@ fn instant(t: Option<&CalTime>) -> Option<String> {
 
 /// A `start_at`-style column read as a time: the exact text of a CalTime,
 /// or an RFC 3339 instant (mail dates) as UTC.
-fn column_time(s: Option<String>) -> Option<CalTime> {
+pub(crate) fn column_time(s: Option<&str>) -> Option<CalTime> {
     let s = s?;
     if let Ok(t) = s.parse::<CalTime>() {
         return Some(t);
     }
-    DateTime::parse_from_rfc3339(&s)
+    DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|d| CalTime::Utc(d.with_timezone(&Utc).naive_utc()))
 }
@@ -89,9 +89,9 @@ fn entry_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(CrmEntry, Option<String>
             fields: CrmFields {
                 subject: r.get(2)?,
                 text: r.get(3)?,
-                start: column_time(r.get(4)?),
-                end: column_time(r.get(5)?),
-                due: column_time(r.get(6)?),
+                start: column_time(r.get::<_, Option<String>>(4)?.as_deref()),
+                end: column_time(r.get::<_, Option<String>>(5)?.as_deref()),
+                due: column_time(r.get::<_, Option<String>>(6)?.as_deref()),
                 ..CrmFields::default()
             },
             updated_at: DateTime::parse_from_rfc3339(&updated)

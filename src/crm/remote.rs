@@ -150,13 +150,7 @@ fn shift(t: &CalTime, d: Duration) -> CalTime {
 
 /// A time column (a CalTime's text, or an RFC 3339 instant) as an instant.
 fn column_instant(s: Option<&str>) -> Option<DateTime<Utc>> {
-    let s = s?;
-    if let Ok(t) = s.parse::<CalTime>() {
-        return t.instant();
-    }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+    super::calendar::column_time(s).and_then(|t| t.instant())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

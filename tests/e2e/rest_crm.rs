@@ -238,11 +238,16 @@ impl World {
     }
 
     fn run(&self, args: &[&str]) -> (i32, String, String) {
+        self.run_with_token(&self.crm.token, args)
+    }
+
+    /// [`World::run`] with another CRM token (X2).
+    fn run_with_token(&self, token: &str, args: &[&str]) -> (i32, String, String) {
         let out = self
             .env
             .cmd()
             .env("IMAP_PW", &self.pw)
-            .env("CRM_TOKEN", &self.crm.token)
+            .env("CRM_TOKEN", token)
             .args(args)
             .output()
             .unwrap();
@@ -574,32 +579,17 @@ fn b2_429_and_503_are_retried_and_a_refused_token_blocks_after_one_request() {
     // X2: a refused token: one request, then the account is blocked.
     let requests = || log.lock().unwrap().len();
     let before = requests();
-    let out = w
-        .env
-        .cmd()
-        .env("IMAP_PW", &w.pw)
-        .env("CRM_TOKEN", "wrong-token")
-        .args(["import-mail", "--yes"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let (code, _, err) = w.run_with_token("wrong-token", &["import-mail", "--yes"]);
+    assert_eq!(code, 1, "{err}");
     assert!(err.contains("crmsync unblock crm"), "{err}");
     assert_eq!(
         requests() - before,
         1,
         "exactly one attempt with the refused token"
     );
-    let out = w
-        .env
-        .cmd()
-        .env("IMAP_PW", &w.pw)
-        .env("CRM_TOKEN", "wrong-token")
-        .args(["import-mail", "--yes"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is blocked since"));
+    let (code, _, err) = w.run_with_token("wrong-token", &["import-mail", "--yes"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is blocked since"), "{err}");
     assert_eq!(requests() - before, 1, "no request while blocked");
 }
 
