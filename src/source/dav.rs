@@ -171,7 +171,11 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
     let mut out = Vec::new();
     let mut path: Vec<(String, String)> = Vec::new();
     let mut cur: Option<Response> = None;
+    // One propstat's properties and its status, applied together at
+    // `</propstat>`: the status may come before or after the `<prop>`
+    // (issue 15: Xandikos writes it first).
     let mut stat_props: Vec<Prop> = Vec::new();
+    let mut stat_status: u16 = 0;
     let mut prop: Option<Prop> = None;
     let mut text = String::new();
     loop {
@@ -192,7 +196,10 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
             let in_prop = path.last().is_some_and(|(n, l)| n == NS_DAV && l == "prop");
             match (ns.as_str(), local.as_str()) {
                 (NS_DAV, "response") => cur = Some(Response::default()),
-                (NS_DAV, "propstat") => stat_props.clear(),
+                (NS_DAV, "propstat") => {
+                    stat_props.clear();
+                    stat_status = 0;
+                }
                 _ if in_prop => {
                     prop = Some(Prop {
                         ns: ns.clone(),
@@ -283,10 +290,7 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
                         }
                     }
                     (NS_DAV, "status", Some((NS_DAV, "propstat"))) => {
-                        let code = status_code(&text);
-                        for p in &mut stat_props {
-                            p.status = code;
-                        }
+                        stat_status = status_code(&text);
                     }
                     (NS_DAV, "status", Some((NS_DAV, "response"))) => {
                         if let Some(r) = cur.as_mut() {
@@ -294,6 +298,9 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
                         }
                     }
                     (NS_DAV, "propstat", _) => {
+                        for p in &mut stat_props {
+                            p.status = stat_status;
+                        }
                         if let Some(r) = cur.as_mut() {
                             r.props.append(&mut stat_props);
                         }
@@ -1164,6 +1171,35 @@ mod tests {
             r[1].prop(NS_DAV, "current-user-principal").unwrap().hrefs,
             vec!["/alice/"]
         );
+    }
+
+    /// Issue 15 (Xandikos): a propstat's `<status>` may come before its
+    /// `<prop>` (the order inside a propstat is free, RFC 4918 §14.22 is a
+    /// DTD content model, not an order for receivers); the status still
+    /// applies to every property of that propstat, and not to another one's.
+    #[test]
+    fn propstat_status_before_prop_applies_to_its_props() {
+        let xml = br#"<?xml version="1.0" encoding="utf-8"?>
+<ns0:multistatus xmlns:ns0="DAV:" xmlns:ns1="urn:ietf:params:xml:ns:caldav"><ns0:response><ns0:href>/</ns0:href>
+<ns0:propstat><ns0:status>HTTP/1.1 200 OK</ns0:status><ns0:prop><ns0:current-user-principal><ns0:href>/user/</ns0:href></ns0:current-user-principal><ns0:resourcetype><ns0:collection/></ns0:resourcetype></ns0:prop></ns0:propstat>
+<ns0:propstat><ns0:status>HTTP/1.1 404 Not Found</ns0:status><ns0:prop><ns1:calendar-home-set/></ns0:prop></ns0:propstat>
+</ns0:response></ns0:multistatus>"#;
+        let r = parse_multistatus(xml).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            r[0].prop(NS_DAV, "current-user-principal")
+                .map(|p| p.hrefs.clone()),
+            Some(vec!["/user/".to_string()])
+        );
+        assert!(r[0].prop(NS_DAV, "resourcetype").is_some());
+        // The 404 propstat's property stays "not found", before and after.
+        assert!(r[0].prop(NS_CALDAV, "calendar-home-set").is_none());
+        let home = r[0]
+            .props
+            .iter()
+            .find(|p| p.name == "calendar-home-set")
+            .map(|p| p.status);
+        assert_eq!(home, Some(404));
     }
 
     #[test]
