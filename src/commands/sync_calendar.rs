@@ -35,6 +35,11 @@ const DEFAULT_CALENDAR: &str = "Calendar";
 
 #[derive(Debug, Default, Clone, Serialize)]
 struct Counts {
+    /// SPEC §8's keys (issue 15): writes in both directions together; the
+    /// `*_in_crm` / `*_in_calendar` keys below say where.
+    created: usize,
+    updated: usize,
+    deleted: usize,
     created_in_crm: usize,
     updated_in_crm: usize,
     deleted_in_crm: usize,
@@ -795,15 +800,17 @@ fn tally(c: &mut Counts, actions: &[Action], outcomes: &HashMap<usize, Outcome>,
             None if !dry => continue,
             _ => {}
         }
-        match a {
-            Action::CreateInCrm { .. } => c.created_in_crm += 1,
-            Action::UpdateCrm { .. } => c.updated_in_crm += 1,
-            Action::DeleteInCrm { .. } => c.deleted_in_crm += 1,
-            Action::CreateOnServer { .. } => c.created_in_calendar += 1,
-            Action::UpdateServer { .. } => c.updated_in_calendar += 1,
-            Action::DeleteOnServer { .. } => c.deleted_in_calendar += 1,
-            _ => {}
-        }
+        let (total, side) = match a {
+            Action::CreateInCrm { .. } => (&mut c.created, &mut c.created_in_crm),
+            Action::UpdateCrm { .. } => (&mut c.updated, &mut c.updated_in_crm),
+            Action::DeleteInCrm { .. } => (&mut c.deleted, &mut c.deleted_in_crm),
+            Action::CreateOnServer { .. } => (&mut c.created, &mut c.created_in_calendar),
+            Action::UpdateServer { .. } => (&mut c.updated, &mut c.updated_in_calendar),
+            Action::DeleteOnServer { .. } => (&mut c.deleted, &mut c.deleted_in_calendar),
+            _ => continue,
+        };
+        *total += 1;
+        *side += 1;
     }
 }
 
@@ -947,5 +954,43 @@ mod tests {
         });
         assert_eq!(action, "held back");
         assert!(reason.unwrap().contains("--allow-mass-delete"));
+    }
+
+    /// Issue 15: `--json` counts carry SPEC §8's `created`/`updated`/
+    /// `deleted` (both directions together) beside the detailed keys, and a
+    /// failed write counts as failed only.
+    #[test]
+    fn spec8_json_counts_have_created_updated_deleted_beside_the_detail() {
+        let on_server = |activity| Action::DeleteOnServer {
+            rule: "C7",
+            activity,
+            href: format!("/c/{activity}.ics"),
+            if_match: "\"e\"".into(),
+        };
+        let actions = vec![
+            Action::DeleteInCrm {
+                rule: "C7",
+                activity: 1,
+                href: "/c/1.ics".into(),
+            },
+            on_server(2),
+            on_server(3),
+        ];
+        let outcomes = HashMap::from([
+            (0, Outcome::Done(1)),
+            (1, Outcome::Done(2)),
+            (2, Outcome::Failed("HTTP 507".into())),
+        ]);
+        let mut c = Counts::default();
+        tally(&mut c, &actions, &outcomes, false);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["deleted"], 2, "{v}");
+        assert_eq!(v["deleted_in_crm"], 1, "{v}");
+        assert_eq!(v["deleted_in_calendar"], 1, "{v}");
+        assert_eq!(v["failed"], 1, "{v}");
+        assert_eq!(
+            (v["created"].as_u64(), v["updated"].as_u64()),
+            (Some(0), Some(0))
+        );
     }
 }
