@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # down.sh [--purge] DIR - stop every test-bed server started in DIR by
-# dovecot-up.sh, radicale-up.sh or bottlecrm-up.sh, and its --watch watcher.
+# dovecot-up.sh, radicale-up.sh, xandikos-up.sh or bottlecrm-up.sh, and its
+# --watch watcher.
 # Kills only the PIDs from DIR's own pid files (checked against their command
 # line, so a reused PID is never hit): TERM (gunicorn: INT), then KILL after 5 s.
 # --purge: then delete DIR (only if it holds the .crmsync-testbed marker).
@@ -35,6 +36,7 @@ stop() {
 
 stop "$DIR/run/master.pid" dovecot dovecot   # Dovecot master stops its children
 stop "$DIR/radicale.pid" radicale radicale
+stop "$DIR/xandikos.pid" xandikos xandikos
 stop "$DIR/gunicorn.pid" gunicorn bottlecrm INT   # INT: quick shutdown (TERM waits for requests)
 # The watcher, unless it is the one running us (it execs down.sh).
 if [ -s "$DIR/watch.pid" ] && [ "$(cat "$DIR/watch.pid")" != $$ ]; then

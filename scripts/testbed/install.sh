@@ -2,6 +2,7 @@
 # install.sh - install the real-server test bed used by the e2e tests:
 #   * Debian packages: dovecot-imapd openssl python3-venv eatmydata curl
 #   * Radicale (CalDAV/CardDAV) in a venv:  $TESTBED/radicale-venv
+#   * Xandikos (CalDAV/CardDAV) in a venv:  $TESTBED/xandikos-venv
 #   * BottleCRM (PyPI django-crm, a Django REST CRM) in a venv on Python >= 3.12:
 #                                           $TESTBED/bottlecrm-venv
 # $TESTBED is $REPO/.testbed unless CRMSYNC_TESTBED_HOME is set.
@@ -17,11 +18,12 @@
 #   CRMSYNC_PYTHON312     python (>= 3.12) for the BottleCRM venv [auto: pyenv
 #                         3.12*/3.13*, then python3.12/python3.13/python3 on PATH,
 #                         then Debian's python3.12/python3.13 packages if apt has them]
-#   CRMSYNC_RADICALE_PYTHON python for the Radicale venv          [/usr/bin/python3]
+#   CRMSYNC_RADICALE_PYTHON python for the Radicale and Xandikos venvs [/usr/bin/python3]
 #   CRMSYNC_TESTBED_NO_APT=1  never call apt-get (fail if a package is missing)
 set -euo pipefail
 
 RADICALE_SPEC="radicale==3.9.0"
+XANDIKOS_SPEC="xandikos==0.4.10"
 BOTTLECRM_SPECS=("django-crm==1.35.0")  # pulls in gunicorn (used by bottlecrm-up.sh)
 APT_PKGS=(dovecot-imapd openssl python3-venv eatmydata curl)
 
@@ -87,6 +89,19 @@ if ! venv_ok "$RVENV" "$RADICALE_SPEC" || [ ! -x "$RVENV/bin/radicale" ]; then
   run "$RPY" -m venv "$RVENV"
   run "$RVENV/bin/pip" install -q --disable-pip-version-check "$RADICALE_SPEC"
   echo "$RADICALE_SPEC" >"$RVENV/.crmsync-installed"
+fi
+
+# --- 2b. Xandikos (issue 15: the second DAV server of the matrix) -----------------
+XVENV=$TB/xandikos-venv
+if ! venv_ok "$XVENV" "$XANDIKOS_SPEC" || [ ! -x "$XVENV/bin/xandikos" ]; then
+  XPY=${CRMSYNC_RADICALE_PYTHON:-}
+  if [ -z "$XPY" ]; then
+    if [ -x /usr/bin/python3 ]; then XPY=/usr/bin/python3; else XPY=$(command -v python3) || fail "no python3"; fi
+  fi
+  rm -rf "$XVENV"
+  run "$XPY" -m venv "$XVENV"
+  run "$XVENV/bin/pip" install -q --disable-pip-version-check "$XANDIKOS_SPEC"
+  echo "$XANDIKOS_SPEC" >"$XVENV/.crmsync-installed"
 fi
 
 # --- 3. BottleCRM (needs Python >= 3.12) -------------------------------------------

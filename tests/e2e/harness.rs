@@ -1,5 +1,5 @@
-//! Real servers for the end-to-end tests: Dovecot (IMAP), Radicale
-//! (CalDAV/CardDAV) and BottleCRM (a Django REST CRM), plus a tiny std-only
+//! Real servers for the end-to-end tests: Dovecot (IMAP), Radicale and
+//! Xandikos (CalDAV/CardDAV) and BottleCRM (a Django REST CRM), plus a tiny std-only
 //! HTTP/1.1 client for checks.
 //!
 //! [`dovecot()`], [`radicale()`] and [`bottlecrm()`] start their server lazily,
@@ -14,6 +14,9 @@
 //! so every test makes its own accounts: [`Dovecot::add_user`],
 //! [`Radicale::add_user`] (unique logins, added while the server runs) and,
 //! for the CRM, its own org with [`BottleCrm::add_tenant`] (or unique names).
+//! Xandikos is the exception: it has no accounts (one principal, `/user/`,
+//! whatever the credentials), so [`xandikos()`] starts a private instance for
+//! each test (~1 s), stopped when the returned [`Xandikos`] is dropped.
 //!
 //! A server that cannot be started: the accessor prints
 //! `SKIPPED: <server> not available (run scripts/testbed/install.sh)` to stderr
@@ -251,6 +254,104 @@ impl Radicale {
 }
 
 // ---------------------------------------------------------------------------
+// Xandikos
+// ---------------------------------------------------------------------------
+
+/// A private Xandikos CalDAV/CardDAV server for one test
+/// (`scripts/testbed/xandikos-up.sh`, PyPI `xandikos`, pinned in
+/// `install.sh`). It has no authentication: every request acts as its one
+/// principal `/user/`, so tests are kept apart by giving each its own
+/// instance (see [`xandikos()`]); credentials a client sends are ignored.
+/// Dropping it stops the server (and deletes its dir unless
+/// `CRMSYNC_KEEP_TESTBED=1`).
+#[derive(Debug)]
+pub struct Xandikos {
+    pub port: u16,
+    /// Base URL with a trailing slash: `http://127.0.0.1:<port>/`. Discovery
+    /// from here finds the principal `/user/` (RFC 5397
+    /// current-user-principal), as a client configured with the server's
+    /// address would.
+    pub url: String,
+    /// The calendar home `<url>user/calendars/` (empty at start).
+    pub calendars: String,
+    /// The address book home `<url>user/contacts/` (empty at start).
+    pub contacts: String,
+    /// The instance dir: `data/` (git stores), `xandikos.log`.
+    pub dir: PathBuf,
+}
+
+impl Xandikos {
+    /// Any login: Xandikos ignores credentials.
+    pub const LOGIN: &'static str = "user";
+    /// Any password: Xandikos ignores credentials.
+    pub const PASSWORD: &'static str = "unused-by-xandikos";
+
+    /// Create an (empty) calendar `<calendars><name>/` for VEVENT and VTODO
+    /// with MKCALENDAR (RFC 4791 §5.3.1); returns its URL.
+    pub fn create_calendar(&self, name: &str) -> String {
+        let url = format!("{}{}/", self.calendars, collection_part(name));
+        let body = format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>{name}</D:displayname><C:supported-calendar-component-set><C:comp name="VEVENT"/><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#
+        );
+        self.make("MKCALENDAR", &url, &body);
+        url
+    }
+
+    /// Create an (empty) address book `<contacts><name>/` with extended
+    /// MKCOL (RFC 5689); returns its URL.
+    pub fn create_addressbook(&self, name: &str) -> String {
+        let url = format!("{}{}/", self.contacts, collection_part(name));
+        let body = format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype><D:displayname>{name}</D:displayname></D:prop></D:set></D:mkcol>"#
+        );
+        self.make("MKCOL", &url, &body);
+        url
+    }
+
+    fn make(&self, method: &str, url: &str, body: &str) {
+        let resp = http(
+            method,
+            url,
+            &[("Content-Type", "application/xml; charset=utf-8")],
+            body.as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        assert_eq!(resp.status, 201, "{method} {url}: {}", resp.text());
+    }
+}
+
+impl Drop for Xandikos {
+    fn drop(&mut self) {
+        let mut cmd = Command::new("bash");
+        cmd.arg(script("down.sh"));
+        if !keep_dirs() {
+            cmd.arg("--purge");
+        }
+        // Best effort: the --watch watcher stops it anyway when the test
+        // process ends.
+        let _ = cmd
+            .arg(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A collection name as one URL path segment (the tests' names are plain).
+fn collection_part(name: &str) -> &str {
+    assert!(
+        !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)),
+        "unsupported collection name {name:?}"
+    );
+    name
+}
+
+// ---------------------------------------------------------------------------
 // BottleCRM
 // ---------------------------------------------------------------------------
 
@@ -331,6 +432,40 @@ pub fn radicale() -> Option<&'static Radicale> {
     available("radicale", started, &NOTED)
 }
 
+/// A Xandikos of the calling test's own, started now on a free port (~1 s);
+/// stopped when dropped. `None` (after a `SKIPPED:` line) if it cannot
+/// start and servers are not required; see [`dovecot()`].
+///
+/// Why one per test, not one shared like Radicale: Xandikos has no user
+/// accounts (only one principal, whatever the login), and crmsync
+/// discovers every collection of the principal's home sets, so two tests
+/// sharing an instance would see (and push into) each other's calendars and
+/// address books.
+pub fn xandikos() -> Option<Xandikos> {
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    let started =
+        start("xandikos", "xandikos-up.sh", 1, |p| vec![p[0].to_string()]).and_then(|up| {
+            let url = up.var("TB_XANDIKOS_URL")?;
+            let path = |key: &str| -> Result<String, String> {
+                Ok(format!("{url}{}", up.var(key)?.trim_start_matches('/')))
+            };
+            Ok(Xandikos {
+                port: up.port("TB_XANDIKOS_PORT")?,
+                calendars: path("TB_XANDIKOS_CALENDARS")?,
+                contacts: path("TB_XANDIKOS_CONTACTS")?,
+                url,
+                dir: up.dir,
+            })
+        });
+    match started {
+        Ok(server) => Some(server),
+        Err(why) => {
+            unavailable("xandikos", &why, &NOTED);
+            None
+        }
+    }
+}
+
 /// The shared BottleCRM, started on first use; see [`dovecot()`].
 pub fn bottlecrm() -> Option<&'static BottleCrm> {
     static SERVER: OnceLock<Result<BottleCrm, String>> = OnceLock::new();
@@ -367,27 +502,32 @@ fn available<T>(
 ) -> Option<&'static T> {
     match started {
         Ok(server) => Some(server),
-        Err(why) if servers_required() => {
-            panic!(
-                "{name} could not be started, and servers are required (CI=true or CRMSYNC_REQUIRE_SERVERS=1):\n{why}"
-            )
-        }
         Err(why) => {
-            // Straight to the process's stderr: libtest's capture would hide a
-            // passing test's eprintln!.
-            let test = std::thread::current().name().unwrap_or("?").to_string();
-            let mut msg = format!(
-                "SKIPPED: {name} not available (run scripts/testbed/install.sh) [test {test}]\n"
-            );
-            if !noted.swap(true, Ordering::SeqCst) {
-                for line in why.lines() {
-                    let _ = writeln!(msg, "    {line}");
-                }
-            }
-            let _ = io::stderr().write_all(msg.as_bytes());
+            unavailable(name, why, noted);
             None
         }
     }
+}
+
+/// A server that could not start: panics when servers are required, else
+/// prints the `SKIPPED:` line (with the reason, once per server).
+fn unavailable(name: &str, why: &str, noted: &AtomicBool) {
+    if servers_required() {
+        panic!(
+            "{name} could not be started, and servers are required (CI=true or CRMSYNC_REQUIRE_SERVERS=1):\n{why}"
+        )
+    }
+    // Straight to the process's stderr: libtest's capture would hide a
+    // passing test's eprintln!.
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let mut msg =
+        format!("SKIPPED: {name} not available (run scripts/testbed/install.sh) [test {test}]\n");
+    if !noted.swap(true, Ordering::SeqCst) {
+        for line in why.lines() {
+            let _ = writeln!(msg, "    {line}");
+        }
+    }
+    let _ = io::stderr().write_all(msg.as_bytes());
 }
 
 // ---------------------------------------------------------------------------
