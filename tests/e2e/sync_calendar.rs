@@ -239,6 +239,24 @@ impl W {
         }
     }
 
+    /// The DAV server's port (for a fault proxy in front of it).
+    pub(crate) fn port(&self) -> u16 {
+        match &self.cal {
+            Cal::Radicale { r, .. } => r.port,
+            Cal::Xandikos(x) => x.port,
+            Cal::Vdir(_) => unreachable!("no port for a vdir"),
+        }
+    }
+
+    /// The `Authorization` header value of the calendar's user.
+    pub(crate) fn auth(&self) -> String {
+        match &self.cal {
+            Cal::Radicale { login, pw, .. } => harness::basic_auth(login, pw),
+            Cal::Xandikos(_) => harness::basic_auth(Xandikos::LOGIN, Xandikos::PASSWORD),
+            Cal::Vdir(_) => unreachable!("HTTP only for a DAV server"),
+        }
+    }
+
     fn req(
         &self,
         method: &str,
@@ -246,11 +264,7 @@ impl W {
         extra: &[(&str, &str)],
         body: &[u8],
     ) -> harness::HttpResponse {
-        let auth = match &self.cal {
-            Cal::Radicale { login, pw, .. } => harness::basic_auth(login, pw),
-            Cal::Xandikos(_) => harness::basic_auth(Xandikos::LOGIN, Xandikos::PASSWORD),
-            Cal::Vdir(_) => unreachable!("HTTP only for a DAV server"),
-        };
+        let auth = self.auth();
         let mut h = vec![("Authorization", auth.as_str())];
         h.extend_from_slice(extra);
         harness::http(method, url, &h, body).unwrap()
@@ -1167,16 +1181,35 @@ fn c12_broken_items_are_reported_and_the_run_goes_on_vdir() {
     assert_eq!(count(&v, "created_in_crm"), 1, "{v:#}");
 }
 
-#[test]
-fn c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on() {
-    let Some(mut w) = W::new(true, "c12w") else {
-        return;
-    };
-    let Cal::Radicale { r, .. } = &w.cal else {
-        unreachable!()
-    };
+/// Scenarios with a fault proxy in front of the server, as
+/// `<name>::radicale` and `<name>::xandikos` (a vdir has no HTTP to cut).
+macro_rules! dav_servers {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn radicale() {
+                if let Some(w) = super::W::new(true, stringify!($name)) {
+                    super::$name(w);
+                }
+            }
+            #[test]
+            fn xandikos() {
+                if let Some(w) = super::W::new_xandikos() {
+                    super::$name(w);
+                }
+            }
+        }
+    )*};
+}
+
+dav_servers!(
+    c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on,
+    c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost,
+);
+
+fn c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on(mut w: W) {
     // The server is out of storage for tasks (507), through a fault proxy.
-    let (proxy, _) = fault_proxy(r.port, |method, _, body| {
+    let (proxy, _) = fault_proxy(w.port(), |method, _, body| {
         (method == "PUT" && body.contains("BEGIN:VTODO")).then_some(507)
     });
     w.url = Some(format!("http://127.0.0.1:{proxy}/"));
@@ -1223,11 +1256,7 @@ fn c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on() {
     assert!(actions(&v).is_empty(), "{v:#}");
 }
 
-#[test]
-fn c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost() {
-    let Some(mut w) = W::new(true, "c412") else {
-        return;
-    };
+fn c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost(mut w: W) {
     w.put("p.ics", &event("p@client", "Planning"));
     w.sync_ok(&[]);
     let id = w.activities()["Planning"]["id"].as_i64().unwrap();
@@ -1240,16 +1269,13 @@ fn c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost() {
         "Planning (CRM)",
     ]);
     // Between our read and our write, the user edits the item: the
-    // proxy makes that edit, then forwards our PUT, which Radicale
+    // proxy makes that edit, then forwards our PUT, which the server
     // refuses with a real 412.
-    let Cal::Radicale { r, login, pw } = &w.cal else {
-        unreachable!()
-    };
-    let (url, auth) = (w.url("p.ics"), harness::basic_auth(login, pw));
+    let (url, auth) = (w.url("p.ics"), w.auth());
     let edited = event("p@client", "Planning")
         .replace("SUMMARY:", "DESCRIPTION:Bring the slides\r\nSUMMARY:");
     let done = std::sync::atomic::AtomicBool::new(false);
-    let (proxy, _) = fault_proxy(r.port, move |method, _, _| {
+    let (proxy, _) = fault_proxy(w.port(), move |method, _, _| {
         if method == "PUT" && !done.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let resp = harness::http(
                 "PUT",
