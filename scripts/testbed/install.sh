@@ -78,31 +78,24 @@ fi
 # venv_ok VENV MARKER_TEXT: the venv is complete and built from these pins.
 venv_ok() { [ -x "$1/bin/python" ] && [ -f "$1/.crmsync-installed" ] && [ "$(cat "$1/.crmsync-installed")" = "$2" ]; }
 
-# --- 2. Radicale -----------------------------------------------------------------
-RVENV=$TB/radicale-venv
-if ! venv_ok "$RVENV" "$RADICALE_SPEC" || [ ! -x "$RVENV/bin/radicale" ]; then
-  RPY=${CRMSYNC_RADICALE_PYTHON:-}
-  if [ -z "$RPY" ]; then
-    if [ -x /usr/bin/python3 ]; then RPY=/usr/bin/python3; else RPY=$(command -v python3) || fail "no python3"; fi
+# pip_venv VENV SPEC BIN: VENV holds exactly SPEC (pip requirement) with
+# bin/BIN, built on the system python ($CRMSYNC_RADICALE_PYTHON overrides).
+pip_venv() {
+  local venv=$1 spec=$2 bin=$3 py
+  venv_ok "$venv" "$spec" && [ -x "$venv/bin/$bin" ] && return 0
+  py=${CRMSYNC_RADICALE_PYTHON:-}
+  if [ -z "$py" ]; then
+    if [ -x /usr/bin/python3 ]; then py=/usr/bin/python3; else py=$(command -v python3) || fail "no python3"; fi
   fi
-  rm -rf "$RVENV"
-  run "$RPY" -m venv "$RVENV"
-  run "$RVENV/bin/pip" install -q --disable-pip-version-check "$RADICALE_SPEC"
-  echo "$RADICALE_SPEC" >"$RVENV/.crmsync-installed"
-fi
+  rm -rf "$venv"
+  run "$py" -m venv "$venv"
+  run "$venv/bin/pip" install -q --disable-pip-version-check "$spec"
+  echo "$spec" >"$venv/.crmsync-installed"
+}
 
-# --- 2b. Xandikos (issue 15: the second DAV server of the matrix) -----------------
-XVENV=$TB/xandikos-venv
-if ! venv_ok "$XVENV" "$XANDIKOS_SPEC" || [ ! -x "$XVENV/bin/xandikos" ]; then
-  XPY=${CRMSYNC_RADICALE_PYTHON:-}
-  if [ -z "$XPY" ]; then
-    if [ -x /usr/bin/python3 ]; then XPY=/usr/bin/python3; else XPY=$(command -v python3) || fail "no python3"; fi
-  fi
-  rm -rf "$XVENV"
-  run "$XPY" -m venv "$XVENV"
-  run "$XVENV/bin/pip" install -q --disable-pip-version-check "$XANDIKOS_SPEC"
-  echo "$XANDIKOS_SPEC" >"$XVENV/.crmsync-installed"
-fi
+# --- 2. Radicale and Xandikos (issue 15: the DAV servers of the matrix) -----------
+pip_venv "$TB/radicale-venv" "$RADICALE_SPEC" radicale
+pip_venv "$TB/xandikos-venv" "$XANDIKOS_SPEC" xandikos
 
 # --- 3. BottleCRM (needs Python >= 3.12) -------------------------------------------
 py_ok() {  # usable python >= 3.12 with a working venv module

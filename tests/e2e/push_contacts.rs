@@ -387,47 +387,40 @@ const UID_P1: &str = "crmsync-person-P1";
 const UID_P2: &str = "crmsync-person-P2";
 const UID_P3: &str = "crmsync-person-P3";
 
-/// Each scenario as `<name>::radicale` and `<name>::xandikos`: the DAV
-/// server matrix of issue 15 (README "Servers tested"). A scenario that
-/// cannot apply to a server is not generated for it, and the README's
-/// expected-differences table says why ([`radicale_only!`]).
-macro_rules! servers {
-    ($($name:ident),* $(,)?) => {$(
+/// The DAV server matrix of issue 15 (README "Servers tested"):
+/// `matrix!([servers...] scenarios...)` makes each scenario a module with
+/// one test per server, `<name>::radicale` and `<name>::xandikos`. A
+/// scenario that cannot apply to a server is not generated for it, and the
+/// README's expected-differences table says why.
+macro_rules! matrix {
+    (@case radicale $name:ident) => {
+        #[test]
+        fn radicale() {
+            if let Some(s) = super::S::radicale(stringify!($name)) {
+                super::$name(s);
+            }
+        }
+    };
+    (@case xandikos $name:ident) => {
+        #[test]
+        fn xandikos() {
+            if let Some(s) = super::S::xandikos() {
+                super::$name(s);
+            }
+        }
+    };
+    (@each [$($server:ident)*] $name:ident) => {
+        $(matrix!(@case $server $name);)*
+    };
+    ($servers:tt $($name:ident),* $(,)?) => {$(
         mod $name {
-            #[test]
-            fn radicale() {
-                if let Some(s) = super::S::radicale(stringify!($name)) {
-                    super::$name(s);
-                }
-            }
-            #[test]
-            fn xandikos() {
-                if let Some(s) = super::S::xandikos() {
-                    super::$name(s);
-                }
-            }
+            matrix!(@each $servers $name);
         }
     )*};
 }
 
-/// Scenarios only Radicale can run (README "Servers tested"): X2 needs a
-/// server that checks passwords, and Xandikos has no authentication; the
-/// C12 409 case needs a server that refuses a second card with the same
-/// UID (RFC 6352 no-uid-conflict), and Xandikos stores it (201).
-macro_rules! radicale_only {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn radicale() {
-                if let Some(s) = super::S::radicale(stringify!($name)) {
-                    super::$name(s);
-                }
-            }
-        }
-    )*};
-}
-
-servers!(
+matrix!(
+    [radicale xandikos]
     p1_cards_the_user_made_are_never_touched,
     p2_selection_is_the_union_of_enabled_filters,
     p3_default_field_map_and_extra_mappings,
@@ -447,7 +440,12 @@ servers!(
     x5_cut_mid_put_and_mid_response_resume_without_duplicates,
 );
 
-radicale_only!(
+// Radicale only: X2 needs a server that checks passwords, and Xandikos
+// has no authentication; the C12 409 case needs a server that refuses a
+// second card with the same UID (RFC 6352 no-uid-conflict), and Xandikos
+// stores it (201).
+matrix!(
+    [radicale]
     x2_wrong_password_blocks_the_account_until_it_changes,
     c12_a_write_radicale_refuses_is_reported_and_the_run_goes_on,
 );

@@ -407,40 +407,54 @@ pub(crate) fn actions(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Each scenario as `<name>::radicale`, `<name>::xandikos`, `<name>::vdir`
-/// and `<name>::rest` (Radicale with BottleCRM as the CRM, B2): the server
-/// matrix of issue 15 (README "Servers tested").
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
+/// The server matrix of issue 15 (README "Servers tested"):
+/// `matrix!([servers...] scenarios...)` makes each scenario a module with
+/// one test per server: `<name>::radicale`, `<name>::xandikos`,
+/// `<name>::vdir`, `<name>::rest` (Radicale with BottleCRM as the CRM, B2).
+macro_rules! matrix {
+    (@case radicale $name:ident) => {
+        #[test]
+        fn radicale() {
+            if let Some(w) = super::W::new(true, stringify!($name)) {
+                super::$name(w);
+            }
+        }
+    };
+    (@case xandikos $name:ident) => {
+        #[test]
+        fn xandikos() {
+            if let Some(w) = super::W::new_xandikos() {
+                super::$name(w);
+            }
+        }
+    };
+    (@case vdir $name:ident) => {
+        #[test]
+        fn vdir() {
+            super::$name(super::W::new(false, stringify!($name)).unwrap());
+        }
+    };
+    (@case rest $name:ident) => {
+        /// B2: Radicale and BottleCRM.
+        #[test]
+        fn rest() {
+            if let Some(w) = super::W::new_rest(stringify!($name)) {
+                super::$name(w);
+            }
+        }
+    };
+    (@each [$($server:ident)*] $name:ident) => {
+        $(matrix!(@case $server $name);)*
+    };
+    ($servers:tt $($name:ident),* $(,)?) => {$(
         mod $name {
-            #[test]
-            fn radicale() {
-                if let Some(w) = super::W::new(true, stringify!($name)) {
-                    super::$name(w);
-                }
-            }
-            #[test]
-            fn xandikos() {
-                if let Some(w) = super::W::new_xandikos() {
-                    super::$name(w);
-                }
-            }
-            #[test]
-            fn vdir() {
-                super::$name(super::W::new(false, stringify!($name)).unwrap());
-            }
-            /// B2: Radicale and BottleCRM.
-            #[test]
-            fn rest() {
-                if let Some(w) = super::W::new_rest(stringify!($name)) {
-                    super::$name(w);
-                }
-            }
+            matrix!(@each $servers $name);
         }
     )*};
 }
 
-both!(
+matrix!(
+    [radicale xandikos vdir rest]
     c2_events_and_tasks_become_activities_attendees_matched_unknown_queued,
     c3_crm_appointments_and_tasks_reach_the_calendar_and_edits_follow,
     c4_recurring_series_with_exdates_and_moved_instances_round_trips,
@@ -1181,28 +1195,10 @@ fn c12_broken_items_are_reported_and_the_run_goes_on_vdir() {
     assert_eq!(count(&v, "created_in_crm"), 1, "{v:#}");
 }
 
-/// Scenarios with a fault proxy in front of the server, as
-/// `<name>::radicale` and `<name>::xandikos` (a vdir has no HTTP to cut).
-macro_rules! dav_servers {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn radicale() {
-                if let Some(w) = super::W::new(true, stringify!($name)) {
-                    super::$name(w);
-                }
-            }
-            #[test]
-            fn xandikos() {
-                if let Some(w) = super::W::new_xandikos() {
-                    super::$name(w);
-                }
-            }
-        }
-    )*};
-}
-
-dav_servers!(
+// Scenarios with a fault proxy in front of the server (a vdir has no
+// HTTP to cut).
+matrix!(
+    [radicale xandikos]
     c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on,
     c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost,
 );
