@@ -52,7 +52,9 @@ setsid "${NOSYNC[@]}" "$XAN" serve -d "$DIR/data" --autocreate \
   -l 127.0.0.1 -p "$PORT" </dev/null >>"$DIR/xandikos.log" 2>&1 &
 PID=$!
 echo "$PID" >"$PIDF"
-tb_wait_port "$PORT" "$PID" xandikos 300 ||
+# Up to 120 s: a loaded CI machine imports aiohttp, dulwich and icalendar slowly
+# (tb_wait_port gives up at once if the process dies).
+tb_wait_port "$PORT" "$PID" xandikos 1200 ||
   tb_fail_log "$DIR/xandikos.log" "xandikos did not come up on port $PORT"
 tb_start_watcher
 cat <<EOF
