@@ -791,6 +791,22 @@ impl Dav {
             &[("Depth", "0")],
             Some(("application/xml; charset=utf-8", body)),
         )?;
+        if resp.status() == StatusCode::PRECONDITION_FAILED && token.is_some() {
+            // RFC 6578 §3.2 names 403 or 409 for a token the server forgot;
+            // Xandikos answers 412 with the same DAV:valid-sync-token (issue 15).
+            let body = resp.bytes().unwrap_or_default();
+            return Err(
+                if error_condition(&body).as_deref() == Some("valid-sync-token") {
+                    DavError::InvalidSyncToken {
+                        url: url.to_string(),
+                    }
+                } else {
+                    DavError::PreconditionFailed {
+                        url: url.to_string(),
+                    }
+                },
+            );
+        }
         if resp.status() != StatusCode::MULTI_STATUS {
             let err = Self::refused(&url, resp);
             return Err(match err {
@@ -1309,6 +1325,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("HTTP 409"), "{msg}");
+    }
+
+    /// Issue 15: Xandikos answers a sync-token it does not know with 412
+    /// and DAV:valid-sync-token (RFC 6578 §3.2 names 403 or 409): the token
+    /// is expired, not an item changed under us.
+    #[test]
+    fn c5_a_forgotten_sync_token_in_a_412_is_an_invalid_token() {
+        let d = dav(&canned(
+            "412 Precondition Failed",
+            r#"<ns0:error xmlns:ns0="DAV:"><ns0:valid-sync-token /><ns0:responsedescription>Requested sync token x is invalid</ns0:responsedescription></ns0:error>"#,
+        ));
+        assert!(matches!(
+            d.sync_collection("/b/", Some("x")),
+            Err(DavError::InvalidSyncToken { .. })
+        ));
+        let d = dav(&canned("412 Precondition Failed", ""));
+        assert!(matches!(
+            d.sync_collection("/b/", Some("x")),
+            Err(DavError::PreconditionFailed { .. })
+        ));
     }
 
     #[test]

@@ -1201,7 +1201,42 @@ matrix!(
     [radicale xandikos]
     c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on,
     c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost,
+    c5_a_sync_token_the_server_forgot_lists_everything_and_loses_no_edit,
 );
+
+/// C5: the server no longer knows the stored sync-token (restored from a
+/// backup, say; Radicale answers 403, Xandikos 412 with
+/// DAV:valid-sync-token): the run lists everything, finds the edit, and
+/// keeps the new token.
+fn c5_a_sync_token_the_server_forgot_lists_everything_and_loses_no_edit(w: W) {
+    w.put("a.ics", &event("a@client", "Alpha"));
+    w.put("b.ics", &event("b@client", "Beta"));
+    w.sync_ok(&[]);
+    let db = rusqlite::Connection::open(w.env.path("state.sqlite")).unwrap();
+    let forgotten = db
+        .execute(
+            "UPDATE cursors SET position = 'forgotten-token' WHERE position IS NOT NULL",
+            [],
+        )
+        .unwrap();
+    assert!(forgotten > 0, "no sync-token stored");
+    w.put("a.ics", &event("a@client", "Alpha edited"));
+    let v = w.sync_ok(&[]);
+    assert_eq!(count(&v, "updated_in_crm"), 1, "{v:#}");
+    assert_eq!(actions(&v).len(), 1, "{v:#}");
+    let acts = w.activities();
+    assert!(acts.contains_key("Alpha edited") && acts.contains_key("Beta"));
+    let kept: i64 = db
+        .query_row(
+            "SELECT count(*) FROM cursors WHERE position = 'forgotten-token'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 0, "the new token is stored");
+    let v = w.sync_ok(&[]);
+    assert!(actions(&v).is_empty(), "{v:#}");
+}
 
 fn c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on(mut w: W) {
     // The server is out of storage for tasks (507), through a fault proxy.
