@@ -387,13 +387,10 @@ const UID_P1: &str = "crmsync-person-P1";
 const UID_P2: &str = "crmsync-person-P2";
 const UID_P3: &str = "crmsync-person-P3";
 
-/// The DAV server matrix of issue 15 (README "Servers tested"):
-/// `matrix!([servers...] scenarios...)` makes each scenario a module with
-/// one test per server, `<name>::radicale` and `<name>::xandikos`. A
-/// scenario that cannot apply to a server is not generated for it, and the
-/// README's expected-differences table says why.
-macro_rules! matrix {
-    (@case radicale $name:ident) => {
+/// One test of a scenario on one server, for [`crate::server_matrix!`]:
+/// `radicale` or `xandikos`.
+macro_rules! push_case {
+    (radicale $name:ident) => {
         #[test]
         fn radicale() {
             if let Some(s) = super::S::radicale(stringify!($name)) {
@@ -401,7 +398,7 @@ macro_rules! matrix {
             }
         }
     };
-    (@case xandikos $name:ident) => {
+    (xandikos $name:ident) => {
         #[test]
         fn xandikos() {
             if let Some(s) = super::S::xandikos() {
@@ -409,17 +406,10 @@ macro_rules! matrix {
             }
         }
     };
-    (@each [$($server:ident)*] $name:ident) => {
-        $(matrix!(@case $server $name);)*
-    };
-    ($servers:tt $($name:ident),* $(,)?) => {$(
-        mod $name {
-            matrix!(@each $servers $name);
-        }
-    )*};
 }
 
-matrix!(
+crate::server_matrix!(
+    push_case
     [radicale xandikos]
     p1_cards_the_user_made_are_never_touched,
     p2_selection_is_the_union_of_enabled_filters,
@@ -444,7 +434,8 @@ matrix!(
 // has no authentication; the C12 409 case needs a server that refuses a
 // second card with the same UID (RFC 6352 no-uid-conflict), and Xandikos
 // stores it (201).
-matrix!(
+crate::server_matrix!(
+    push_case
     [radicale]
     x2_wrong_password_blocks_the_account_until_it_changes,
     c12_a_write_radicale_refuses_is_reported_and_the_run_goes_on,

@@ -56,6 +56,19 @@ impl W {
             std::fs::create_dir_all(dir.join("calendar")).unwrap();
             Cal::Vdir(dir)
         };
+        Some(W::with(env, cal))
+    }
+
+    /// A private Xandikos (issue 15); None when it is not available and
+    /// not required (skipped).
+    pub(crate) fn new_xandikos() -> Option<W> {
+        let x = harness::xandikos()?;
+        x.create_calendar("calendar");
+        Some(W::with(Env::new(""), Cal::Xandikos(x)))
+    }
+
+    /// The world on `cal` with the embedded CRM's directory loaded.
+    fn with(env: Env, cal: Cal) -> W {
         let w = W {
             env,
             cal,
@@ -65,24 +78,7 @@ impl W {
         };
         w.write_config();
         w.env.load_directory();
-        Some(w)
-    }
-
-    /// A private Xandikos (issue 15); None when it is not available and
-    /// not required (skipped).
-    pub(crate) fn new_xandikos() -> Option<W> {
-        let x = harness::xandikos()?;
-        x.create_calendar("calendar");
-        let w = W {
-            env: Env::new(""),
-            cal: Cal::Xandikos(x),
-            extra: String::new(),
-            url: None,
-            rest: None,
-        };
-        w.write_config();
-        w.env.load_directory();
-        Some(w)
+        w
     }
 
     /// B2: Radicale, and BottleCRM as the CRM (`[crm] backend = "rest"`)
@@ -407,12 +403,11 @@ pub(crate) fn actions(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The server matrix of issue 15 (README "Servers tested"):
-/// `matrix!([servers...] scenarios...)` makes each scenario a module with
-/// one test per server: `<name>::radicale`, `<name>::xandikos`,
-/// `<name>::vdir`, `<name>::rest` (Radicale with BottleCRM as the CRM, B2).
-macro_rules! matrix {
-    (@case radicale $name:ident) => {
+/// One test of a scenario on one server, for [`crate::server_matrix!`]:
+/// `radicale`, `xandikos`, `vdir`, and `rest` (Radicale with BottleCRM as
+/// the CRM, B2).
+macro_rules! sync_case {
+    (radicale $name:ident) => {
         #[test]
         fn radicale() {
             if let Some(w) = super::W::new(true, stringify!($name)) {
@@ -420,7 +415,7 @@ macro_rules! matrix {
             }
         }
     };
-    (@case xandikos $name:ident) => {
+    (xandikos $name:ident) => {
         #[test]
         fn xandikos() {
             if let Some(w) = super::W::new_xandikos() {
@@ -428,13 +423,13 @@ macro_rules! matrix {
             }
         }
     };
-    (@case vdir $name:ident) => {
+    (vdir $name:ident) => {
         #[test]
         fn vdir() {
             super::$name(super::W::new(false, stringify!($name)).unwrap());
         }
     };
-    (@case rest $name:ident) => {
+    (rest $name:ident) => {
         /// B2: Radicale and BottleCRM.
         #[test]
         fn rest() {
@@ -443,17 +438,10 @@ macro_rules! matrix {
             }
         }
     };
-    (@each [$($server:ident)*] $name:ident) => {
-        $(matrix!(@case $server $name);)*
-    };
-    ($servers:tt $($name:ident),* $(,)?) => {$(
-        mod $name {
-            matrix!(@each $servers $name);
-        }
-    )*};
 }
 
-matrix!(
+crate::server_matrix!(
+    sync_case
     [radicale xandikos vdir rest]
     c2_events_and_tasks_become_activities_attendees_matched_unknown_queued,
     c3_crm_appointments_and_tasks_reach_the_calendar_and_edits_follow,
@@ -1197,7 +1185,8 @@ fn c12_broken_items_are_reported_and_the_run_goes_on_vdir() {
 
 // Scenarios with a fault proxy in front of the server (a vdir has no
 // HTTP to cut).
-matrix!(
+crate::server_matrix!(
+    sync_case
     [radicale xandikos]
     c12_a_write_the_server_refuses_is_reported_and_the_run_goes_on,
     c6_an_etag_changed_under_us_412_is_planned_again_and_no_edit_is_lost,
