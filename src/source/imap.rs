@@ -288,17 +288,6 @@ fn connect_with_handle(
         })
 }
 
-/// Every mailbox on the server (one `LIST "" "*"`), as display names:
-/// decoded from modified UTF-7, `/` as the hierarchy separator, `INBOX` in
-/// capitals. Includes `\Noselect` parents (they exist, but hold no mail).
-///
-/// # Errors
-/// Protocol errors.
-pub fn list_folders(session: &mut Session) -> Result<Vec<String>, imap::Error> {
-    let data = session.run_command_and_read_response(LIST_ALL)?;
-    Ok(parse_list(&data).into_iter().map(|l| l.display).collect())
-}
-
 // ---------------------------------------------------------------------------
 // ImapSource: the MailSource over one IMAP session
 // ---------------------------------------------------------------------------
@@ -446,6 +435,32 @@ impl ImapSource {
             keywords: None,
             broken: None,
         })
+    }
+
+    /// M20 for `crmsync check` and `init`: the configured folders that exist
+    /// in none of their forms (as written), and every folder as the server
+    /// lists it.
+    ///
+    /// # Errors
+    /// Connection and protocol errors of NAMESPACE and LIST.
+    pub fn missing_folders(
+        &mut self,
+        configured: &[String],
+    ) -> Result<(Vec<String>, Vec<String>), SourceError> {
+        self.listed = None;
+        self.ensure_listed()?;
+        let listed = self.listed.as_deref().unwrap_or_default();
+        let exists = |c: &String| {
+            listed
+                .iter()
+                .any(|l| l.display == *c || crate::source::mail::is_below(&l.display, c))
+        };
+        let missing = configured
+            .iter()
+            .filter(|c| !self.naming.candidates(c).iter().any(exists))
+            .cloned()
+            .collect();
+        Ok((missing, listed.iter().map(Listed::shown).collect()))
     }
 
     /// True when the server announced this capability (e.g. `MOVE`).
