@@ -134,7 +134,9 @@ chmod 0755 "$DIR"
 # Cyrus's syslog into DIR/log/syslog (root only: needs a mount namespace).
 SYSLOG=none
 NS=()
-if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+# (Containers without CAP_SYS_ADMIN refuse unshare: then no capture.)
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+  unshare --mount --propagation private true 2>/dev/null; then
   PY=/usr/bin/python3
   [ -x "$PY" ] || PY=$(command -v python3)
   mkdir -p "$DIR/dev"
@@ -143,7 +145,9 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
     </dev/null >>"$DIR/log/syslog-catch.stderr" 2>&1 &
   echo $! >"$DIR/syslog.pid"
   for _ in $(seq 50); do [ -S "$DIR/dev/log" ] && break; sleep 0.1; done
-  if [ -S "$DIR/dev/log" ]; then
+  if [ ! -S "$DIR/dev/log" ]; then
+    "$TB_HERE/down.sh" "$DIR" >/dev/null 2>&1 || true   # the catcher that did not bind
+  else
     SYSLOG=$DIR/log/syslog
     # shellcheck disable=SC2016 # expanded by the inner sh
     NS=(unshare --mount --propagation private sh -c '

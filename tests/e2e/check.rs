@@ -139,6 +139,7 @@ fn m20_check_folder_forms_dovecot() {
 #[test]
 fn m20_check_folder_forms_cyrus_classic() {
     if let Some(d) = harness::cyrus_classic() {
+        let _log = d.log_on_panic();
         m20_check_finds_folders_in_every_form_and_names_them_as_listed(d);
     }
 }
@@ -146,6 +147,7 @@ fn m20_check_folder_forms_cyrus_classic() {
 #[test]
 fn m20_check_folder_forms_cyrus_alt() {
     if let Some(d) = harness::cyrus_alt() {
+        let _log = d.log_on_panic();
         m20_check_finds_folders_in_every_form_and_names_them_as_listed(d);
     }
 }

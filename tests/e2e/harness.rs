@@ -407,6 +407,25 @@ impl Cyrus {
     }
 }
 
+/// While alive, a panicking test prints the tail of Cyrus's log to its
+/// output: Cyrus logs only to syslog, and the reason for a refusal is there.
+pub struct LogOnPanic(&'static Cyrus);
+
+impl Cyrus {
+    /// See [`LogOnPanic`].
+    pub fn log_on_panic(&'static self) -> LogOnPanic {
+        LogOnPanic(self)
+    }
+}
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.0.log_tail());
+        }
+    }
+}
+
 impl ImapServer for Cyrus {
     fn name(&self) -> &'static str {
         if self.layout == "classic" {

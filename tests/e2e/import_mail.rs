@@ -137,7 +137,8 @@ pub fn doveadm(d: &harness::Dovecot, login: &str, args: &[&str]) -> String {
 
 /// Each scenario as `<scenario>::dovecot`, `::cyrus_classic` and
 /// `::cyrus_alt` (issue 15). A server that cannot start skips its variant
-/// (fails with `CI=true`; see the harness).
+/// (fails with `CI=true`; see the harness). A failing Cyrus variant shows
+/// the tail of Cyrus's log.
 macro_rules! servers {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -150,12 +151,14 @@ macro_rules! servers {
             #[test]
             fn cyrus_classic() {
                 if let Some(srv) = crate::harness::cyrus_classic() {
+                    let _log = srv.log_on_panic();
                     super::$name(srv);
                 }
             }
             #[test]
             fn cyrus_alt() {
                 if let Some(srv) = crate::harness::cyrus_alt() {
+                    let _log = srv.log_on_panic();
                     super::$name(srv);
                 }
             }
