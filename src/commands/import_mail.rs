@@ -434,7 +434,7 @@ fn import_account(
                 crate::ui::info(format!(
                     "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
                     a.name(),
-                    folder.name
+                    source.server_name(&folder.name)
                 ));
                 if st.writable() {
                     let tx = st.conn.unchecked_transaction()?;
@@ -807,6 +807,8 @@ fn server_actions(
     if done.is_empty() || (!server.mark && !server.archive) {
         return Ok(());
     }
+    // M20: named as the server lists it.
+    let shown = source.server_name(folder);
     if server.mark
         && let Err(e) = source.mark(folder, done, keyword)
     {
@@ -815,19 +817,19 @@ fn server_actions(
         // fail the run.
         if source.connection_lost() {
             return Err(anyhow::Error::new(e).context(format!(
-                "setting keyword {keyword} in `{folder}`; the mail is imported, the next run sets the keyword"
+                "setting keyword {keyword} in `{shown}`; the mail is imported, the next run sets the keyword"
             )));
         }
         // The activities are committed; a server that keeps no keywords
         // must not make every run fail (M16).
         crate::ui::warn(format!(
-            "setting keyword {keyword} in `{folder}` failed: {e}; set keyword = \"\" for this account to stop trying"
+            "setting keyword {keyword} in `{shown}` failed: {e}; set keyword = \"\" for this account to stop trying"
         ));
     }
     if let Some(target) = archive {
         source
             .move_to(folder, done, target)
-            .with_context(|| format!("moving imported mail from `{folder}` to `{target}`"))?;
+            .with_context(|| format!("moving imported mail from `{shown}` to `{target}`"))?;
     }
     let ids: Vec<String> = done.iter().map(|m| m.id.clone()).collect();
     let tx = st.conn.unchecked_transaction()?;

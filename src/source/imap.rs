@@ -1227,6 +1227,10 @@ impl MailSource for ImapSource {
         std::mem::take(&mut self.warnings)
     }
 
+    fn server_name(&self, folder: &str) -> String {
+        self.shown(folder)
+    }
+
     fn select(&mut self, folder: &str) -> Result<FolderStatus, SourceError> {
         let folder = normalize(folder);
         let status = self.open_folder(&folder, false)?;

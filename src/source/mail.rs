@@ -98,6 +98,12 @@ pub trait MailSource {
         parent: Option<&str>,
     ) -> Result<Vec<FolderInfo>, SourceError>;
 
+    /// M20: a folder as the server lists it, for messages (`INBOX.CRM
+    /// Import` where its [`FolderInfo::name`] is `INBOX/CRM Import`).
+    fn server_name(&self, folder: &str) -> String {
+        folder.to_string()
+    }
+
     /// M21: warnings from the last [`MailSource::folders`] about folders
     /// that were left out (named as the server lists them); taken once.
     fn take_warnings(&mut self) -> Vec<String> {
