@@ -566,8 +566,12 @@ impl ImapSource {
         }
         if !self.namespace_known {
             if self.has_capability("NAMESPACE")? {
-                let data = self.raw_command("NAMESPACE")?;
-                self.naming.personal = parse_namespace(&data).unwrap_or_default();
+                match self.raw_command("NAMESPACE") {
+                    Ok(data) => self.naming.personal = parse_namespace(&data).unwrap_or_default(),
+                    // Refused (NO/BAD): names are taken as listed.
+                    Err(_) if self.broken.is_none() => {}
+                    Err(e) => return Err(e),
+                }
             }
             self.namespace_known = true;
         }
@@ -2676,6 +2680,69 @@ mod tests {
                 size: 10,
             })
             .collect()
+    }
+
+    /// A Courier/Cyrus-classic-like server: every folder below `INBOX.`.
+    fn classic_server(namespace: &'static str) -> (u16, Log) {
+        fake_server(move |cmd| {
+            if cmd == "CAPABILITY" {
+                Reply::Send("* CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS MOVE\r\n{tag} OK\r\n".into())
+            } else if cmd == "NAMESPACE" {
+                Reply::Send(namespace.into())
+            } else if cmd.starts_with("LIST") {
+                Reply::Send(
+                    "* LIST (\\HasChildren) \".\" INBOX\r\n\
+                     * LIST () \".\" \"INBOX.CRM Import\"\r\n\
+                     * LIST () \".\" \"INBOX.Junk\"\r\n{tag} OK\r\n"
+                        .into(),
+                )
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        })
+    }
+
+    #[test]
+    fn m20_m13_classic_namespace_names_and_creates_in_the_personal_namespace() {
+        let (port, log) =
+            classic_server("* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL\r\n{tag} OK\r\n");
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let got = src
+            .folders(
+                &["INBOX".into(), "CRM Import".into()],
+                true,
+                "CRM",
+                Some(""),
+            )
+            .unwrap();
+        assert_eq!(
+            names(&got),
+            [("INBOX", None, false), ("INBOX/CRM Import", None, true)]
+        );
+        assert_eq!(src.server_name("INBOX/CRM Import"), "INBOX.CRM Import");
+        // A folder crmsync makes goes where the user's folders are.
+        src.append("CRM Archive", b"x").unwrap();
+        src.close();
+        let log = log.lock().unwrap();
+        assert!(
+            log.iter().any(|c| c == "CREATE \"INBOX.CRM Archive\""),
+            "{log:?}"
+        );
+    }
+
+    #[test]
+    fn m20_a_refused_namespace_leaves_names_as_listed() {
+        let (port, _) = classic_server("{tag} BAD unknown command\r\n");
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let got = src
+            .folders(&["INBOX.CRM Import".into()], true, "CRM", None)
+            .unwrap();
+        // Found as listed; without a namespace INBOX.x counts as INBOX's
+        // sub-folder (the rule of servers with an empty personal prefix).
+        assert_eq!(names(&got), [("INBOX/CRM Import", None, false)]);
+        src.close();
     }
 
     #[test]
