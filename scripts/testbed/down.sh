@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # down.sh [--purge] DIR - stop every test-bed server started in DIR by
-# dovecot-up.sh, radicale-up.sh, xandikos-up.sh or bottlecrm-up.sh, and its
+# dovecot-up.sh, cyrus-up.sh, radicale-up.sh, xandikos-up.sh or bottlecrm-up.sh, and its
 # --watch watcher.
 # Kills only the PIDs from DIR's own pid files (checked against their command
 # line, so a reused PID is never hit): TERM (gunicorn: INT), then KILL after 5 s.
@@ -35,6 +35,8 @@ stop() {
 }
 
 stop "$DIR/run/master.pid" dovecot dovecot   # Dovecot master stops its children
+stop "$DIR/run/cyrus-master.pid" cyrus/bin/master cyrus   # master stops its children
+stop "$DIR/syslog.pid" syslog-catch.py syslog-catch   # after Cyrus: its last words
 stop "$DIR/radicale.pid" radicale radicale
 stop "$DIR/xandikos.pid" xandikos xandikos
 stop "$DIR/gunicorn.pid" gunicorn bottlecrm INT   # INT: quick shutdown (TERM waits for requests)

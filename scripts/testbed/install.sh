@@ -5,6 +5,11 @@
 #   * Xandikos (CalDAV/CardDAV) in a venv:  $TESTBED/xandikos-venv
 #   * BottleCRM (PyPI django-crm, a Django REST CRM) in a venv on Python >= 3.12:
 #                                           $TESTBED/bottlecrm-venv
+#   * Cyrus IMAP 3.6 (Debian cyrus-common + cyrus-imapd, which conflict with
+#     dovecot-imapd in apt): `apt-get download`ed and unpacked with dpkg-deb -x
+#     into $TESTBED/cyrus-root (run from there by cyrus-up.sh), its libraries
+#     (libical3 libpcre3 libxapian30) and sasl2-bin from apt, and the system
+#     user `cyrus` (group mail) when run as root.
 # $TESTBED is $REPO/.testbed unless CRMSYNC_TESTBED_HOME is set.
 #
 # Idempotent and quiet: prints nothing on success. Only what is missing is
@@ -141,5 +146,38 @@ if ! venv_ok "$BVENV" "$BMARK" || [ ! -x "$BVENV/bin/gunicorn" ]; then
   run "$PY312" -m venv "$BVENV"
   run "$BVENV/bin/pip" install -q --disable-pip-version-check "${BOTTLECRM_SPECS[@]}"
   echo "$BMARK" >"$BVENV/.crmsync-installed"
+fi
+# --- 4. Cyrus IMAP, unpacked beside Dovecot -----------------------------------------
+# apt would remove dovecot-imapd to install cyrus-imapd; the test bed only
+# needs the binaries, so the two packages are unpacked into $CROOT and run from
+# there (LD_LIBRARY_PATH=$CROOT/usr/lib/x86_64-linux-gnu). The marker holds the
+# unpacked versions.
+CYRUS_DEBS=(cyrus-common cyrus-imapd)
+CYRUS_LIBS=(libical3 libpcre3 libxapian30 sasl2-bin libsasl2-modules)
+CROOT=$TB/cyrus-root
+missing=()
+for p in "${CYRUS_LIBS[@]}"; do deb_installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
+fi
+if [ ! -x "$CROOT/usr/lib/cyrus/bin/master" ] || [ ! -s "$CROOT/.crmsync-installed" ]; then
+  command -v apt-get >/dev/null || fail "apt-get not found: cannot fetch ${CYRUS_DEBS[*]}"
+  DL=$(mktemp -d "$TB/.cyrus-dl.XXXXXX")
+  # _apt cannot write into a 0700 mktemp dir; apt then downloads as root (a warning only).
+  chmod 0755 "$DL"
+  if ! (cd "$DL" && apt-get download "${CYRUS_DEBS[@]}") >>"$LOG" 2>&1 </dev/null; then
+    apt_update_once
+    (cd "$DL" && run apt-get download "${CYRUS_DEBS[@]}")
+  fi
+  rm -rf "$CROOT.new"
+  mkdir -p "$CROOT.new"
+  for deb in "$DL"/*.deb; do run dpkg-deb -x "$deb" "$CROOT.new"; done
+  (cd "$DL" && for deb in *.deb; do echo "$deb"; done) >"$CROOT.new/.crmsync-installed"
+  rm -rf "$DL" "$CROOT"
+  mv "$CROOT.new" "$CROOT"
+fi
+[ -x "$CROOT/usr/lib/cyrus/bin/master" ] || fail "Cyrus unpacked into $CROOT has no usr/lib/cyrus/bin/master"
+if [ "$(id -u)" = 0 ] && ! id cyrus >/dev/null 2>&1; then
+  run useradd --system --gid mail --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin cyrus
 fi
 exit 0

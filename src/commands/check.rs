@@ -17,7 +17,8 @@ use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::report::output::Tabular;
 use crate::source::dav::{Dav, DavError, DavKind};
-use crate::source::imap::{self, ImapError};
+use crate::source::imap;
+use crate::source::mail::{MailSource as _, SourceError};
 use crate::state::{Access, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -256,9 +257,11 @@ fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<Row> {
                 Ok(Guard::Blocked(msg)) => return Ok(row("mail", target, Status::Blocked, msg)),
                 Err(e) => return Ok(row("mail", target, Status::Fail, format!("{e:#}"))),
             };
-            let mut session = match imap::connect(a, &secret) {
+            // M20: the folders as the import finds them (NAMESPACE, the
+            // server's delimiter), named as the server lists them.
+            let mut source = match imap::ImapSource::connect(a, &secret) {
                 Ok(s) => s,
-                Err(ImapError::Auth(detail)) => {
+                Err(SourceError::Auth(detail)) => {
                     return Ok(row(
                         "mail",
                         target,
@@ -267,15 +270,12 @@ fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<Row> {
                     ));
                 }
                 Err(e) => {
-                    return Ok(row(
-                        "mail",
-                        target,
-                        Status::Fail,
-                        format!("account `{name}`: {e}"),
-                    ));
+                    return Ok(row("mail", target, Status::Fail, e.to_string()));
                 }
             };
-            let folders = match imap::list_folders(&mut session) {
+            let listing = source.missing_folders(&a.folders);
+            source.close();
+            let (missing, folders) = match listing {
                 Ok(f) => f,
                 Err(e) => {
                     return Ok(row(
@@ -286,17 +286,6 @@ fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<Row> {
                     ));
                 }
             };
-            let _ = session.logout();
-            let missing: Vec<&String> = a
-                .folders
-                .iter()
-                .filter(|f| {
-                    !folders.iter().any(|s| {
-                        s == *f
-                            || (f.eq_ignore_ascii_case("INBOX") && s.eq_ignore_ascii_case("INBOX"))
-                    })
-                })
-                .collect();
             Ok(if missing.is_empty() {
                 row(
                     "mail",

@@ -64,6 +64,10 @@ struct Summary {
     items: Vec<ItemReport>,
     /// Accounts that could not be read, with the reason and the next step.
     errors: Vec<String>,
+    /// M21: what was left out without failing the account (a folder whose
+    /// name cannot be sent back to the server), named as the server lists it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
     /// W1: the appointments and tasks synced in the same run.
     #[serde(skip_serializing_if = "Option::is_none")]
     calendar: Option<serde_json::Value>,
@@ -164,6 +168,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         counts: Counts::default(),
         items: Vec::new(),
         errors: Vec::new(),
+        warnings: Vec::new(),
         all_items: args.all_items || ctx.global.verbose > 0,
         calendar: None,
     };
@@ -178,6 +183,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     let exit = if areas.mail && summary.errors.len() == accounts.len() {
         Exit::Failed
     } else if !summary.errors.is_empty()
+        || !summary.warnings.is_empty()
         || summary.counts.failed > 0
         || summary
             .items
@@ -397,6 +403,12 @@ fn import_account(
             other => break other?,
         }
     };
+    // M21: folders left out (a name the server cannot be sent back).
+    for w in source.take_warnings() {
+        let w = format!("account `{}`: {w}", a.name());
+        crate::ui::warn(&w);
+        summary.warnings.push(w);
+    }
     let keyword = a
         .keyword
         .clone()
@@ -422,7 +434,7 @@ fn import_account(
                 crate::ui::info(format!(
                     "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
                     a.name(),
-                    folder.name
+                    source.server_name(&folder.name)
                 ));
                 if st.writable() {
                     let tx = st.conn.unchecked_transaction()?;
@@ -795,6 +807,8 @@ fn server_actions(
     if done.is_empty() || (!server.mark && !server.archive) {
         return Ok(());
     }
+    // M20: named as the server lists it.
+    let shown = source.server_name(folder);
     if server.mark
         && let Err(e) = source.mark(folder, done, keyword)
     {
@@ -803,19 +817,19 @@ fn server_actions(
         // fail the run.
         if source.connection_lost() {
             return Err(anyhow::Error::new(e).context(format!(
-                "setting keyword {keyword} in `{folder}`; the mail is imported, the next run sets the keyword"
+                "setting keyword {keyword} in `{shown}`; the mail is imported, the next run sets the keyword"
             )));
         }
         // The activities are committed; a server that keeps no keywords
         // must not make every run fail (M16).
         crate::ui::warn(format!(
-            "setting keyword {keyword} in `{folder}` failed: {e}; set keyword = \"\" for this account to stop trying"
+            "setting keyword {keyword} in `{shown}` failed: {e}; set keyword = \"\" for this account to stop trying"
         ));
     }
     if let Some(target) = archive {
         source
             .move_to(folder, done, target)
-            .with_context(|| format!("moving imported mail from `{folder}` to `{target}`"))?;
+            .with_context(|| format!("moving imported mail from `{shown}` to `{target}`"))?;
     }
     let ids: Vec<String> = done.iter().map(|m| m.id.clone()).collect();
     let tx = st.conn.unchecked_transaction()?;

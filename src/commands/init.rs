@@ -457,19 +457,16 @@ fn test_mail(path: &Path, head: &str, section: &str, secret: Option<Secret>) -> 
         return Ok(());
     };
     crate::ui::info("testing the IMAP login ...");
-    let mut s = imap::connect(a, &secret)?;
-    let folders = imap::list_folders(&mut s)?;
-    let _ = s.logout();
-    for f in &a.folders {
-        if !folders
-            .iter()
-            .any(|x| x == f || (x.eq_ignore_ascii_case("inbox") && f.eq_ignore_ascii_case("inbox")))
-        {
-            anyhow::bail!(
-                "folder `{f}` does not exist; the server has: {}",
-                folders.join(", ")
-            );
-        }
+    // M20: found as the import finds them, named as the server lists them.
+    let mut source = imap::ImapSource::connect(a, &secret)?;
+    let listing = source.missing_folders(&a.folders);
+    crate::source::mail::MailSource::close(&mut source);
+    let (missing, folders) = listing?;
+    if let Some(f) = missing.first() {
+        anyhow::bail!(
+            "folder `{f}` does not exist; the server has: {}",
+            folders.join(", ")
+        );
     }
     crate::ui::info("IMAP login ok");
     Ok(())

@@ -27,7 +27,7 @@ use crate::config::{MailAccount, TlsMode};
 use crate::net::tls::{TlsSettings, certificate_hint, client_config};
 use crate::secret::Secret;
 use crate::source::mail::{
-    FolderInfo, FolderStatus, MailSource, MsgRef, Outline, OutlinePart, SourceError,
+    FolderInfo, FolderStatus, MailSource, MsgRef, Naming, Outline, OutlinePart, SourceError,
 };
 use crate::source::utf7;
 
@@ -288,17 +288,6 @@ fn connect_with_handle(
         })
 }
 
-/// Every mailbox on the server (one `LIST "" "*"`), as display names:
-/// decoded from modified UTF-7, `/` as the hierarchy separator, `INBOX` in
-/// capitals. Includes `\Noselect` parents (they exist, but hold no mail).
-///
-/// # Errors
-/// Protocol errors.
-pub fn list_folders(session: &mut Session) -> Result<Vec<String>, imap::Error> {
-    let data = session.run_command_and_read_response(LIST_ALL)?;
-    Ok(parse_list(&data).into_iter().map(|l| l.display).collect())
-}
-
 // ---------------------------------------------------------------------------
 // ImapSource: the MailSource over one IMAP session
 // ---------------------------------------------------------------------------
@@ -330,6 +319,24 @@ struct Listed {
     /// `\Noselect` / `\NonExistent` mailboxes hold no mail.
     selectable: bool,
     delimiter: Option<String>,
+    /// The name is printable US-ASCII, so it can be sent back as listed.
+    /// Raw 8-bit bytes (Latin-1 or UTF-8 from a legacy server) or control
+    /// characters cannot be named in a command: such folders are skipped
+    /// with a warning (M21).
+    sendable: bool,
+}
+
+impl Listed {
+    /// The name as the server lists it, for messages (M20): decoded from
+    /// modified UTF-7 but with the server's delimiter (`INBOX.CRM Import`);
+    /// bytes that are not printable ASCII as `\xNN`.
+    fn shown(&self) -> String {
+        if self.sendable {
+            utf7::decode(&self.wire).unwrap_or_else(|_| self.wire.clone())
+        } else {
+            self.wire.clone()
+        }
+    }
 }
 
 /// The folder open on the session.
@@ -367,6 +374,12 @@ pub struct ImapSource {
     listed: Option<Vec<Listed>>,
     /// The server's hierarchy delimiter (None: flat, or not listed yet).
     delimiter: Option<String>,
+    /// The personal namespace (RFC 2342) and delimiter, from NAMESPACE
+    /// (asked once, with the first LIST) and LIST (M20).
+    naming: Naming,
+    namespace_known: bool,
+    /// M21: folders skipped because their names cannot be sent back.
+    warnings: Vec<String>,
     open: Option<Open>,
     /// UIDVALIDITY seen by [`MailSource::select`] per folder: a later SELECT
     /// for mark/move must see the same, or the caller's UIDs mean other
@@ -413,12 +426,41 @@ impl ImapSource {
             timeout: account.timeout.max(1),
             listed: None,
             delimiter: None,
+            naming: Naming::default(),
+            namespace_known: false,
+            warnings: Vec::new(),
             open: None,
             validity: HashMap::new(),
             capabilities: None,
             keywords: None,
             broken: None,
         })
+    }
+
+    /// M20 for `crmsync check` and `init`: the configured folders that exist
+    /// in none of their forms (as written), and every folder as the server
+    /// lists it.
+    ///
+    /// # Errors
+    /// Connection and protocol errors of NAMESPACE and LIST.
+    pub fn missing_folders(
+        &mut self,
+        configured: &[String],
+    ) -> Result<(Vec<String>, Vec<String>), SourceError> {
+        self.listed = None;
+        self.ensure_listed()?;
+        let listed = self.listed.as_deref().unwrap_or_default();
+        let exists = |c: &String| {
+            listed
+                .iter()
+                .any(|l| l.display == *c || crate::source::mail::is_below(&l.display, c))
+        };
+        let missing = configured
+            .iter()
+            .filter(|c| !self.naming.candidates(c).iter().any(exists))
+            .cloned()
+            .collect();
+        Ok((missing, listed.iter().map(Listed::shown).collect()))
     }
 
     /// True when the server announced this capability (e.g. `MOVE`).
@@ -475,9 +517,10 @@ impl ImapSource {
             other => other.to_string(),
         };
         let detail = format!("{cmd} on {}: {why}", self.addr);
+        let folder = &self.shown(folder);
         match e {
             imap::Error::No(_) | imap::Error::Bad(_) if !folder.is_empty() => SourceError::Folder {
-                folder: folder.to_string(),
+                folder: folder.clone(),
                 detail,
             },
             imap::Error::No(_) | imap::Error::Bad(_) => SourceError::Other(detail),
@@ -489,41 +532,114 @@ impl ImapSource {
         }
     }
 
-    /// The one `LIST "" "*"` (cached until [`MailSource::folders`] asks again).
+    /// Sends a command whose answer the `imap` crate might not parse and
+    /// reads the untagged responses itself ([`FetchReader::read_untagged`]):
+    /// the crate fails the whole command on one LIST line with 8-bit bytes
+    /// in a name, which would fail the whole account (M21).
+    fn raw_command(&mut self, cmd: &str) -> Result<Vec<u8>, SourceError> {
+        self.usable("", cmd)?;
+        if let Err(e) = self.session.run_command(cmd) {
+            return Err(self.fail("", cmd, e));
+        }
+        let mut reader = FetchReader::new(&self.raw);
+        let result = reader.read_untagged();
+        reader.finish();
+        result.map_err(|e| match e {
+            Raw::No(info) => SourceError::Other(format!(
+                "{cmd} on {}: the server said NO: {info}",
+                self.addr
+            )),
+            Raw::Bad(info) => SourceError::Other(format!(
+                "{cmd} on {}: the server said BAD: {info}",
+                self.addr
+            )),
+            Raw::Io(e) => self.fail("", cmd, e),
+        })
+    }
+
+    /// The one `LIST "" "*"` (cached until [`MailSource::folders`] asks
+    /// again); the first also asks for the NAMESPACE (RFC 2342, M20). A
+    /// name that cannot be sent back is left out and warned about (M21).
     fn ensure_listed(&mut self) -> Result<(), SourceError> {
         if self.listed.is_some() {
             return Ok(());
         }
-        self.usable("", LIST_ALL)?;
-        let data = self
-            .session
-            .run_command_and_read_response(LIST_ALL)
-            .map_err(|e| self.fail("", "listing folders (LIST \"\" \"*\")", e))?;
-        let listed = parse_list(&data);
+        if !self.namespace_known {
+            if self.has_capability("NAMESPACE")? {
+                match self.raw_command("NAMESPACE") {
+                    Ok(data) => self.naming.personal = parse_namespace(&data).unwrap_or_default(),
+                    // Refused (NO/BAD): names are taken as listed.
+                    Err(_) if self.broken.is_none() => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.namespace_known = true;
+        }
+        let data = self.raw_command(LIST_ALL)?;
+        let (listed, unsendable): (Vec<Listed>, Vec<Listed>) =
+            parse_list(&data).into_iter().partition(|l| l.sendable);
+        for l in unsendable {
+            let w = format!(
+                "folder `{}` (as the server lists it) is skipped: its name is not modified UTF-7 \
+                 (RFC 3501 5.1.3; raw 8-bit or control bytes), so it cannot be named back to {} (M21); \
+                 rename it in a mail client to import it",
+                l.shown(),
+                self.addr
+            );
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
         self.delimiter = listed.iter().find_map(|l| l.delimiter.clone());
+        self.naming.delimiter = self.delimiter.as_deref().and_then(|d| d.chars().next());
         self.listed = Some(listed);
         Ok(())
     }
 
+    /// A listed folder by any name users may give it (M20).
     fn find_listed(&self, folder: &str) -> Option<&Listed> {
-        let folder = normalize(folder);
-        self.listed.as_ref()?.iter().find(|l| l.display == folder)
+        let listed = self.listed.as_ref()?;
+        self.naming
+            .candidates(folder)
+            .into_iter()
+            .find_map(|c| listed.iter().find(|l| l.display == c))
+    }
+
+    /// A folder as the server lists it, for messages (M20): `INBOX.CRM
+    /// Import` on a server with `.` as delimiter, where crmsync's display
+    /// name is `INBOX/CRM Import`.
+    fn shown(&self, folder: &str) -> String {
+        self.find_listed(folder)
+            .map_or_else(|| folder.to_string(), Listed::shown)
     }
 
     /// The server's spelling of a display name: as listed, else encoded with
-    /// the server's delimiter.
+    /// the server's delimiter, in the personal namespace (a folder crmsync
+    /// creates goes where the user's folders are: `INBOX.CRM Archive` on
+    /// Cyrus classic, where a top-level name is a shared folder; M20).
     fn wire_name(&mut self, folder: &str) -> Result<String, SourceError> {
         let folder = normalize(folder);
         if folder == "INBOX" {
             return Ok(folder);
         }
-        if self.listed.is_none() && folder.contains('/') {
-            self.ensure_listed()?; // learn the delimiter
+        if self.listed.is_none() {
+            self.ensure_listed()?; // learn the delimiter and namespace
         }
         if let Some(l) = self.find_listed(&folder) {
             return Ok(l.wire.clone());
         }
-        to_wire(&folder, self.delimiter.as_deref()).map_err(|detail| SourceError::Folder {
+        let mut name = folder.clone();
+        // Written as the server lists names (`INBOX.CRM Archive`).
+        if let Some(d) = self.naming.delimiter.filter(|d| *d != '/') {
+            let server_prefix = self.naming.personal.replace('/', &d.to_string());
+            if !server_prefix.is_empty() && name.starts_with(&server_prefix) {
+                name = normalize(&name.replace(d, "/"));
+            }
+        }
+        if !self.naming.personal.is_empty() && !name.starts_with(&self.naming.personal) {
+            name = format!("{}{name}", self.naming.personal);
+        }
+        to_wire(&name, self.delimiter.as_deref()).map_err(|detail| SourceError::Folder {
             folder: folder.clone(),
             detail,
         })
@@ -654,12 +770,14 @@ impl ImapSource {
         }
         let delimiter = self.delimiter.clone();
         if let Some(listed) = &mut self.listed {
-            listed.retain(|l| l.display != folder);
+            let display = display_name(&wire, delimiter.as_deref());
+            listed.retain(|l| l.display != display);
             listed.push(Listed {
                 wire,
-                display: folder,
+                display,
                 selectable: true,
                 delimiter,
+                sendable: true,
             });
         }
         Ok(())
@@ -966,6 +1084,46 @@ impl<'a> FetchReader<'a> {
         }
     }
 
+    /// Every untagged response up to the tagged completion, bytes as the
+    /// server sent them (literals inline), for [`ImapSource::raw_command`].
+    fn read_untagged(&mut self) -> Result<Vec<u8>, Raw> {
+        let mut out = Vec::new();
+        loop {
+            let mut resp = Vec::new();
+            loop {
+                let line = self.line()?;
+                resp.extend_from_slice(&line);
+                let trimmed = line.strip_suffix(b"\n").unwrap_or(&line);
+                let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+                match literal_len(trimmed) {
+                    Some(n) => resp.extend_from_slice(&self.bytes(n)?),
+                    None => break,
+                }
+            }
+            if let Some(rest) = resp.strip_prefix(b"* ") {
+                if strip_prefix_ci(rest, b"BYE").is_some() {
+                    return Err(Raw::Io(imap::Error::ConnectionLost));
+                }
+                out.extend_from_slice(&resp);
+                continue;
+            }
+            if resp.starts_with(b"+") {
+                return Err(Raw::Io(imap::Error::ConnectionLost));
+            }
+            let text = String::from_utf8_lossy(&resp);
+            let mut parts = text.trim_end().splitn(3, ' ');
+            let _tag = parts.next();
+            let status = parts.next().unwrap_or_default().to_ascii_uppercase();
+            let info = parts.next().unwrap_or_default().to_string();
+            return match status.as_str() {
+                "OK" => Ok(out),
+                "NO" => Err(Raw::No(info)),
+                "BAD" => Err(Raw::Bad(info)),
+                _ => Err(Raw::Bad(text.trim_end().to_string())),
+            };
+        }
+    }
+
     /// Gives what was read past the answer back to the stream.
     fn finish(self) {
         self.stream.unread(&self.buf[self.pos..]);
@@ -1064,8 +1222,17 @@ impl MailSource for ImapSource {
             include_subfolders,
             prefix,
             parent,
+            &self.naming,
             &self.addr,
         )
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn server_name(&self, folder: &str) -> String {
+        self.shown(folder)
     }
 
     fn select(&mut self, folder: &str) -> Result<FolderStatus, SourceError> {
@@ -1788,12 +1955,53 @@ fn parse_list_entry(resp: &[u8]) -> Option<Listed> {
     };
     let rest = rest.strip_prefix(b" ")?;
     let (name, _) = parse_astring(rest)?;
-    let wire = String::from_utf8_lossy(&name).into_owned();
+    let sendable = name.iter().all(|b| (0x20..0x7f).contains(b));
+    let wire = if sendable {
+        String::from_utf8_lossy(&name).into_owned()
+    } else {
+        name.iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("\\x{b:02X}")
+                }
+            })
+            .collect()
+    };
     Some(Listed {
         display: display_name(&wire, delimiter.as_deref()),
         wire,
         selectable,
         delimiter,
+        sendable,
+    })
+}
+
+/// The personal namespace's prefix from a NAMESPACE response (RFC 2342) as
+/// a display name with a trailing `/` (`INBOX.` becomes `INBOX/`), or empty
+/// (no personal namespace, or one without a prefix).
+fn parse_namespace(data: &[u8]) -> Option<String> {
+    let resp = split_responses(data)
+        .into_iter()
+        .find_map(|r| strip_prefix_ci(r, b"* NAMESPACE "))?;
+    let rest = resp.strip_prefix(b"((")?;
+    let (prefix, rest) = parse_astring(rest)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let delimiter = match strip_prefix_ci(rest, b"NIL") {
+        Some(_) => None,
+        None => Some(String::from_utf8_lossy(&parse_quoted(rest)?.0).into_owned()),
+    };
+    let prefix = String::from_utf8_lossy(&prefix).into_owned();
+    let trimmed = match delimiter.as_deref() {
+        Some(d) if !d.is_empty() => prefix.strip_suffix(d).unwrap_or(&prefix),
+        _ => prefix.as_str(),
+    };
+    let display = display_name(trimmed, delimiter.as_deref());
+    Some(if display.is_empty() {
+        String::new()
+    } else {
+        format!("{display}/")
     })
 }
 
@@ -1875,6 +2083,7 @@ fn select_folders(
     include_subfolders: bool,
     prefix: &str,
     parent: Option<&str>,
+    naming: &Naming,
     addr: &str,
 ) -> Result<Vec<FolderInfo>, SourceError> {
     let names: Vec<crate::source::mail::Listed> = listed
@@ -1884,30 +2093,38 @@ fn select_folders(
             selectable: l.selectable,
         })
         .collect();
-    crate::source::mail::choose_folders(&names, configured, include_subfolders, prefix, parent)
-        .map_err(|m| {
-            let mut have: Vec<&str> = listed
-                .iter()
-                .filter(|l| l.selectable)
-                .map(|l| l.display.as_str())
-                .collect();
-            have.sort_unstable();
-            let more = have.len().saturating_sub(20);
-            have.truncate(20);
-            SourceError::Folder {
-                folder: m.folder,
-                detail: format!(
-                    "{} does not exist on {addr}; the server has: {}{}",
-                    m.what,
-                    have.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
-                ),
-            }
-        })
+    crate::source::mail::choose_folders_in(
+        &names,
+        configured,
+        include_subfolders,
+        prefix,
+        parent,
+        naming,
+    )
+    .map_err(|m| {
+        // M20: as the server lists them.
+        let mut have: Vec<String> = listed
+            .iter()
+            .filter(|l| l.selectable)
+            .map(Listed::shown)
+            .collect();
+        have.sort_unstable();
+        let more = have.len().saturating_sub(20);
+        have.truncate(20);
+        SourceError::Folder {
+            folder: m.folder,
+            detail: format!(
+                "{} does not exist on {addr}; the server has: {}{}",
+                m.what,
+                have.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -2020,6 +2237,7 @@ mod tests {
             display: display_name(wire, delimiter),
             selectable,
             delimiter: delimiter.map(str::to_string),
+            sendable: true,
         }
     }
 
@@ -2141,6 +2359,68 @@ mod tests {
     }
 
     #[test]
+    fn m21_list_lines_with_8bit_names_are_set_apart_and_the_rest_parses() {
+        // Latin-1 `é` and a UTF-8 `ü`, raw, as legacy servers send them.
+        let data = b"* LIST () \".\" \"INBOX.CRM Import.Legacy Caf\xe9\"\r\n\
+            * LIST () \".\" {15}\r\nINBOX.Entw\xc3\xbcrfe\r\n\
+            * LIST () \".\" \"INBOX.CRM Import\"\r\n";
+        let l = parse_list(data);
+        let got: Vec<(String, bool)> = l.iter().map(|x| (x.shown(), x.sendable)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("INBOX.CRM Import.Legacy Caf\\xE9".to_string(), false),
+                ("INBOX.Entw\\xC3\\xBCrfe".to_string(), false),
+                ("INBOX.CRM Import".to_string(), true),
+            ]
+        );
+        assert_eq!(l[2].display, "INBOX/CRM Import");
+    }
+
+    #[test]
+    fn m21_untagged_answers_are_read_raw_with_literals_and_8bit_bytes() {
+        let stream = answered(
+            b"* LIST () \"/\" \"Caf\xe9\"\r\n* LIST () \"/\" {3}\r\na b\r\n\
+              a7 OK List completed.\r\n* 1 EXISTS\r\n",
+        );
+        let mut r = FetchReader::new(&stream);
+        let got = r.read_untagged().unwrap();
+        r.finish();
+        assert_eq!(
+            got,
+            b"* LIST () \"/\" \"Caf\xe9\"\r\n* LIST () \"/\" {3}\r\na b\r\n".to_vec()
+        );
+        let mut rest = [0u8; 32];
+        let n = stream.clone().read(&mut rest).unwrap();
+        assert_eq!(&rest[..n], b"* 1 EXISTS\r\n");
+        let stream = answered(b"a8 NO [CANNOT] nope\r\n");
+        let mut r = FetchReader::new(&stream);
+        assert!(matches!(r.read_untagged(), Err(Raw::No(info)) if info.contains("nope")));
+        let stream = answered(b"* BYE shutting down\r\n");
+        let mut r = FetchReader::new(&stream);
+        assert!(matches!(r.read_untagged(), Err(Raw::Io(_))));
+    }
+
+    #[test]
+    fn m20_namespace_answer_gives_the_personal_prefix() {
+        let ns = |t: &[u8]| parse_namespace(t);
+        assert_eq!(
+            ns(b"* NAMESPACE ((\"INBOX.\" \".\")) ((\"user.\" \".\")) ((\"\" \".\"))\r\n"),
+            Some("INBOX/".to_string())
+        );
+        assert_eq!(
+            ns(b"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n"),
+            Some(String::new())
+        );
+        assert_eq!(
+            ns(b"* NAMESPACE ((\"inbox/\" \"/\" \"X-PARAM\" (\"a\"))) NIL NIL\r\n"),
+            Some("INBOX/".to_string())
+        );
+        assert_eq!(ns(b"* NAMESPACE NIL NIL ((\"\" \".\"))\r\n"), None);
+        assert_eq!(ns(b"* NAMESPACE garbage\r\n"), None);
+    }
+
+    #[test]
     fn select_and_examine_responses_parse() {
         let select = b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
             * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted.\r\n\
@@ -2192,11 +2472,28 @@ mod tests {
     fn m1_configured_folders_with_subfolders_in_configured_order() {
         let l = server();
         let cfg = vec!["CRM Import".to_string(), "inbox".to_string()];
-        let got = select_folders(&l, &cfg, true, "CRM", Some("Nowhere-but-ok"), "h:1");
+        let got = select_folders(
+            &l,
+            &cfg,
+            true,
+            "CRM",
+            Some("Nowhere-but-ok"),
+            &Naming::default(),
+            "h:1",
+        );
         assert!(
             matches!(got, Err(SourceError::Folder { ref folder, .. }) if folder == "Nowhere-but-ok")
         );
-        let got = select_folders(&l, &cfg, true, "CRM", Some("CRM"), "h:1").unwrap();
+        let got = select_folders(
+            &l,
+            &cfg,
+            true,
+            "CRM",
+            Some("CRM"),
+            &Naming::default(),
+            "h:1",
+        )
+        .unwrap();
         assert_eq!(
             names(&got),
             vec![
@@ -2210,7 +2507,16 @@ mod tests {
                 ("CRM/CRM Offers sent [OS]/Q1", Some("OS"), true),
             ]
         );
-        let got = select_folders(&l, &cfg, false, "CRM", Some("CRM"), "h:1").unwrap();
+        let got = select_folders(
+            &l,
+            &cfg,
+            false,
+            "CRM",
+            Some("CRM"),
+            &Naming::default(),
+            "h:1",
+        )
+        .unwrap();
         assert_eq!(got.len(), 5);
         assert_eq!(got[1].name, "INBOX");
     }
@@ -2218,7 +2524,16 @@ mod tests {
     #[test]
     fn m2_without_parent_searches_the_whole_tree() {
         let l = server();
-        let got = select_folders(&l, &["Entwürfe".to_string()], true, "CRM", None, "h:1").unwrap();
+        let got = select_folders(
+            &l,
+            &["Entwürfe".to_string()],
+            true,
+            "CRM",
+            None,
+            &Naming::default(),
+            "h:1",
+        )
+        .unwrap();
         let n: Vec<&str> = got.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             n,
@@ -2235,7 +2550,16 @@ mod tests {
     #[test]
     fn m1_missing_folder_is_a_folder_error_naming_it() {
         let l = server();
-        let e = select_folders(&l, &["Nope".to_string()], true, "CRM", None, "h:1").unwrap_err();
+        let e = select_folders(
+            &l,
+            &["Nope".to_string()],
+            true,
+            "CRM",
+            None,
+            &Naming::default(),
+            "h:1",
+        )
+        .unwrap_err();
         match e {
             SourceError::Folder { folder, detail } => {
                 assert_eq!(folder, "Nope");
@@ -2245,7 +2569,16 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // A \Noselect parent exists: no error, but it is not imported.
-        let got = select_folders(&l, &["CRM".to_string()], false, "X", None, "h:1").unwrap();
+        let got = select_folders(
+            &l,
+            &["CRM".to_string()],
+            false,
+            "X",
+            None,
+            &Naming::default(),
+            "h:1",
+        )
+        .unwrap();
         assert!(got.is_empty());
     }
 
@@ -2349,6 +2682,69 @@ mod tests {
             .collect()
     }
 
+    /// A Courier/Cyrus-classic-like server: every folder below `INBOX.`.
+    fn classic_server(namespace: &'static str) -> (u16, Log) {
+        fake_server(move |cmd| {
+            if cmd == "CAPABILITY" {
+                Reply::Send("* CAPABILITY IMAP4rev1 NAMESPACE UIDPLUS MOVE\r\n{tag} OK\r\n".into())
+            } else if cmd == "NAMESPACE" {
+                Reply::Send(namespace.into())
+            } else if cmd.starts_with("LIST") {
+                Reply::Send(
+                    "* LIST (\\HasChildren) \".\" INBOX\r\n\
+                     * LIST () \".\" \"INBOX.CRM Import\"\r\n\
+                     * LIST () \".\" \"INBOX.Junk\"\r\n{tag} OK\r\n"
+                        .into(),
+                )
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        })
+    }
+
+    #[test]
+    fn m20_m13_classic_namespace_names_and_creates_in_the_personal_namespace() {
+        let (port, log) =
+            classic_server("* NAMESPACE ((\"INBOX.\" \".\")) NIL NIL\r\n{tag} OK\r\n");
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let got = src
+            .folders(
+                &["INBOX".into(), "CRM Import".into()],
+                true,
+                "CRM",
+                Some(""),
+            )
+            .unwrap();
+        assert_eq!(
+            names(&got),
+            [("INBOX", None, false), ("INBOX/CRM Import", None, true)]
+        );
+        assert_eq!(src.server_name("INBOX/CRM Import"), "INBOX.CRM Import");
+        // A folder crmsync makes goes where the user's folders are.
+        src.append("CRM Archive", b"x").unwrap();
+        src.close();
+        let log = log.lock().unwrap();
+        assert!(
+            log.iter().any(|c| c == "CREATE \"INBOX.CRM Archive\""),
+            "{log:?}"
+        );
+    }
+
+    #[test]
+    fn m20_a_refused_namespace_leaves_names_as_listed() {
+        let (port, _) = classic_server("{tag} BAD unknown command\r\n");
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let got = src
+            .folders(&["INBOX.CRM Import".into()], true, "CRM", None)
+            .unwrap();
+        // Found as listed; without a namespace INBOX.x counts as INBOX's
+        // sub-folder (the rule of servers with an empty personal prefix).
+        assert_eq!(names(&got), [("INBOX/CRM Import", None, false)]);
+        src.close();
+    }
+
     #[test]
     fn x2_wrong_password_is_source_error_auth() {
         let (port, _) = fake_server(|_| Reply::Send("{tag} OK\r\n".into()));
@@ -2446,9 +2842,12 @@ mod tests {
         src.select("x\r\nA1 DELETE INBOX").unwrap();
         src.close();
         let log = log.lock().unwrap();
+        // One LIST first (M20: the namespace and delimiter decide the spelling).
+        assert_eq!(log.iter().filter(|c| c.starts_with("LIST")).count(), 1);
+        let examined: Vec<&String> = log.iter().filter(|c| c.starts_with("EXAMINE")).collect();
         assert_eq!(
-            &log[1..4],
-            &[
+            examined,
+            [
                 "EXAMINE \"Entw&APw-rfe\"",
                 "EXAMINE \"Quote\\\"d \\\\ back\"",
                 "EXAMINE \"x&AA0ACg-A1 DELETE INBOX\"",

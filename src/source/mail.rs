@@ -98,6 +98,18 @@ pub trait MailSource {
         parent: Option<&str>,
     ) -> Result<Vec<FolderInfo>, SourceError>;
 
+    /// M20: a folder as the server lists it, for messages (`INBOX.CRM
+    /// Import` where its [`FolderInfo::name`] is `INBOX/CRM Import`).
+    fn server_name(&self, folder: &str) -> String {
+        folder.to_string()
+    }
+
+    /// M21: warnings from the last [`MailSource::folders`] about folders
+    /// that were left out (named as the server lists them); taken once.
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Opens a folder read-only (IMAP EXAMINE: never sets \Seen).
     ///
     /// # Errors
@@ -277,10 +289,62 @@ pub fn normalize_folder(name: &str) -> String {
     }
 }
 
+/// How a source names its folders (RFC 2342 NAMESPACE and the hierarchy
+/// delimiter, for IMAP), so that configured names are found in every form
+/// users meet them (M20) and INBOX's sub-folders are told from the user's
+/// own folders (M1, M13).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Naming {
+    /// The hierarchy delimiter when it is not `/` (`.` on Cyrus in its
+    /// classic namespace, Courier): a configured name may use it between
+    /// levels, as the server lists names.
+    pub delimiter: Option<char>,
+    /// The personal namespace's prefix as a display name with a trailing
+    /// `/`: `INBOX/` where the server keeps every folder of the user below
+    /// INBOX (Cyrus classic, Courier); empty where they sit beside it.
+    pub personal: String,
+}
+
+impl Naming {
+    /// The display names a configured folder name may mean, most literal
+    /// first (M20): as written (`/` between levels); with the server's
+    /// delimiter read as `/` (`INBOX.CRM Import` as Cyrus lists it); below
+    /// the personal namespace (`CRM Import`, as mail clients show it).
+    pub fn candidates(&self, configured: &str) -> Vec<String> {
+        let mut out = vec![normalize_folder(configured)];
+        if let Some(d) = self.delimiter.filter(|d| *d != '/')
+            && configured.contains(d)
+        {
+            out.push(normalize_folder(&configured.replace(d, "/")));
+        }
+        if !self.personal.is_empty() {
+            for c in out.clone() {
+                if c != "INBOX" && !c.starts_with(&self.personal) {
+                    out.push(format!("{}{c}", self.personal));
+                }
+            }
+        }
+        let mut seen = Vec::new();
+        out.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(c.clone());
+            new
+        });
+        out
+    }
+
+    /// M1/M13: whether a display name is INBOX or one of its sub-folders,
+    /// i.e. part of the whole mailbox. Where the personal namespace is
+    /// `INBOX/`, the folders below INBOX are the user's own folders, not
+    /// INBOX's sub-folders.
+    pub fn in_inbox(&self, name: &str) -> bool {
+        name == "INBOX" || (self.personal != "INBOX/" && name.starts_with("INBOX/"))
+    }
+}
+
 /// M1 and M2 over a folder listing, the same for every source (see
-/// [`MailSource::folders`]). A configured folder exists when it, or a folder
-/// below it, is listed; INBOX and its sub-folders are whole mailboxes (M13),
-/// every other configured folder and every M2 folder an import folder.
+/// [`MailSource::folders`]), for a source without namespaces; see
+/// [`choose_folders_in`].
 ///
 /// # Errors
 /// [`Missing`] for a configured folder or parent that does not exist.
@@ -291,15 +355,49 @@ pub fn choose_folders(
     prefix: &str,
     parent: Option<&str>,
 ) -> Result<Vec<FolderInfo>, Missing> {
+    choose_folders_in(
+        listed,
+        configured,
+        include_subfolders,
+        prefix,
+        parent,
+        &Naming::default(),
+    )
+}
+
+/// M1 and M2 over a folder listing, named by `naming` (M20). A configured
+/// folder exists when it, or a folder below it, is listed; INBOX and its
+/// sub-folders ([`Naming::in_inbox`]) are whole mailboxes (M13), every other
+/// configured folder and every M2 folder an import folder.
+///
+/// # Errors
+/// [`Missing`] (named as configured) for a configured folder or parent that
+/// does not exist in any of its forms.
+pub fn choose_folders_in(
+    listed: &[Listed],
+    configured: &[String],
+    include_subfolders: bool,
+    prefix: &str,
+    parent: Option<&str>,
+    naming: &Naming,
+) -> Result<Vec<FolderInfo>, Missing> {
     let exists = |name: &str| {
         listed
             .iter()
             .any(|l| l.name == name || is_below(&l.name, name))
     };
+    let find = |configured: &str| {
+        naming
+            .candidates(configured)
+            .into_iter()
+            .find(|c| exists(c))
+    };
     let below = |root: &str| {
         let mut v: Vec<&Listed> = listed
             .iter()
             .filter(|l| l.selectable && is_below(&l.name, root))
+            // INBOX has no sub-folders where the namespace is `INBOX/` (M1).
+            .filter(|l| root != "INBOX" || naming.in_inbox(&l.name))
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v.dedup_by(|a, b| a.name == b.name);
@@ -316,15 +414,15 @@ pub fn choose_folders(
             import_folder,
         }),
     };
-    for c in configured {
-        let c = normalize_folder(c);
-        if !exists(&c) {
+    for written in configured {
+        let Some(c) = find(written) else {
             return Err(Missing {
-                folder: c,
+                folder: normalize_folder(written),
                 what: "the configured folder",
             });
-        }
-        let import_folder = c != "INBOX" && !c.starts_with("INBOX/");
+        };
+        // M13: decided from the namespace, not from the spelling.
+        let import_folder = !naming.in_inbox(&c);
         if listed.iter().any(|l| l.name == c && l.selectable) {
             push(&c, import_folder);
         }
@@ -334,13 +432,15 @@ pub fn choose_folders(
             }
         }
     }
-    let p = normalize_folder(parent.unwrap_or(""));
-    if !p.is_empty() && !exists(&p) {
-        return Err(Missing {
-            folder: p,
+    let written = parent.unwrap_or("");
+    let p = if normalize_folder(written).is_empty() {
+        String::new()
+    } else {
+        find(written).ok_or_else(|| Missing {
+            folder: normalize_folder(written),
             what: "the import_parent folder",
-        });
-    }
+        })?
+    };
     let mut m2: Vec<&str> = listed
         .iter()
         .filter(|l| is_below(&l.name, &p))
@@ -364,6 +464,86 @@ pub fn choose_folders(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cyrus_classic() -> (Vec<Listed>, Naming) {
+        let listed = [
+            "INBOX",
+            "INBOX/CRM Import",
+            "INBOX/CRM Import/Kunden",
+            "INBOX/Junk",
+            "INBOX/CRM",
+            "INBOX/CRM/CRM Done [E]",
+        ]
+        .iter()
+        .map(|n| Listed {
+            name: (*n).to_string(),
+            selectable: true,
+        })
+        .collect();
+        let naming = Naming {
+            delimiter: Some('.'),
+            personal: "INBOX/".to_string(),
+        };
+        (listed, naming)
+    }
+
+    #[test]
+    fn m20_configured_names_as_listed_with_slashes_or_below_the_namespace() {
+        let (listed, naming) = cyrus_classic();
+        for written in [
+            "INBOX.CRM Import",
+            "INBOX/CRM Import",
+            "CRM Import",
+            "inbox.CRM Import",
+        ] {
+            let got =
+                choose_folders_in(&listed, &[written.into()], false, "ZZ", None, &naming).unwrap();
+            let names: Vec<&str> = got.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(names, ["INBOX/CRM Import"], "{written}");
+        }
+        // The parent of M2 too.
+        let got = choose_folders_in(&listed, &[], true, "CRM", Some("CRM"), &naming).unwrap();
+        assert_eq!(got[0].name, "INBOX/CRM/CRM Done [E]");
+        // A missing one is named as written.
+        let e = choose_folders_in(&listed, &["INBOX.Nope".into()], true, "CRM", None, &naming)
+            .unwrap_err();
+        assert_eq!(e.folder, "INBOX.Nope");
+        // Without a namespace nothing is guessed: `.` is part of a name.
+        assert!(choose_folders(&listed, &["INBOX.CRM Import".into()], true, "CRM", None).is_err());
+    }
+
+    #[test]
+    fn m13_m1_folders_below_inbox_are_the_users_own_where_the_namespace_is_inbox() {
+        let (listed, naming) = cyrus_classic();
+        let got = choose_folders_in(
+            &listed,
+            &["INBOX".into(), "INBOX.CRM Import".into()],
+            true,
+            "CRM",
+            None,
+            &naming,
+        )
+        .unwrap();
+        let got: Vec<(&str, bool)> = got
+            .iter()
+            .map(|f| (f.name.as_str(), f.import_folder))
+            .collect();
+        // INBOX alone (Junk is not its sub-folder); the configured folder
+        // and its sub-folder import everything (M13); M2 below the tree.
+        assert_eq!(
+            got,
+            [
+                ("INBOX", false),
+                ("INBOX/CRM Import", true),
+                ("INBOX/CRM Import/Kunden", true),
+                ("INBOX/CRM/CRM Done [E]", true),
+            ]
+        );
+        // Where the namespace is empty, INBOX/x is INBOX's sub-folder.
+        let flat = Naming::default();
+        assert!(flat.in_inbox("INBOX/Sub") && !naming.in_inbox("INBOX/Sub"));
+        assert!(flat.in_inbox("INBOX") && naming.in_inbox("INBOX"));
+    }
 
     #[test]
     fn m2_status_folder_names() {

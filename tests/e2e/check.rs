@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cli::Env;
-use crate::harness;
+use crate::harness::{self, ImapServer};
 
 fn row<'a>(v: &'a Value, check: &str) -> &'a Value {
     v["checks"]
@@ -93,6 +93,63 @@ fn x1_check_names_missing_folder() {
             .contains("`CRM Import` do not exist"),
         "{r}"
     );
+}
+
+/// M20 in `check`: configured folders are found in every form the import
+/// accepts (as the server lists them, with `/`, below the namespace), and a
+/// missing one is named with the server's folders as it lists them.
+fn m20_check_finds_folders_in_every_form_and_names_them_as_listed(d: &dyn ImapServer) {
+    let (login, pw) = d.add_user("check-m20");
+    let listed = d.folder("CRM Import");
+    d.create_folder(&login, &listed);
+    let forms = format!(
+        "folders = [\"INBOX\", {listed:?}, {:?}, \"CRM Import\"]",
+        listed.replace('.', "/")
+    );
+    let cfg = imap_account("m", "alice", d.port(), "none", &login, "")
+        .replace("folders = [\"INBOX\", \"CRM Import\"]", &forms);
+    let (code, v, err) = check_json(&Env::new(&cfg), &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(row(&v, "mail")["status"], "ok", "{v}");
+    let nope = d.folder("Nope");
+    let cfg = imap_account("m", "alice", d.port(), "none", &login, "").replace(
+        "folders = [\"INBOX\", \"CRM Import\"]",
+        &format!("folders = [{nope:?}]"),
+    );
+    let (code, v, _) = check_json(&Env::new(&cfg), &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 1, "{v}");
+    let detail = row(&v, "mail")["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains(&format!("`{nope}` do not exist")),
+        "{detail}"
+    );
+    assert!(detail.contains(&listed), "{detail}");
+    if listed.contains('.') {
+        assert!(!detail.contains("INBOX/"), "{detail}");
+    }
+}
+
+#[test]
+fn m20_check_folder_forms_dovecot() {
+    if let Some(d) = harness::dovecot() {
+        m20_check_finds_folders_in_every_form_and_names_them_as_listed(d);
+    }
+}
+
+#[test]
+fn m20_check_folder_forms_cyrus_classic() {
+    if let Some(d) = harness::cyrus_classic() {
+        let _log = d.log_on_panic();
+        m20_check_finds_folders_in_every_form_and_names_them_as_listed(d);
+    }
+}
+
+#[test]
+fn m20_check_folder_forms_cyrus_alt() {
+    if let Some(d) = harness::cyrus_alt() {
+        let _log = d.log_on_panic();
+        m20_check_finds_folders_in_every_form_and_names_them_as_listed(d);
+    }
 }
 
 #[test]

@@ -8,7 +8,10 @@
 //!   server: mid-response);
 //! - [`Fault::Stall`]: the same trigger, but the connection stays open and
 //!   silent (nothing more is forwarded either way): a hung server;
-//! - [`Fault::Delay`]: every chunk in both directions waits this long.
+//! - [`Fault::Delay`]: every chunk in both directions waits this long;
+//! - [`Fault::Rewrite`]: every occurrence of a byte string in a line flowing
+//!   one way is replaced (a real server's answer made into one it could
+//!   send: a LIST line with a name that is not modified UTF-7, issue 15).
 //!
 //! A cut or stall fires once, then the proxy passes everything through
 //! again. It counts connections and keeps what the client sent (up to
@@ -54,9 +57,28 @@ pub enum Fault {
     },
     /// Every chunk waits this long before it is forwarded.
     Delay(Duration),
+    /// Every `from` in a line flowing `dir` becomes `to`, until disarmed.
+    /// Lines are held until their LF (IMAP answers end in CRLF before the
+    /// server waits), so an occurrence split over two reads is still found.
+    Rewrite {
+        dir: Dir,
+        from: Vec<u8>,
+        to: Vec<u8>,
+    },
 }
 
 impl Fault {
+    pub fn rewrite(dir: Dir, from: &[u8], to: &[u8]) -> Fault {
+        assert!(
+            !from.is_empty() && !from.contains(&b'\n'),
+            "a rewrite pattern is part of one line"
+        );
+        Fault::Rewrite {
+            dir,
+            from: from.to_vec(),
+            to: to.to_vec(),
+        }
+    }
     pub fn cut(dir: Dir, pattern: &str, nth: usize, then: usize) -> Fault {
         Fault::At {
             dir,
@@ -204,7 +226,7 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
     let st = &mut *st;
     match &st.fault {
-        Fault::None => Step::Forward(chunk.len(), None),
+        Fault::None | Fault::Rewrite { .. } => Step::Forward(chunk.len(), None),
         Fault::Delay(d) => Step::Delay(*d),
         Fault::At {
             dir: fdir,
@@ -256,9 +278,37 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     }
 }
 
+/// The armed rewrite for `dir`, if any.
+fn rewrite_for(sh: &Shared, dir: Dir) -> Option<(Vec<u8>, Vec<u8>)> {
+    let st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
+    match &st.fault {
+        Fault::Rewrite { dir: d, from, to } if *d == dir => Some((from.clone(), to.clone())),
+        _ => None,
+    }
+}
+
+/// Replaces every `from` in `line` by `to`; counts the replacements.
+fn rewrite_line(line: &[u8], from: &[u8], to: &[u8], sh: &Shared) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            sh.injected.fetch_add(1, Ordering::SeqCst);
+            i += from.len();
+        } else {
+            out.push(line[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &AtomicBool) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut tail: Vec<u8> = Vec::new();
+    // Rewrite: the start of a line whose LF has not arrived yet.
+    let mut partial: Vec<u8> = Vec::new();
     let _ = from.set_read_timeout(Some(Duration::from_millis(200)));
     loop {
         if closed.load(Ordering::SeqCst) {
@@ -278,6 +328,28 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
             Err(_) => break,
         };
         let chunk = &buf[..n];
+        if let Some((pat, with)) = rewrite_for(sh, dir) {
+            partial.extend_from_slice(chunk);
+            let Some(last_lf) = partial.iter().rposition(|&b| b == b'\n') else {
+                continue;
+            };
+            let rest = partial.split_off(last_lf + 1);
+            let mut out = Vec::with_capacity(partial.len());
+            for line in partial.split_inclusive(|&b| b == b'\n') {
+                out.extend_from_slice(&rewrite_line(line, &pat, &with, sh));
+            }
+            partial = rest;
+            if to.write_all(&out).is_err() {
+                break;
+            }
+            continue;
+        }
+        if !partial.is_empty() {
+            // Disarmed mid-line: what was held goes first.
+            if to.write_all(&std::mem::take(&mut partial)).is_err() {
+                break;
+            }
+        }
         if dir == Dir::Up {
             let mut up = sh.sent_up.lock().unwrap_or_else(|e| e.into_inner());
             let room = KEEP_UP.saturating_sub(up.len());

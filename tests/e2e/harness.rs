@@ -1,9 +1,16 @@
-//! Real servers for the end-to-end tests: Dovecot (IMAP), Radicale and
-//! Xandikos (CalDAV/CardDAV) and BottleCRM (a Django REST CRM), plus a tiny std-only
+//! Real servers for the end-to-end tests: Dovecot and Cyrus (IMAP), Radicale
+//! and Xandikos (CalDAV/CardDAV) and BottleCRM (a Django REST CRM), plus a tiny std-only
 //! HTTP/1.1 client for checks.
 //!
-//! [`dovecot()`], [`radicale()`] and [`bottlecrm()`] start their server lazily,
-//! at most once per test process, with the scripts in `scripts/testbed/`: on a
+//! The IMAP servers of the matrix (issue 15) share one interface,
+//! [`ImapServer`]: Dovecot ([`dovecot()`], separator `/`), Cyrus IMAP 3.6 in
+//! its classic namespace ([`cyrus_classic()`]: every folder below `INBOX`,
+//! separator `.`) and in its alternate namespace ([`cyrus_alt()`]: folders
+//! beside INBOX, separator `/`).
+//!
+//! [`dovecot()`], [`cyrus_classic()`], [`cyrus_alt()`], [`radicale()`] and
+//! [`bottlecrm()`] start their server lazily, at most once per test process
+//! ([`xandikos()`]: one instance per test), with the scripts in `scripts/testbed/`: on a
 //! free loopback port, in a fresh temp dir, with `--watch <this pid> --purge`, so
 //! a detached watcher stops the server and deletes its dir as soon as the test
 //! process is gone (normal exit, panic or SIGKILL alike). Nothing needs to be
@@ -166,6 +173,371 @@ impl Dovecot {
             stdin.write_all(raw_mail).expect("write message to doveadm");
         }
         child.wait_with_output().expect("wait for doveadm")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The IMAP servers of the matrix
+// ---------------------------------------------------------------------------
+
+/// One message as a mail client sees it (for checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub uid: u32,
+    /// System flags as `\Seen`, keywords as sent (`$CRMImported`); no `\Recent`.
+    pub flags: Vec<String>,
+    /// The Subject header's value (unfolded, undecoded).
+    pub subject: String,
+}
+
+/// What the import-mail tests do to a mailbox, the same on every IMAP server
+/// of the matrix (issue 15): each scenario is written once against this.
+/// Folder arguments are names as the server lists them (see
+/// [`ImapServer::folder`]), decoded from modified UTF-7.
+pub trait ImapServer: Sync + std::fmt::Debug {
+    /// `dovecot`, `cyrus_classic`, `cyrus_alt`.
+    fn name(&self) -> &'static str;
+    /// Plain IMAP port on [`HOST`] (LOGIN without TLS).
+    fn port(&self) -> u16;
+    /// A fresh account; see [`Dovecot::add_user`].
+    fn add_user(&self, prefix: &str) -> (String, String);
+    /// The server's name for a personal folder given by its path below the
+    /// personal namespace, `/` between levels: `CRM Import/Kunden` is
+    /// `INBOX.CRM Import.Kunden` on Cyrus classic, unchanged elsewhere.
+    /// `INBOX` stays `INBOX`.
+    fn folder(&self, path: &str) -> String;
+    /// Create (and subscribe) a folder; no-op if it exists.
+    fn create_folder(&self, login: &str, folder: &str);
+    /// Deliver one raw message into a folder, created if missing.
+    fn append(&self, login: &str, folder: &str, raw_mail: &[u8]);
+    /// Delete a folder with its mail; panics if the server refuses.
+    fn delete_folder(&self, login: &str, folder: &str);
+    /// The folder's UIDVALIDITY.
+    fn uid_validity(&self, login: &str, folder: &str) -> String;
+    /// Every message of a folder, by UID.
+    fn messages(&self, login: &str, folder: &str) -> Vec<Message>;
+}
+
+impl ImapServer for Dovecot {
+    fn name(&self) -> &'static str {
+        "dovecot"
+    }
+    fn port(&self) -> u16 {
+        self.port
+    }
+    fn add_user(&self, prefix: &str) -> (String, String) {
+        Dovecot::add_user(self, prefix)
+    }
+    fn folder(&self, path: &str) -> String {
+        path.to_string()
+    }
+    fn create_folder(&self, login: &str, folder: &str) {
+        Dovecot::create_folder(self, login, folder);
+    }
+    fn append(&self, login: &str, folder: &str, raw_mail: &[u8]) {
+        Dovecot::append(self, login, folder, raw_mail);
+    }
+    fn delete_folder(&self, login: &str, folder: &str) {
+        Dovecot::delete_folder(self, login, folder);
+    }
+    fn uid_validity(&self, login: &str, folder: &str) -> String {
+        Dovecot::uid_validity(self, login, folder)
+    }
+    fn messages(&self, login: &str, folder: &str) -> Vec<Message> {
+        let out = Command::new(sbin("doveadm"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["-f", "tab", "fetch", "-u", login, "uid flags hdr.subject"])
+            .args(["mailbox", folder])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run doveadm");
+        check_output("doveadm fetch", &out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .skip(1) // the header line: uid flags hdr.subject
+            .filter_map(|l| {
+                let mut cols = l.splitn(3, '\t');
+                let uid = cols.next()?.trim().parse().ok()?;
+                let flags = cols
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .filter(|f| *f != "\\Recent")
+                    .map(str::to_string)
+                    .collect();
+                Some(Message {
+                    uid,
+                    flags,
+                    subject: cols.next().unwrap_or("").trim().to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A private Cyrus IMAP 3.6 (`scripts/testbed/cyrus-up.sh`), in one of its
+/// two namespace layouts. Folders and mail are made over IMAP as the user
+/// (one cached session per login), the way a mail client makes them.
+pub struct Cyrus {
+    pub port: u16,
+    /// `classic` or `alt`.
+    pub layout: &'static str,
+    /// The instance dir: `imapd.conf`, `cyrus.conf`, `sasldb2`, `spool/`, `log/`.
+    pub dir: PathBuf,
+    /// Cyrus's syslog, caught into a file (`none` when it could not be).
+    pub syslog: PathBuf,
+    /// Hierarchy separator: `.` (classic) or `/` (alt).
+    pub sep: char,
+    /// Personal namespace prefix: `INBOX.` (classic) or empty (alt).
+    pub personal: String,
+    sasldb: PathBuf,
+    realm: String,
+    /// Accounts made when the server started, not handed out yet: adding
+    /// one to the sasldb while the server reads it could fail a login.
+    pool: Mutex<Vec<(String, String)>>,
+    passwords: Mutex<HashMap<String, String>>,
+    sessions: Mutex<HashMap<String, imap::Session<TcpStream>>>,
+}
+
+impl std::fmt::Debug for Cyrus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cyrus")
+            .field("port", &self.port)
+            .field("layout", &self.layout)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Accounts made at start per Cyrus instance (more are added on demand).
+const CYRUS_POOL: usize = 32;
+
+impl Cyrus {
+    /// The last lines of Cyrus's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.syslog).unwrap_or_else(|e| {
+            format!(
+                "(no Cyrus log at {}: {e}; Cyrus logs only to syslog)",
+                self.syslog.display()
+            )
+        });
+        let lines: Vec<&str> = text.lines().collect();
+        let from = lines.len().saturating_sub(15);
+        format!(
+            "--- last lines of {}:\n{}",
+            self.syslog.display(),
+            lines[from..].join("\n")
+        )
+    }
+
+    fn password(&self, login: &str) -> String {
+        let known = self.passwords.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .get(login)
+            .cloned()
+            .unwrap_or_else(|| panic!("{login} is not an account made by add_user on {self:?}"))
+    }
+
+    /// Runs `f` on the cached session of `login` (logged in on first use).
+    fn with_session<T>(
+        &self,
+        login: &str,
+        what: &str,
+        f: impl FnOnce(&mut imap::Session<TcpStream>) -> imap::Result<T>,
+    ) -> T {
+        let password = self.password(login);
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if !sessions.contains_key(login) {
+            let tcp = TcpStream::connect((HOST, self.port)).unwrap_or_else(|e| {
+                panic!("connect to Cyrus {}: {e}\n{}", self.layout, self.log_tail())
+            });
+            let mut client = imap::Client::new(tcp);
+            client
+                .read_greeting()
+                .unwrap_or_else(|e| panic!("Cyrus greeting: {e}\n{}", self.log_tail()));
+            let session = client
+                .login(login, &password)
+                .unwrap_or_else(|(e, _)| panic!("Cyrus LOGIN {login}: {e}\n{}", self.log_tail()));
+            sessions.insert(login.to_string(), session);
+        }
+        let session = sessions.get_mut(login).expect("session just made");
+        match f(session) {
+            Ok(v) => v,
+            Err(e) => {
+                sessions.remove(login);
+                panic!(
+                    "Cyrus {} ({login}): {what}: {e}\n{}",
+                    self.layout,
+                    self.log_tail()
+                )
+            }
+        }
+    }
+
+    /// A name as sent: modified UTF-7.
+    fn wire(folder: &str) -> String {
+        crmsync::source::utf7::encode(folder)
+    }
+
+    /// Whether LIST shows the folder (`Session::list` sends the pattern
+    /// unquoted: quoted and escaped here).
+    fn exists(s: &mut imap::Session<TcpStream>, wire: &str) -> imap::Result<bool> {
+        let quoted = format!("\"{}\"", wire.replace('\\', "\\\\").replace('"', "\\\""));
+        Ok(!s.list(Some(""), Some(&quoted))?.is_empty())
+    }
+
+    /// An account in the sasldb (the server reads it on every login).
+    fn saslpasswd(&self, login: &str, password: &str) {
+        let mut child = Command::new(sbin("saslpasswd2"))
+            .args(["-p", "-c", "-f"])
+            .arg(&self.sasldb)
+            .args(["-u", &self.realm, login])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run saslpasswd2");
+        child
+            .stdin
+            .take()
+            .expect("saslpasswd2 stdin")
+            .write_all(password.as_bytes())
+            .expect("write to saslpasswd2");
+        check_output(
+            "saslpasswd2",
+            &child.wait_with_output().expect("saslpasswd2"),
+        );
+    }
+}
+
+/// While alive, a panicking test prints the tail of Cyrus's log to its
+/// output: Cyrus logs only to syslog, and the reason for a refusal is there.
+pub struct LogOnPanic(&'static Cyrus);
+
+impl Cyrus {
+    /// See [`LogOnPanic`].
+    pub fn log_on_panic(&'static self) -> LogOnPanic {
+        LogOnPanic(self)
+    }
+}
+
+impl Drop for LogOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("{}", self.0.log_tail());
+        }
+    }
+}
+
+impl ImapServer for Cyrus {
+    fn name(&self) -> &'static str {
+        if self.layout == "classic" {
+            "cyrus_classic"
+        } else {
+            "cyrus_alt"
+        }
+    }
+    fn port(&self) -> u16 {
+        self.port
+    }
+    /// An account from the pool made at start (its login is `cy-<n>`, not
+    /// `<prefix>-<n>`), or, once that is used up, a new one (serialized).
+    fn add_user(&self, prefix: &str) -> (String, String) {
+        let pooled = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let (login, password) = pooled.unwrap_or_else(|| {
+            static ADDING: Mutex<()> = Mutex::new(());
+            let _one = ADDING.lock().unwrap_or_else(|e| e.into_inner());
+            let login = unique_name(prefix).replace('.', "_");
+            let password = new_password();
+            self.saslpasswd(&login, &password);
+            (login, password)
+        });
+        self.passwords
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(login.clone(), password.clone());
+        (login, password)
+    }
+    fn folder(&self, path: &str) -> String {
+        if path.eq_ignore_ascii_case("INBOX") {
+            return "INBOX".to_string();
+        }
+        format!(
+            "{}{}",
+            self.personal,
+            path.replace('/', &self.sep.to_string())
+        )
+    }
+    fn create_folder(&self, login: &str, folder: &str) {
+        let wire = Self::wire(folder);
+        self.with_session(login, &format!("CREATE {folder}"), |s| {
+            if !Self::exists(s, &wire)? {
+                s.create(&wire)?;
+                s.subscribe(&wire)?;
+            }
+            Ok(())
+        });
+    }
+    fn append(&self, login: &str, folder: &str, raw_mail: &[u8]) {
+        let wire = Self::wire(folder);
+        self.with_session(login, &format!("APPEND to {folder}"), |s| {
+            if !folder.eq_ignore_ascii_case("INBOX") && !Self::exists(s, &wire)? {
+                s.create(&wire)?;
+                s.subscribe(&wire)?;
+            }
+            s.append(&wire, raw_mail).finish().map(|_| ())
+        });
+    }
+    fn delete_folder(&self, login: &str, folder: &str) {
+        let wire = Self::wire(folder);
+        self.with_session(login, &format!("DELETE {folder}"), |s| {
+            // Not the open one (Cyrus refuses to delete a selected mailbox).
+            s.select("INBOX")?;
+            s.delete(&wire)
+        });
+    }
+    fn uid_validity(&self, login: &str, folder: &str) -> String {
+        let wire = Self::wire(folder);
+        self.with_session(login, &format!("STATUS {folder}"), |s| {
+            s.status(&wire, "(UIDVALIDITY)")
+                .map(|m| m.uid_validity.map_or_else(String::new, |v| v.to_string()))
+        })
+    }
+    fn messages(&self, login: &str, folder: &str) -> Vec<Message> {
+        let wire = Self::wire(folder);
+        self.with_session(login, &format!("reading {folder}"), |s| {
+            let mb = s.examine(&wire)?;
+            if mb.exists == 0 {
+                return Ok(Vec::new());
+            }
+            let fetches = s.uid_fetch("1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")?;
+            let mut out: Vec<Message> = fetches
+                .iter()
+                .filter_map(|f| {
+                    let flags = f
+                        .flags()
+                        .iter()
+                        .filter(|fl| **fl != imap::types::Flag::Recent)
+                        .map(|fl| fl.to_string())
+                        .collect();
+                    let head = String::from_utf8_lossy(f.header().unwrap_or_default()).into_owned();
+                    let subject = head
+                        .replace("\r\n ", " ")
+                        .replace("\r\n\t", " ")
+                        .split_once(':')
+                        .map(|(_, v)| v.trim().to_string())
+                        .unwrap_or_default();
+                    Some(Message {
+                        uid: f.uid?,
+                        flags,
+                        subject,
+                    })
+                })
+                .collect();
+            out.sort_by_key(|m| m.uid);
+            Ok(out)
+        })
     }
 }
 
@@ -434,6 +806,59 @@ pub fn dovecot() -> Option<&'static Dovecot> {
         })
     });
     available("dovecot", started, &NOTED)
+}
+
+/// The shared Cyrus in its classic namespace (every folder below `INBOX`,
+/// separator `.`), started on first use; see [`dovecot()`].
+pub fn cyrus_classic() -> Option<&'static Cyrus> {
+    static SERVER: OnceLock<Result<Cyrus, String>> = OnceLock::new();
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    available(
+        "cyrus_classic",
+        SERVER.get_or_init(|| start_cyrus("classic")),
+        &NOTED,
+    )
+}
+
+/// The shared Cyrus in its alternate namespace (folders beside INBOX,
+/// separator `/`), started on first use; see [`dovecot()`].
+pub fn cyrus_alt() -> Option<&'static Cyrus> {
+    static SERVER: OnceLock<Result<Cyrus, String>> = OnceLock::new();
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    available(
+        "cyrus_alt",
+        SERVER.get_or_init(|| start_cyrus("alt")),
+        &NOTED,
+    )
+}
+
+fn start_cyrus(layout: &'static str) -> Result<Cyrus, String> {
+    let pool: Vec<(String, String)> = (0..CYRUS_POOL)
+        .map(|_| (unique_name("cy"), new_password()))
+        .collect();
+    let users: Vec<String> = pool.iter().map(|(l, p)| format!("{l}:{p}")).collect();
+    let users = users.join(" ");
+    let up = start(&format!("cyrus-{layout}"), "cyrus-up.sh", 1, |p| {
+        vec![layout.to_string(), p[0].to_string(), users.clone()]
+    })?;
+    let sep = up.var("TB_CYRUS_SEP")?.chars().next().unwrap_or('/');
+    Ok(Cyrus {
+        port: up.port("TB_CYRUS_PORT")?,
+        layout,
+        syslog: up.path("TB_CYRUS_SYSLOG")?,
+        sep,
+        personal: up
+            .vars
+            .get("TB_CYRUS_PERSONAL")
+            .cloned()
+            .unwrap_or_default(),
+        sasldb: up.path("TB_CYRUS_SASLDB")?,
+        realm: up.var("TB_CYRUS_REALM")?,
+        dir: up.dir,
+        pool: Mutex::new(pool),
+        passwords: Mutex::new(HashMap::new()),
+        sessions: Mutex::new(HashMap::new()),
+    })
 }
 
 /// The shared Radicale, started on first use; see [`dovecot()`].
