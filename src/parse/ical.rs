@@ -1963,8 +1963,8 @@ fn moved(t: &DateTime<Tz>, delta: TimeDelta, template: &CalTime) -> Option<CalTi
 }
 
 /// The end of an instance of `props` that starts at `start` (its own start
-/// or a recurrence's): DURATION, else the span DTSTART..DTEND (DUE for a
-/// task with DTSTART); None when the component gives no end.
+/// or a recurrence's): the span DTSTART..DTEND (DUE for a task with
+/// DTSTART), else DURATION; None when the component gives no end.
 fn end_of(
     props: &Props,
     kind: Kind,
@@ -1975,9 +1975,12 @@ fn end_of(
     match (kind, &props.start, &props.due) {
         (Kind::Todo, None, Some(_)) => None,
         (Kind::Todo, Some(s), Some(due)) => moved(start_t, span(s, due, zones)?, due),
-        _ => match (&props.duration, &props.start, &props.end) {
-            (Some(d), _, _) => start.plus_duration(d),
-            (None, Some(s), Some(e)) => moved(start_t, span(s, e, zones)?, e),
+        // DTEND before DURATION when a client wrote both (Thunderbird's
+        // moved instances; RFC 5545 3.6.1 allows only one), as
+        // `Props::effective_end` reads them.
+        _ => match (&props.start, &props.end, &props.duration) {
+            (Some(s), Some(e), _) => moved(start_t, span(s, e, zones)?, e),
+            (_, _, Some(d)) => start.plus_duration(d),
             _ => None,
         },
     }
@@ -2075,6 +2078,31 @@ pub fn occurrences(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Occurrence>, IcalError> {
+    Ok(timed_occurrences(item, from, to)?
+        .into_iter()
+        .map(|t| t.occurrence)
+        .collect())
+}
+
+/// An [`Occurrence`] with its start and end as instants (zones resolved as
+/// the item's text defines them; floating times and dates as if UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedOccurrence {
+    pub start: DateTime<Utc>,
+    /// None when the occurrence has no end.
+    pub end: Option<DateTime<Utc>>,
+    pub occurrence: Occurrence,
+}
+
+/// [`occurrences`] with their instants.
+///
+/// # Errors
+/// As [`occurrences`].
+pub fn timed_occurrences(
+    item: &CalItem,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<TimedOccurrence>, IcalError> {
     let expand_err = |problem: String| IcalError::Expand {
         uid: item.uid.clone(),
         problem,
@@ -2162,10 +2190,12 @@ pub fn occurrences(
     // RDATE: added unless already an instance (3.8.5.2).
     if item.has_master {
         for (rdate, end) in rdate_values(&item.props.rdate) {
-            if set
-                .iter()
-                .any(|i| names_instance(all_day, &i.t, &rdate, &zones))
-            {
+            // Only the same value is the same instance: an RDATE of a day
+            // on a series with times is a day of its own.
+            let same = |i: &Instance| {
+                rdate.is_date() == all_day && names_instance(all_day, &i.t, &rdate, &zones)
+            };
+            if set.iter().any(same) {
                 continue;
             }
             if let Some(t) = on_clock(&rdate, &zones) {
@@ -2193,27 +2223,29 @@ pub fn occurrences(
         }
     }
     ranges.sort();
-    let mut out: Vec<(DateTime<Utc>, Occurrence)> = Vec::new();
+    let mut out: Vec<TimedOccurrence> = Vec::new();
     let mut push =
         |start: CalTime, end: Option<CalTime>, rid: Option<CalTime>, ov: Option<usize>| {
             let Some(s_inst) = on_clock(&start, &zones).map(|t| instant_of(&t)) else {
                 return;
             };
-            let e_inst = end
+            let end_inst = end
                 .as_ref()
                 .and_then(|e| on_clock(e, &zones))
-                .map_or(s_inst, |t| instant_of(&t));
+                .map(|t| instant_of(&t));
+            let e_inst = end_inst.unwrap_or(s_inst);
             let inside = s_inst < to && (e_inst > from || (e_inst == s_inst && s_inst >= from));
             if inside {
-                out.push((
-                    s_inst,
-                    Occurrence {
+                out.push(TimedOccurrence {
+                    start: s_inst,
+                    end: end_inst,
+                    occurrence: Occurrence {
                         recurrence_id: rid,
                         start,
                         end,
                         overridden: ov,
                     },
-                ));
+                });
             }
         };
     let recurring = item.props.rrule.is_some() || !item.props.rdate.is_empty();
@@ -2267,7 +2299,8 @@ pub fn occurrences(
             }
             (None, None) => {
                 let end = match &inst.end {
-                    Some(e) => Some(e.clone()),
+                    // An RDATE period's end, written like the series.
+                    Some(e) => on_clock(e, &zones).map(|t| represent(tpl, &t)),
                     None => end_of(&item.props, item.kind, &own, &inst.t, &zones),
                 };
                 push(own, end, rid, None);
@@ -2290,10 +2323,11 @@ pub fn occurrences(
         push(start, end, Some(o.recurrence_id.clone()), Some(k));
     }
     out.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| a.1.overridden.cmp(&b.1.overridden))
+        a.start
+            .cmp(&b.start)
+            .then_with(|| a.occurrence.overridden.cmp(&b.occurrence.overridden))
     });
-    Ok(out.into_iter().map(|(_, o)| o).collect())
+    Ok(out)
 }
 
 /// `t` moved by a wall-time `delta` in its own zone.
