@@ -17,10 +17,12 @@
 //!   writer normalises (it re-orders RRULE parts, adds VALUE=DATE, escapes
 //!   CR as `\r`) and its lenient parser drops lines it cannot read, so it
 //!   cannot give a lossless round trip;
-//! - calcard for the semantics: recurrence expansion with EXDATE and
-//!   RECURRENCE-ID across DST ([`occurrences`]), resolving TZIDs (IANA,
-//!   Windows names, VTIMEZONE aliases via X-LIC-LOCATION), and VTIMEZONE
-//!   definitions for zones the original text did not define.
+//! - calcard for the semantics: the RRULE iterator across DST, resolving
+//!   TZIDs (IANA, Windows names, VTIMEZONE aliases via X-LIC-LOCATION),
+//!   and VTIMEZONE definitions for zones the original text did not define.
+//!   [`occurrences`] composes the recurrence set itself (RFC 5545 3.8.5:
+//!   RDATE, EXDATE; 3.8.4.4: RECURRENCE-ID and RANGE) and evaluates a
+//!   VTIMEZONE that no known name resolves from its own observances.
 //!
 //! [`content_hash`] hashes the semantic content without the properties
 //! that change on every save or that servers set (DTSTAMP, LAST-MODIFIED,
@@ -1907,8 +1909,149 @@ fn expand_limit(rrule: Option<&str>, start: NaiveDateTime, to: DateTime<Utc>) ->
 
 /// How a TZID of this item's text reads: its VTIMEZONEs (also custom
 /// names with an `X-LIC-LOCATION` or `X-MICROSOFT-CDO-TZID`), else IANA
-/// and Windows names; an unknown name reads as floating (as calcard does).
-type Zones<'a> = calcard::icalendar::timezone::TzResolver<&'a str>;
+/// and Windows names (calcard); a VTIMEZONE none of these name is
+/// evaluated from its own observances (RFC 5545 3.6.5); an unknown name
+/// without a definition reads as floating (as calcard does).
+struct Zones<'a> {
+    known: calcard::icalendar::timezone::TzResolver<&'a str>,
+    custom: std::collections::HashMap<String, CustomZone>,
+}
+
+impl Zones<'_> {
+    /// The wall time `local` in zone `tzid`; None in a DST gap.
+    fn place(&self, tzid: &str, local: &NaiveDateTime) -> Option<DateTime<Tz>> {
+        match (self.known.resolve(tzid), self.custom.get(tzid)) {
+            (None, Some(c)) => {
+                let off = c.offset_of_local(local);
+                Tz::Fixed(chrono::FixedOffset::east_opt(off)?)
+                    .from_local_datetime(local)
+                    .earliest()
+            }
+            _ => self
+                .known
+                .resolve_or_default(Some(tzid))
+                .from_local_datetime(local)
+                .earliest(),
+        }
+    }
+
+    /// The wall time in zone `tzid` of the instant `utc`; None for a zone
+    /// read as floating.
+    fn wall_of(&self, tzid: &str, utc: &NaiveDateTime) -> Option<NaiveDateTime> {
+        match (self.known.resolve(tzid), self.custom.get(tzid)) {
+            (None, Some(c)) => Some(*utc + TimeDelta::seconds(i64::from(c.offset_at(utc)))),
+            (Some(tz), _) if !tz.is_floating() => Some(tz.from_utc_datetime(utc).naive_local()),
+            _ => None,
+        }
+    }
+}
+
+/// A VTIMEZONE's observances as onsets in UTC with the offset from then on.
+struct CustomZone {
+    /// (onset in UTC, TZOFFSETTO in seconds), sorted.
+    onsets: Vec<(NaiveDateTime, i32)>,
+    /// The TZOFFSETFROM of the first onset: the offset before it.
+    before: i32,
+}
+
+impl CustomZone {
+    /// Reads a VTIMEZONE: each STANDARD/DAYLIGHT's DTSTART, RDATEs and
+    /// RRULE instances (until 2200) are onsets. None without any.
+    fn of(c: &Comp) -> Option<CustomZone> {
+        fn offset(v: &str) -> Option<i32> {
+            let v = v.trim();
+            let (sign, digits) = match v.split_at_checked(1)? {
+                ("+", d) => (1, d),
+                ("-", d) => (-1, d),
+                _ => return None,
+            };
+            let n = |r: std::ops::Range<usize>| -> Option<i32> {
+                digits.get(r).map_or(Some(0), |x| x.parse().ok())
+            };
+            Some(sign * (n(0..2)? * 3600 + n(2..4)? * 60 + n(4..6)?))
+        }
+        let mut onsets = Vec::new();
+        let mut first: Option<(NaiveDateTime, i32)> = None;
+        for n in &c.body {
+            let Node::Comp(ob) = n else { continue };
+            if ob.name != "STANDARD" && ob.name != "DAYLIGHT" {
+                continue;
+            }
+            let (Some(from), Some(to)) = (
+                ob.value_of("TZOFFSETFROM").and_then(|v| offset(&v)),
+                ob.value_of("TZOFFSETTO").and_then(|v| offset(&v)),
+            ) else {
+                continue;
+            };
+            let Some(start) = ob
+                .value_of("DTSTART")
+                .and_then(|v| NaiveDateTime::parse_from_str(v.trim(), "%Y%m%dT%H%M%S").ok())
+            else {
+                continue;
+            };
+            let mut locals = vec![start];
+            let rdates: Vec<String> = ob
+                .lines()
+                .filter(|l| l.name == "RDATE")
+                .map(|l| l.text.clone())
+                .collect();
+            locals.extend(date_list(&rdates).iter().map(CalTime::local));
+            if let Some(rule) = ob.value_of("RRULE") {
+                let text = format!(
+                    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:tz\r\nDTSTART:{}\r\nRRULE:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+                    start.format("%Y%m%dT%H%M%S"),
+                    clean_raw(&rule)
+                );
+                if let Ok(ical) = ICalendar::parse(&text) {
+                    let years = (2200 - start.year()).clamp(1, 700) as usize;
+                    for ev in ical.expand_dates(Tz::Floating, years * 2).events {
+                        if ev.start.naive_local().year() > 2200 {
+                            break;
+                        }
+                        locals.push(ev.start.naive_local());
+                    }
+                }
+            }
+            for l in locals {
+                let utc = l - TimeDelta::seconds(i64::from(from));
+                if first.is_none_or(|(u, _)| utc < u) {
+                    first = Some((utc, from));
+                }
+                onsets.push((utc, to));
+            }
+        }
+        onsets.sort();
+        onsets.dedup();
+        let (_, before) = first?;
+        Some(CustomZone { onsets, before })
+    }
+
+    /// The offset in force at the instant `utc`.
+    fn offset_at(&self, utc: &NaiveDateTime) -> i32 {
+        let i = self.onsets.partition_point(|(u, _)| u <= utc);
+        match i {
+            0 => self.before,
+            _ => self.onsets[i - 1].1,
+        }
+    }
+
+    /// The offset of a wall time (the earlier one in an overlap).
+    fn offset_of_local(&self, local: &NaiveDateTime) -> i32 {
+        let guess = self.offset_at(local);
+        let utc = *local - TimeDelta::seconds(i64::from(guess));
+        let off = self.offset_at(&utc);
+        if off == guess {
+            return off;
+        }
+        // Near a transition: the offset that reproduces the wall time.
+        let again = *local - TimeDelta::seconds(i64::from(off));
+        if self.offset_at(&again) == off {
+            off
+        } else {
+            guess
+        }
+    }
+}
 
 /// A time on calcard's clock: dates and floating times floating, UTC in
 /// UTC, a zone resolved by name. None for a wall time that does not exist
@@ -1919,10 +2062,7 @@ fn on_clock(t: &CalTime, zones: &Zones<'_>) -> Option<DateTime<Tz>> {
             Tz::Floating.from_local_datetime(&t.local()).earliest()
         }
         CalTime::Utc(n) => Some(Tz::UTC.from_utc_datetime(n)),
-        CalTime::Zoned { tzid, local } => zones
-            .resolve_or_default(Some(tzid))
-            .from_local_datetime(local)
-            .earliest(),
+        CalTime::Zoned { tzid, local } => zones.place(tzid, local),
     }
 }
 
@@ -1994,10 +2134,6 @@ fn until_on_wall_clock(rrule: &str, start: &CalTime, zones: &Zones<'_>) -> Strin
     let CalTime::Zoned { tzid, .. } = start else {
         return rrule.to_string();
     };
-    let tz = zones.resolve_or_default(Some(tzid));
-    if tz.is_floating() {
-        return rrule.to_string();
-    }
     rrule
         .split(';')
         .map(|part| {
@@ -2008,13 +2144,10 @@ fn until_on_wall_clock(rrule: &str, start: &CalTime, zones: &Zones<'_>) -> Strin
                 .trim()
                 .strip_suffix(['Z', 'z'])
                 .and_then(|b| NaiveDateTime::parse_from_str(b, "%Y%m%dT%H%M%S").ok());
-            match utc {
-                Some(u) if k.trim().eq_ignore_ascii_case("UNTIL") => format!(
-                    "UNTIL={}",
-                    tz.from_utc_datetime(&u)
-                        .naive_local()
-                        .format("%Y%m%dT%H%M%S")
-                ),
+            match utc.and_then(|u| zones.wall_of(tzid, &u)) {
+                Some(wall) if k.trim().eq_ignore_ascii_case("UNTIL") => {
+                    format!("UNTIL={}", wall.format("%Y%m%dT%H%M%S"))
+                }
                 _ => part.to_string(),
             }
         })
@@ -2127,7 +2260,21 @@ pub fn timed_occurrences(
     }
     let zones_only = ICalendar::parse(format!("{text}END:VCALENDAR\r\n"))
         .map_err(|e| expand_err(format!("{e:?}")))?;
-    let zones = zones_only.build_tz_resolver();
+    let known = zones_only.build_tz_resolver();
+    let mut custom = std::collections::HashMap::new();
+    if let Some(src) = &item.src {
+        for n in &src.cal.body {
+            if let Node::Comp(c) = n
+                && c.name == "VTIMEZONE"
+                && let Some(tzid) = c.value_of("TZID")
+                && known.resolve(&tzid).is_none()
+                && let Some(zone) = CustomZone::of(c)
+            {
+                custom.insert(tzid, zone);
+            }
+        }
+    }
+    let zones = Zones { known, custom };
     let master_t = match &master_start {
         Some(s) => Some(on_clock(s, &zones).ok_or_else(|| {
             expand_err(format!(
@@ -2140,7 +2287,7 @@ pub fn timed_occurrences(
 
     let mut set: Vec<Instance> = Vec::new();
     match (&master_start, &master_t, &item.props.rrule) {
-        (Some(start), Some(start_t), Some(rrule)) => {
+        (Some(start), Some(_), Some(rrule)) => {
             push_folded(&mut text, "BEGIN:VEVENT");
             push_folded(&mut text, "UID:expand");
             push_folded(&mut text, &time_line("DTSTART", None, start));
@@ -2168,15 +2315,15 @@ pub fn timed_occurrences(
             if let Some(e) = expanded.errors.first() {
                 return Err(expand_err(e.error.to_string()));
             }
-            let zone = start_t.timezone();
             for ev in expanded.events {
-                // A wall time calcard could not place (DST overlap): the earlier one.
-                let t = if ev.start.timezone().is_floating() && !zone.is_floating() {
-                    zone.from_local_datetime(&ev.start.naive_local())
-                        .earliest()
-                        .unwrap_or(ev.start)
-                } else {
-                    ev.start
+                // calcard iterates wall times; each is placed in the series'
+                // zone here (a DST overlap: the earlier time; a custom zone:
+                // by its own observances).
+                let t = match start {
+                    CalTime::Zoned { tzid, .. } if ev.start.timezone().is_floating() => zones
+                        .place(tzid, &ev.start.naive_local())
+                        .unwrap_or(ev.start),
+                    _ => ev.start,
                 };
                 set.push(Instance { t, end: None });
             }
@@ -3219,6 +3366,53 @@ mod tests {
         );
         assert_eq!(l[4].1, "2024-03-11");
         assert_eq!(l[4].3, Some(0));
+    }
+
+    #[test]
+    fn c4_c10_a_vtimezone_no_name_resolves_is_read_from_its_observances() {
+        // RFC 5545 3.6.5: the VTIMEZONE defines the zone; its TZID need not
+        // be an IANA or Windows name (Outlook's "Customized Time Zone").
+        let mut lines = vec![
+            "BEGIN:VTIMEZONE",
+            "TZID:Customized Time Zone",
+            "BEGIN:STANDARD",
+            "DTSTART:16011104T020000",
+            "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11",
+            "TZOFFSETFROM:-0400",
+            "TZOFFSETTO:-0500",
+            "END:STANDARD",
+            "BEGIN:DAYLIGHT",
+            "DTSTART:16010311T020000",
+            "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3",
+            "TZOFFSETFROM:-0500",
+            "TZOFFSETTO:-0400",
+            "END:DAYLIGHT",
+            "END:VTIMEZONE",
+        ];
+        lines.extend_from_slice(&[
+            "BEGIN:VEVENT",
+            "UID:custom-zone",
+            "DTSTART;TZID=Customized Time Zone:20240308T090000",
+            "DTEND;TZID=Customized Time Zone:20240308T100000",
+            "RRULE:FREQ=DAILY;UNTIL=20240311T130000Z",
+            "END:VEVENT",
+        ]);
+        let mut l = vec!["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Test//Test//EN"];
+        l.extend_from_slice(&lines);
+        l.push("END:VCALENDAR");
+        let it = one(&ics(&l));
+        let got: Vec<String> =
+            timed_occurrences(&it, utc("2024-01-01 00:00"), utc("2025-01-01 00:00"))
+                .unwrap()
+                .iter()
+                .map(|t| t.start.format("%m-%d %H:%M").to_string())
+                .collect();
+        // 09:00 EST is 14:00Z; from 2024-03-10 (DST) 09:00 EDT is 13:00Z,
+        // and the instance on UNTIL (13:00Z) is kept.
+        assert_eq!(
+            got,
+            ["03-08 14:00", "03-09 14:00", "03-10 13:00", "03-11 13:00"]
+        );
     }
 
     #[test]

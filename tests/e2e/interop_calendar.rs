@@ -105,12 +105,6 @@ fn ours(text_of_file: &str) -> Result<Vec<String>, String> {
 /// difference goes away, so the table cannot go stale.
 const DIFFERENCES: &[(&str, &str)] = &[
     (
-        "icalendar-america_new_york.ics",
-        "TZID `custom_America/New_York` names no known zone: crmsync (calcard) reads it as \
-         floating; RFC 5545 3.6.5 defines it by the VTIMEZONE's rules, which the library \
-         evaluates (crmsync's defect)",
-    ),
-    (
         "icalendar-issue_165_missing_event.ics",
         "refused: VEVENT without UID (RFC 5545 3.6.1: UID is required), reported (C12); \
          the library fails on its RRULE",
