@@ -977,6 +977,16 @@ fn parse_duration(s: &str) -> Option<(i64, i64)> {
 }
 
 fn date_list(lines: &[String]) -> Vec<CalTime> {
+    date_values(lines)
+        .into_iter()
+        .filter(|(_, period_end)| period_end.is_none())
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// The values of date lines (EXDATE, RDATE), typed with their TZID and
+/// VALUE=DATE; a period (`start/end`, RDATE) with its end as written.
+fn date_values(lines: &[String]) -> Vec<(CalTime, Option<String>)> {
     let mut out = Vec::new();
     for l in lines {
         let Ok(sp) = split_line(l) else { continue };
@@ -985,8 +995,12 @@ fn date_list(lines: &[String]) -> Vec<CalTime> {
             .is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
         let tzid = sp.param("TZID");
         for v in sp.value.split(',') {
-            if let Ok(t) = CalTime::from_ical(tzid.as_deref(), value_date, v) {
-                out.push(t);
+            let (start, end) = match v.split_once('/') {
+                Some((a, b)) => (a, Some(b.trim().to_string())),
+                None => (v, None),
+            };
+            if let Ok(t) = CalTime::from_ical(tzid.as_deref(), value_date, start) {
+                out.push((t, end));
             }
         }
     }
@@ -2158,30 +2172,20 @@ fn until_on_wall_clock(rrule: &str, start: &CalTime, zones: &Zones<'_>) -> Strin
 /// RDATE values as (start, end): dates and date-times without an end,
 /// periods (`start/end` or `start/duration`) with theirs.
 fn rdate_values(lines: &[String]) -> Vec<(CalTime, Option<CalTime>)> {
-    let mut out = Vec::new();
-    for l in lines {
-        let Ok(sp) = split_line(l) else { continue };
-        let value_date = sp
-            .param("VALUE")
-            .is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
-        let tzid = sp.param("TZID");
-        for v in sp.value.split(',') {
-            let (a, b) = match v.split_once('/') {
-                Some((a, b)) => (a, Some(b.trim())),
-                None => (v, None),
-            };
-            let Ok(start) = CalTime::from_ical(tzid.as_deref(), value_date, a) else {
-                continue;
-            };
-            let end = match b {
-                Some(b) if b.starts_with(['P', '+', '-']) => start.plus_duration(b),
-                Some(b) => CalTime::from_ical(tzid.as_deref(), false, b).ok(),
-                None => None,
-            };
-            out.push((start, end));
-        }
-    }
-    out
+    date_values(lines)
+        .into_iter()
+        .map(|(start, period_end)| {
+            let tzid = start.tzid().map(str::to_string);
+            let end = period_end.and_then(|b| {
+                if b.starts_with(['P', '+', '-']) {
+                    start.plus_duration(&b)
+                } else {
+                    CalTime::from_ical(tzid.as_deref(), false, &b).ok()
+                }
+            });
+            (start, end)
+        })
+        .collect()
 }
 
 /// One instance of the recurrence set before overrides: its start on
@@ -2395,6 +2399,19 @@ pub fn timed_occurrences(
                 });
             }
         };
+    // An override at its own time: its DTSTART (else DUE, else the
+    // instance it replaces) and its own end.
+    let at_own_time = |o: &Override| {
+        let start = o
+            .props
+            .start
+            .clone()
+            .or_else(|| o.props.due.clone())
+            .unwrap_or_else(|| o.recurrence_id.clone());
+        let end =
+            on_clock(&start, &zones).and_then(|t| end_of(&o.props, item.kind, &start, &t, &zones));
+        (start, end)
+    };
     let recurring = item.props.rrule.is_some() || !item.props.rdate.is_empty();
     for inst in &set {
         let Some(tpl) = &master_start else { break };
@@ -2412,14 +2429,7 @@ pub fn timed_occurrences(
             (Some(k), _) => {
                 used[k] = true;
                 let o = &item.overrides[k];
-                let start = o
-                    .props
-                    .start
-                    .clone()
-                    .or_else(|| o.props.due.clone())
-                    .unwrap_or_else(|| o.recurrence_id.clone());
-                let end = on_clock(&start, &zones)
-                    .and_then(|t| end_of(&o.props, item.kind, &start, &t, &zones));
+                let (start, end) = at_own_time(o);
                 push(start, end, Some(o.recurrence_id.clone()), Some(k));
             }
             (None, Some(k)) => {
@@ -2459,14 +2469,7 @@ pub fn timed_occurrences(
         if used[k] {
             continue;
         }
-        let start = o
-            .props
-            .start
-            .clone()
-            .or_else(|| o.props.due.clone())
-            .unwrap_or_else(|| o.recurrence_id.clone());
-        let end =
-            on_clock(&start, &zones).and_then(|t| end_of(&o.props, item.kind, &start, &t, &zones));
+        let (start, end) = at_own_time(o);
         push(start, end, Some(o.recurrence_id.clone()), Some(k));
     }
     out.sort_by(|a, b| {
