@@ -510,6 +510,40 @@ pub fn known(
     mail: &ParsedMail,
     account: &str,
 ) -> Result<crate::plan::mail::Known> {
+    known_in_run(conn, mail, account, &RunThreads::default())
+}
+
+/// M17 within one run: where each mail planned for import in this run is
+/// attached, by Message-ID. The originals of a first import are not
+/// committed yet when their replies are planned (same batch, or a wizard
+/// run that applies at the end), so the state file alone does not know them.
+#[derive(Debug, Default)]
+pub struct RunThreads {
+    attach: std::collections::HashMap<String, Attach>,
+}
+
+impl RunThreads {
+    /// Notes where a planned mail goes (imports only: a skipped mail is
+    /// no thread, an M3 duplicate is found in the state file).
+    pub fn note(&mut self, mail: &ParsedMail, action: &MailAction) {
+        if let (Some(id), MailAction::Import(p)) = (&mail.message_id, action) {
+            self.attach.insert(id.clone(), p.attach);
+        }
+    }
+}
+
+/// [`known`], with the mails planned earlier in this run counting as
+/// imported (M17): the thread is the first of In-Reply-To, then References
+/// from the newest, that is imported or planned for import.
+///
+/// # Errors
+/// SQLite errors.
+pub fn known_in_run(
+    conn: &Connection,
+    mail: &ParsedMail,
+    account: &str,
+    run: &RunThreads,
+) -> Result<crate::plan::mail::Known> {
     let existing = activities::find_mail(
         conn,
         mail.message_id.as_deref(),
@@ -518,11 +552,20 @@ pub fn known(
     )?;
     let mut ids: Vec<String> = mail.in_reply_to.clone();
     ids.extend(mail.references.iter().rev().cloned());
-    let thread = if ids.is_empty() {
-        None
-    } else {
-        activities::thread_attach(conn, &ids)?
-    };
+    let mut thread = None;
+    for id in ids {
+        // A mail never continues its own thread.
+        if mail.message_id.as_deref() == Some(id.as_str()) {
+            continue;
+        }
+        thread = match run.attach.get(&id) {
+            Some(a) => Some(*a),
+            None => activities::thread_attach(conn, std::slice::from_ref(&id))?,
+        };
+        if thread.is_some() {
+            break;
+        }
+    }
     Ok(crate::plan::mail::Known {
         existing,
         thread: thread.filter(|_| existing.is_none()),

@@ -418,6 +418,7 @@ fn import_account(
         .clone()
         .or_else(|| cfg.mail.archive_folder.clone());
     let mut items: Vec<Item> = Vec::new();
+    let mut run = apply::RunThreads::default();
     let mut keys = Vec::new();
     let mut statuses = Vec::new();
     for (fi, folder) in folders.iter().enumerate() {
@@ -474,7 +475,7 @@ fn import_account(
             source.fetch(&folder.name, &small, &mut |msg, raw| {
                 bar.inc(1);
                 fetched.push(plan_one(
-                    st, &matcher, a, &owner, folder, fi, &s, msg, raw, None,
+                    st, &matcher, a, &owner, folder, fi, &s, msg, raw, None, &mut run,
                 )?);
                 Ok(())
             })?;
@@ -483,11 +484,12 @@ fn import_account(
                 if let Some(o) = source.fetch_outline(&folder.name, msg, s.max_size)? {
                     let fix = Some((o.text_size, o.attachments));
                     fetched.push(plan_one(
-                        st, &matcher, a, &owner, folder, fi, &s, msg, o.raw, fix,
+                        st, &matcher, a, &owner, folder, fi, &s, msg, o.raw, fix, &mut run,
                     )?);
                 }
             }
             fetched.sort_by_key(|i| i.msg.uid);
+            rethread(st, &matcher, a, &owner, folder, &s, &mut run, &mut fetched)?;
             if interactive {
                 items.extend(fetched);
             } else {
@@ -576,6 +578,7 @@ fn plan_one(
     msg: &MsgRef,
     raw: Vec<u8>,
     outline: Option<(u64, Vec<OutlinePart>)>,
+    run: &mut apply::RunThreads,
 ) -> Result<Item> {
     let id = format!("{}/{}/{}", a.name(), folder.name, msg.id);
     let mut item = Item {
@@ -620,16 +623,62 @@ fn plan_one(
             .collect();
     }
     let input = apply::mail_input(matcher, &mail)?;
-    let known = apply::known(&st.conn, &mail, a.name())?;
+    // M17: the mails planned before in this run count as imported.
+    let known = apply::known_in_run(&st.conn, &mail, a.name(), run)?;
     let pf = plan::Folder {
         status: folder.status.clone(),
         import_folder: folder.import_folder,
     };
-    item.action = Ok(plan::plan(&input, owner, &pf, s, &known));
+    let action = plan::plan(&input, owner, &pf, s, &known);
+    run.note(&mail, &action);
+    item.action = Ok(action);
     item.documents = vec![(None, None); mail.attachments.len()];
     item.mail = Some(mail);
     item.raw = raw;
     Ok(item)
+}
+
+/// M17 within a batch: a reply planned before its original (fetched
+/// first, or a lower UID) is planned again once the original's place is
+/// known, until nothing moves (chains of replies settle one link a pass).
+#[allow(clippy::too_many_arguments)]
+fn rethread(
+    st: &State,
+    matcher: &Matcher<'_>,
+    a: &MailAccount,
+    owner: &Owner,
+    folder: &FolderInfo,
+    s: &Settings,
+    run: &mut apply::RunThreads,
+    items: &mut [Item],
+) -> Result<()> {
+    let pf = plan::Folder {
+        status: folder.status.clone(),
+        import_folder: folder.import_folder,
+    };
+    for _ in 0..items.len() {
+        let mut moved = false;
+        for item in items.iter_mut() {
+            let (Ok(MailAction::Import(p)), Some(mail)) = (&item.action, &item.mail) else {
+                continue;
+            };
+            let known = apply::known_in_run(&st.conn, mail, a.name(), run)?;
+            match known.thread {
+                Some(t) if p.rule != "M17" || p.attach != t => {
+                    let input = apply::mail_input(matcher, mail)?;
+                    let action = plan::plan(&input, owner, &pf, s, &known);
+                    run.note(mail, &action);
+                    item.action = Ok(action);
+                    moved = true;
+                }
+                _ => {}
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// `refs` in batches of at most [`BATCH`] messages and, past the first

@@ -142,7 +142,9 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, MailError> {
         let Some(part) = msg.parts.get(id as usize) else {
             continue;
         };
-        let name = part.attachment_name().map(str::to_string);
+        let name = part
+            .attachment_name()
+            .map(|n| unfold_name(n, folded_in_quotes(buf.as_ref(), part)));
         let explicit = part
             .content_disposition()
             .is_some_and(|cd| cd.is_attachment());
@@ -246,6 +248,48 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, MailError> {
         .join("\n");
     mail.text_size = (raw.len() as u64).saturating_sub(attachment_raw);
     Ok(mail)
+}
+
+/// M22: whether a Content-Type or Content-Disposition of the part is
+/// folded inside a quoted parameter value (`filename="sygn<CRLF>       .
+/// 2Ds"`). Unfolding (RFC 5322 3.2.2) removes only the CRLF and keeps the
+/// next line's indentation, which the sender added for the fold.
+fn folded_in_quotes(buf: &[u8], part: &mail_parser::MessagePart<'_>) -> bool {
+    part.headers.iter().any(|h| {
+        if !matches!(
+            h.name,
+            HeaderName::ContentType | HeaderName::ContentDisposition
+        ) {
+            return false;
+        }
+        let raw = buf
+            .get(h.offset_start as usize..h.offset_end as usize)
+            .unwrap_or_default();
+        let (mut quoted, mut escaped) = (false, false);
+        for (i, &b) in raw.iter().enumerate() {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b'\n' if quoted && matches!(raw.get(i + 1), Some(b' ' | b'\t')) => return true,
+                _ => {}
+            }
+        }
+        false
+    })
+}
+
+/// A file name as the sender meant it: with a fold inside its quotes, each
+/// run of white space is one space (M22).
+fn unfold_name(name: &str, folded: bool) -> String {
+    if folded {
+        name.split([' ', '\t', '\r', '\n'])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        name.to_string()
+    }
 }
 
 /// M19 / M4: parses only the header block of `raw_header` (a fetched header,
@@ -1388,6 +1432,94 @@ Content-Type: text/plain; charset=x-unknown-foo\r\n\r\nh\xe9llo \xff\xfe";
         assert!(!m.subject.is_empty());
         let raw = b"From: a@acme.example\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nM\xfcller";
         assert_eq!(parse(raw).unwrap().text, "Müller");
+    }
+
+    #[test]
+    fn m22_legacy_multi_byte_charsets_decode_subject_names_and_text() {
+        // Issue 15: these came out as U+FFFD without mail-parser's full_encoding.
+        let cases: &[(&str, &str, &str)] = &[
+            ("GB2312", "suLK1NPKvP4=", "测试邮件"),
+            ("Big5", "tPq41bZspfM=", "測試郵件"),
+            ("Shift_JIS", "g2WDWINn", "テスト"),
+            ("EUC-KR", "vcPH6A==", "시험"),
+            ("KOI8-R", "8NLJ18XU", "Привет"),
+            ("ISO-2022-JP", "GyRCMnE1RBsoQg==", "会議"),
+        ];
+        for (charset, b64, want) in cases {
+            let raw = mail(&[
+                &format!("From: =?{charset}?B?{b64}?= <a@acme.example>"),
+                &format!("Subject: =?{charset}?B?{b64}?="),
+                &format!("Content-Type: text/plain; charset={charset}"),
+                "Content-Transfer-Encoding: base64",
+                "",
+                b64,
+            ]);
+            let m = parse(&raw).unwrap();
+            assert_eq!(m.subject, *want, "{charset} subject");
+            assert_eq!(
+                m.from.as_ref().and_then(|a| a.name.as_deref()),
+                Some(*want),
+                "{charset} name"
+            );
+            assert_eq!(m.text, *want, "{charset} text");
+        }
+    }
+
+    #[test]
+    fn m22_rfc2231_continuations_join_without_folding_white_space() {
+        // Issue 15: a name folded inside its quotes came out as
+        // "sygn       . 2Ds" (the indentation of the next line kept).
+        let with = |disposition: &str| {
+            let raw = mail(&[
+                "From: a@acme.example",
+                "Content-Type: multipart/mixed; boundary=m",
+                "",
+                "--m",
+                "Content-Type: text/plain",
+                "",
+                "body",
+                "--m",
+                "Content-Type: application/octet-stream",
+                disposition,
+                "",
+                "data",
+                "--m--",
+            ]);
+            let m = parse(&raw).unwrap();
+            assert_eq!(m.attachments.len(), 1, "{disposition}");
+            m.attachments[0].name.clone()
+        };
+        let cases: &[(&str, &str)] = &[
+            (
+                "Content-Disposition: attachment;\r\n filename*0*=\"utf-8''sygn\r\n       . 2Ds\"",
+                "sygn . 2Ds",
+            ),
+            (
+                "Content-Disposition: attachment;\r\n filename*0=\"sygn\r\n       . 2Ds\"",
+                "sygn . 2Ds",
+            ),
+            (
+                "Content-Disposition: attachment;\r\n filename=\"sygn\r\n\t. 2Ds\"",
+                "sygn . 2Ds",
+            ),
+            // Continuations folded between parameters, as RFC 2231 means them.
+            (
+                "Content-Disposition: attachment;\r\n filename*0=\"sygn\";\r\n       filename*1=\" . 2Ds\"",
+                "sygn . 2Ds",
+            ),
+            (
+                "Content-Disposition: attachment;\r\n\tfilename*0*=ISO-8859-2''Umow%B3a;\r\n\tfilename*1*=%20nr%201.pdf",
+                "Umowła nr 1.pdf",
+            ),
+            // Spaces that are part of an unfolded name stay.
+            (
+                "Content-Disposition: attachment; filename=\"two  spaces.pdf\"",
+                "two  spaces.pdf",
+            ),
+        ];
+        for (disposition, want) in cases {
+            assert_eq!(with(disposition), *want, "{disposition}");
+        }
     }
 
     #[test]

@@ -218,8 +218,21 @@ pub fn plan(
         .chain(mail.cc.iter())
         .filter(|p| !is_owner(owner, &p.m))
         .collect();
-    // M12: only internal users take part.
-    if !settings.import_internal && others.iter().all(|p| p.m.user.is_some()) {
+    // M13: a mail that names no usable address at all (From, To and Cc
+    // empty or unreadable) has no party, so none is known: an import folder
+    // takes it (attached to the owner, M7), a whole mailbox skips it as such.
+    let no_address = mail.from.is_none() && mail.to.is_empty() && mail.cc.is_empty();
+    if no_address {
+        if !folder.import_folder && !settings.scan_all {
+            return skip(
+                "M13",
+                "no_address",
+                "From, To and Cc name no usable address, so no party is known (scan_all = false)"
+                    .into(),
+            );
+        }
+    } else if !settings.import_internal && others.iter().all(|p| p.m.user.is_some()) {
+        // M12: only internal users take part (the owner alone included).
         return skip("M12", "internal", "every party is an internal user".into());
     }
     // M14: the only external parties are ignored.
@@ -951,6 +964,65 @@ mod tests {
         assert_eq!(
             placed(plan(&m, &owner(), &inbox(), &settings(), &Known::default())).attach,
             Attach::Person(10)
+        );
+    }
+
+    #[test]
+    fn m13_mail_without_any_address_imports_in_import_folders_and_is_no_address_elsewhere() {
+        // Issue 15: no party at all is not "every party is internal" (M12).
+        let nobody = MailInput {
+            from: None,
+            ..mail(alice(), vec![], vec![])
+        };
+        let p = placed(plan(
+            &nobody,
+            &owner(),
+            &import_folder(None),
+            &settings(),
+            &Known::default(),
+        ));
+        assert_eq!(
+            (p.kind, p.attach, p.rule),
+            ("email_in", Attach::Person(OWNER_PERSON), "M7")
+        );
+        assert!(p.queue.is_empty());
+        let s = skipped(plan(
+            &nobody,
+            &owner(),
+            &inbox(),
+            &settings(),
+            &Known::default(),
+        ));
+        assert_eq!((s.rule, s.reason), ("M13", "no_address"));
+        assert!(s.detail.contains("no usable address"), "{}", s.detail);
+        // scan_all imports it in a whole mailbox too.
+        let scan_all = Settings {
+            scan_all: true,
+            ..settings()
+        };
+        assert_eq!(
+            placed(plan(
+                &nobody,
+                &owner(),
+                &inbox(),
+                &scan_all,
+                &Known::default()
+            ))
+            .rule,
+            "M7"
+        );
+        // A note to self still has a party, the owner: M12 as before.
+        let to_self = mail(alice(), vec![alice()], vec![]);
+        assert_eq!(
+            skipped(plan(
+                &to_self,
+                &owner(),
+                &inbox(),
+                &settings(),
+                &Known::default()
+            ))
+            .rule,
+            "M12"
         );
     }
 

@@ -12,6 +12,8 @@ mod imap_source;
 mod import_mail;
 mod import_wizard;
 mod init;
+mod interop_calendar;
+mod interop_mail;
 mod pty;
 mod push_contacts;
 mod reliability;
