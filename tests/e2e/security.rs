@@ -341,3 +341,71 @@ fn x4_two_concurrent_import_mail_runs_the_second_exits_75() {
     );
     assert_eq!(proxy.injected(), 1);
 }
+
+/// Issue 16 item 6: a link planted at the lock or state file.
+#[test]
+fn x4a_a_symlink_or_hard_link_at_the_lock_or_state_file_is_refused_and_its_target_untouched() {
+    let env = Env::new("");
+    env.load_directory();
+    let p = env.write("more.csv", "id,emails\nP9,nine@acme.example\n");
+    let import = |env: &Env| env.run(&["crm", "import", p.to_str().unwrap(), "--kind", "persons"]);
+    let victim = env.write("victim.txt", "precious\n");
+    let lock = env.path("state.sqlite.lock");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let (code, out, err) = import(&env);
+    assert_ne!(code, 0, "{out} {err}");
+    assert!(
+        err.contains("symbolic link") && err.contains("state.sqlite.lock"),
+        "the refusal says why and where: {err}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // A hard link is someone's file too.
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::hard_link(&victim, &lock).unwrap();
+    let (code, out, err) = import(&env);
+    assert_ne!(code, 0, "{out} {err}");
+    assert!(err.contains("hard link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    std::fs::remove_file(&lock).unwrap();
+    // A link at the state file itself: neither written nor read through.
+    let real = env.path("state.sqlite");
+    let moved = env.path("elsewhere.sqlite");
+    std::fs::rename(&real, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &real).unwrap();
+    let before = std::fs::read(&moved).unwrap();
+    let (code, out, err) = import(&env);
+    assert_ne!(code, 0, "{out} {err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&moved).unwrap(), before);
+    // The real file back in place: the import runs.
+    std::fs::remove_file(&real).unwrap();
+    std::fs::rename(&moved, &real).unwrap();
+    let (code, out, err) = import(&env);
+    assert_eq!(code, 0, "{out} {err}");
+}
+
+/// Issue 16 item 8: a state file from a newer crmsync.
+#[test]
+fn x8_a_state_file_from_a_newer_schema_is_refused_by_a_dry_run_too() {
+    let env = Env::new("");
+    env.load_directory();
+    let conn = rusqlite::Connection::open(env.path("state.sqlite")).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    let p = env.write("more.csv", "id,emails\nP9,nine@acme.example\n");
+    for dry in [true, false] {
+        let mut args = vec!["--json"];
+        if dry {
+            args.push("--dry-run");
+        }
+        args.extend(["crm", "import", p.to_str().unwrap(), "--kind", "persons"]);
+        let (code, out, err) = env.run(&args);
+        assert_eq!(code, 2, "dry run {dry}: {out} {err}");
+        assert!(
+            err.contains("newer") && err.contains("upgrade crmsync"),
+            "dry run {dry}: {err}"
+        );
+        assert!(out.trim().is_empty(), "no plan printed: {out}");
+    }
+}
