@@ -278,6 +278,7 @@ impl Client {
         let preset = Preset::of(cfg)?;
         let tls = TlsSettings {
             ca_file: rest.ca_file.clone(),
+            fingerprint: rest.tls_fingerprint.clone(),
             insecure_skip_verify: rest.insecure_skip_verify,
         };
         Ok(Client {
@@ -307,10 +308,10 @@ impl Client {
             idempotent,
         )
         .map_err(|e| {
-            if http::is_certificate_error(&e) {
+            if let Some(t) = crate::net::tls::rustls_error(&e) {
                 RestError::Transport(format!(
-                    "TLS with {url} failed: certificate not accepted; set crm.rest.ca_file (or, for a test server, \
-                     crm.rest.insecure_skip_verify)"
+                    "TLS with {url} failed: {}",
+                    crate::net::tls::explain(t, crate::net::tls::Advice::rest())
                 ))
             } else if e.is_timeout() {
                 RestError::Transport(format!(

@@ -313,6 +313,32 @@ pub fn dovecot() -> Option<&'static Dovecot> {
     available("dovecot", started, &NOTED)
 }
 
+/// A second Dovecot whose certificate is self-signed (`TB_IMAP_SELF_SIGNED=1`:
+/// CA:TRUE, as `openssl req -x509` makes it); its `ca_cert` is that
+/// certificate itself. Started on first use; see [`dovecot()`].
+pub fn dovecot_self_signed() -> Option<&'static Dovecot> {
+    static SERVER: OnceLock<Result<Dovecot, String>> = OnceLock::new();
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    let started = SERVER.get_or_init(|| {
+        let up = start_with(
+            "dovecot-selfsigned",
+            "dovecot-up.sh",
+            2,
+            |p| vec![p[0].to_string(), p[1].to_string()],
+            &[("TB_IMAP_SELF_SIGNED", "1")],
+        )?;
+        Ok(Dovecot {
+            port: up.port("TB_IMAP_PORT")?,
+            imaps_port: up.port("TB_IMAPS_PORT")?,
+            ca_cert: up.path("TB_IMAP_CA")?,
+            conf: up.path("TB_IMAP_CONF")?,
+            users_dir: up.path("TB_IMAP_USERS_DIR")?,
+            dir: up.dir,
+        })
+    });
+    available("dovecot (self-signed)", started, &NOTED)
+}
+
 /// The shared Radicale, started on first use; see [`dovecot()`].
 pub fn radicale() -> Option<&'static Radicale> {
     static SERVER: OnceLock<Result<Radicale, String>> = OnceLock::new();
@@ -433,6 +459,17 @@ fn start(
     nports: usize,
     args: impl Fn(&[u16]) -> Vec<String>,
 ) -> Result<Up, String> {
+    start_with(name, script_name, nports, args, &[])
+}
+
+/// [`start`] with extra environment variables for the script.
+fn start_with(
+    name: &str,
+    script_name: &str,
+    nports: usize,
+    args: impl Fn(&[u16]) -> Vec<String>,
+    envs: &[(&str, &str)],
+) -> Result<Up, String> {
     let mut errors = String::new();
     for attempt in 1..=3 {
         let dir = tempfile::Builder::new()
@@ -458,6 +495,7 @@ fn start(
         }
         cmd.arg(&dir)
             .args(args(&ports))
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(File::create(&out_path).map_err(|e| e.to_string())?)
             .stderr(File::create(&err_path).map_err(|e| e.to_string())?);

@@ -409,3 +409,278 @@ fn x8_a_state_file_from_a_newer_schema_is_refused_by_a_dry_run_too() {
         assert!(out.trim().is_empty(), "no plan printed: {out}");
     }
 }
+
+/// A loopback HTTP server answering each request with `answer(port of
+/// its own)`; records every request head it saw. Runs until the test ends.
+fn recording_server(
+    answer: impl Fn(u16) -> String + Send + 'static,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind((harness::HOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming().flatten() {
+            let mut r = BufReader::new(conn.try_clone().unwrap());
+            let mut head = String::new();
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            log.lock().unwrap().push(head);
+            let _ = (&conn).write_all(answer(port).as_bytes());
+        }
+    });
+    (port, seen)
+}
+
+/// Issue 16 item 1: a WebDAV server naming its principal on another origin
+/// (an absolute href) or redirecting there must not make crmsync send the
+/// account's password to that origin.
+#[test]
+fn x3a_dav_credentials_never_go_to_another_origin_named_by_href_or_redirect() {
+    // The other origin: a second port on loopback, answering 401 as a
+    // password-collecting server would.
+    let (other, other_seen) = recording_server(|_| {
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            .to_string()
+    });
+    let principal = move |_| {
+        let xml = format!(
+            "<?xml version=\"1.0\"?><d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/</d:href><d:propstat><d:prop>\
+             <d:current-user-principal><d:href>http://127.0.0.1:{other}/alice/</d:href></d:current-user-principal>\
+             </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"
+        );
+        format!(
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+            xml.len()
+        )
+    };
+    let redirect = move |_| {
+        format!(
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:{other}/dav/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let (by_href, href_seen) = recording_server(principal);
+    let (by_redirect, redirect_seen) = recording_server(redirect);
+    for (port, seen) in [(by_href, &href_seen), (by_redirect, &redirect_seen)] {
+        let env = Env::new(&format!(
+            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+             url = \"http://127.0.0.1:{port}/\"\nlogin = \"alice\"\npassword_env = \"DAV_PW\"\n"
+        ));
+        env.load_directory();
+        for args in [&["--json", "check"][..], &["--json", "push-contacts"]] {
+            let out = env
+                .cmd()
+                .env("DAV_PW", "S3cret-Pw")
+                .args(args)
+                .output()
+                .unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_ne!(out.status.code(), Some(0), "{args:?}: {text}");
+            assert!(
+                text.contains("another origin")
+                    && text.contains(&format!("127.0.0.1:{other}"))
+                    && text.contains("configure that URL directly"),
+                "{args:?} must say why and what to do: {text}"
+            );
+            // Not mistaken for a wrong password (X2 would block the account).
+            assert!(!text.contains("unblock"), "{args:?}: {text}");
+        }
+        // The configured server got the password, as it should.
+        let heads = seen.lock().unwrap().clone();
+        assert!(!heads.is_empty());
+        assert!(
+            heads
+                .iter()
+                .all(|h| h.to_ascii_lowercase().contains("authorization: basic")),
+            "{heads:?}"
+        );
+    }
+    let stolen = other_seen.lock().unwrap().clone();
+    assert!(
+        stolen
+            .iter()
+            .all(|h| !h.to_ascii_lowercase().contains("authorization")),
+        "the other origin received credentials: {stolen:?}"
+    );
+    assert!(
+        stolen.is_empty(),
+        "nothing at all goes to the other origin: {stolen:?}"
+    );
+}
+
+/// `openssl x509 -fingerprint -sha256` of a PEM certificate: `AB:CD:...`.
+fn openssl_fingerprint(pem: &Path) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(pem)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .rsplit_once('=')
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("{text}"))
+}
+
+/// Issue 16 item 5: Dovecot with a self-signed certificate (CA:TRUE, as
+/// `openssl req -x509` makes it). Refused by default with its fingerprint
+/// and the ways to trust it; trusted when `ca_file` is that certificate
+/// (mbsync's CertificateFile) or by `tls_fingerprint`; a wrong pin and TLS
+/// to the plain-text port are said in words.
+#[test]
+fn x11a_self_signed_imap_is_trusted_by_its_own_certificate_or_fingerprint_and_refusals_say_why() {
+    let Some(d) = harness::dovecot_self_signed() else {
+        return;
+    };
+    let fp = openssl_fingerprint(&d.ca_cert);
+    let (login, pw) = d.add_user("sec-pin");
+    d.append(
+        &login,
+        "INBOX",
+        &mail("jane@acme.example", "alice@us.example", "pinned", "", "."),
+    );
+    let env = imap_env(&login, d.imaps_port, "tls", "");
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_ne!(code, 0, "{out} {err}");
+    let text = format!("{out}{err}");
+    for want in ["self-signed", fp.as_str(), "tls_fingerprint", "ca_file"] {
+        assert!(text.contains(want), "the refusal must name {want}: {text}");
+    }
+    for debug in ["CaUsedAsEndEntity", "InvalidCertificate", "Other("] {
+        assert!(!text.contains(debug), "no Debug text ({debug}): {text}");
+    }
+    // ca_file = the server's own certificate: pinned, imported.
+    let pin_file = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let env = imap_env(&login, d.imaps_port, "tls", &pin_file);
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(json(&out)["counts"]["imported"], 1, "{out}");
+    // tls_fingerprint, as openssl prints it, over TLS and STARTTLS.
+    let pin = format!("tls_fingerprint = \"{fp}\"");
+    for (port, tls) in [(d.imaps_port, "tls"), (d.port, "starttls")] {
+        let env = imap_env(&login, port, tls, &pin);
+        let (code, out, err) = run_pw(&env, &pw, &["--json", "check"]);
+        assert_eq!(code, 0, "{tls}: {out} {err}");
+    }
+    // A wrong pin names both fingerprints.
+    let other = "AA:".repeat(31) + "AA";
+    let env = imap_env(
+        &login,
+        d.imaps_port,
+        "tls",
+        &format!("tls_fingerprint = \"{other}\""),
+    );
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_ne!(code, 0, "{out} {err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains(&fp) && text.contains(&other) && text.contains("renewed"),
+        "{text}"
+    );
+    // A malformed pin is a config error naming the key.
+    let env = Env::new(&format!(
+        "[[mail.accounts]]\nname = \"m\"\nuser = \"alice\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\n\
+         port = {}\ntls = \"tls\"\nlogin = \"{login}\"\npassword_env = \"IMAP_PW\"\ntls_fingerprint = \"12:34\"\n",
+        d.imaps_port
+    ));
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "check"]);
+    assert_eq!(code, 2, "{out} {err}");
+    assert!(
+        err.contains("tls_fingerprint") && err.contains("64 hex"),
+        "{err}"
+    );
+    // TLS to the plain-text port: said in words, with the fix.
+    let env = imap_env(&login, d.port, "tls", &pin);
+    let (code, out, err) = run_pw(&env, &pw, &["--json", "import-mail"]);
+    assert_ne!(code, 0, "{out} {err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains("plain-text port") && text.contains("starttls"),
+        "{text}"
+    );
+    assert!(!text.contains("InvalidContentType"), "{text}");
+}
+
+/// Issue 16 item 5 over HTTPS: a WebDAV server (Radicale) and the REST
+/// client with the self-signed certificate.
+#[test]
+fn x11a_self_signed_https_is_trusted_by_its_own_certificate_or_fingerprint() {
+    let Some(d) = harness::dovecot_self_signed() else {
+        return;
+    };
+    let Some(r) = tls_radicale(d) else { return };
+    let fp = openssl_fingerprint(&d.ca_cert);
+    let cfg = |extra: &str| {
+        format!(
+            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+             url = \"https://127.0.0.1:{}/\"\nlogin = \"{}\"\npassword_env = \"DAV_PW\"\n{extra}\n",
+            r.port, r.login
+        )
+    };
+    let check = |env: &Env| {
+        let out = env
+            .cmd()
+            .env("DAV_PW", &r.pw)
+            .env("CRM_TOKEN", "not-a-real-token")
+            .args(["--json", "check"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, out) = check(&Env::new(&cfg("")));
+    assert_eq!(code, 1, "{out}");
+    for want in ["self-signed", fp.as_str(), "tls_fingerprint"] {
+        assert!(out.contains(want), "the refusal must name {want}: {out}");
+    }
+    assert!(!out.contains("CaUsedAsEndEntity"), "{out}");
+    let pin_file = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let (code, out) = check(&Env::new(&cfg(&pin_file)));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = check(&Env::new(&cfg(&format!("tls_fingerprint = \"{fp}\""))));
+    assert_eq!(code, 0, "{out}");
+    // The REST client: Radicale is no CRM, but TLS must pass with the pin
+    // (the error is then about the answer, not the certificate).
+    let rest = |extra: &str| {
+        format!(
+            "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = \"https://127.0.0.1:{}\"\n\
+             token_env = \"CRM_TOKEN\"\n{extra}\n",
+            r.port
+        )
+    };
+    let (code, out) = check(&Env::new(&rest("")));
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains(&fp) && out.contains("crm.rest.tls_fingerprint"),
+        "{out}"
+    );
+    let (code, out) = check(&Env::new(&rest(&format!("tls_fingerprint = \"{fp}\""))));
+    assert_ne!(code, 0, "Radicale is no CRM: {out}");
+    assert!(
+        !out.contains("certificate"),
+        "TLS passed with the pin: {out}"
+    );
+}
