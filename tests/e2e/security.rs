@@ -3,6 +3,12 @@
 //! wire), no secret in any output or file (X3), private state and lock
 //! files, and two real concurrent runs (X4). `check.rs` covers the
 //! `check`-command side of X2/X11; these tests drive the syncing commands.
+//!
+//! Issue 16: credentials only to the configured origin (X3a), no link
+//! followed at the state or lock file (X4a), a newer schema refused by a
+//! dry run (X8), self-signed servers pinned by certificate or fingerprint
+//! (X11a), CSV cells safe in a spreadsheet (X10a), no raw control or bidi
+//! character on a terminal (X6a).
 
 use std::io::Read;
 use std::net::TcpStream;
@@ -683,4 +689,185 @@ fn x11a_self_signed_https_is_trusted_by_its_own_certificate_or_fingerprint() {
         !out.contains("certificate"),
         "TLS passed with the pin: {out}"
     );
+}
+
+/// Issue 16 item 7: formula cells in `report --csv` (a mail subject from
+/// Dovecot) and `crm export` are neutralised per OWASP, and `crm import`
+/// of the export reads the very values back.
+#[test]
+fn x10a_csv_formula_cells_are_neutralised_and_export_round_trips_through_import() {
+    let evil_name = "=HYPERLINK(\"http://evil.example/?x\",\"click\")";
+    let env = Env::new("");
+    env.load_directory();
+    let persons = env.write(
+        "evil.csv",
+        "id,first_name,last_name,emails,phones\n\
+         P7,\"=HYPERLINK(\"\"http://evil.example/?x\"\",\"\"click\"\")\",@SUM(A1),evil@acme.example,-1+2\n\
+         P8,'t,'=x,quote@acme.example,\n",
+    );
+    let (code, _, err) = env.run(&[
+        "crm",
+        "import",
+        persons.to_str().unwrap(),
+        "--kind",
+        "persons",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let before = env.json(&["crm", "list", "--kind", "persons"]);
+    let p7 = before["persons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "P7")
+        .unwrap()
+        .clone();
+    assert_eq!(p7["first_name"], evil_name, "JSON keeps the exact text");
+    let (code, out, err) = env.run(&["crm", "export", "--kind", "persons"]);
+    assert_eq!(code, 0, "{err}");
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    for rec in rdr.records() {
+        for cell in rec.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a live formula cell in crm export: {cell:?}\n{out}"
+            );
+        }
+    }
+    assert!(
+        out.contains(&format!("'{}", evil_name.replace('"', "\"\""))),
+        "{out}"
+    );
+    assert!(
+        out.contains("'+49 30 1234") && out.contains("'-1+2"),
+        "{out}"
+    );
+    // The round trip: a fresh state importing the export has the same values.
+    let copy = Env::new("");
+    let (code, companies, err) = env.run(&["crm", "export", "--kind", "companies"]);
+    assert_eq!(code, 0, "{err}");
+    let cfile = copy.write("companies.csv", &companies);
+    let (code, _, err) = copy.run(&[
+        "crm",
+        "import",
+        cfile.to_str().unwrap(),
+        "--kind",
+        "companies",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let file = copy.write("export.csv", &out);
+    let (code, _, err) = copy.run(&["crm", "import", file.to_str().unwrap(), "--kind", "persons"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(copy.json(&["crm", "list", "--kind", "persons"]), before);
+
+    // report --csv: a subject from a real mail server.
+    let Some(d) = harness::dovecot() else { return };
+    let s = crate::import_mail::setup(d, "");
+    let subject = "=HYPERLINK(\"http://evil.example\",\"invoice\")";
+    d.append(
+        &s.login,
+        "CRM Import",
+        &mail("jane@acme.example", "alice@us.example", subject, "", "."),
+    );
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "{v:#} {err}");
+    let (code, out, err) = s.env.run(&["report", "--csv"]);
+    assert_eq!(code, 0, "{err}");
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert!(!rows.is_empty(), "{out}");
+    for rec in &rows {
+        for cell in rec.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a live formula cell in report --csv: {cell:?}\n{out}"
+            );
+        }
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.iter().any(|c| c == format!("'{subject}"))),
+        "{out}"
+    );
+    // JSON output keeps the exact subject (it is data).
+    s.by_subject(subject);
+}
+
+/// Issue 16 item 9: ESC, other controls and bidi overrides from a CSV
+/// import and a mail subject reach no terminal raw (tables, messages);
+/// JSON keeps the exact text.
+#[test]
+fn x6a_controls_and_bidi_overrides_from_outside_are_escaped_in_tables_but_kept_in_json() {
+    let raw_name = "Ev\u{1b}[2J\u{1b}]0;pwned\u{7}il\u{202e}gpj.exe";
+    let env = Env::new("");
+    let persons = env.write(
+        "odd.csv",
+        &format!("id,first_name,last_name,emails\nP7,\"{raw_name}\",Doe,odd@acme.example\n"),
+    );
+    let (code, out, err) = env.run(&[
+        "crm",
+        "import",
+        persons.to_str().unwrap(),
+        "--kind",
+        "persons",
+    ]);
+    assert_eq!(code, 0, "{out} {err}");
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c))
+    };
+    let (code, table, err) = env.run(&["crm", "list", "--kind", "persons"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !bad(&table) && !bad(&err),
+        "raw controls in the table: {table:?}"
+    );
+    assert!(
+        table.contains("\\u{1b}[2J") && table.contains("\\u{202e}gpj.exe"),
+        "{table}"
+    );
+    let v = env.json(&["crm", "list", "--kind", "persons"]);
+    assert_eq!(
+        v["persons"][0]["first_name"], raw_name,
+        "JSON keeps the exact text"
+    );
+
+    // A mail subject from Dovecot (RFC 2047, Q-encoded ESC and U+202E).
+    let Some(d) = harness::dovecot() else { return };
+    let s = crate::import_mail::setup(d, "");
+    d.append(
+        &s.login,
+        "CRM Import",
+        &mail(
+            "jane@acme.example",
+            "alice@us.example",
+            "=?UTF-8?Q?Invoice_=1B[31mred_=E2=80=AEfdp.exe?=",
+            "",
+            ".",
+        ),
+    );
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "{v:#} {err}");
+    // (The mail parser turns the ESC into a space; U+202E stays.)
+    let subject = s
+        .report()
+        .into_iter()
+        .filter_map(|a| a["subject"].as_str().map(str::to_string))
+        .find(|t| t.contains("\u{202e}fdp.exe"))
+        .expect("the subject keeps U+202E in JSON");
+    for args in [&["report"][..], &["-v", "import-mail"]] {
+        let out = s
+            .env
+            .cmd()
+            .env("IMAP_PW", &s.pw)
+            .args(args)
+            .output()
+            .unwrap();
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(!bad(&o) && !bad(&e), "{args:?}: raw controls: {o:?} {e:?}");
+    }
+    let (_, table, _) = s.env.run(&["report"]);
+    assert!(table.contains("\\u{202e}fdp.exe"), "{subject:?}: {table}");
 }
