@@ -96,11 +96,13 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>> {
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .context("setting up TLS")?;
-    let config = if settings.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth()
+    let verifier = if settings.insecure_skip_verify {
+        Verifier {
+            roots: None,
+            pinned: Vec::new(),
+            fingerprint: None,
+            provider,
+        }
     } else {
         let fingerprint = settings
             .fingerprint
@@ -116,26 +118,28 @@ pub fn client_config(settings: &TlsSettings) -> Result<Arc<ClientConfig>> {
             provider.clone(),
         )
         .context("loading the system's trusted certificates")?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Verifier {
-                roots,
-                pinned,
-                fingerprint,
-                provider,
-            }))
-            .with_no_client_auth()
+        Verifier {
+            roots: Some(roots),
+            pinned,
+            fingerprint,
+            provider,
+        }
     };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     Ok(Arc::new(config))
 }
 
 /// X11/X11a: a pinned fingerprint decides alone; else a certificate equal
 /// to one in `ca_file` is the server's own (mbsync's `CertificateFile`);
 /// else the system's roots and the CAs of `ca_file`. A refusal carries the
-/// fingerprint seen ([`Refused`]).
+/// fingerprint seen ([`Refused`]). Without roots (`insecure_skip_verify`,
+/// test servers only) any certificate is accepted.
 #[derive(Debug)]
 struct Verifier {
-    roots: rustls_platform_verifier::Verifier,
+    roots: Option<rustls_platform_verifier::Verifier>,
     pinned: Vec<CertificateDer<'static>>,
     fingerprint: Option<[u8; 32]>,
     provider: Arc<rustls::crypto::CryptoProvider>,
@@ -187,6 +191,9 @@ impl ServerCertVerifier for Verifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(roots) = &self.roots else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let seen: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
         if let Some(want) = self.fingerprint {
             return if seen == want {
@@ -205,7 +212,7 @@ impl ServerCertVerifier for Verifier {
         {
             return Ok(ServerCertVerified::assertion());
         }
-        self.roots
+        roots
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             .map_err(|e| match e {
                 rustls::Error::InvalidCertificate(c) => {
@@ -255,55 +262,6 @@ fn fingerprint_text(d: &[u8; 32]) -> String {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":")
-}
-
-/// Accepts any certificate: only behind `insecure_skip_verify = true`.
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// Where the TLS settings of a connection live, for the advice in [`explain`].

@@ -65,6 +65,18 @@ pub struct Dovecot {
 }
 
 impl Dovecot {
+    /// The server `dovecot-up.sh` started, from the variables it printed.
+    fn from_up(up: Up) -> Result<Dovecot, String> {
+        Ok(Dovecot {
+            port: up.port("TB_IMAP_PORT")?,
+            imaps_port: up.port("TB_IMAPS_PORT")?,
+            ca_cert: up.path("TB_IMAP_CA")?,
+            conf: up.path("TB_IMAP_CONF")?,
+            users_dir: up.path("TB_IMAP_USERS_DIR")?,
+            dir: up.dir,
+        })
+    }
+
     /// Add an account with a unique login `<prefix>-<n>` and a fresh password;
     /// returns `(login, password)`. Usable at once; the mailbox is created on
     /// first use.
@@ -298,17 +310,9 @@ pub fn dovecot() -> Option<&'static Dovecot> {
     static SERVER: OnceLock<Result<Dovecot, String>> = OnceLock::new();
     static NOTED: AtomicBool = AtomicBool::new(false);
     let started = SERVER.get_or_init(|| {
-        let up = start("dovecot", "dovecot-up.sh", 2, |p| {
+        Dovecot::from_up(start("dovecot", "dovecot-up.sh", 2, |p| {
             vec![p[0].to_string(), p[1].to_string()]
-        })?;
-        Ok(Dovecot {
-            port: up.port("TB_IMAP_PORT")?,
-            imaps_port: up.port("TB_IMAPS_PORT")?,
-            ca_cert: up.path("TB_IMAP_CA")?,
-            conf: up.path("TB_IMAP_CONF")?,
-            users_dir: up.path("TB_IMAP_USERS_DIR")?,
-            dir: up.dir,
-        })
+        })?)
     });
     available("dovecot", started, &NOTED)
 }
@@ -320,21 +324,13 @@ pub fn dovecot_self_signed() -> Option<&'static Dovecot> {
     static SERVER: OnceLock<Result<Dovecot, String>> = OnceLock::new();
     static NOTED: AtomicBool = AtomicBool::new(false);
     let started = SERVER.get_or_init(|| {
-        let up = start_with(
+        Dovecot::from_up(start_with(
             "dovecot-selfsigned",
             "dovecot-up.sh",
             2,
             |p| vec![p[0].to_string(), p[1].to_string()],
             &[("TB_IMAP_SELF_SIGNED", "1")],
-        )?;
-        Ok(Dovecot {
-            port: up.port("TB_IMAP_PORT")?,
-            imaps_port: up.port("TB_IMAPS_PORT")?,
-            ca_cert: up.path("TB_IMAP_CA")?,
-            conf: up.path("TB_IMAP_CONF")?,
-            users_dir: up.path("TB_IMAP_USERS_DIR")?,
-            dir: up.dir,
-        })
+        )?)
     });
     available("dovecot (self-signed)", started, &NOTED)
 }

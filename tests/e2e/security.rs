@@ -90,6 +90,37 @@ struct TlsRadicale {
     pw: String,
 }
 
+impl TlsRadicale {
+    /// A CardDAV account `book` of alice on this server, with `extra` keys.
+    fn carddav(&self, extra: &str) -> String {
+        format!(
+            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+             url = \"https://127.0.0.1:{}/\"\nlogin = \"{}\"\npassword_env = \"DAV_PW\"\n{extra}\n",
+            self.port, self.login
+        )
+    }
+
+    /// `crmsync --json check` with the DAV password (and a CRM token):
+    /// (exit code, stdout and stderr).
+    fn check(&self, env: &Env) -> (i32, String) {
+        let out = env
+            .cmd()
+            .env("DAV_PW", &self.pw)
+            .env("CRM_TOKEN", "not-a-real-token")
+            .args(["--json", "check"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
 impl Drop for TlsRadicale {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -173,25 +204,8 @@ fn tls_radicale(d: &Dovecot) -> Option<TlsRadicale> {
 fn x11_webdav_verifies_tls_by_default_and_trusts_ca_file_or_insecure() {
     let Some(d) = harness::dovecot() else { return };
     let Some(r) = tls_radicale(d) else { return };
-    let cfg = |extra: &str| {
-        format!(
-            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
-             url = \"https://127.0.0.1:{}/\"\nlogin = \"{}\"\npassword_env = \"DAV_PW\"\n{extra}\n",
-            r.port, r.login
-        )
-    };
-    let check = |env: &Env| {
-        let out = env
-            .cmd()
-            .env("DAV_PW", &r.pw)
-            .args(["--json", "check"])
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
+    let cfg = |extra: &str| r.carddav(extra);
+    let check = |env: &Env| r.check(env);
     let (code, out) = check(&Env::new(&cfg("")));
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -633,30 +647,8 @@ fn x11a_self_signed_https_is_trusted_by_its_own_certificate_or_fingerprint() {
     };
     let Some(r) = tls_radicale(d) else { return };
     let fp = openssl_fingerprint(&d.ca_cert);
-    let cfg = |extra: &str| {
-        format!(
-            "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
-             url = \"https://127.0.0.1:{}/\"\nlogin = \"{}\"\npassword_env = \"DAV_PW\"\n{extra}\n",
-            r.port, r.login
-        )
-    };
-    let check = |env: &Env| {
-        let out = env
-            .cmd()
-            .env("DAV_PW", &r.pw)
-            .env("CRM_TOKEN", "not-a-real-token")
-            .args(["--json", "check"])
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    };
+    let cfg = |extra: &str| r.carddav(extra);
+    let check = |env: &Env| r.check(env);
     let (code, out) = check(&Env::new(&cfg("")));
     assert_eq!(code, 1, "{out}");
     for want in ["self-signed", fp.as_str(), "tls_fingerprint"] {
