@@ -361,7 +361,11 @@ fn certificate_words(c: &CertificateError) -> String {
             if presented.is_empty() {
                 "no host name".to_string()
             } else {
-                presented.join(", ")
+                presented
+                    .iter()
+                    .map(|p| plain_name(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
             expected.to_str()
         ),
@@ -378,11 +382,37 @@ fn certificate_words(c: &CertificateError) -> String {
             } else if let Some(r) = (&*o.0 as &(dyn std::error::Error + 'static)).downcast_ref::<Refused>() {
                 r.to_string()
             } else {
-                format!("it was refused ({text})")
+                format!("it was refused ({})", camel_words(&text))
             }
         }
-        other => format!("it was refused ({other})"),
+        other => format!("it was refused ({})", camel_words(&other.to_string())),
     }
+}
+
+/// An identifier such as `HandshakeFailure` or `CaUsedAsEndEntity` (what
+/// rustls and webpki print for many errors) as words: "handshake failure".
+/// Any other text is kept as it is.
+fn camel_words(name: &str) -> String {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+/// A name as webpki lists it (`DnsName("a.example")`, `IpAddress(1.2.3.4)`)
+/// as people write it.
+fn plain_name(presented: &str) -> &str {
+    ["DnsName(", "IpAddress(", "UniformResourceIdentifier("]
+        .iter()
+        .find_map(|kind| presented.strip_prefix(kind)?.strip_suffix(')'))
+        .map_or(presented, |inner| inner.trim_matches('"'))
 }
 
 /// True for the problems that pinning the server's own certificate cures.
@@ -452,14 +482,7 @@ pub fn explain(err: &rustls::Error, a: Advice<'_>) -> String {
         ),
         rustls::Error::AlertReceived(alert) => format!(
             "the server ended the TLS handshake (alert: {})",
-            format!("{alert:?}")
-                .chars()
-                .flat_map(|c| {
-                    let space = c.is_ascii_uppercase().then_some(' ');
-                    space.into_iter().chain(std::iter::once(c.to_ascii_lowercase()))
-                })
-                .collect::<String>()
-                .trim()
+            camel_words(&format!("{alert:?}"))
         ),
         rustls::Error::PeerIncompatible(_) => {
             "the server and crmsync have no TLS version or cipher in common (crmsync needs TLS 1.2 or newer)"
@@ -467,5 +490,93 @@ pub fn explain(err: &rustls::Error, a: Advice<'_>) -> String {
         }
         rustls::Error::NoCertificatesPresented => "the server presented no certificate".into(),
         other => format!("TLS failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x11a_fingerprints_parse_as_openssl_and_others_print_them() {
+        let want: [u8; 32] = core::array::from_fn(|i| i as u8 * 7);
+        let colons = fingerprint_text(&want);
+        for text in [
+            colons.clone(),
+            colons.to_lowercase(),
+            colons.replace(':', ""),
+            format!("sha256 Fingerprint={colons}"),
+            format!("SHA256:{}", colons.replace(':', "")),
+        ] {
+            assert_eq!(parse_fingerprint(&text).unwrap(), want, "{text}");
+        }
+        for bad in ["", "12:34", "zz", &colons[3..]] {
+            let e = parse_fingerprint(bad).unwrap_err().to_string();
+            assert!(e.contains("64 hex digits"), "{e}");
+        }
+    }
+
+    /// Issue 16 item 5: the advice fits the problem; no Debug text.
+    #[test]
+    fn x11a_refusals_in_words_with_advice_only_where_it_can_help() {
+        let fp = "AB:CD".to_string();
+        let words = |p: Problem| explain(&refused(p, fp.clone()), Advice::imap("m"));
+        let untrusted = words(Problem::Certificate(CertificateError::UnknownIssuer));
+        assert!(
+            untrusted.contains("tls_fingerprint = \"AB:CD\"") && untrusted.contains("ca_file"),
+            "{untrusted}"
+        );
+        let expired = words(Problem::Certificate(CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_800_000_000)),
+            not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_700_000_000)),
+        }));
+        assert!(expired.contains("expired on 2023-11-14"), "{expired}");
+        assert!(
+            expired.contains("ca_file cannot") && !expired.contains("set ca_file"),
+            "{expired}"
+        );
+        let wrong_host = words(Problem::Certificate(
+            CertificateError::NotValidForNameContext {
+                expected: ServerName::try_from("mail.example.com").unwrap().to_owned(),
+                presented: vec![
+                    "DnsName(\"other.example\")".into(),
+                    "IpAddress(10.0.0.1)".into(),
+                ],
+            },
+        ));
+        assert!(
+            wrong_host.contains("issued for other.example, 10.0.0.1, not for mail.example.com")
+                && !wrong_host.contains("set ca_file"),
+            "{wrong_host}"
+        );
+        let pinned = words(Problem::NotPinned("EF:01".into()));
+        assert!(
+            pinned.contains("EF:01") && pinned.contains("AB:CD") && pinned.contains("renewed"),
+            "{pinned}"
+        );
+        let alert = explain(
+            &rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+            Advice::imap("m"),
+        );
+        assert!(alert.contains("(alert: handshake failure)"), "{alert}");
+        let plain = explain(
+            &rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            Advice::imap("m"),
+        );
+        assert!(
+            plain.contains("plain-text port? try tls = \"starttls\" or port 993"),
+            "{plain}"
+        );
+        for text in [&untrusted, &expired, &wrong_host, &pinned, &plain] {
+            for debug in [
+                "Other(",
+                "Refused {",
+                "Context {",
+                "InvalidContentType",
+                "DnsName(",
+            ] {
+                assert!(!text.contains(debug), "{debug} in {text}");
+            }
+        }
     }
 }
