@@ -313,6 +313,14 @@ impl Client {
                     "TLS with {url} failed: {}",
                     crate::net::tls::explain(t, crate::net::tls::Advice::rest())
                 ))
+            } else if let Some(c) = http::cross_origin(&e) {
+                // X3a: the token goes to the configured origin only.
+                let origin = reqwest::Url::parse(&c.to)
+                    .map(|u| http::origin_text(&u))
+                    .unwrap_or_else(|_| c.to.clone());
+                RestError::Transport(format!(
+                    "{what}: refused: {c}: crm.rest.base_url = \"{origin}\""
+                ))
             } else if e.is_timeout() {
                 RestError::Transport(format!(
                     "{what}: {url} gave no answer within the timeout (crm.rest.timeout); is the CRM overloaded?"

@@ -466,7 +466,8 @@ fn recording_server(
 
 /// Issue 16 item 1: a WebDAV server naming its principal on another origin
 /// (an absolute href) or redirecting there must not make crmsync send the
-/// account's password to that origin.
+/// account's password to that origin; nor a REST CRM redirecting there
+/// its token.
 #[test]
 fn x3a_dav_credentials_never_go_to_another_origin_named_by_href_or_redirect() {
     // The other origin: a second port on loopback, answering 401 as a
@@ -531,6 +532,28 @@ fn x3a_dav_credentials_never_go_to_another_origin_named_by_href_or_redirect() {
             "{heads:?}"
         );
     }
+    // The REST CRM client: a base_url redirecting to the other origin.
+    let env = Env::new(&format!(
+        "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\n\
+         base_url = \"http://127.0.0.1:{by_redirect}\"\ntoken_env = \"CRM_TOKEN\"\nattempts = 1\n"
+    ));
+    let out = env
+        .cmd()
+        .env("CRM_TOKEN", "S3cret-Token")
+        .args(["--json", "check"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("another origin") && text.contains("crm.rest.base_url = "),
+        "{text}"
+    );
+    assert!(!text.contains("unblock"), "{text}");
     let stolen = other_seen.lock().unwrap().clone();
     assert!(
         stolen
