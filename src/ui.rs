@@ -52,7 +52,8 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
         indicatif::ProgressStyle::with_template("{msg:12} {wide_bar} {pos}/{len} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    bar.set_message(what.to_string());
+    // A folder's or account's name: from a server, perhaps.
+    bar.set_message(printable(what).into_owned());
     bar
 }
 
