@@ -129,6 +129,29 @@ impl Read for Stream {
     }
 }
 
+/// An answer the imap crate could not read, in words with the line that
+/// was wrong (issue 16: it reports one as a BYE without a code or text,
+/// which crmsync used to print as "the server said BYE").
+fn invalid_answer(e: &imap::Error, raw: &Stream) -> Option<String> {
+    match e {
+        imap::Error::Bye(bye)
+            if bye.code.is_none() && bye.information == "no explanation given" =>
+        {
+            Some(match invalid_line(&raw.recent()) {
+                Some(line) => format!(
+                    "the server's answer is not valid IMAP: `{line}`; a fault of the server (tell its admin)"
+                ),
+                None => {
+                    "the server's answer is not valid IMAP; a fault of the server (tell its admin)"
+                        .to_string()
+                }
+            })
+        }
+        imap::Error::Parse(p) => Some(format!("the server's answer is not valid IMAP ({p})")),
+        _ => None,
+    }
+}
+
 /// The last line in `recent` (bytes lately read) that is not valid IMAP,
 /// shortened for a message: what made the imap crate give up (it stops at
 /// the first bad line; earlier bytes may be a mail's text from a FETCH).
@@ -322,10 +345,14 @@ fn connect_with_handle(
     if greeting {
         client.read_greeting().map_err(|e| ImapError::Protocol {
             addr: addr.clone(),
-            detail: format!("reading the greeting: {e}"),
+            detail: format!(
+                "reading the greeting: {}",
+                invalid_answer(&e, &handle).unwrap_or_else(|| e.to_string())
+            ),
         })?;
     }
     let login = account.login.as_deref().unwrap_or(account.user());
+    let words = handle.clone();
     client
         .login(login, password.expose())
         .map(|s| (s, handle))
@@ -334,7 +361,10 @@ fn connect_with_handle(
             imap::Error::Bad(bad) => ImapError::Auth(bad.information),
             other => ImapError::Protocol {
                 addr: addr.clone(),
-                detail: format!("during LOGIN: {other}"),
+                detail: format!(
+                    "during LOGIN: {}",
+                    invalid_answer(&other, &words).unwrap_or_else(|| other.to_string())
+                ),
             },
         })
 }
@@ -522,22 +552,10 @@ impl ImapSource {
             imap::Error::ConnectionLost => "the server closed the connection".to_string(),
             imap::Error::No(no) => format!("the server said NO: {}", no.information),
             imap::Error::Bad(bad) => format!("the server said BAD: {}", bad.information),
-            // The imap crate reports an answer it cannot parse as a BYE
-            // without a code or text: say what was wrong instead.
-            imap::Error::Bye(bye)
-                if bye.code.is_none() && bye.information == "no explanation given" =>
-            {
-                match invalid_line(&self.raw.recent()) {
-                    Some(line) => format!(
-                        "the server's answer is not valid IMAP: `{line}`; a fault of the server (tell its admin)"
-                    ),
-                    None => "the server's answer is not valid IMAP; a fault of the server (tell its admin)"
-                        .to_string(),
-                }
-            }
-            imap::Error::Bye(bye) => format!("the server said BYE: {}", bye.information),
-            imap::Error::Parse(p) => format!("the server's answer is not valid IMAP ({p})"),
-            other => other.to_string(),
+            other => invalid_answer(other, &self.raw).unwrap_or_else(|| match other {
+                imap::Error::Bye(bye) => format!("the server said BYE: {}", bye.information),
+                other => other.to_string(),
+            }),
         };
         let detail = format!("{cmd} on {}: {why}", self.addr);
         match e {
@@ -2496,6 +2514,32 @@ mod tests {
             );
             assert!(e.contains(command) && e.contains("INBOX"), "{e}");
         }
+    }
+
+    /// Issue 16 item 10, at login: an answer that is not IMAP.
+    #[test]
+    fn an_answer_to_login_that_is_not_imap_is_quoted_not_called_a_bye() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let _ = s.write_all(b"* OK ready\r\n");
+                let mut line = String::new();
+                let _ = BufReader::new(s.try_clone().unwrap()).read_line(&mut line);
+                let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+                std::thread::sleep(Duration::from_secs(5));
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let Err(e) = ImapSource::connect(&a, &pw) else {
+            panic!("an answer that is not IMAP was accepted");
+        };
+        let e = e.to_string();
+        assert!(!e.contains("BYE") && !e.contains("Bye"), "{e}");
+        assert!(
+            e.contains("not valid IMAP") && e.contains("`SSH-2.0-OpenSSH_9.6`"),
+            "{e}"
+        );
     }
 
     #[test]
