@@ -83,8 +83,11 @@ pub struct RestConfig {
     #[serde(default)]
     pub token_keyring: bool,
     pub token: Option<String>,
-    /// Extra CA certificate (PEM) to trust for this server (X11).
+    /// Extra CA certificate (PEM) to trust for this server, or the
+    /// server's own certificate (X11, X11a).
     pub ca_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the server's certificate, pinned (X11a).
+    pub tls_fingerprint: Option<String>,
     /// Turns certificate verification off for this server only (X11).
     #[serde(default)]
     pub insecure_skip_verify: bool,
@@ -270,7 +273,10 @@ pub struct MailAccount {
     pub port: Option<u16>,
     #[serde(default)]
     pub tls: TlsMode,
+    /// CA certificates to trust, or the server's own certificate (X11, X11a).
     pub ca_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the server's certificate, pinned (X11a).
+    pub tls_fingerprint: Option<String>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
     pub login: Option<String>,
@@ -379,7 +385,10 @@ pub struct DavAccount {
     pub url: Option<String>,
     /// vdir folder (source = "vdir").
     pub path: Option<PathBuf>,
+    /// CA certificates to trust, or the server's own certificate (X11, X11a).
     pub ca_file: Option<PathBuf>,
+    /// SHA-256 fingerprint of the server's certificate, pinned (X11a).
+    pub tls_fingerprint: Option<String>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
     pub login: Option<String>,
@@ -775,6 +784,35 @@ impl Config {
                     }
                 }
             }
+        }
+        // X11a: a pinned fingerprint that cannot be one is a typo, said now.
+        let fingerprints = self
+            .mail
+            .accounts
+            .iter()
+            .map(|a| (a.name(), &a.tls_fingerprint, a.name.span()))
+            .chain(
+                self.calendar
+                    .accounts
+                    .iter()
+                    .chain(&self.contacts.accounts)
+                    .map(|a| (a.name(), &a.tls_fingerprint, a.name.span())),
+            );
+        for (name, fp, span) in fingerprints {
+            if let Some(fp) = fp
+                && let Err(e) = crate::net::tls::parse_fingerprint(fp)
+            {
+                return Err(self.err_at(span, format!("account `{name}`: {e}")));
+            }
+        }
+        if let Some(fp) = self
+            .crm
+            .rest
+            .as_ref()
+            .and_then(|r| r.tls_fingerprint.as_ref())
+            && let Err(e) = crate::net::tls::parse_fingerprint(fp)
+        {
+            return Err(self.err(format!("crm.rest.{e}")));
         }
         if self.calendar.max_delete_percent > 100 {
             return Err(self.err("calendar.max_delete_percent must be between 0 and 100"));

@@ -12,7 +12,8 @@ fn main() -> ExitCode {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(err) if is_broken_pipe(&err) => ExitCode::from(Exit::Ok.code()),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // X6a: an error may quote a server or a file.
+            eprintln!("error: {}", crmsync::ui::printable(&format!("{err:#}")));
             ExitCode::from(exit_for(&err).code())
         }
     }

@@ -2,6 +2,7 @@
 //!
 //! The verbosity is process-wide, set once from `-q`/`-v`. Nothing here
 //! ever receives a secret: callers pass account names, never credentials.
+//! Whatever they print passes [`printable`] (X6a).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicI8, Ordering};
@@ -20,19 +21,19 @@ pub fn level() -> i8 {
 /// A line of progress or result for the person running the command.
 pub fn info(msg: impl AsRef<str>) {
     if level() >= 0 {
-        eprintln!("{}", msg.as_ref());
+        eprintln!("{}", printable(msg.as_ref()));
     }
 }
 
 /// Something the person should act on; shown even with `-q`.
 pub fn warn(msg: impl AsRef<str>) {
-    eprintln!("warning: {}", msg.as_ref());
+    eprintln!("warning: {}", printable(msg.as_ref()));
 }
 
 /// Detail shown with `-v`.
 pub fn debug(msg: impl AsRef<str>) {
     if level() >= 1 {
-        eprintln!("{}", msg.as_ref());
+        eprintln!("{}", printable(msg.as_ref()));
     }
 }
 
@@ -51,6 +52,69 @@ pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
         indicatif::ProgressStyle::with_template("{msg:12} {wide_bar} {pos}/{len} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    bar.set_message(what.to_string());
+    // A folder's or account's name: from a server, perhaps.
+    bar.set_message(printable(what).into_owned());
     bar
+}
+
+/// X6a: text from outside (mail subjects and addresses, names from a CSV,
+/// folder names, a server's messages) made harmless for a terminal before
+/// it is shown: C0 controls other than newline and tab (ESC above all), DEL,
+/// C1 controls, the bidirectional controls (U+061C, U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069) and the line and paragraph separators
+/// (U+2028, U+2029) are written as `\u{..}` escapes instead of acting. The
+/// table printer, these messages, errors and prompts all go through here;
+/// JSON and CSV keep the exact text (it is data).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16 item 9: controls and bidi overrides are shown, not obeyed.
+    #[test]
+    fn x6a_escapes_bidi_and_control_characters_and_keeps_the_rest() {
+        assert_eq!(printable("Jane Doe, Müller 日本"), "Jane Doe, Müller 日本");
+        assert_eq!(printable("two\nlines\tand tab"), "two\nlines\tand tab");
+        assert_eq!(
+            printable("invoice\u{202e}fdp.exe"),
+            "invoice\\u{202e}fdp.exe"
+        );
+        assert_eq!(
+            printable("\u{1b}[2J\u{1b}]0;x\u{7}"),
+            "\\u{1b}[2J\\u{1b}]0;x\\u{7}"
+        );
+        assert_eq!(printable("a\rb\u{7f}\u{9b}c"), "a\\u{d}b\\u{7f}\\u{9b}c");
+        for c in [
+            '\u{061c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{2066}', '\u{2069}', '\u{2028}',
+        ] {
+            assert!(!printable(&format!("x{c}y")).contains(c), "{:x}", c as u32);
+        }
+    }
 }

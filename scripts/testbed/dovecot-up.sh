@@ -9,6 +9,7 @@
 #   USERS       "login:password ..." initial accounts (default: none)
 #   --watch PID stop the server (down.sh) when process PID exits (env TB_WATCH_PID)
 #   --purge     with --watch: also delete DIR then
+#   env TB_IMAP_SELF_SIGNED=1: a self-signed server certificate, no CA
 #
 # Rootless: Dovecot refuses uid 0 for login and mail processes, so when the
 # caller is root the whole instance runs as the system user $TB_IMAP_RUNAS
@@ -67,7 +68,18 @@ AS_RUNAS=()
   tb_die "user $RUNAS cannot enter $DIR: make it and its parents mode 0755"
 
 mkdir -p "$DIR/run" "$DIR/log" "$DIR/mail" "$DIR/ssl" "$DIR/users.d"
-if [ ! -s "$DIR/ssl/cert.pem" ]; then
+if [ ! -s "$DIR/ssl/cert.pem" ] && [ "${TB_IMAP_SELF_SIGNED:-0}" = 1 ]; then
+  # TB_IMAP_SELF_SIGNED=1: a self-signed server certificate instead, as
+  # `openssl req -x509` makes it by default (CA:TRUE, the case rustls calls
+  # CaUsedAsEndEntity); TB_IMAP_CA is then that certificate itself.
+  (
+    cd "$DIR/ssl" &&
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+        -subj /CN=localhost -addext "subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1" \
+        -keyout key.pem -out cert.pem &&
+      cp cert.pem ca.pem
+  ) >"$DIR/log/openssl.log" 2>&1 || tb_fail_log "$DIR/log/openssl.log" "openssl failed"
+elif [ ! -s "$DIR/ssl/cert.pem" ]; then
   # A throwaway CA (TB_IMAP_CA, what clients trust) and a server certificate it
   # signs: CN=localhost, SAN DNS:localhost, IP:127.0.0.1 and "DNS:127.0.0.1" (for
   # clients such as mbsync 1.4 that only string-match DNS names). A separate CA

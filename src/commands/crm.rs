@@ -16,7 +16,7 @@ use crate::crm::{Company, Person};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::parse::records::{self, Refs, RowError};
-use crate::report::output::{Tabular, write_stdout};
+use crate::report::output::{Tabular, csv_record, write_stdout};
 use crate::state::Access;
 
 pub fn run(ctx: &Ctx, cmd: CrmCommand) -> Result<Exit> {
@@ -338,15 +338,18 @@ fn export(ctx: &Ctx, a: &CrmExportArgs) -> Result<Exit> {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(records::company_header())?;
             for c in directory::list_companies(&st.conn, &all)? {
-                w.write_record([
-                    c.id,
-                    c.name,
-                    c.kind,
-                    c.email.unwrap_or_default(),
-                    c.domains.join(";"),
-                    c.rep.unwrap_or_default(),
-                    c.sales_groups.join(";"),
-                ])?;
+                csv_record(
+                    &mut w,
+                    [
+                        c.id,
+                        c.name,
+                        c.kind,
+                        c.email.unwrap_or_default(),
+                        c.domains.join(";"),
+                        c.rep.unwrap_or_default(),
+                        c.sales_groups.join(";"),
+                    ],
+                )?;
             }
             String::from_utf8(w.into_inner()?)?
         }
@@ -354,17 +357,20 @@ fn export(ctx: &Ctx, a: &CrmExportArgs) -> Result<Exit> {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(records::person_header())?;
             for p in directory::list_persons(&st.conn, &all)? {
-                w.write_record([
-                    p.id,
-                    p.first_name,
-                    p.last_name,
-                    p.emails.join(";"),
-                    p.phones.join(";"),
-                    p.company_id.unwrap_or_default(),
-                    p.rep.unwrap_or_default(),
-                    p.sales_groups.join(";"),
-                    p.favorite_of.join(";"),
-                ])?;
+                csv_record(
+                    &mut w,
+                    [
+                        p.id,
+                        p.first_name,
+                        p.last_name,
+                        p.emails.join(";"),
+                        p.phones.join(";"),
+                        p.company_id.unwrap_or_default(),
+                        p.rep.unwrap_or_default(),
+                        p.sales_groups.join(";"),
+                        p.favorite_of.join(";"),
+                    ],
+                )?;
             }
             String::from_utf8(w.into_inner()?)?
         }

@@ -204,8 +204,11 @@ pub fn after(ctx: &Ctx, exit: Exit) -> Result<Exit> {
         }
         Err(e) => {
             eprintln!(
-                "error: sending to the CRM: {e:#}; nothing is lost: the writes wait in the state file, \
-                 the next run (or `crmsync crm push`) sends them"
+                "error: {}",
+                crate::ui::printable(&format!(
+                    "sending to the CRM: {e:#}; nothing is lost: the writes wait in the state file, \
+                     the next run (or `crmsync crm push`) sends them"
+                ))
             );
             Ok(Exit::Failed)
         }

@@ -1006,7 +1006,9 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
     }
     let labels: Vec<String> = rows
         .iter()
-        .map(|r| format!("{} {} | {} | {}", r[1], r[2], r[3], r[4]))
+        .map(|r| {
+            crate::ui::printable(&format!("{} {} | {} | {}", r[1], r[2], r[3], r[4])).into_owned()
+        })
         .collect();
     let chosen = MultiSelect::with_theme(&theme)
         .with_prompt("Import these mails? (space toggles, enter confirms)")

@@ -12,7 +12,7 @@ use super::Ctx;
 use crate::cli::ReportArgs;
 use crate::crm::activities::{self, ActivityView, ResolutionRow};
 use crate::error::{Exit, usage};
-use crate::report::output::{Tabular, write_stdout};
+use crate::report::output::{Tabular, csv_record, write_stdout};
 use crate::state::Access;
 
 #[derive(Serialize)]
@@ -130,14 +130,17 @@ fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "at", "by", "address", "action", "target"])?;
         for r in &list {
-            w.write_record([
-                r.id.to_string(),
-                r.at.clone(),
-                r.by.clone(),
-                r.address.clone(),
-                r.action.clone(),
-                r.target.clone().unwrap_or_default(),
-            ])?;
+            csv_record(
+                &mut w,
+                [
+                    r.id.to_string(),
+                    r.at.clone(),
+                    r.by.clone(),
+                    r.address.clone(),
+                    r.action.clone(),
+                    r.target.clone().unwrap_or_default(),
+                ],
+            )?;
         }
         write_stdout(&String::from_utf8(w.into_inner()?)?)?;
     } else {
@@ -190,14 +193,17 @@ fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "at", "account", "item", "loser", "data"])?;
         for r in &list {
-            w.write_record([
-                r.id.to_string(),
-                r.at.clone(),
-                r.account.clone(),
-                r.item.clone(),
-                r.loser.clone(),
-                r.data.clone(),
-            ])?;
+            csv_record(
+                &mut w,
+                [
+                    r.id.to_string(),
+                    r.at.clone(),
+                    r.account.clone(),
+                    r.item.clone(),
+                    r.loser.clone(),
+                    r.data.clone(),
+                ],
+            )?;
         }
         write_stdout(&String::from_utf8(w.into_inner()?)?)?;
     } else {
@@ -264,20 +270,23 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
             "message_id",
         ])?;
         for v in &list {
-            w.write_record([
-                v.id.to_string(),
-                v.kind.clone(),
-                v.status.clone(),
-                v.start_at.clone().unwrap_or_default(),
-                v.subject.clone(),
-                v.attached_to.kind.to_string(),
-                v.attached_to.id.clone(),
-                v.attached_to.email.clone().unwrap_or_default(),
-                v.rep.clone(),
-                v.participants.join(";"),
-                v.flags.join(";"),
-                v.message_id.clone().unwrap_or_default(),
-            ])?;
+            csv_record(
+                &mut w,
+                [
+                    v.id.to_string(),
+                    v.kind.clone(),
+                    v.status.clone(),
+                    v.start_at.clone().unwrap_or_default(),
+                    v.subject.clone(),
+                    v.attached_to.kind.to_string(),
+                    v.attached_to.id.clone(),
+                    v.attached_to.email.clone().unwrap_or_default(),
+                    v.rep.clone(),
+                    v.participants.join(";"),
+                    v.flags.join(";"),
+                    v.message_id.clone().unwrap_or_default(),
+                ],
+            )?;
         }
         write_stdout(&String::from_utf8(w.into_inner()?)?)?;
     } else {

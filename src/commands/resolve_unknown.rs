@@ -687,8 +687,16 @@ fn choose(
     };
     loop {
         let pick = Select::with_theme(theme)
-            .with_prompt(format!("[{i}/{n}] {}{about}: what now?", e.address))
-            .items(&items)
+            .with_prompt(crate::ui::printable(&format!(
+                "[{i}/{n}] {}{about}: what now?",
+                e.address
+            )))
+            .items(
+                items
+                    .iter()
+                    .map(|s| crate::ui::printable(s))
+                    .collect::<Vec<_>>(),
+            )
             .default(0)
             .interact()?;
         let action = match pick {
@@ -784,8 +792,13 @@ fn pick_person(
         labels.push("search again".into());
         labels.push("back".into());
         let pick = Select::with_theme(theme)
-            .with_prompt(format!("Assign {} to", e.address))
-            .items(&labels)
+            .with_prompt(crate::ui::printable(&format!("Assign {} to", e.address)))
+            .items(
+                labels
+                    .iter()
+                    .map(|s| crate::ui::printable(s))
+                    .collect::<Vec<_>>(),
+            )
             .default(0)
             .interact()?;
         if pick < ids.len() {
@@ -807,18 +820,20 @@ fn create_person(
 ) -> Result<Option<Action>> {
     let first: String = Input::with_theme(theme)
         .with_prompt("First name")
-        .with_initial_text(first)
+        .with_initial_text(crate::ui::printable(first))
         .allow_empty(true)
         .interact_text()?;
     let last: String = Input::with_theme(theme)
         .with_prompt("Last name")
-        .with_initial_text(last)
+        .with_initial_text(crate::ui::printable(last))
         .allow_empty(true)
         .interact_text()?;
     let company = match (&e.suggested_company_name, &e.suggested_company) {
         (Some(name), Some(id)) => {
             let yes = Confirm::with_theme(theme)
-                .with_prompt(format!("Company {name} ({id}), by the domain (M10)?"))
+                .with_prompt(crate::ui::printable(&format!(
+                    "Company {name} ({id}), by the domain (M10)?"
+                )))
                 .default(true)
                 .interact()?;
             if yes { None } else { Some(None) }
@@ -826,12 +841,12 @@ fn create_person(
         _ => None,
     };
     let ok = Confirm::with_theme(theme)
-        .with_prompt(format!(
+        .with_prompt(crate::ui::printable(&format!(
             "Create person {} {} <{}>?",
             first.trim(),
             last.trim(),
             e.address
-        ))
+        )))
         .default(true)
         .interact()?;
     Ok(ok.then(|| Action::Create {
@@ -872,8 +887,13 @@ fn pick_company(
         labels.push("search companies by name".into());
         labels.push("back".into());
         let pick = Select::with_theme(theme)
-            .with_prompt(format!("Link {domain} to"))
-            .items(&labels)
+            .with_prompt(crate::ui::printable(&format!("Link {domain} to")))
+            .items(
+                labels
+                    .iter()
+                    .map(|s| crate::ui::printable(s))
+                    .collect::<Vec<_>>(),
+            )
             .default(0)
             .interact()?;
         if pick < found.len() {

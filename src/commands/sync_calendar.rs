@@ -605,9 +605,12 @@ fn sync_account(
                     .map(|e| e.fields.subject.clone())
                     .unwrap_or_default();
                 eprintln!(
-                    "\nConflict (C6) on activity {activity} `{subject}` ({href}): both sides changed.\n--- CRM version ---\n{}\n--- calendar version ---\n{}",
-                    crm_v.map(|l| l.data.as_str()).unwrap_or(""),
-                    gw_v.map(|l| l.data.as_str()).unwrap_or("")
+                    "{}",
+                    crate::ui::printable(&format!(
+                        "\nConflict (C6) on activity {activity} `{subject}` ({href}): both sides changed.\n--- CRM version ---\n{}\n--- calendar version ---\n{}",
+                        crm_v.map(|l| l.data.as_str()).unwrap_or(""),
+                        gw_v.map(|l| l.data.as_str()).unwrap_or("")
+                    ))
                 );
                 let pick = Select::with_theme(&ColorfulTheme::default())
                     .with_prompt("Which version wins? (the other goes to the conflict log)")

@@ -278,6 +278,7 @@ impl Client {
         let preset = Preset::of(cfg)?;
         let tls = TlsSettings {
             ca_file: rest.ca_file.clone(),
+            fingerprint: rest.tls_fingerprint.clone(),
             insecure_skip_verify: rest.insecure_skip_verify,
         };
         Ok(Client {
@@ -307,10 +308,18 @@ impl Client {
             idempotent,
         )
         .map_err(|e| {
-            if http::is_certificate_error(&e) {
+            if let Some(t) = crate::net::tls::rustls_error(&e) {
                 RestError::Transport(format!(
-                    "TLS with {url} failed: certificate not accepted; set crm.rest.ca_file (or, for a test server, \
-                     crm.rest.insecure_skip_verify)"
+                    "TLS with {url} failed: {}",
+                    crate::net::tls::explain(t, crate::net::tls::Advice::rest())
+                ))
+            } else if let Some(c) = http::cross_origin(&e) {
+                // X3a: the token goes to the configured origin only.
+                let origin = reqwest::Url::parse(&c.to)
+                    .map(|u| http::origin_text(&u))
+                    .unwrap_or_else(|_| c.to.clone());
+                RestError::Transport(format!(
+                    "{what}: refused: {c}: crm.rest.base_url = \"{origin}\""
                 ))
             } else if e.is_timeout() {
                 RestError::Transport(format!(

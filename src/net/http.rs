@@ -7,6 +7,63 @@ use anyhow::{Context, Result};
 
 use super::tls::{TlsSettings, client_config};
 
+/// X3a: a redirect to another origin (scheme, host or port) than the
+/// request's, refused: the credentials were meant for the configured server.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the server redirected to {to}, another origin than {from} (scheme, host or port differ); \
+     crmsync sends credentials only to the configured server. If you trust {to}, configure that URL directly"
+)]
+pub struct CrossOrigin {
+    pub from: String,
+    pub to: String,
+}
+
+/// True when both URLs have the same scheme, host and port (RFC 6454).
+pub fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// The origin of a URL as people write it: `https://host:port`.
+pub fn origin_text(u: &reqwest::Url) -> String {
+    u.origin().ascii_serialization()
+}
+
+/// Follows a redirect only within the origin of the first request, at
+/// most 10 times (X3a). reqwest alone would follow to anywhere, only
+/// dropping the Authorization header: the other host would then answer
+/// 401 and the account be blocked for a password that is right.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.follow();
+        };
+        if !same_origin(first, attempt.url()) {
+            let e = CrossOrigin {
+                from: origin_text(first),
+                to: attempt.url().to_string(),
+            };
+            attempt.error(e)
+        } else if attempt.previous().len() > 10 {
+            attempt.error("more than 10 redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The [`CrossOrigin`] refusal in an error's chain, if that is what it is.
+pub fn cross_origin<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e CrossOrigin> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(c) = e.downcast_ref::<CrossOrigin>() {
+            return Some(c);
+        }
+        cur = e.source();
+    }
+    None
+}
+
 /// A reqwest client for one server.
 ///
 /// # Errors
@@ -15,6 +72,7 @@ pub fn client(tls: &TlsSettings, timeout_secs: u64) -> Result<reqwest::blocking:
     let config = client_config(tls)?;
     reqwest::blocking::Client::builder()
         .tls_backend_preconfigured((*config).clone())
+        .redirect(redirect_policy())
         .timeout(Duration::from_secs(timeout_secs.max(1)))
         .connect_timeout(Duration::from_secs(timeout_secs.clamp(1, 15)))
         .user_agent(concat!("crmsync/", env!("CARGO_PKG_VERSION")))
@@ -26,7 +84,7 @@ pub fn client(tls: &TlsSettings, timeout_secs: u64) -> Result<reqwest::blocking:
 pub fn is_certificate_error(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
-        if let Some(r) = e.downcast_ref::<rustls::Error>()
+        if let Some(r) = super::tls::rustls_error(e)
             && matches!(r, rustls::Error::InvalidCertificate(_))
         {
             return true;
@@ -147,6 +205,61 @@ mod tests {
             n
         });
         (url, h)
+    }
+
+    /// Issue 16 item 1: a server redirecting to another origin (here a
+    /// second port) must not get the request, with or without credentials.
+    #[test]
+    fn x3a_a_redirect_to_another_origin_is_refused_and_never_reaches_it() {
+        let other = TcpListener::bind("127.0.0.1:0").unwrap();
+        let other_url = format!("http://{}/steal", other.local_addr().unwrap());
+        other.set_nonblocking(true).unwrap();
+        let moved: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {other_url}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .into_boxed_str(),
+        );
+        let (url, server) = scripted(vec![moved]);
+        let client = client(&TlsSettings::default(), 5).unwrap();
+        let err = client
+            .get(&url)
+            .basic_auth("alice", Some("secret"))
+            .send()
+            .expect_err("the redirect must be refused");
+        assert_eq!(server.join().unwrap(), 1);
+        let refusal = cross_origin(&err).unwrap_or_else(|| panic!("{err:?}"));
+        assert!(refusal.to_string().contains(&other_url), "{refusal}");
+        assert!(
+            refusal.to_string().contains("configure that URL directly"),
+            "{refusal}"
+        );
+        // Nothing ever connected to the other origin.
+        assert!(matches!(
+            other.accept(),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        ));
+        // A redirect within the origin is still followed.
+        let base = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = base.local_addr().unwrap();
+        let h = std::thread::spawn(move || {
+            for answer in [
+                "HTTP/1.1 301 Moved\r\nLocation: /there\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+            ] {
+                let (s, _) = base.accept().unwrap();
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                while r.read_line(&mut line).unwrap() > 2 {
+                    line.clear();
+                }
+                (&s).write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        let resp = client.get(format!("http://{addr}/here")).send().unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(resp.url().path().ends_with("/there"));
+        h.join().unwrap();
     }
 
     #[test]

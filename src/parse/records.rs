@@ -118,8 +118,8 @@ impl Row<'_> {
         self.cols
             .get(name)
             .and_then(|i| self.rec.get(*i))
+            .map(|c| crate::report::output::csv_unescape(c.trim()))
             .unwrap_or("")
-            .trim()
     }
 }
 

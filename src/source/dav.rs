@@ -12,7 +12,9 @@
 //! never overwritten by accident (HTTP 412). New collections are made with
 //! extended MKCOL (RFC 5689). Redirects (e.g. `/.well-known/carddav`) are
 //! followed by the HTTP client with method and body kept (301, 302, 307,
-//! 308), and hrefs are taken relative to the configured URL.
+//! 308) within the configured origin only, and hrefs are taken relative to
+//! the configured URL; an href or redirect to another origin is refused
+//! (X3a): the account's password goes to no other scheme, host or port.
 
 use anyhow::{Context, Result};
 use quick_xml::events::Event;
@@ -336,6 +338,8 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
 pub struct Dav {
     pub client: Client,
     pub base: Url,
+    /// The account's name, for advice in errors.
+    account: String,
     login: String,
     password: Secret,
 }
@@ -372,9 +376,11 @@ impl Dav {
             .with_context(|| format!("account `{}`: url `{url}` is not a URL", account.name()))?;
         let tls = TlsSettings {
             ca_file: account.ca_file.clone(),
+            fingerprint: account.tls_fingerprint.clone(),
             insecure_skip_verify: account.insecure_skip_verify,
         };
         Ok(Dav {
+            account: account.name().to_string(),
             client: http::client(&tls, account.timeout)?,
             base,
             login: account
@@ -388,11 +394,22 @@ impl Dav {
     /// Resolves an href against the base URL.
     ///
     /// # Errors
-    /// A malformed href.
+    /// A malformed href, or one on another origin than the configured URL
+    /// (X3a: the password goes to the configured scheme, host and port only).
     pub fn url(&self, href: &str) -> Result<Url> {
-        self.base
+        let url = self
+            .base
             .join(href)
-            .with_context(|| format!("bad href `{href}` from {}", self.base))
+            .with_context(|| format!("bad href `{href}` from {}", self.base))?;
+        if !http::same_origin(&url, &self.base) {
+            anyhow::bail!(
+                "the server named {url}, on another origin than the configured {} (scheme, host or port differ); \
+                 crmsync sends the account's password only to the configured server. If you trust that server, \
+                 configure that URL directly: url = \"{url}\"",
+                http::origin_text(&self.base)
+            );
+        }
+        Ok(url)
     }
 
     /// Sends a PROPFIND or REPORT and parses the multistatus.
@@ -415,13 +432,7 @@ impl Dav {
             .header("Content-Type", "application/xml; charset=utf-8")
             .body(body.to_string())
             .send()
-            .map_err(|e| {
-                if http::is_certificate_error(&e) {
-                    DavError::Http(format!("TLS with {url} failed: the server's certificate was not accepted; set ca_file for this account (or insecure_skip_verify = true for a test server)"))
-                } else {
-                    DavError::Http(format!("{method} {url} failed: {}", error_chain(&e)))
-                }
-            })?;
+            .map_err(|e| self.transport(method, url, &e))?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(DavError::Auth(status.as_u16()));
@@ -565,17 +576,26 @@ impl Dav {
         if let Some((content_type, body)) = body {
             req = req.header("Content-Type", content_type).body(body);
         }
-        let resp = req.send().map_err(|e| {
-            if http::is_certificate_error(&e) {
-                DavError::Http(format!("TLS with {url} failed: the server's certificate was not accepted; set ca_file for this account (or insecure_skip_verify = true for a test server)"))
-            } else {
-                DavError::Http(format!("{method} {url} failed: {}", error_chain(&e)))
-            }
-        })?;
+        let resp = req.send().map_err(|e| self.transport(method, url, &e))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             return Err(DavError::Auth(401));
         }
         Ok(resp)
+    }
+
+    /// A failed request in words: TLS problems with what to do (X11a),
+    /// a redirect to another origin (X3a), other transport errors.
+    fn transport(&self, method: &str, url: &Url, e: &reqwest::Error) -> DavError {
+        if let Some(t) = crate::net::tls::rustls_error(e) {
+            DavError::Http(format!(
+                "TLS with {url} failed: {}",
+                crate::net::tls::explain(t, crate::net::tls::Advice::dav(&self.account))
+            ))
+        } else if let Some(c) = http::cross_origin(e) {
+            DavError::Http(format!("{method} {url} refused: {c}: url = \"{}\"", c.to))
+        } else {
+            DavError::Http(format!("{method} {url} failed: {}", error_chain(e)))
+        }
     }
 
     /// Maps a refusal to its error; reads the DAV precondition from the body.

@@ -24,7 +24,7 @@ use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, StreamOwned};
 
 use crate::config::{MailAccount, TlsMode};
-use crate::net::tls::{TlsSettings, certificate_hint, client_config};
+use crate::net::tls::{Advice, TlsSettings, client_config, explain, rustls_error};
 use crate::secret::Secret;
 use crate::source::mail::{
     FolderInfo, FolderStatus, MailSource, MsgRef, Naming, Outline, OutlinePart, SourceError,
@@ -60,7 +60,13 @@ struct Inner {
     /// Bytes a reader of our own took from the wire past the end of its
     /// response: the next read gets them first.
     pushback: Vec<u8>,
+    /// The last bytes read from the wire (at most [`RECENT`]), to quote
+    /// the line of an answer that is not valid IMAP.
+    recent: Vec<u8>,
 }
+
+/// How much of the latest wire bytes [`Inner::recent`] keeps.
+const RECENT: usize = 4096;
 
 /// The byte stream under an IMAP session: a shared handle, so that
 /// [`ImapSource`] can read FETCH answers itself (by literal length) on the
@@ -73,7 +79,13 @@ impl Stream {
         Stream(std::sync::Arc::new(std::sync::Mutex::new(Inner {
             wire,
             pushback: Vec::new(),
+            recent: Vec::new(),
         })))
+    }
+
+    /// The last bytes read from the wire.
+    fn recent(&self) -> Vec<u8> {
+        self.inner().recent.clone()
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -103,12 +115,68 @@ impl Read for Stream {
             i.pushback.drain(..n);
             return Ok(n);
         }
-        match &mut i.wire {
+        let n = match &mut i.wire {
             Wire::Plain(s) => s.read(buf),
             Wire::Tls(s) => s.read(buf),
             Wire::Memory(c) => c.read(buf),
-        }
+        }?;
+        let got = &buf[..n.min(RECENT)];
+        let keep = RECENT.saturating_sub(got.len()).min(i.recent.len());
+        let drop = i.recent.len() - keep;
+        i.recent.drain(..drop);
+        i.recent.extend_from_slice(got);
+        Ok(n)
     }
+}
+
+/// An answer the imap crate could not read, in words with the line that
+/// was wrong (issue 16: it reports one as a BYE without a code or text,
+/// which crmsync used to print as "the server said BYE").
+fn invalid_answer(e: &imap::Error, raw: &Stream) -> Option<String> {
+    match e {
+        imap::Error::Bye(bye)
+            if bye.code.is_none() && bye.information == "no explanation given" =>
+        {
+            Some(match invalid_line(&raw.recent()) {
+                Some(line) => format!(
+                    "the server's answer is not valid IMAP: `{line}`; a fault of the server (tell its admin)"
+                ),
+                None => {
+                    "the server's answer is not valid IMAP; a fault of the server (tell its admin)"
+                        .to_string()
+                }
+            })
+        }
+        imap::Error::Parse(p) => Some(format!("the server's answer is not valid IMAP ({p})")),
+        _ => None,
+    }
+}
+
+/// The last line in `recent` (bytes lately read) that is not valid IMAP,
+/// shortened for a message: what made the imap crate give up (it stops at
+/// the first bad line; earlier bytes may be a mail's text from a FETCH).
+fn invalid_line(recent: &[u8]) -> Option<String> {
+    // The first piece may be the tail of a longer line.
+    let whole = if recent.len() >= RECENT {
+        recent
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(&[][..], |i| &recent[i + 1..])
+    } else {
+        recent
+    };
+    whole
+        .split_inclusive(|&b| b == b'\n')
+        .filter(|l| l.ends_with(b"\r\n") && l.len() > 2)
+        .rfind(|l| matches!(imap_proto::parser::parse_response(l), Err(e) if !e.is_incomplete()))
+        .map(|l| {
+            let text = String::from_utf8_lossy(&l[..l.len() - 2]);
+            let mut short: String = text.chars().take(120).collect();
+            if short.len() < text.len() {
+                short.push_str("...");
+            }
+            short
+        })
 }
 
 impl Write for Stream {
@@ -174,14 +242,19 @@ fn tls_wrap(
     let mut conn = ClientConnection::new(config, name).map_err(|e| terr(e.to_string()))?;
     while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
-            let text = e.to_string();
-            if text.contains("certificate")
-                || text.contains("UnknownIssuer")
-                || text.contains("NotValidForName")
-            {
-                return Err(terr(format!("{text}; {}", certificate_hint(account))));
-            }
-            return Err(terr(text));
+            // X11a: in words, with what to do; never rustls' Debug text.
+            return Err(terr(match rustls_error(&e) {
+                Some(t) => explain(t, Advice::imap(account)),
+                None if e.kind() == io::ErrorKind::UnexpectedEof
+                    || e.kind() == io::ErrorKind::ConnectionReset =>
+                {
+                    format!(
+                        "the server closed the connection during the TLS handshake ({e}). TLS to a plain-text port? {}",
+                        Advice::imap(account).plain_port
+                    )
+                }
+                None => e.to_string(),
+            }));
         }
     }
     Ok(Stream::new(Wire::Tls(Box::new(StreamOwned::new(
@@ -255,6 +328,7 @@ fn connect_with_handle(
     let timeout = Duration::from_secs(account.timeout.max(1));
     let settings = TlsSettings {
         ca_file: account.ca_file.clone(),
+        fingerprint: account.tls_fingerprint.clone(),
         insecure_skip_verify: account.insecure_skip_verify,
     };
     let tcp = tcp(host, port, timeout)?;
@@ -271,10 +345,14 @@ fn connect_with_handle(
     if greeting {
         client.read_greeting().map_err(|e| ImapError::Protocol {
             addr: addr.clone(),
-            detail: format!("reading the greeting: {e}"),
+            detail: format!(
+                "reading the greeting: {}",
+                invalid_answer(&e, &handle).unwrap_or_else(|| e.to_string())
+            ),
         })?;
     }
     let login = account.login.as_deref().unwrap_or(account.user());
+    let words = handle.clone();
     client
         .login(login, password.expose())
         .map(|s| (s, handle))
@@ -283,7 +361,10 @@ fn connect_with_handle(
             imap::Error::Bad(bad) => ImapError::Auth(bad.information),
             other => ImapError::Protocol {
                 addr: addr.clone(),
-                detail: format!("during LOGIN: {other}"),
+                detail: format!(
+                    "during LOGIN: {}",
+                    invalid_answer(&other, &words).unwrap_or_else(|| other.to_string())
+                ),
             },
         })
 }
@@ -513,8 +594,10 @@ impl ImapSource {
             imap::Error::ConnectionLost => "the server closed the connection".to_string(),
             imap::Error::No(no) => format!("the server said NO: {}", no.information),
             imap::Error::Bad(bad) => format!("the server said BAD: {}", bad.information),
-            imap::Error::Bye(bye) => format!("the server said BYE: {}", bye.information),
-            other => other.to_string(),
+            other => invalid_answer(other, &self.raw).unwrap_or_else(|| match other {
+                imap::Error::Bye(bye) => format!("the server said BYE: {}", bye.information),
+                other => other.to_string(),
+            }),
         };
         let detail = format!("{cmd} on {}: {why}", self.addr);
         let folder = &self.shown(folder);
@@ -2788,6 +2871,71 @@ mod tests {
         // The session refuses further commands instead of misreading.
         let e = src.list("Archive", None).unwrap_err();
         assert!(e.to_string().contains("broke earlier"), "{e}");
+    }
+
+    /// Issue 16 item 10: garbage UIDs are not "the server said BYE".
+    #[test]
+    fn garbage_uids_are_named_as_an_invalid_answer_not_a_bye() {
+        for (command, answer, quoted) in [
+            (
+                "UID SEARCH",
+                "* SEARCH 1 2 x7\r\n{tag} OK done\r\n",
+                "`* SEARCH 1 2 x7`",
+            ),
+            (
+                "UID FETCH",
+                "* 1 FETCH (UID abc RFC822.SIZE 10)\r\n{tag} OK done\r\n",
+                "`* 1 FETCH (UID abc RFC822.SIZE 10)`",
+            ),
+        ] {
+            let (port, _) = fake_server(move |cmd| {
+                if cmd.starts_with("EXAMINE") {
+                    Reply::Send(EXAMINE_OK.into())
+                } else if cmd.starts_with("UID SEARCH") && command == "UID FETCH" {
+                    Reply::Send("* SEARCH 1\r\n{tag} OK done\r\n".into())
+                } else if cmd.starts_with(command) {
+                    Reply::Send(answer.into())
+                } else {
+                    Reply::Send("{tag} OK\r\n".into())
+                }
+            });
+            let (a, pw) = account(port, "pw");
+            let mut src = ImapSource::connect(&a, &pw).unwrap();
+            src.select("INBOX").unwrap();
+            let e = src.list("INBOX", None).unwrap_err().to_string();
+            assert!(!e.contains("BYE"), "{command}: {e}");
+            assert!(
+                e.contains("not valid IMAP") && e.contains(quoted),
+                "{command}: {e}"
+            );
+            assert!(e.contains(command) && e.contains("INBOX"), "{e}");
+        }
+    }
+
+    /// Issue 16 item 10, at login: an answer that is not IMAP.
+    #[test]
+    fn an_answer_to_login_that_is_not_imap_is_quoted_not_called_a_bye() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let _ = s.write_all(b"* OK ready\r\n");
+                let mut line = String::new();
+                let _ = BufReader::new(s.try_clone().unwrap()).read_line(&mut line);
+                let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
+                std::thread::sleep(Duration::from_secs(5));
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let Err(e) = ImapSource::connect(&a, &pw) else {
+            panic!("an answer that is not IMAP was accepted");
+        };
+        let e = e.to_string();
+        assert!(!e.contains("BYE") && !e.contains("Bye"), "{e}");
+        assert!(
+            e.contains("not valid IMAP") && e.contains("`SSH-2.0-OpenSSH_9.6`"),
+            "{e}"
+        );
     }
 
     #[test]

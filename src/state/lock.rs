@@ -3,7 +3,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -17,6 +17,51 @@ use anyhow::{Context, Result};
 pub struct Busy {
     pub path: PathBuf,
     pub holder: String,
+}
+
+/// Opens (or creates, 0600) a file of ours without following a symbolic
+/// link and without truncating anything (X4a): a link planted at the path
+/// is refused, and so is anything but a plain file with one name (a hard
+/// link to someone's file would be overwritten otherwise).
+///
+/// # Errors
+/// The refusal, naming the path and what to do; I/O errors.
+pub(crate) fn open_private(path: &Path, what: &str) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                anyhow::anyhow!(
+                    "the {what} {} is a symbolic link; crmsync does not follow links there (its target would be overwritten). \
+                     Remove the link, or pass --state for a state file in a directory only you can write",
+                    path.display()
+                )
+            } else {
+                anyhow::Error::new(e).context(format!("opening the {what} {}", path.display()))
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading the {what} {}", path.display()))?;
+    if !meta.is_file() || meta.nlink() > 1 {
+        anyhow::bail!(
+            "the {what} {} is not a plain file of crmsync's own ({}); crmsync leaves it alone. \
+             Remove it, or pass --state for a state file in a directory only you can write",
+            path.display(),
+            if meta.is_file() {
+                "it has other names: a hard link"
+            } else {
+                "not a regular file"
+            }
+        );
+    }
+    Ok(file)
 }
 
 /// Held for the whole run; released when dropped or when the process dies.
@@ -33,14 +78,7 @@ impl RunLock {
         let mut name = state.as_os_str().to_owned();
         name.push(".lock");
         let path = PathBuf::from(name);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
+        let mut file = open_private(&path, "lock file")?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

@@ -57,7 +57,18 @@ impl State {
     /// [`Busy`] when another run holds the lock (exit 75); I/O and SQLite
     /// errors with the path in their context.
     pub fn open(path: &Path, access: Access, command: &str) -> Result<State> {
-        let exists = path.exists();
+        // X4a: a link planted at the state file is refused, not followed
+        // (SQLite would write through it); SQLITE_OPEN_NOFOLLOW below
+        // closes the gap between this look and the open.
+        let exists = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+                "the state file {} is a symbolic link; crmsync does not follow links there (its target would be written). \
+                 Move the real file to that path, or pass --state with the real file's path",
+                path.display()
+            ),
+            Ok(_) => true,
+            Err(_) => false,
+        };
         if access == Access::DryRun && !exists {
             // Nothing to read yet: plan against an empty state, create nothing.
             let mut st = State::open_memory()?;
@@ -97,13 +108,18 @@ impl State {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        };
+        } | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn = Connection::open_with_flags(path, flags)
             .with_context(|| format!("opening the state file {}", path.display()))?;
         configure(&conn, access != Access::DryRun)
             .with_context(|| format!("setting up the state file {}", path.display()))?;
         if access == Access::DryRun {
             let v = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+            if v > MIGRATIONS.len() {
+                // X8: a dry run plans against what it cannot read right.
+                return Err(anyhow::Error::new(newer_schema(v))
+                    .context(format!("reading the state file {}", path.display())));
+            }
             if v < MIGRATIONS.len() {
                 anyhow::bail!(crate::error::UsageError(format!(
                     "state file {} is from an older crmsync (schema {v}); run once without --dry-run to upgrade it",
@@ -279,10 +295,7 @@ fn configure(conn: &Connection, wal: bool) -> Result<()> {
 fn migrate(conn: &Connection) -> Result<()> {
     let version = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     if version > MIGRATIONS.len() {
-        anyhow::bail!(
-            "the state file has schema {version}, newer than this crmsync knows ({}); upgrade crmsync",
-            MIGRATIONS.len()
-        );
+        anyhow::bail!(newer_schema(version));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.unchecked_transaction()?;
@@ -294,9 +307,18 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The refusal of a state file written by a newer crmsync (X8: also under
+/// `--dry-run`).
+fn newer_schema(version: usize) -> crate::error::UsageError {
+    crate::error::UsageError(format!(
+        "it has schema {version}, newer than this crmsync knows ({}); upgrade crmsync (nothing was planned or changed)",
+        MIGRATIONS.len()
+    ))
+}
+
 /// Keeps the state file private: it holds the CRM and the mail archive.
 fn restrict_mode(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path)?;
+    let meta = std::fs::symlink_metadata(path)?;
     if meta.permissions().mode() & 0o077 != 0 {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("making {} private (chmod 600)", path.display()))?;

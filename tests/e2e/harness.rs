@@ -75,6 +75,18 @@ pub struct Dovecot {
 }
 
 impl Dovecot {
+    /// The server `dovecot-up.sh` started, from the variables it printed.
+    fn from_up(up: Up) -> Result<Dovecot, String> {
+        Ok(Dovecot {
+            port: up.port("TB_IMAP_PORT")?,
+            imaps_port: up.port("TB_IMAPS_PORT")?,
+            ca_cert: up.path("TB_IMAP_CA")?,
+            conf: up.path("TB_IMAP_CONF")?,
+            users_dir: up.path("TB_IMAP_USERS_DIR")?,
+            dir: up.dir,
+        })
+    }
+
     /// Add an account with a unique login `<prefix>-<n>` and a fresh password;
     /// returns `(login, password)`. Usable at once; the mailbox is created on
     /// first use.
@@ -793,17 +805,9 @@ pub fn dovecot() -> Option<&'static Dovecot> {
     static SERVER: OnceLock<Result<Dovecot, String>> = OnceLock::new();
     static NOTED: AtomicBool = AtomicBool::new(false);
     let started = SERVER.get_or_init(|| {
-        let up = start("dovecot", "dovecot-up.sh", 2, |p| {
+        Dovecot::from_up(start("dovecot", "dovecot-up.sh", 2, |p| {
             vec![p[0].to_string(), p[1].to_string()]
-        })?;
-        Ok(Dovecot {
-            port: up.port("TB_IMAP_PORT")?,
-            imaps_port: up.port("TB_IMAPS_PORT")?,
-            ca_cert: up.path("TB_IMAP_CA")?,
-            conf: up.path("TB_IMAP_CONF")?,
-            users_dir: up.path("TB_IMAP_USERS_DIR")?,
-            dir: up.dir,
-        })
+        })?)
     });
     available("dovecot", started, &NOTED)
 }
@@ -859,6 +863,24 @@ fn start_cyrus(layout: &'static str) -> Result<Cyrus, String> {
         passwords: Mutex::new(HashMap::new()),
         sessions: Mutex::new(HashMap::new()),
     })
+}
+
+/// A second Dovecot whose certificate is self-signed (`TB_IMAP_SELF_SIGNED=1`:
+/// CA:TRUE, as `openssl req -x509` makes it); its `ca_cert` is that
+/// certificate itself. Started on first use; see [`dovecot()`].
+pub fn dovecot_self_signed() -> Option<&'static Dovecot> {
+    static SERVER: OnceLock<Result<Dovecot, String>> = OnceLock::new();
+    static NOTED: AtomicBool = AtomicBool::new(false);
+    let started = SERVER.get_or_init(|| {
+        Dovecot::from_up(start_with(
+            "dovecot-selfsigned",
+            "dovecot-up.sh",
+            2,
+            |p| vec![p[0].to_string(), p[1].to_string()],
+            &[("TB_IMAP_SELF_SIGNED", "1")],
+        )?)
+    });
+    available("dovecot (self-signed)", started, &NOTED)
 }
 
 /// The shared Radicale, started on first use; see [`dovecot()`].
@@ -1020,6 +1042,17 @@ fn start(
     nports: usize,
     args: impl Fn(&[u16]) -> Vec<String>,
 ) -> Result<Up, String> {
+    start_with(name, script_name, nports, args, &[])
+}
+
+/// [`start`] with extra environment variables for the script.
+fn start_with(
+    name: &str,
+    script_name: &str,
+    nports: usize,
+    args: impl Fn(&[u16]) -> Vec<String>,
+    envs: &[(&str, &str)],
+) -> Result<Up, String> {
     let mut errors = String::new();
     for attempt in 1..=3 {
         let dir = tempfile::Builder::new()
@@ -1045,6 +1078,7 @@ fn start(
         }
         cmd.arg(&dir)
             .args(args(&ports))
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(File::create(&out_path).map_err(|e| e.to_string())?)
             .stderr(File::create(&err_path).map_err(|e| e.to_string())?);
