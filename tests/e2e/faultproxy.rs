@@ -10,6 +10,11 @@
 //!   silent (nothing more is forwarded either way): a hung server;
 //! - [`Fault::Delay`]: every chunk in both directions waits this long.
 //!
+//! - [`Fault::Answer`]: a hostile server (X12, X13): when crmsync sends a
+//!   command matching a pattern, the command never reaches the real server
+//!   and the proxy answers it itself with a [`Hostile`] answer (a literal
+//!   far larger than announced, an endless line, a trickle).
+//!
 //! A cut or stall fires once, then the proxy passes everything through
 //! again. It counts connections and keeps what the client sent (up to
 //! 4 MB), so tests can count `LOGIN` commands (X2).
@@ -54,6 +59,41 @@ pub enum Fault {
     },
     /// Every chunk waits this long before it is forwarded.
     Delay(Duration),
+    /// The first command from crmsync containing `pattern` is answered
+    /// by the proxy with `answer`; the real server's output is dropped
+    /// from then on, on that connection.
+    Answer {
+        pattern: Vec<u8>,
+        answer: Hostile,
+    },
+}
+
+/// What a hostile server sends (issue 16 item 4). `{uid}` in a prefix
+/// becomes the first UID of the command answered (`UID FETCH <uid>...`).
+/// After sending, the connection stays open and silent until crmsync
+/// closes it (or 120 s pass).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hostile {
+    /// `prefix`, then `send` bytes of 78-character lines with CRLF (a
+    /// literal body), as fast as crmsync reads them.
+    Bytes { prefix: String, send: u64 },
+    /// `prefix`, then `send` bytes of ` 1234567` without a line end.
+    Line { prefix: String, send: u64 },
+    /// `prefix`, then one byte of `x` every `every`, for at most `for_at_most`.
+    Trickle {
+        prefix: String,
+        every: Duration,
+        for_at_most: Duration,
+    },
+}
+
+impl Fault {
+    pub fn answer(pattern: &str, answer: Hostile) -> Fault {
+        Fault::Answer {
+            pattern: pattern.as_bytes().to_vec(),
+            answer,
+        }
+    }
 }
 
 impl Fault {
@@ -185,12 +225,104 @@ impl Drop for FaultProxy {
 fn serve(client: TcpStream, upstream: u16, sh: &Arc<Shared>) -> io::Result<()> {
     let server = TcpStream::connect((HOST, upstream))?;
     let closed = Arc::new(AtomicBool::new(false));
+    // Set when the proxy answers in the server's place (Fault::Answer).
+    let muted = Arc::new(AtomicBool::new(false));
     let (c2, s2) = (client.try_clone()?, server.try_clone()?);
-    let (sh2, closed2) = (Arc::clone(sh), Arc::clone(&closed));
-    let down = std::thread::spawn(move || pump(s2, c2, Dir::Down, &sh2, &closed2));
-    pump(client, server, Dir::Up, sh, &closed);
+    let (sh2, closed2, muted2) = (Arc::clone(sh), Arc::clone(&closed), Arc::clone(&muted));
+    let down = std::thread::spawn(move || pump(s2, c2, Dir::Down, &sh2, &closed2, &muted2));
+    pump(client, server, Dir::Up, sh, &closed, &muted);
     let _ = down.join();
     Ok(())
+}
+
+/// The hostile answer due for this chunk from crmsync, if any (disarms
+/// the fault), with the first UID of the command.
+fn hostile_for(sh: &Shared, chunk: &[u8]) -> Option<(Hostile, String)> {
+    let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
+    let Fault::Answer { pattern, answer } = &st.fault else {
+        return None;
+    };
+    if !chunk
+        .windows(pattern.len())
+        .any(|w| w == pattern.as_slice())
+    {
+        return None;
+    }
+    let answer = answer.clone();
+    st.fault = Fault::None;
+    sh.injected.fetch_add(1, Ordering::SeqCst);
+    let text = String::from_utf8_lossy(chunk);
+    let uid = text
+        .find("UID FETCH ")
+        .map(|at| {
+            text[at + 10..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    Some((answer, uid))
+}
+
+/// Sends a hostile answer to crmsync until it is done or crmsync hangs
+/// up, then holds the connection silent until crmsync closes it.
+fn play(to: &mut TcpStream, answer: &Hostile, uid: &str, closed: &AtomicBool) {
+    let t0 = std::time::Instant::now();
+    let fill = |send: u64, unit: &[u8], to: &mut TcpStream| -> bool {
+        let chunk: Vec<u8> = unit.iter().copied().cycle().take(64 * 1024).collect();
+        let mut sent = 0u64;
+        while sent < send {
+            let n = (send - sent).min(chunk.len() as u64) as usize;
+            if to.write_all(&chunk[..n]).is_err() {
+                return false;
+            }
+            sent += n as u64;
+        }
+        true
+    };
+    let ok = match answer {
+        Hostile::Bytes { prefix, send } => {
+            to.write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok()
+                && fill(*send, &[b"x".repeat(78).as_slice(), b"\r\n"].concat(), to)
+        }
+        Hostile::Line { prefix, send } => {
+            to.write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok()
+                && fill(*send, b" 1234567", to)
+        }
+        Hostile::Trickle {
+            prefix,
+            every,
+            for_at_most,
+        } => {
+            let mut ok = to
+                .write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok();
+            while ok && t0.elapsed() < *for_at_most {
+                std::thread::sleep(*every);
+                ok = to.write_all(b"x").is_ok();
+            }
+            ok
+        }
+    };
+    if ok {
+        // Silent until crmsync gives up and closes.
+        let _ = to.set_read_timeout(Some(Duration::from_millis(200)));
+        let mut sink = [0u8; 4096];
+        while !closed.load(Ordering::SeqCst) && t0.elapsed() < Duration::from_secs(120) {
+            match to.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 /// What the fault says about the next chunk of `dir`.
@@ -204,7 +336,7 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
     let st = &mut *st;
     match &st.fault {
-        Fault::None => Step::Forward(chunk.len(), None),
+        Fault::None | Fault::Answer { .. } => Step::Forward(chunk.len(), None),
         Fault::Delay(d) => Step::Delay(*d),
         Fault::At {
             dir: fdir,
@@ -256,7 +388,14 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &AtomicBool) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    dir: Dir,
+    sh: &Shared,
+    closed: &AtomicBool,
+    muted: &AtomicBool,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut tail: Vec<u8> = Vec::new();
     let _ = from.set_read_timeout(Some(Duration::from_millis(200)));
@@ -282,6 +421,18 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
             let mut up = sh.sent_up.lock().unwrap_or_else(|e| e.into_inner());
             let room = KEEP_UP.saturating_sub(up.len());
             up.extend_from_slice(&chunk[..room.min(n)]);
+        }
+        if muted.load(Ordering::SeqCst) {
+            continue; // the proxy answers in the server's place
+        }
+        if dir == Dir::Up
+            && let Some((answer, uid)) = hostile_for(sh, chunk)
+        {
+            muted.store(true, Ordering::SeqCst);
+            if let Ok(mut client) = from.try_clone() {
+                play(&mut client, &answer, &uid, closed);
+            }
+            break;
         }
         match step(sh, dir, chunk, &tail) {
             Step::Delay(d) => {

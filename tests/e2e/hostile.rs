@@ -2,6 +2,11 @@
 //! mail (M4 holds, memory bounded), 10,000 recipients, IMAP folder names
 //! with quotes, backslashes and non-ASCII (modified UTF-7), and a WebDAV
 //! server answering with XML entity expansion ("billion laughs").
+//! Hostile servers (issue 16, item 4; X12, X13): Dovecot behind the fault
+//! proxy, which answers one command itself with a literal far larger than
+//! announced, an endless line or a trickle; WebDAV servers sending a huge,
+//! endless or trickling 207. Each run's peak RSS is the child's own
+//! (wait4), its time the wall clock of the run.
 //! Unit tests cover the rest: CRLF in vCard names (`parse::vcard`), path
 //! traversal in attachment names (`parse::mail`) and vdir hrefs
 //! (`source::vdir`), literals in LIST (`source::imap`), a DTD in a
@@ -9,39 +14,24 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::cli::Env;
+use crate::faultproxy::{Fault, FaultProxy, Hostile};
 use crate::harness;
-use crate::import_mail::{doveadm, mail, setup};
+use crate::import_mail::{Setup, doveadm, mail, setup};
+use crate::reliability::{assert_complete, fill, setup_proxied};
 
-/// Runs import-mail under `/usr/bin/time`: (exit code, JSON, stderr, peak RSS in MB).
-fn import_measured(s: &crate::import_mail::Setup) -> Option<(i32, Value, String, u64)> {
-    if !std::path::Path::new("/usr/bin/time").exists() {
-        eprintln!("SKIPPED: /usr/bin/time is needed to measure the peak RSS");
-        return None;
-    }
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "maxrss_kb=%M"])
-        .arg(assert_cmd::cargo::cargo_bin("crmsync"))
-        .arg("--config")
-        .arg(&s.env.config)
-        .args(["--json", "import-mail"])
-        .env("IMAP_PW", &s.pw)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let kb: u64 = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("maxrss_kb="))
-        .next_back()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no maxrss in {stderr}"));
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    Some((out.status.code().unwrap_or(-1), v, stderr, kb / 1024))
+/// Runs import-mail, measuring the child: (exit code, JSON, stderr, peak
+/// RSS in MB, wall time).
+fn import_measured(s: &Setup) -> (i32, Value, String, u64, Duration) {
+    let mut cmd = s.env.cmd();
+    cmd.args(["--json", "import-mail"]).env("IMAP_PW", &s.pw);
+    let m = harness::run_measured(cmd);
+    let v = serde_json::from_str(&m.stdout).unwrap_or(Value::Null);
+    (m.code, v, m.stderr, m.rss_mb, m.elapsed)
 }
 
 #[test]
@@ -81,11 +71,7 @@ fn m4_a_200_mb_mail_is_outlined_and_memory_stays_bounded() {
         ),
     );
     drop(text);
-    let t0 = Instant::now();
-    let Some((code, v, err, rss_mb)) = import_measured(&s) else {
-        return;
-    };
-    let elapsed = t0.elapsed();
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
     eprintln!("200 MB + 20 MB mails: peak RSS {rss_mb} MB, {elapsed:?}");
     assert_eq!(code, 3, "a size skip is reported with exit 3: {v:#} {err}");
     assert!(
@@ -252,4 +238,138 @@ fn dav_xml_entity_expansion_is_refused_clearly() {
         assert!(!text.contains("lollol"), "{args:?} expanded: {text}");
         assert!(t0.elapsed() < Duration::from_secs(20), "{args:?}");
     }
+}
+
+/// Dovecot behind the fault proxy with 3 small mails in `CRM Import`;
+/// `extra` goes into the account.
+fn proxied(d: &harness::Dovecot, extra: &str) -> (Setup, FaultProxy) {
+    let (s, proxy) = setup_proxied(d, extra);
+    fill(d, &s, "CRM Import", 3, 10);
+    (s, proxy)
+}
+
+fn errors(v: &Value) -> String {
+    v["errors"].to_string()
+}
+
+/// After a hostile answer: the server sane again, one run imports the
+/// three mails once (nothing was lost or half-imported), a further run
+/// nothing.
+fn then_all_import_once(d: &harness::Dovecot, s: &Setup, proxy: &FaultProxy) {
+    proxy.set(Fault::None);
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "{v:#} {err}");
+    assert_eq!(v["counts"]["imported"], 3, "{v:#}");
+    assert_complete(d, s, &[("CRM Import", 3)]);
+}
+
+#[test]
+fn x12_an_imap_literal_far_larger_than_announced_is_refused_and_memory_stays_bounded() {
+    let Some(d) = harness::dovecot() else { return };
+    let (s, proxy) = proxied(d, "timeout = 10\n");
+    // The body FETCH answered with a literal announced at 1.5 GB for mails
+    // of ~300 bytes (RFC822.SIZE); 150 MB of it sent as fast as read.
+    proxy.set(Fault::answer(
+        "BODY.PEEK[]",
+        Hostile::Bytes {
+            prefix: "* 1 FETCH (UID {uid} BODY[] {1500000000}\r\n".into(),
+            send: 150 << 20,
+        },
+    ));
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+    eprintln!("1.5 GB literal: peak RSS {rss_mb} MB, {elapsed:?}");
+    assert_eq!(proxy.injected(), 1, "{v:#} {err}");
+    assert_eq!(code, 1, "the only account failed: {v:#} {err}");
+    let e = errors(&v);
+    for want in [
+        "account `alice-mail`",
+        "folder `CRM Import`",
+        "UID 1: the server announced",
+        "literal of 1500000000 bytes",
+        "X12",
+        &format!("127.0.0.1:{}", proxy.port),
+        "connection was closed",
+        "look at this message on the server",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    assert!(rss_mb < 100, "peak RSS {rss_mb} MB");
+    then_all_import_once(d, &s, &proxy);
+}
+
+#[test]
+fn x12_an_endless_imap_line_is_refused_in_a_fetch_and_in_any_other_answer() {
+    let Some(d) = harness::dovecot() else { return };
+    let (s, proxy) = proxied(d, "timeout = 10\n");
+    // 150 MB without a line end: in the body FETCH (crmsync's own reader)
+    // and in the UID SEARCH answer (read by the imap crate).
+    for (command, prefix, want) in [
+        (
+            "BODY.PEEK[]",
+            "* 1 FETCH (UID {uid} BODY[] \"",
+            "a line of the answer is longer than 1048576 bytes",
+        ),
+        (
+            "UID SEARCH",
+            "* SEARCH",
+            "the answer is larger than 16777216 bytes",
+        ),
+    ] {
+        proxy.set(Fault::answer(
+            command,
+            Hostile::Line {
+                prefix: prefix.into(),
+                send: 150 << 20,
+            },
+        ));
+        let before = proxy.injected();
+        let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+        eprintln!("endless line in {command}: peak RSS {rss_mb} MB, {elapsed:?}");
+        assert_eq!(proxy.injected(), before + 1, "{command}: {v:#} {err}");
+        assert_eq!(code, 1, "{command}: {v:#} {err}");
+        let e = errors(&v);
+        for want in [
+            "account `alice-mail`",
+            want,
+            command,
+            &format!("127.0.0.1:{}", proxy.port),
+            "connection was closed",
+        ] {
+            assert!(e.contains(want), "{command}: {want}: {e}");
+        }
+        assert!(rss_mb < 100, "{command}: peak RSS {rss_mb} MB");
+        proxy.set(Fault::None);
+    }
+    then_all_import_once(d, &s, &proxy);
+}
+
+#[test]
+fn x13_an_imap_server_trickling_a_byte_at_a_time_ends_the_run_at_the_deadline() {
+    let Some(d) = harness::dovecot() else { return };
+    // A byte every 0.5 s: never silent for `timeout`, and never done.
+    let (s, proxy) = proxied(d, "timeout = 10\ndeadline = 3\n");
+    proxy.set(Fault::answer(
+        "BODY.PEEK[]",
+        Hostile::Trickle {
+            prefix: "* 1 FETCH (UID {uid} BODY[] {5000}\r\n".into(),
+            every: Duration::from_millis(500),
+            for_at_most: Duration::from_secs(90),
+        },
+    ));
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+    eprintln!("trickle: {elapsed:?}, peak RSS {rss_mb} MB");
+    assert_eq!(proxy.injected(), 1, "{v:#} {err}");
+    assert_eq!(code, 1, "{v:#} {err}");
+    // deadline = 3 s; the trickle would hold the run (and its lock) 90 s.
+    assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
+    let e = errors(&v);
+    for want in [
+        "account `alice-mail`",
+        &format!("127.0.0.1:{}", proxy.port),
+        "deadline of 3 s",
+        "raise `deadline`",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    then_all_import_once(d, &s, &proxy);
 }
