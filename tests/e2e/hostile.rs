@@ -13,7 +13,7 @@
 //! multistatus (`source::dav`).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -167,39 +167,51 @@ fn m1_folder_names_with_quotes_backslashes_and_non_ascii_import() {
     }
 }
 
-/// A one-connection-at-a-time HTTP server answering every request with
-/// `status` and `body`; returns its port.
-fn canned_server(status: &'static str, body: String) -> u16 {
+/// A loopback HTTP server: each connection (in its own thread) has its
+/// request read (head and body), then `answer` writes the response;
+/// returns the port.
+fn http_server(answer: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> u16 {
     let l = TcpListener::bind((harness::HOST, 0)).unwrap();
     let port = l.local_addr().unwrap().port();
+    let answer = std::sync::Arc::new(answer);
     std::thread::spawn(move || {
         for conn in l.incoming().flatten() {
-            let mut r = BufReader::new(conn.try_clone().unwrap());
-            let mut len = 0usize;
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut len = 0usize;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
                 }
-                if line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut b = vec![0; len];
-            let _ = r.read_exact(&mut b);
-            let mut w = conn;
-            let _ = write!(
-                w,
-                "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+                let mut b = vec![0; len];
+                let _ = r.read_exact(&mut b);
+                let mut w = conn;
+                answer(&mut w);
+            });
         }
     });
     port
+}
+
+/// An HTTP server answering every request with `status` and `body`.
+fn canned_server(status: &'static str, body: String) -> u16 {
+    http_server(move |w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    })
 }
 
 #[test]
@@ -372,4 +384,164 @@ fn x13_an_imap_server_trickling_a_byte_at_a_time_ends_the_run_at_the_deadline() 
         assert!(e.contains(want), "{want}: {e}");
     }
     then_all_import_once(d, &s, &proxy);
+}
+
+/// An address book account on a hostile WebDAV server at `port`; `extra`
+/// goes into the account.
+fn dav_env(port: u16, extra: &str) -> Env {
+    Env::new(&format!(
+        "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+         url = \"http://127.0.0.1:{port}/\"\nlogin = \"alice\"\npassword_env = \"DAV_PW\"\n{extra}"
+    ))
+}
+
+/// `check` against it, measured: (exit code, stdout and stderr, peak RSS
+/// in MB, wall time).
+fn check_measured(env: &Env) -> (i32, String, u64, Duration) {
+    let mut cmd = env.cmd();
+    cmd.env("DAV_PW", "pw").args(["--json", "check"]);
+    let m = harness::run_measured(cmd);
+    (
+        m.code,
+        format!("{}{}", m.stdout, m.stderr),
+        m.rss_mb,
+        m.elapsed,
+    )
+}
+
+/// Writes `total` bytes of `unit` repeated; false when the client left.
+fn send_repeated(w: &mut TcpStream, unit: &[u8], total: u64) -> bool {
+    let chunk: Vec<u8> = unit
+        .iter()
+        .copied()
+        .cycle()
+        .take(unit.len() * 1000)
+        .collect();
+    let mut sent = 0u64;
+    while sent < total {
+        let n = (total - sent).min(chunk.len() as u64) as usize;
+        if w.write_all(&chunk[..n]).is_err() {
+            return false;
+        }
+        sent += n as u64;
+    }
+    true
+}
+
+const MULTISTATUS_OPEN: &str = "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\">";
+const MULTISTATUS_CLOSE: &str = "</d:multistatus>";
+
+#[test]
+fn x12_a_huge_an_endless_and_an_element_packed_207_are_refused_and_memory_stays_bounded() {
+    // 10^6 hrefs with their length announced (about 50 MB).
+    const HREF: &str = "<d:response><d:href>/c/0000000.vcf</d:href></d:response>";
+    let huge = http_server(|w| {
+        let n: u64 = 1_000_000;
+        let len = (MULTISTATUS_OPEN.len() + MULTISTATUS_CLOSE.len()) as u64 + n * HREF.len() as u64;
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: {len}\r\n\r\n{MULTISTATUS_OPEN}"
+        );
+        if send_repeated(w, HREF.as_bytes(), n * HREF.len() as u64) {
+            let _ = w.write_all(MULTISTATUS_CLOSE.as_bytes());
+        }
+    });
+    // Without a length and without an end (given up after 400 MB).
+    let endless = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let chunk = HREF.repeat(1000);
+        let mut sent = 0usize;
+        while sent < 400 << 20 {
+            if write!(w, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+    });
+    // 10 MB, within max_response, but 1.7 million empty properties.
+    let packed = http_server(|w| {
+        let open =
+            format!("{MULTISTATUS_OPEN}<d:response><d:href>/c/</d:href><d:propstat><d:prop>");
+        let close = format!(
+            "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>{MULTISTATUS_CLOSE}"
+        );
+        let props: u64 = 10 << 20;
+        let len = (open.len() + close.len()) as u64 + props;
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: {len}\r\n\r\n{open}"
+        );
+        if send_repeated(w, b"<d:x/>", props) {
+            let _ = w.write_all(close.as_bytes());
+        }
+    });
+    for (what, port, want) in [
+        (
+            "10^6 hrefs",
+            huge,
+            "the answer is larger than 16777216 bytes",
+        ),
+        (
+            "endless",
+            endless,
+            "the answer is larger than 16777216 bytes",
+        ),
+        (
+            "packed",
+            packed,
+            "the answer has more than 104857 XML elements",
+        ),
+    ] {
+        let env = dav_env(port, "timeout = 30\n");
+        let (code, text, rss_mb, elapsed) = check_measured(&env);
+        eprintln!("{what} 207: peak RSS {rss_mb} MB, {elapsed:?}");
+        assert_eq!(code, 1, "{what}: {text}");
+        for want in [
+            want,
+            "X12",
+            "`max_response` of account `book`",
+            &format!("127.0.0.1:{port}"),
+        ] {
+            assert!(text.contains(want), "{what}: {want}: {text}");
+        }
+        assert!(rss_mb < 100, "{what}: peak RSS {rss_mb} MB");
+    }
+}
+
+#[test]
+fn x13_a_dav_server_trickling_its_207_ends_at_the_deadline() {
+    // The head at once, then a byte every 0.5 s: never silent for the
+    // 100 s timeout, and never done (the server gives up after 90 s).
+    let port = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n{MULTISTATUS_OPEN}"
+        );
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(90) {
+            std::thread::sleep(Duration::from_millis(500));
+            if w.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let env = dav_env(port, "timeout = 100\ndeadline = 3\n");
+    let (code, text, rss_mb, elapsed) = check_measured(&env);
+    eprintln!("trickling 207: {elapsed:?}, peak RSS {rss_mb} MB");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "deadline = 3: {elapsed:?}"
+    );
+    for want in [
+        "deadline of 3 s",
+        "X13",
+        "raise `deadline` for account `book`",
+        &format!("127.0.0.1:{port}"),
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
 }
