@@ -265,31 +265,20 @@ fn hostile_for(sh: &Shared, chunk: &[u8]) -> Option<(Hostile, String)> {
 }
 
 /// Sends a hostile answer to crmsync until it is done or crmsync hangs
-/// up, then holds the connection silent until crmsync closes it.
+/// up, then holds the connection silent until crmsync closes it (or 10
+/// minutes pass).
 fn play(to: &mut TcpStream, answer: &Hostile, uid: &str, closed: &AtomicBool) {
     let t0 = std::time::Instant::now();
-    let fill = |send: u64, unit: &[u8], to: &mut TcpStream| -> bool {
-        let chunk: Vec<u8> = unit.iter().copied().cycle().take(64 * 1024).collect();
-        let mut sent = 0u64;
-        while sent < send {
-            let n = (send - sent).min(chunk.len() as u64) as usize;
-            if to.write_all(&chunk[..n]).is_err() {
-                return false;
-            }
-            sent += n as u64;
-        }
-        true
-    };
     let ok = match answer {
         Hostile::Bytes { prefix, send } => {
             to.write_all(prefix.replace("{uid}", uid).as_bytes())
                 .is_ok()
-                && fill(*send, &[b"x".repeat(78).as_slice(), b"\r\n"].concat(), to)
+                && send_repeated(to, &[b"x".repeat(78).as_slice(), b"\r\n"].concat(), *send)
         }
         Hostile::Line { prefix, send } => {
             to.write_all(prefix.replace("{uid}", uid).as_bytes())
                 .is_ok()
-                && fill(*send, b" 1234567", to)
+                && send_repeated(to, b" 1234567", *send)
         }
         Hostile::Trickle {
             prefix,
@@ -309,20 +298,23 @@ fn play(to: &mut TcpStream, answer: &Hostile, uid: &str, closed: &AtomicBool) {
     if ok {
         // Silent until crmsync gives up and closes.
         let _ = to.set_read_timeout(Some(Duration::from_millis(200)));
-        let mut sink = [0u8; 4096];
-        while !closed.load(Ordering::SeqCst) && t0.elapsed() < Duration::from_secs(120) {
-            match to.read(&mut sink) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => break,
-            }
-        }
+        stall(to, closed, false);
     }
+}
+
+/// Writes `total` bytes of `unit` repeated; false when the peer left.
+pub fn send_repeated(w: &mut impl Write, unit: &[u8], total: u64) -> bool {
+    // Whole units per chunk, so that the stream is `unit` repeated.
+    let chunk = unit.repeat((64 * 1024 / unit.len().max(1)).max(1));
+    let mut sent = 0u64;
+    while sent < total {
+        let n = (total - sent).min(chunk.len() as u64) as usize;
+        if w.write_all(&chunk[..n]).is_err() {
+            return false;
+        }
+        sent += n as u64;
+    }
+    true
 }
 
 /// What the fault says about the next chunk of `dir`.

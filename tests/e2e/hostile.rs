@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cli::Env;
-use crate::faultproxy::{Fault, FaultProxy, Hostile};
+use crate::faultproxy::{Fault, FaultProxy, Hostile, send_repeated};
 use crate::harness;
 use crate::import_mail::{Setup, doveadm, mail, setup};
 use crate::reliability::{assert_complete, fill, setup_proxied};
@@ -407,25 +407,6 @@ fn check_measured(env: &Env) -> (i32, String, u64, Duration) {
         m.rss_mb,
         m.elapsed,
     )
-}
-
-/// Writes `total` bytes of `unit` repeated; false when the client left.
-fn send_repeated(w: &mut TcpStream, unit: &[u8], total: u64) -> bool {
-    let chunk: Vec<u8> = unit
-        .iter()
-        .copied()
-        .cycle()
-        .take(unit.len() * 1000)
-        .collect();
-    let mut sent = 0u64;
-    while sent < total {
-        let n = (total - sent).min(chunk.len() as u64) as usize;
-        if w.write_all(&chunk[..n]).is_err() {
-            return false;
-        }
-        sent += n as u64;
-    }
-    true
 }
 
 const MULTISTATUS_OPEN: &str = "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\">";
