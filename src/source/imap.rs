@@ -2924,7 +2924,6 @@ mod tests {
         let (a, pw) = account(port, "pw");
         let mut src = ImapSource::connect(&a, &pw).unwrap();
         src.select("Archive").unwrap();
-        let t0 = Instant::now();
         let mut got = 0;
         let e = src
             .fetch("Archive", &refs(&[1, 2]), &mut |_, _| {
@@ -2933,13 +2932,10 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(got, 0);
-        // Refused at once, not after the 1 s timeout.
-        assert!(
-            t0.elapsed() < Duration::from_millis(900),
-            "{:?}",
-            t0.elapsed()
-        );
+        // Refused at its announcement (the server then goes silent: a
+        // read would have ended in the timeout instead).
         let text = e.to_string();
+        assert!(!text.contains("timeout"), "{text}");
         for want in [
             "folder `Archive`",
             "UID 1: the server announced 10 bytes",
