@@ -111,6 +111,21 @@ fn default_timeout() -> u64 {
     30
 }
 
+/// X13: seconds one IMAP command or one HTTP request (with its whole
+/// answer) may take in all, however the server trickles.
+pub const DEFAULT_DEADLINE: u64 = 300;
+
+fn default_deadline() -> u64 {
+    DEFAULT_DEADLINE
+}
+
+/// X12: the largest WebDAV answer (a 207 body) taken by default.
+pub const DEFAULT_MAX_RESPONSE: u64 = 16 << 20;
+
+fn default_max_response() -> ByteSize {
+    ByteSize(DEFAULT_MAX_RESPONSE)
+}
+
 fn default_refresh() -> u64 {
     300
 }
@@ -302,6 +317,9 @@ pub struct MailAccount {
     /// Seconds before a silent server is given up.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Seconds one IMAP command may take in all, answer included (X13).
+    #[serde(default = "default_deadline")]
+    pub deadline: u64,
 }
 
 fn default_folders() -> Vec<String> {
@@ -407,6 +425,12 @@ pub struct DavAccount {
     pub tasks: Option<String>,
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Seconds one HTTP request may take in all, answer included (X13).
+    #[serde(default = "default_deadline")]
+    pub deadline: u64,
+    /// The largest WebDAV answer taken (X12); larger ones are refused.
+    #[serde(default = "default_max_response")]
+    pub max_response: ByteSize,
 }
 
 impl DavAccount {

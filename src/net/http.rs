@@ -80,6 +80,68 @@ pub fn client(tls: &TlsSettings, timeout_secs: u64) -> Result<reqwest::blocking:
         .context("setting up the HTTP client")
 }
 
+/// X12, X13: what one HTTP answer may take. The answer's head comes within
+/// the client's `timeout`; its body is read while these hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// The body, in bytes.
+    pub max_body: u64,
+    /// The request with its whole answer, from the moment it was sent.
+    pub deadline: Duration,
+}
+
+/// Why a body was not read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// X12: it is (or says it is) longer than this many bytes.
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(u64),
+    /// X13: it was still coming when the deadline (seconds) passed.
+    #[error("no complete answer within the deadline of {0} s")]
+    Deadline(u64),
+    #[error(transparent)]
+    Read(std::io::Error),
+}
+
+/// Reads a response's body within `bounds` (X12, X13), counting from
+/// `started` (when the request was sent): a `Content-Length` over the
+/// bound is refused before anything is read, a body growing past it when
+/// it gets there, and a body still trickling in at the deadline then.
+/// Each single read waits at most the client's `timeout`.
+///
+/// # Errors
+/// [`BodyError`].
+pub fn read_body(
+    mut resp: reqwest::blocking::Response,
+    started: std::time::Instant,
+    bounds: &Bounds,
+) -> Result<Vec<u8>, BodyError> {
+    use std::io::Read;
+    if let Some(len) = resp.content_length()
+        && len > bounds.max_body
+    {
+        return Err(BodyError::TooLarge(bounds.max_body));
+    }
+    let expected = resp.content_length().unwrap_or(0).min(bounds.max_body);
+    let mut out = Vec::with_capacity(usize::try_from(expected.min(1 << 20)).unwrap_or(0));
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if started.elapsed() >= bounds.deadline {
+            return Err(BodyError::Deadline(bounds.deadline.as_secs()));
+        }
+        let n = match resp.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BodyError::Read(e)),
+        };
+        if out.len() as u64 + n as u64 > bounds.max_body {
+            return Err(BodyError::TooLarge(bounds.max_body));
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
 /// True when a reqwest error (anywhere in the chain) is a certificate problem.
 pub fn is_certificate_error(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -260,6 +322,38 @@ mod tests {
         assert_eq!(resp.status(), 200);
         assert!(resp.url().path().ends_with("/there"));
         h.join().unwrap();
+    }
+
+    #[test]
+    fn x12_x13_bodies_are_bounded_in_size_and_time() {
+        let client = client(&TlsSettings::default(), 5).unwrap();
+        let bounds = Bounds {
+            max_body: 10,
+            deadline: Duration::from_secs(60),
+        };
+        let read = |answer: &'static str, bounds: &Bounds| {
+            let (url, _) = scripted(vec![answer]);
+            let started = std::time::Instant::now();
+            read_body(client.get(&url).send().unwrap(), started, bounds)
+        };
+        let ok = "HTTP/1.1 207 Multi-Status\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789";
+        assert_eq!(read(ok, &bounds).unwrap(), b"0123456789");
+        // Announced too long: refused before reading.
+        let long = "HTTP/1.1 207 Multi-Status\r\nContent-Length: 11\r\nConnection: close\r\n\r\n0123456789x";
+        assert!(matches!(read(long, &bounds), Err(BodyError::TooLarge(10))));
+        // Growing too long without a length: refused when it gets there.
+        let chunked = "HTTP/1.1 207 Multi-Status\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                       6\r\n012345\r\n6\r\n6789ab\r\n0\r\n\r\n";
+        assert!(matches!(
+            read(chunked, &bounds),
+            Err(BodyError::TooLarge(10))
+        ));
+        // Past the deadline: refused (here at once).
+        let none = Bounds {
+            max_body: 10,
+            deadline: Duration::ZERO,
+        };
+        assert!(matches!(read(ok, &none), Err(BodyError::Deadline(0))));
     }
 
     #[test]

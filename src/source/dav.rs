@@ -342,6 +342,50 @@ pub struct Dav {
     account: String,
     login: String,
     password: Secret,
+    /// The account's name, for messages.
+    account: String,
+    /// X12, X13: `max_response` and `deadline` of the account.
+    bounds: http::Bounds,
+}
+
+/// X12: a 207 may have one XML element per this many bytes of
+/// `max_response` (16 MB: 104,857 elements, some 15,000 members listed
+/// with their ETags); parsed, an element takes up to ~200 bytes, so the
+/// parsed answer stays within a few times `max_response`.
+pub const BYTES_PER_ELEMENT: u64 = 160;
+
+/// X12: refuses a body with more XML elements than `max` (counted as `<`
+/// not starting an end tag, a declaration or a processing instruction;
+/// comments and CDATA sections are passed over whole) before it is parsed.
+fn check_elements(body: &[u8], max: u64) -> Result<(), u64> {
+    let find = |from: usize, what: &[u8]| {
+        body.get(from..)
+            .and_then(|b| b.windows(what.len()).position(|w| w == what))
+            .map(|p| from + p + what.len())
+    };
+    let mut n = 0u64;
+    let mut i = 0;
+    while let Some(p) = body
+        .get(i..)
+        .and_then(|b| b.iter().position(|&c| c == b'<'))
+    {
+        let at = i + p + 1;
+        let rest = &body[at..];
+        i = if rest.starts_with(b"![CDATA[") {
+            find(at, b"]]>").unwrap_or(body.len())
+        } else if rest.starts_with(b"!--") {
+            find(at, b"-->").unwrap_or(body.len())
+        } else {
+            if !matches!(rest.first(), Some(b'/' | b'?' | b'!')) {
+                n += 1;
+                if n > max {
+                    return Err(max);
+                }
+            }
+            at
+        };
+    }
+    Ok(())
 }
 
 /// What discovery found.
@@ -388,7 +432,44 @@ impl Dav {
                 .clone()
                 .unwrap_or_else(|| account.user().to_string()),
             password,
+            account: account.name().to_string(),
+            bounds: http::Bounds {
+                max_body: account.max_response.0,
+                deadline: std::time::Duration::from_secs(account.deadline.max(1)),
+            },
         })
+    }
+
+    /// The body of a 207 within the account's bounds (X12, X13), its XML
+    /// elements counted: what [`parse_multistatus`] may be given.
+    fn multistatus_body(
+        &self,
+        method: &str,
+        url: &Url,
+        resp: reqwest::blocking::Response,
+        started: std::time::Instant,
+    ) -> Result<Vec<u8>, DavError> {
+        let account = &self.account;
+        let too_large = |what: String| DavError::Protocol {
+            url: url.to_string(),
+            detail: format!(
+                "{what} (X12: `max_response` of account `{account}`); refused to keep memory \
+                 bounded; if the collection really is that large, raise `max_response` for this account"
+            ),
+        };
+        let body = http::read_body(resp, started, &self.bounds).map_err(|e| match e {
+            http::BodyError::TooLarge(n) => too_large(format!("the answer is larger than {n} bytes")),
+            http::BodyError::Deadline(secs) => DavError::Http(format!(
+                "{method} {url}: no complete answer within the deadline of {secs} s (X13: the server \
+                 trickles or is overloaded); if it is just slow, raise `deadline` for account `{account}`"
+            )),
+            http::BodyError::Read(e) => {
+                DavError::Http(format!("reading {url}: {}", error_chain(&e)))
+            }
+        })?;
+        check_elements(&body, self.bounds.max_body / BYTES_PER_ELEMENT)
+            .map_err(|max| too_large(format!("the answer has more than {max} XML elements")))?;
+        Ok(body)
     }
 
     /// Resolves an href against the base URL.
@@ -424,6 +505,7 @@ impl Dav {
         body: &str,
     ) -> Result<Vec<Response>, DavError> {
         let m = Method::from_bytes(method.as_bytes()).map_err(|e| DavError::Http(e.to_string()))?;
+        let started = std::time::Instant::now();
         let resp = self
             .client
             .request(m, url.clone())
@@ -443,9 +525,7 @@ impl Dav {
                 detail: format!("{method} answered HTTP {status}, expected 207 Multi-Status"),
             });
         }
-        let body = resp
-            .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
+        let body = self.multistatus_body(method, url, resp, started)?;
         parse_multistatus(&body).map_err(|e| DavError::Protocol {
             url: url.to_string(),
             detail: format!("{e:#}"),
@@ -599,7 +679,7 @@ impl Dav {
     }
 
     /// Maps a refusal to its error; reads the DAV precondition from the body.
-    fn refused(url: &Url, resp: reqwest::blocking::Response) -> DavError {
+    fn refused(&self, url: &Url, resp: reqwest::blocking::Response) -> DavError {
         let status = resp.status().as_u16();
         match status {
             404 => DavError::NotFound {
@@ -609,7 +689,13 @@ impl Dav {
                 url: url.to_string(),
             },
             _ => {
-                let body = resp.bytes().unwrap_or_default();
+                // X12, X13: an error body is read for its condition only.
+                let bounds = http::Bounds {
+                    max_body: 64 << 10,
+                    ..self.bounds
+                };
+                let body =
+                    http::read_body(resp, std::time::Instant::now(), &bounds).unwrap_or_default();
                 DavError::Rejected {
                     url: url.to_string(),
                     status,
@@ -644,7 +730,7 @@ impl Dav {
             Some((kind.content_type(), data.to_string())),
         )?;
         if !resp.status().is_success() {
-            return Err(Self::refused(&url, resp));
+            return Err(self.refused(&url, resp));
         }
         Ok(resp
             .headers()
@@ -663,7 +749,7 @@ impl Dav {
         let headers: Vec<(&str, &str)> = if_match.map(|e| ("If-Match", e)).into_iter().collect();
         let resp = self.send("DELETE", &url, &headers, None)?;
         if !resp.status().is_success() {
-            return Err(Self::refused(&url, resp));
+            return Err(self.refused(&url, resp));
         }
         Ok(())
     }
@@ -696,7 +782,7 @@ impl Dav {
             Some(("application/xml; charset=utf-8", body)),
         )?;
         if !resp.status().is_success() {
-            return Err(Self::refused(&url, resp));
+            return Err(self.refused(&url, resp));
         }
         self.collection(kind, href)
     }
@@ -749,6 +835,7 @@ impl Dav {
         depth: &str,
         body: &str,
     ) -> Result<Vec<Response>, DavError> {
+        let started = std::time::Instant::now();
         let resp = self.send(
             method,
             url,
@@ -756,11 +843,9 @@ impl Dav {
             Some(("application/xml; charset=utf-8", body.to_string())),
         )?;
         if resp.status() != StatusCode::MULTI_STATUS {
-            return Err(Self::refused(url, resp));
+            return Err(self.refused(url, resp));
         }
-        let body = resp
-            .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
+        let body = self.multistatus_body(method, url, resp, started)?;
         parse_multistatus(&body).map_err(|e| DavError::Protocol {
             url: url.to_string(),
             detail: format!("{e:#}"),
@@ -805,6 +890,7 @@ impl Dav {
              <d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>",
             xml_escape(token.unwrap_or(""))
         );
+        let started = std::time::Instant::now();
         let resp = self.send(
             "REPORT",
             &url,
@@ -828,7 +914,7 @@ impl Dav {
             );
         }
         if resp.status() != StatusCode::MULTI_STATUS {
-            let err = Self::refused(&url, resp);
+            let err = self.refused(&url, resp);
             return Err(match err {
                 DavError::Rejected {
                     status: 403 | 409,
@@ -840,9 +926,7 @@ impl Dav {
                 e => e,
             });
         }
-        let bytes = resp
-            .bytes()
-            .map_err(|e| DavError::Http(format!("reading {url}: {}", error_chain(&e))))?;
+        let bytes = self.multistatus_body("REPORT", &url, resp, started)?;
         let perr = |detail: String| DavError::Protocol {
             url: url.to_string(),
             detail,
@@ -1303,6 +1387,27 @@ mod tests {
         )
         .unwrap();
         Dav::new(&cfg.contacts.accounts[0], Secret::new("pw")).unwrap()
+    }
+
+    #[test]
+    fn x12_elements_are_counted_and_too_many_refused() {
+        let xml = b"<?xml version=\"1.0\"?><!-- <c> --><d:a><d:b/><![CDATA[<x>]]>t</d:a>";
+        assert_eq!(check_elements(xml, 3), Ok(()));
+        assert_eq!(check_elements(xml, 2), Ok(()));
+        assert_eq!(check_elements(xml, 1), Err(1));
+        // Through a request: 12 elements, max_response 1600 bytes allows 10.
+        let body = "<d:multistatus xmlns:d=\"DAV:\"><d:response><d:href>/a</d:href><d:propstat><d:prop>\
+                    <d:x/><d:x/><d:x/><d:x/><d:x/><d:x/></d:prop></d:propstat></d:response></d:multistatus>";
+        let url = canned("207 Multi-Status", body);
+        let mut d = dav(&url);
+        d.bounds.max_body = 1600;
+        let e = d.discover(DavKind::Contacts).unwrap_err().to_string();
+        assert!(e.contains("more than 10 XML elements"), "{e}");
+        assert!(e.contains("`max_response` of account `b`"), "{e}");
+        // And a body over max_response.
+        d.bounds.max_body = 100;
+        let e = d.discover(DavKind::Contacts).unwrap_err().to_string();
+        assert!(e.contains("larger than 100 bytes"), "{e}");
     }
 
     #[test]

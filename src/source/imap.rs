@@ -45,11 +45,187 @@ pub enum ImapError {
     Protocol { addr: String, detail: String },
 }
 
+/// Why crmsync gave up a connection by one of its own bounds (X12, X13):
+/// carried inside the `io::Error` of the read that hit it, so that every
+/// reader (the `imap` crate, [`FetchReader`], STARTTLS) reports it alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bound {
+    /// X13: the command and its answer took longer than `deadline` seconds.
+    Deadline(u64),
+    /// X12: the answer grew beyond this many bytes.
+    Answer(u64),
+    /// X12: a line of the answer is longer than this many bytes.
+    Line(usize),
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bound::Deadline(secs) => write!(
+                f,
+                "the command and its answer took longer than the deadline of {secs} s \
+                 (the server trickles or is overloaded; X13); if it is just slow, raise \
+                 `deadline` for this account"
+            ),
+            Bound::Answer(n) => write!(
+                f,
+                "the answer is larger than {n} bytes, more than crmsync takes for this \
+                 command (a broken or hostile server; X12); refused"
+            ),
+            Bound::Line(n) => write!(
+                f,
+                "a line of the answer is longer than {n} bytes (a broken or hostile server; \
+                 X12); refused"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Bound {}
+
+impl Bound {
+    fn error(self) -> io::Error {
+        let kind = match self {
+            Bound::Deadline(_) => io::ErrorKind::TimedOut,
+            Bound::Answer(_) | Bound::Line(_) => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, self)
+    }
+
+    /// The bound inside an I/O error, if it was one of ours.
+    pub fn of(e: &io::Error) -> Option<&Bound> {
+        e.get_ref()?.downcast_ref::<Bound>()
+    }
+}
+
+/// The most an answer read through the `imap` crate may take (LIST,
+/// SEARCH, RFC822.SIZE listings, BODYSTRUCTURE, greeting, LOGIN): 16 MiB
+/// (a SEARCH naming 1,000,000 UIDs is about 8 MB). X12.
+pub const ANSWER_MAX: u64 = 16 << 20;
+
+/// The longest line crmsync reads outside a literal (STARTTLS, FETCH
+/// answers read by [`FetchReader`]): 1 MiB. X12.
+pub const LINE_MAX: usize = 1 << 20;
+
+/// X13: the clock of one connection. An operation is a command (what
+/// crmsync writes) and its answer (what it reads until it writes again);
+/// each may take `deadline` in all, and no single read or write waits
+/// longer than `timeout`. Shared by [`Stream`] and the socket under it
+/// ([`Timed`]), so that bytes trickling into a TLS record count as well.
+#[derive(Debug)]
+struct Clock {
+    timeout: Duration,
+    deadline: Duration,
+    ends: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Clock {
+    /// A clock whose first operation (greeting, STARTTLS, TLS) starts now.
+    fn new(timeout: Duration, deadline: Duration) -> std::sync::Arc<Clock> {
+        std::sync::Arc::new(Clock {
+            timeout,
+            deadline,
+            ends: std::sync::Mutex::new(std::time::Instant::now() + deadline),
+        })
+    }
+
+    fn ends(&self) -> std::sync::MutexGuard<'_, std::time::Instant> {
+        self.ends
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new operation begins now.
+    fn restart(&self) {
+        *self.ends() = std::time::Instant::now() + self.deadline;
+    }
+
+    fn passed(&self) -> bool {
+        std::time::Instant::now() >= *self.ends()
+    }
+
+    fn exceeded(&self) -> io::Error {
+        Bound::Deadline(self.deadline.as_secs()).error()
+    }
+
+    /// How long the next socket read or write may wait: the timeout, but
+    /// not past the deadline (an error once that has passed).
+    fn wait(&self) -> io::Result<Duration> {
+        let left = self
+            .ends()
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(self.exceeded());
+        }
+        Ok(self.timeout.min(left).max(Duration::from_millis(1)))
+    }
+}
+
+/// A TCP socket whose every read and write obeys its [`Clock`] (X13).
+#[derive(Debug)]
+struct Timed {
+    tcp: TcpStream,
+    clock: std::sync::Arc<Clock>,
+    /// The read and write timeouts set on the socket last.
+    read_set: Option<Duration>,
+    write_set: Option<Duration>,
+}
+
+impl Timed {
+    fn new(tcp: TcpStream, clock: std::sync::Arc<Clock>) -> Timed {
+        Timed {
+            tcp,
+            clock,
+            read_set: None,
+            write_set: None,
+        }
+    }
+
+    /// The OS's timeout error becomes [`Bound::Deadline`] when the
+    /// deadline, not the plain timeout, cut the wait short.
+    fn map(&self, e: io::Error) -> io::Error {
+        if matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ) && self.clock.passed()
+        {
+            self.clock.exceeded()
+        } else {
+            e
+        }
+    }
+}
+
+impl Read for Timed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = self.clock.wait()?;
+        if self.read_set != Some(wait) {
+            self.tcp.set_read_timeout(Some(wait))?;
+            self.read_set = Some(wait);
+        }
+        self.tcp.read(buf).map_err(|e| self.map(e))
+    }
+}
+
+impl Write for Timed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let wait = self.clock.wait()?;
+        if self.write_set != Some(wait) {
+            self.tcp.set_write_timeout(Some(wait))?;
+            self.write_set = Some(wait);
+        }
+        self.tcp.write(buf).map_err(|e| self.map(e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 /// The connection under an IMAP session.
 #[derive(Debug)]
 enum Wire {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(Timed),
+    Tls(Box<StreamOwned<ClientConnection, Timed>>),
     /// Bytes in memory, written ones dropped: the fuzz target.
     Memory(io::Cursor<Vec<u8>>),
 }
@@ -57,12 +233,22 @@ enum Wire {
 #[derive(Debug)]
 struct Inner {
     wire: Wire,
+    clock: std::sync::Arc<Clock>,
     /// Bytes a reader of our own took from the wire past the end of its
     /// response: the next read gets them first.
     pushback: Vec<u8>,
     /// The last bytes read from the wire (at most [`RECENT`]), to quote
     /// the line of an answer that is not valid IMAP.
     recent: Vec<u8>,
+    /// True from the first write of a command to the first read of its
+    /// answer: a write after a read begins a new operation.
+    writing: bool,
+    /// Bytes the answer in progress may still take from the wire (X12).
+    left: u64,
+    /// What it could take in all, for the message.
+    limit: u64,
+    /// What the next operation may take instead of [`ANSWER_MAX`].
+    next: Option<u64>,
 }
 
 /// How much of the latest wire bytes [`Inner::recent`] keeps.
@@ -70,16 +256,22 @@ const RECENT: usize = 4096;
 
 /// The byte stream under an IMAP session: a shared handle, so that
 /// [`ImapSource`] can read FETCH answers itself (by literal length) on the
-/// session's own connection; see [`FetchReader`].
+/// session's own connection; see [`FetchReader`]. Every operation on it is
+/// bounded in time (X13) and in bytes (X12).
 #[derive(Debug, Clone)]
 pub struct Stream(std::sync::Arc<std::sync::Mutex<Inner>>);
 
 impl Stream {
-    fn new(wire: Wire) -> Stream {
+    fn new(wire: Wire, clock: std::sync::Arc<Clock>) -> Stream {
         Stream(std::sync::Arc::new(std::sync::Mutex::new(Inner {
             wire,
+            clock,
             pushback: Vec::new(),
             recent: Vec::new(),
+            writing: false,
+            left: ANSWER_MAX,
+            limit: ANSWER_MAX,
+            next: None,
         })))
     }
 
@@ -104,22 +296,57 @@ impl Stream {
             i.pushback = b;
         }
     }
+
+    /// The answer to the next command may take `bytes` from the wire
+    /// instead of [`ANSWER_MAX`] (X12).
+    fn allow_next(&self, bytes: u64) {
+        self.inner().next = Some(bytes);
+    }
+
+    /// The answer in progress may take `bytes` from now on (X12).
+    fn allow_now(&self, bytes: u64) {
+        let mut i = self.inner();
+        i.left = bytes;
+        i.limit = bytes;
+    }
+
+    /// Closes the connection at once: after a bound was hit the rest of
+    /// the answer is neither wanted nor waited for.
+    fn shutdown(&self) {
+        let i = self.inner();
+        let _ = match &i.wire {
+            Wire::Plain(t) => t.tcp.shutdown(std::net::Shutdown::Both),
+            Wire::Tls(s) => s.sock.tcp.shutdown(std::net::Shutdown::Both),
+            Wire::Memory(_) => Ok(()),
+        };
+    }
 }
 
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut i = self.inner();
+        i.writing = false;
+        // Also bounds the time spent between reads (the crate parses an
+        // answer again after every line).
+        if i.clock.passed() {
+            return Err(i.clock.exceeded());
+        }
         if !i.pushback.is_empty() {
             let n = buf.len().min(i.pushback.len());
             buf[..n].copy_from_slice(&i.pushback[..n]);
             i.pushback.drain(..n);
             return Ok(n);
         }
+        if i.left == 0 && !buf.is_empty() {
+            return Err(Bound::Answer(i.limit).error());
+        }
+        let room = buf.len().min(usize::try_from(i.left).unwrap_or(usize::MAX));
         let n = match &mut i.wire {
-            Wire::Plain(s) => s.read(buf),
-            Wire::Tls(s) => s.read(buf),
-            Wire::Memory(c) => c.read(buf),
+            Wire::Plain(s) => s.read(&mut buf[..room]),
+            Wire::Tls(s) => s.read(&mut buf[..room]),
+            Wire::Memory(c) => c.read(&mut buf[..room]),
         }?;
+        i.left -= n as u64;
         let got = &buf[..n.min(RECENT)];
         let keep = RECENT.saturating_sub(got.len()).min(i.recent.len());
         let drop = i.recent.len() - keep;
@@ -181,7 +408,15 @@ fn invalid_line(recent: &[u8]) -> Option<String> {
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.inner().wire {
+        let mut i = self.inner();
+        if !i.writing {
+            i.writing = true;
+            i.clock.restart();
+            let limit = i.next.take().unwrap_or(ANSWER_MAX);
+            i.left = limit;
+            i.limit = limit;
+        }
+        match &mut i.wire {
             Wire::Plain(s) => s.write(buf),
             Wire::Tls(s) => s.write(buf),
             Wire::Memory(_) => Ok(buf.len()),
@@ -223,12 +458,13 @@ fn tcp(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, ImapError>
 /// Wraps a TCP stream in TLS and completes the handshake now, so that a
 /// certificate problem is reported as such and not as a read error later.
 fn tls_wrap(
-    mut tcp: TcpStream,
+    mut tcp: Timed,
     host: &str,
     settings: &TlsSettings,
     account: &str,
 ) -> Result<Stream, ImapError> {
     let addr = tcp
+        .tcp
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| host.to_string());
@@ -257,35 +493,33 @@ fn tls_wrap(
             }));
         }
     }
-    Ok(Stream::new(Wire::Tls(Box::new(StreamOwned::new(
-        conn, tcp,
-    )))))
+    let clock = tcp.clock.clone();
+    Ok(Stream::new(
+        Wire::Tls(Box::new(StreamOwned::new(conn, tcp))),
+        clock,
+    ))
 }
 
 /// Issues STARTTLS on a fresh plain connection before the IMAP client sees it.
-fn starttls(tcp: TcpStream, addr: &str) -> Result<TcpStream, ImapError> {
+fn starttls(mut tcp: Timed, addr: &str) -> Result<Timed, ImapError> {
     let perr = |detail: String| ImapError::Protocol {
         addr: addr.to_string(),
         detail,
     };
-    let mut reader = BufReader::new(tcp.try_clone().map_err(|e| perr(e.to_string()))?);
+    let mut reader = BufReader::new(&mut tcp);
     let mut line = String::new();
-    reader
-        .read_line(&mut line)
+    read_line_bounded(&mut reader, &mut line)
         .map_err(|e| perr(format!("reading the greeting: {e}")))?;
     if !line.starts_with("* OK") {
         return Err(perr(format!("unexpected greeting `{}`", line.trim_end())));
     }
-    (&tcp)
+    reader
+        .get_mut()
         .write_all(b"s1 STARTTLS\r\n")
         .map_err(|e| perr(e.to_string()))?;
     loop {
         line.clear();
-        if reader
-            .read_line(&mut line)
-            .map_err(|e| perr(e.to_string()))?
-            == 0
-        {
+        if read_line_bounded(&mut reader, &mut line).map_err(|e| perr(e.to_string()))? == 0 {
             return Err(perr(
                 "the server closed the connection after STARTTLS".into(),
             ));
@@ -305,7 +539,17 @@ fn starttls(tcp: TcpStream, addr: &str) -> Result<TcpStream, ImapError> {
             "the server sent data before the TLS handshake (STARTTLS injection?)".into(),
         ));
     }
+    drop(reader);
     Ok(tcp)
+}
+
+/// `read_line`, refusing a line longer than [`LINE_MAX`] (X12).
+fn read_line_bounded(r: &mut impl BufRead, line: &mut String) -> io::Result<usize> {
+    let n = r.take(LINE_MAX as u64).read_line(line)?;
+    if n == LINE_MAX && !line.ends_with('\n') {
+        return Err(Bound::Line(LINE_MAX).error());
+    }
+    Ok(n)
 }
 
 /// Connects and logs in: exactly one LOGIN attempt (X2).
@@ -331,14 +575,17 @@ fn connect_with_handle(
         fingerprint: account.tls_fingerprint.clone(),
         insecure_skip_verify: account.insecure_skip_verify,
     };
-    let tcp = tcp(host, port, timeout)?;
+    // X13: connecting (greeting, STARTTLS, TLS, LOGIN) and then every
+    // command take at most `deadline` each.
+    let clock = Clock::new(timeout, Duration::from_secs(account.deadline.max(1)));
+    let tcp = Timed::new(tcp(host, port, timeout)?, clock.clone());
     let (stream, greeting) = match account.tls {
         TlsMode::Tls => (tls_wrap(tcp, host, &settings, account.name())?, true),
         TlsMode::Starttls => (
             tls_wrap(starttls(tcp, &addr)?, host, &settings, account.name())?,
             false,
         ),
-        TlsMode::None => (Stream::new(Wire::Plain(tcp)), true),
+        TlsMode::None => (Stream::new(Wire::Plain(tcp), clock), true),
     };
     let handle = stream.clone();
     let mut client = imap::Client::new(stream);
@@ -580,6 +827,15 @@ impl ImapSource {
     /// in an unknown state, so it is marked broken.
     fn fail(&mut self, folder: &str, cmd: &str, e: imap::Error) -> SourceError {
         let why = match &e {
+            // X12, X13: a bound of ours; what is left of the answer is
+            // neither wanted nor waited for.
+            imap::Error::Io(io) if Bound::of(io).is_some() => {
+                self.raw.shutdown();
+                format!(
+                    "{}; the connection was closed",
+                    Bound::of(io).map(Bound::to_string).unwrap_or_default()
+                )
+            }
             imap::Error::Io(io)
                 if matches!(
                     io.kind(),
@@ -902,8 +1158,20 @@ impl ImapSource {
         let set = uid_set(&uids);
         let cmd = format!("UID FETCH {} {}", short(&set), part.query());
         self.usable(folder, &cmd)?;
-        match self.raw_fetch(&set, part) {
+        match self.raw_fetch(&set, part, &Literals::of(batch)) {
             Ok(fetched) => deliver(fetched, batch, sink),
+            // X12: a literal over what the server announced; the rest of
+            // the answer is not read.
+            Err(Raw::Refused(why)) => {
+                self.raw.shutdown();
+                let detail = format!(
+                    "{cmd} on {}: {why}; nothing of this batch was imported and the connection was closed",
+                    self.addr
+                );
+                self.broken = Some(detail.clone());
+                self.open = None;
+                Err(SourceError::Other(format!("{}{detail}", in_folder(folder))))
+            }
             // Some message of the batch vanished (Dovecot: NO [EXPUNGEISSUED]
             // after sending the others): one by one, skipping the vanished.
             Err(Raw::No(_)) if batch.len() > 1 => {
@@ -939,11 +1207,19 @@ impl ImapSource {
     /// every line, some 600 times for a 45 KB message (41 % of a cold
     /// import's CPU, docs/PERFORMANCE.md); this reads each literal by its
     /// length in one go. Returns (UID, data) in the server's order.
-    fn raw_fetch(&mut self, set: &str, part: Part) -> Result<Vec<(u32, Vec<u8>)>, Raw> {
+    fn raw_fetch(
+        &mut self,
+        set: &str,
+        part: Part,
+        limits: &Literals,
+    ) -> Result<Vec<(u32, Vec<u8>)>, Raw> {
         self.session
             .run_command(format!("UID FETCH {set} {}", part.query()))
             .map_err(Raw::Io)?;
-        let mut reader = FetchReader::new(&self.raw);
+        // X12: the literals are bounded one by one below; the lines
+        // between them by LINE_MAX, all of it by this.
+        self.raw.allow_now(limits.total.saturating_add(ANSWER_MAX));
+        let mut reader = FetchReader::new(&self.raw, limits);
         let result = reader.read_fetch();
         reader.finish();
         result
@@ -1009,33 +1285,92 @@ fn deliver(
 enum Raw {
     No(String),
     Bad(String),
-    /// The connection failed (lost, timed out, BYE, garbage): as the crate
-    /// says it, for [`ImapSource::fail`].
+    /// The connection failed (lost, timed out, BYE, garbage, a bound of
+    /// [`Bound`]): as the crate says it, for [`ImapSource::fail`].
     Io(imap::Error),
+    /// X12: a literal larger than its message was announced; why, naming
+    /// the UID.
+    Refused(String),
+}
+
+/// X12: the margin over a message's announced size (RFC822.SIZE) that
+/// its literal may have: half as much again plus 64 KiB (for servers that
+/// count line ends short, or a header added in between).
+pub fn literal_allowed(announced: u64) -> u64 {
+    announced
+        .saturating_add(announced / 2)
+        .saturating_add(64 << 10)
+}
+
+/// X12: what the literals of one FETCH answer may hold.
+#[derive(Debug, Clone)]
+struct Literals {
+    /// The UIDs asked for with their announced sizes; None: any UID (the
+    /// fuzz target).
+    announced: Option<HashMap<u32, u64>>,
+    /// A literal whose UID is not known yet (or was not asked for) may
+    /// have this much: [`literal_allowed`] of the largest announced.
+    fallback: u64,
+    /// All literals of the answer together.
+    total: u64,
+}
+
+impl Literals {
+    fn of(batch: &[(u32, &MsgRef)]) -> Literals {
+        let announced: HashMap<u32, u64> = batch.iter().map(|(u, m)| (*u, m.size)).collect();
+        let largest = announced.values().copied().max().unwrap_or(0);
+        Literals {
+            fallback: literal_allowed(largest),
+            total: announced
+                .values()
+                .fold(0u64, |t, &s| t.saturating_add(literal_allowed(s))),
+            announced: Some(announced),
+        }
+    }
+
+    fn any(limit: u64) -> Literals {
+        Literals {
+            announced: None,
+            fallback: limit,
+            total: limit,
+        }
+    }
+
+    fn wanted(&self, uid: u32) -> bool {
+        self.announced.as_ref().is_none_or(|a| a.contains_key(&uid))
+    }
 }
 
 /// Reads one FETCH command's answer from the session's stream: lines, and
-/// each literal by its announced length (docs/PERFORMANCE.md, issue 8).
+/// each literal by its announced length (docs/PERFORMANCE.md, issue 8),
+/// within the bounds of X12: no line over [`LINE_MAX`], no literal over
+/// what its message was announced at ([`literal_allowed`]), and only the
+/// first data of each UID asked for is kept.
 /// Bytes read past the tagged completion go back to the stream.
 struct FetchReader<'a> {
     stream: &'a Stream,
     buf: Vec<u8>,
     pos: usize,
+    limits: &'a Literals,
+    /// What the literals may still take in all.
+    left: u64,
 }
 
 /// Read size: large enough that a 45 KB message is a few reads.
 const READ_CHUNK: usize = 256 * 1024;
 
-/// The largest literal [`FetchReader`] takes (mails are fetched whole only
-/// below `max_size`, M4; larger ones are outlined).
+/// The largest literal [`FetchReader`] takes whatever was announced (mails
+/// are fetched whole only below `max_size`, M4; larger ones are outlined).
 const MAX_LITERAL: usize = 1 << 31;
 
 impl<'a> FetchReader<'a> {
-    fn new(stream: &'a Stream) -> FetchReader<'a> {
+    fn new(stream: &'a Stream, limits: &'a Literals) -> FetchReader<'a> {
         FetchReader {
             stream,
             buf: Vec::new(),
             pos: 0,
+            limits,
+            left: limits.total,
         }
     }
 
@@ -1066,7 +1401,7 @@ impl<'a> FetchReader<'a> {
         Ok(())
     }
 
-    /// One line, with its CRLF.
+    /// One line, with its CRLF; X12: at most [`LINE_MAX`] bytes.
     fn line(&mut self) -> Result<Vec<u8>, Raw> {
         // Bytes after `pos` already searched for the line end.
         let mut scanned = 0;
@@ -1074,11 +1409,17 @@ impl<'a> FetchReader<'a> {
             let from = self.pos + scanned;
             if let Some(nl) = self.buf[from..].iter().position(|&b| b == b'\n') {
                 let end = from + nl + 1;
+                if end - self.pos > LINE_MAX {
+                    return Err(line_too_long());
+                }
                 let line = self.buf[self.pos..end].to_vec();
                 self.pos = end;
                 return Ok(line);
             }
             scanned = self.buf.len() - self.pos;
+            if scanned > LINE_MAX {
+                return Err(line_too_long());
+            }
             self.fill()?;
         }
     }
@@ -1086,15 +1427,6 @@ impl<'a> FetchReader<'a> {
     /// Exactly `n` bytes. The capacity grows with what arrives: a
     /// literal announced as `{999999999999}` is not an allocation.
     fn bytes(&mut self, n: usize) -> Result<Vec<u8>, Raw> {
-        if n > MAX_LITERAL {
-            // The rest of the answer cannot be read: the connection is done.
-            return Err(Raw::Io(imap::Error::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "the server announced a literal of {n} bytes, more than crmsync accepts ({MAX_LITERAL})"
-                ),
-            ))));
-        }
         let mut out = Vec::with_capacity(n.min(READ_CHUNK * 64));
         loop {
             let take = (n - out.len()).min(self.buf.len() - self.pos);
@@ -1107,45 +1439,113 @@ impl<'a> FetchReader<'a> {
         }
     }
 
-    /// One whole response: its text without the literals, and the literals.
-    fn response(&mut self) -> Result<(Vec<u8>, Vec<Vec<u8>>), Raw> {
+    /// Reads past `n` bytes (a literal not kept).
+    fn skip(&mut self, mut n: usize) -> Result<(), Raw> {
+        loop {
+            let take = n.min(self.buf.len() - self.pos);
+            self.pos += take;
+            n -= take;
+            if n == 0 {
+                return Ok(());
+            }
+            self.fill()?;
+        }
+    }
+
+    /// X12: refuses a literal of `n` bytes announced after `text` (the
+    /// response so far) when it is larger than its message was announced,
+    /// before any of it is read.
+    fn check_literal(&mut self, text: &[u8], n: usize) -> Result<(), Raw> {
+        let n64 = n as u64;
+        let uid = fetch_uid(&text.to_ascii_uppercase());
+        let announced = uid.and_then(|u| self.limits.announced.as_ref()?.get(&u).copied());
+        let limit = announced.map_or(self.limits.fallback, literal_allowed);
+        let what = match (uid, announced) {
+            (Some(u), Some(a)) => format!(
+                "UID {u}: the server announced {a} bytes (RFC822.SIZE) but sends a literal of {n} bytes for it"
+            ),
+            (Some(u), None) => {
+                format!("UID {u}, not asked for: the server sends a literal of {n} bytes")
+            }
+            (None, _) => format!("the server sends a literal of {n} bytes before naming its UID"),
+        };
+        if n > MAX_LITERAL || n64 > limit {
+            return Err(Raw::Refused(format!(
+                "{what}, more than the {} bytes crmsync takes (X12): a broken or hostile server; \
+                 look at this message on the server (move it out of the imported folders) or ask \
+                 the server's administrator; the next run tries it again",
+                limit.min(MAX_LITERAL as u64)
+            )));
+        }
+        if n64 > self.left {
+            return Err(Raw::Refused(format!(
+                "{what}; the answer's literals add up to more than the {} bytes crmsync takes \
+                 for this batch (X12): a broken or hostile server; ask the server's administrator",
+                self.limits.total
+            )));
+        }
+        self.left -= n64;
+        Ok(())
+    }
+
+    /// One whole response: its text without the literals, and its first
+    /// literal (the others are read past).
+    fn response(&mut self) -> Result<(Vec<u8>, Option<Vec<u8>>), Raw> {
         let mut text = Vec::new();
-        let mut literals = Vec::new();
+        let mut first = None;
         loop {
             let line = self.line()?;
             let trimmed = line.strip_suffix(b"\n").unwrap_or(&line);
             let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+            if text.len() + trimmed.len() > LINE_MAX {
+                return Err(line_too_long());
+            }
             match literal_len(trimmed) {
                 Some(n) => {
                     let open = trimmed.iter().rposition(|&b| b == b'{').unwrap_or(0);
                     text.extend_from_slice(&trimmed[..open]);
                     text.extend_from_slice(b"{}");
-                    literals.push(self.bytes(n)?);
+                    self.check_literal(&text, n)?;
+                    if first.is_none() {
+                        first = Some(self.bytes(n)?);
+                    } else {
+                        self.skip(n)?;
+                    }
                 }
                 None => {
                     text.extend_from_slice(trimmed);
-                    return Ok((text, literals));
+                    return Ok((text, first));
                 }
             }
         }
     }
 
-    /// The FETCH answers up to the tagged completion: (UID, first literal).
+    /// The FETCH answers up to the tagged completion: (UID, first literal)
+    /// of each UID asked for, once.
     fn read_fetch(&mut self) -> Result<Vec<(u32, Vec<u8>)>, Raw> {
         let mut out = Vec::new();
+        let mut seen = HashSet::new();
         loop {
-            let (text, mut literals) = self.response()?;
+            let (text, literal) = self.response()?;
             if let Some(rest) = text.strip_prefix(b"* ") {
                 if strip_prefix_ci(rest, b"BYE").is_some() {
                     return Err(Raw::Io(imap::Error::ConnectionLost));
                 }
                 let upper = rest.to_ascii_uppercase();
                 let is_fetch = upper.windows(7).any(|w| w == b" FETCH ");
-                if is_fetch && let Some(uid) = fetch_uid(&upper) {
-                    if !literals.is_empty() {
-                        out.push((uid, literals.swap_remove(0)));
-                    } else if upper.windows(4).any(|w| w == b"] \"\"") {
-                        out.push((uid, Vec::new()));
+                if is_fetch
+                    && let Some(uid) = fetch_uid(&upper)
+                    && self.limits.wanted(uid)
+                {
+                    let data = match literal {
+                        Some(l) => Some(l),
+                        None if upper.windows(4).any(|w| w == b"] \"\"") => Some(Vec::new()),
+                        None => None,
+                    };
+                    if let Some(data) = data
+                        && seen.insert(uid)
+                    {
+                        out.push((uid, data));
                     }
                 }
                 continue;
@@ -1213,12 +1613,19 @@ impl<'a> FetchReader<'a> {
     }
 }
 
+/// X12: a line over [`LINE_MAX`], as the connection error it becomes.
+fn line_too_long() -> Raw {
+    Raw::Io(imap::Error::Io(Bound::Line(LINE_MAX).error()))
+}
+
 /// Fuzz entry (issue 9): a server's answer to a body FETCH, as bytes,
 /// through [`FetchReader`]; an error is fine, a panic is a bug.
 #[doc(hidden)]
 pub fn fuzz_fetch_answer(data: &[u8]) {
-    let stream = Stream::new(Wire::Memory(io::Cursor::new(data.to_vec())));
-    let mut r = FetchReader::new(&stream);
+    let clock = Clock::new(Duration::from_secs(60), Duration::from_secs(600));
+    let stream = Stream::new(Wire::Memory(io::Cursor::new(data.to_vec())), clock);
+    let limits = Literals::any(16 << 20);
+    let mut r = FetchReader::new(&stream, &limits);
     let _ = r.read_fetch();
     r.finish();
 }
@@ -1585,6 +1992,8 @@ impl MailSource for ImapSource {
         let query = format!("(UID {})", items.join(" "));
         let cmd = format!("UID FETCH {uid} (... {} sections)", items.len());
         self.usable(folder, &cmd)?;
+        // X12: the text parts (at most max_text) and the part headers.
+        self.raw.allow_next(text_size.saturating_add(ANSWER_MAX));
         let second = self
             .session
             .uid_fetch(uid.to_string(), &query)
@@ -2228,7 +2637,18 @@ mod tests {
             s.write_all(answer).unwrap();
             std::thread::sleep(Duration::from_millis(200));
         });
-        Stream::new(Wire::Plain(TcpStream::connect(addr).unwrap()))
+        plain(TcpStream::connect(addr).unwrap())
+    }
+
+    /// A Stream over a plain socket, with `timeout = 5` and `deadline = 60`.
+    fn plain(tcp: TcpStream) -> Stream {
+        let clock = Clock::new(Duration::from_secs(5), Duration::from_secs(60));
+        Stream::new(Wire::Plain(Timed::new(tcp, clock.clone())), clock)
+    }
+
+    /// Any UID, literals up to 1 MiB.
+    fn any() -> Literals {
+        Literals::any(1 << 20)
     }
 
     #[test]
@@ -2241,7 +2661,8 @@ mod tests {
               * 5 FETCH (UID 11 BODY[] \"\")\r\n\
               a5 OK Fetch completed.\r\n* 6 EXISTS\r\n",
         );
-        let mut r = FetchReader::new(&stream);
+        let limits = any();
+        let mut r = FetchReader::new(&stream, &limits);
         let got = r.read_fetch().unwrap();
         r.finish();
         assert_eq!(
@@ -2275,8 +2696,8 @@ mod tests {
                     std::thread::sleep(Duration::from_millis(2));
                 }
             });
-            let stream = Stream::new(Wire::Plain(TcpStream::connect(addr).unwrap()));
-            let got = FetchReader::new(&stream).read_fetch().unwrap();
+            let stream = plain(TcpStream::connect(addr).unwrap());
+            let got = FetchReader::new(&stream, &any()).read_fetch().unwrap();
             assert_eq!(
                 got,
                 vec![(7, b"line1\r\nline2".to_vec()), (8, b"abc".to_vec())],
@@ -2288,7 +2709,9 @@ mod tests {
 
     #[test]
     fn fetch_reader_reports_no_bad_and_a_cut_connection() {
-        let read = |answer: &'static [u8]| FetchReader::new(&answered(answer)).read_fetch();
+        let read = |answer: &'static [u8]| {
+            FetchReader::new(&answered(answer), &Literals::any(1 << 31)).read_fetch()
+        };
         assert!(
             matches!(read(b"a1 NO [EXPUNGEISSUED] Some gone\r\n"), Err(Raw::No(m)) if m.contains("EXPUNGEISSUED"))
         );
@@ -2304,7 +2727,7 @@ mod tests {
         // A hostile announcement is refused, not allocated.
         assert!(matches!(
             read(b"* 1 FETCH (UID 7 BODY[] {999999999999}\r\nx"),
-            Err(Raw::Io(imap::Error::Io(e))) if e.to_string().contains("999999999999")
+            Err(Raw::Refused(e)) if e.contains("999999999999")
         ));
         // A huge but acceptable one that never comes: the connection ends.
         assert!(matches!(
@@ -2674,6 +3097,8 @@ mod tests {
         Close(String),
         /// Send this text, then go silent.
         Stall(String),
+        /// Send this text a byte every 100 ms (for at most 60 s).
+        Trickle(String),
     }
 
     type Log = Arc<Mutex<Vec<String>>>;
@@ -2732,6 +3157,15 @@ mod tests {
                     Reply::Stall(t) => {
                         let _ = stream.write_all(text(&t).as_bytes());
                         std::thread::sleep(Duration::from_secs(30));
+                        return;
+                    }
+                    Reply::Trickle(t) => {
+                        for b in text(&t).bytes().take(600) {
+                            if stream.write_all(&[b]).is_err() {
+                                return;
+                            }
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
                         return;
                     }
                 }
@@ -2958,6 +3392,195 @@ mod tests {
         assert!(t0.elapsed() < Duration::from_secs(10));
         assert!(e.to_string().contains("timeout"), "{e}");
         assert!(e.to_string().contains("folder `INBOX`"), "{e}");
+    }
+
+    /// [`account`] with `deadline = 1`.
+    fn account_with_deadline(port: u16) -> (MailAccount, Secret) {
+        let (mut a, pw) = account(port, "pw");
+        a.deadline = 1;
+        (a, pw)
+    }
+
+    #[test]
+    fn x13_a_server_trickling_mid_fetch_ends_at_the_deadline() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else if cmd.starts_with("UID FETCH") {
+                // A byte every 100 ms: never silent for the 1 s timeout.
+                Reply::Trickle(format!(
+                    "* 1 FETCH (UID 1 BODY[] {{5000}}\r\n{}",
+                    "x".repeat(5000)
+                ))
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account_with_deadline(port);
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        src.select("INBOX").unwrap();
+        let t0 = Instant::now();
+        let e = src
+            .fetch("INBOX", &refs(&[1]), &mut |_, _| Ok(()))
+            .unwrap_err();
+        // 1 s deadline; the trickle would take 60 s.
+        assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+        let text = e.to_string();
+        assert!(text.contains("deadline of 1 s"), "{text}");
+        assert!(text.contains("raise `deadline`"), "{text}");
+        assert!(text.contains("folder `INBOX`"), "{text}");
+        assert!(src.connection_lost());
+    }
+
+    #[test]
+    fn x13_a_server_trickling_its_greeting_ends_at_the_deadline() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let Ok((mut s, _)) = l.accept() else { return };
+            for b in b"* OK trickling greeting".iter().cycle().take(600) {
+                if s.write_all(&[*b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let (a, pw) = account_with_deadline(port);
+        let t0 = Instant::now();
+        let e = ImapSource::connect(&a, &pw).unwrap_err();
+        assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+        assert!(e.to_string().contains("deadline of 1 s"), "{e}");
+    }
+
+    #[test]
+    fn x12_a_literal_larger_than_announced_is_refused_before_it_is_read() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else if cmd.starts_with("UID FETCH") {
+                // Announced at 10 bytes (refs()), sent as 1.5 GB.
+                Reply::Stall("* 1 FETCH (UID 1 BODY[] {1500000000}\r\nFrom: a@b\r\n".into())
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        src.select("Archive").unwrap();
+        let mut got = 0;
+        let e = src
+            .fetch("Archive", &refs(&[1, 2]), &mut |_, _| {
+                got += 1;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(got, 0);
+        // Refused at its announcement (the server then goes silent: a
+        // read would have ended in the timeout instead).
+        let text = e.to_string();
+        assert!(!text.contains("timeout"), "{text}");
+        for want in [
+            "folder `Archive`",
+            "UID 1: the server announced 10 bytes",
+            "literal of 1500000000 bytes",
+            "X12",
+            "connection was closed",
+            "next run",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+        assert!(src.connection_lost());
+    }
+
+    #[test]
+    fn x12_fetch_reader_bounds_lines_literals_and_their_sum() {
+        // A line without end: refused after LINE_MAX, not read whole.
+        let endless = {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = l.local_addr().unwrap();
+            std::thread::spawn(move || {
+                let (mut s, _) = l.accept().unwrap();
+                let chunk = vec![b'a'; 64 << 10];
+                let _ = s.write_all(b"* 1 FETCH (UID 1 BODY[] \"");
+                while s.write_all(&chunk).is_ok() {}
+            });
+            plain(TcpStream::connect(addr).unwrap())
+        };
+        let limits = any();
+        let e = FetchReader::new(&endless, &limits)
+            .read_fetch()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Raw::Io(imap::Error::Io(io)) if Bound::of(io) == Some(&Bound::Line(LINE_MAX))),
+            "{e:?}"
+        );
+        // Per UID: its announced size and the margin.
+        let m = |uid: u32, size: u64| MsgRef {
+            id: uid.to_string(),
+            uid: Some(uid),
+            size,
+        };
+        let (a, b) = (m(1, 1000), m(2, 200_000));
+        let batch = [(1, &a), (2, &b)];
+        let limits = Literals::of(&batch);
+        assert_eq!(limits.fallback, literal_allowed(200_000));
+        assert_eq!(literal_allowed(1000), 1000 + 500 + 65536);
+        let over = literal_allowed(1000) + 1;
+        let answer = format!("* 1 FETCH (UID 1 BODY[] {{{over}}}\r\n");
+        let s = answered(Box::leak(answer.into_boxed_str()).as_bytes());
+        let e = FetchReader::new(&s, &limits).read_fetch().unwrap_err();
+        assert!(
+            matches!(&e, Raw::Refused(t) if t.contains("UID 1: the server announced 1000 bytes")),
+            "{e:?}"
+        );
+        // UID 2 may be larger; unasked UIDs and second copies are not kept.
+        let s = answered(
+            b"* 1 FETCH (UID 2 BODY[] {3}\r\nabc)\r\n* 2 FETCH (UID 2 BODY[] {3}\r\nxyz)\r\n\
+              * 3 FETCH (UID 99 BODY[] {3}\r\nzzz)\r\na1 OK done\r\n",
+        );
+        let got = FetchReader::new(&s, &limits).read_fetch().unwrap();
+        assert_eq!(got, vec![(2, b"abc".to_vec())]);
+        // The sum: many literals, each within its bound, over the batch's total.
+        let small = [(1, &a)];
+        let limits = Literals::of(&small);
+        let mut answer = String::new();
+        for _ in 0..3 {
+            answer.push_str(&format!(
+                "* 1 FETCH (UID 1 BODY[] {{40000}}\r\n{})\r\n",
+                "x".repeat(40000)
+            ));
+        }
+        let s = answered(Box::leak(answer.into_boxed_str()).as_bytes());
+        let e = FetchReader::new(&s, &limits).read_fetch().unwrap_err();
+        assert!(
+            matches!(&e, Raw::Refused(t) if t.contains("add up to more than")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn x12_an_answer_through_the_crate_is_bounded_too() {
+        let (port, _) = fake_server(|cmd| {
+            if cmd.starts_with("EXAMINE") {
+                Reply::Send(EXAMINE_OK.into())
+            } else if cmd.starts_with("UID SEARCH") {
+                // 17 MB of UIDs on one line, and no end.
+                let mut t = String::from("* SEARCH");
+                while t.len() < (17 << 20) {
+                    t.push_str(" 1234567");
+                }
+                Reply::Stall(t)
+            } else {
+                Reply::Send("{tag} OK\r\n".into())
+            }
+        });
+        let (a, pw) = account(port, "pw");
+        let mut src = ImapSource::connect(&a, &pw).unwrap();
+        let e = src.list("INBOX", None).unwrap_err().to_string();
+        assert!(e.contains("larger than 16777216 bytes"), "{e}");
+        assert!(e.contains("UID SEARCH"), "{e}");
+        assert!(e.contains("connection was closed"), "{e}");
+        assert!(src.connection_lost());
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //!   one way is replaced (a real server's answer made into one it could
 //!   send: a LIST line with a name that is not modified UTF-7, issue 15).
 //!
+//! - [`Fault::Answer`]: a hostile server (X12, X13): when crmsync sends a
+//!   command matching a pattern, the command never reaches the real server
+//!   and the proxy answers it itself with a [`Hostile`] answer (a literal
+//!   far larger than announced, an endless line, a trickle).
+//!
 //! A cut or stall fires once, then the proxy passes everything through
 //! again. It counts connections and keeps what the client sent (up to
 //! 4 MB), so tests can count `LOGIN` commands (X2).
@@ -65,6 +70,41 @@ pub enum Fault {
         from: Vec<u8>,
         to: Vec<u8>,
     },
+    /// The first command from crmsync containing `pattern` is answered
+    /// by the proxy with `answer`; the real server's output is dropped
+    /// from then on, on that connection.
+    Answer {
+        pattern: Vec<u8>,
+        answer: Hostile,
+    },
+}
+
+/// What a hostile server sends (issue 16 item 4). `{uid}` in a prefix
+/// becomes the first UID of the command answered (`UID FETCH <uid>...`).
+/// After sending, the connection stays open and silent until crmsync
+/// closes it (or 120 s pass).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hostile {
+    /// `prefix`, then `send` bytes of 78-character lines with CRLF (a
+    /// literal body), as fast as crmsync reads them.
+    Bytes { prefix: String, send: u64 },
+    /// `prefix`, then `send` bytes of ` 1234567` without a line end.
+    Line { prefix: String, send: u64 },
+    /// `prefix`, then one byte of `x` every `every`, for at most `for_at_most`.
+    Trickle {
+        prefix: String,
+        every: Duration,
+        for_at_most: Duration,
+    },
+}
+
+impl Fault {
+    pub fn answer(pattern: &str, answer: Hostile) -> Fault {
+        Fault::Answer {
+            pattern: pattern.as_bytes().to_vec(),
+            answer,
+        }
+    }
 }
 
 impl Fault {
@@ -207,12 +247,96 @@ impl Drop for FaultProxy {
 fn serve(client: TcpStream, upstream: u16, sh: &Arc<Shared>) -> io::Result<()> {
     let server = TcpStream::connect((HOST, upstream))?;
     let closed = Arc::new(AtomicBool::new(false));
+    // Set when the proxy answers in the server's place (Fault::Answer).
+    let muted = Arc::new(AtomicBool::new(false));
     let (c2, s2) = (client.try_clone()?, server.try_clone()?);
-    let (sh2, closed2) = (Arc::clone(sh), Arc::clone(&closed));
-    let down = std::thread::spawn(move || pump(s2, c2, Dir::Down, &sh2, &closed2));
-    pump(client, server, Dir::Up, sh, &closed);
+    let (sh2, closed2, muted2) = (Arc::clone(sh), Arc::clone(&closed), Arc::clone(&muted));
+    let down = std::thread::spawn(move || pump(s2, c2, Dir::Down, &sh2, &closed2, &muted2));
+    pump(client, server, Dir::Up, sh, &closed, &muted);
     let _ = down.join();
     Ok(())
+}
+
+/// The hostile answer due for this chunk from crmsync, if any (disarms
+/// the fault), with the first UID of the command.
+fn hostile_for(sh: &Shared, chunk: &[u8]) -> Option<(Hostile, String)> {
+    let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
+    let Fault::Answer { pattern, answer } = &st.fault else {
+        return None;
+    };
+    if !chunk
+        .windows(pattern.len())
+        .any(|w| w == pattern.as_slice())
+    {
+        return None;
+    }
+    let answer = answer.clone();
+    st.fault = Fault::None;
+    sh.injected.fetch_add(1, Ordering::SeqCst);
+    let text = String::from_utf8_lossy(chunk);
+    let uid = text
+        .find("UID FETCH ")
+        .map(|at| {
+            text[at + 10..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    Some((answer, uid))
+}
+
+/// Sends a hostile answer to crmsync until it is done or crmsync hangs
+/// up, then holds the connection silent until crmsync closes it (or 10
+/// minutes pass).
+fn play(to: &mut TcpStream, answer: &Hostile, uid: &str, closed: &AtomicBool) {
+    let t0 = std::time::Instant::now();
+    let ok = match answer {
+        Hostile::Bytes { prefix, send } => {
+            to.write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok()
+                && send_repeated(to, &[b"x".repeat(78).as_slice(), b"\r\n"].concat(), *send)
+        }
+        Hostile::Line { prefix, send } => {
+            to.write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok()
+                && send_repeated(to, b" 1234567", *send)
+        }
+        Hostile::Trickle {
+            prefix,
+            every,
+            for_at_most,
+        } => {
+            let mut ok = to
+                .write_all(prefix.replace("{uid}", uid).as_bytes())
+                .is_ok();
+            while ok && t0.elapsed() < *for_at_most {
+                std::thread::sleep(*every);
+                ok = to.write_all(b"x").is_ok();
+            }
+            ok
+        }
+    };
+    if ok {
+        // Silent until crmsync gives up and closes.
+        let _ = to.set_read_timeout(Some(Duration::from_millis(200)));
+        stall(to, closed, false);
+    }
+}
+
+/// Writes `total` bytes of `unit` repeated; false when the peer left.
+pub fn send_repeated(w: &mut impl Write, unit: &[u8], total: u64) -> bool {
+    // Whole units per chunk, so that the stream is `unit` repeated.
+    let chunk = unit.repeat((64 * 1024 / unit.len().max(1)).max(1));
+    let mut sent = 0u64;
+    while sent < total {
+        let n = (total - sent).min(chunk.len() as u64) as usize;
+        if w.write_all(&chunk[..n]).is_err() {
+            return false;
+        }
+        sent += n as u64;
+    }
+    true
 }
 
 /// What the fault says about the next chunk of `dir`.
@@ -226,7 +350,7 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
     let st = &mut *st;
     match &st.fault {
-        Fault::None | Fault::Rewrite { .. } => Step::Forward(chunk.len(), None),
+        Fault::None | Fault::Rewrite { .. } | Fault::Answer { .. } => Step::Forward(chunk.len(), None),
         Fault::Delay(d) => Step::Delay(*d),
         Fault::At {
             dir: fdir,
@@ -304,7 +428,14 @@ fn rewrite_line(line: &[u8], from: &[u8], to: &[u8], sh: &Shared) -> Vec<u8> {
     out
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &AtomicBool) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    dir: Dir,
+    sh: &Shared,
+    closed: &AtomicBool,
+    muted: &AtomicBool,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut tail: Vec<u8> = Vec::new();
     // Rewrite: the start of a line whose LF has not arrived yet.
@@ -354,6 +485,18 @@ fn pump(mut from: TcpStream, mut to: TcpStream, dir: Dir, sh: &Shared, closed: &
             let mut up = sh.sent_up.lock().unwrap_or_else(|e| e.into_inner());
             let room = KEEP_UP.saturating_sub(up.len());
             up.extend_from_slice(&chunk[..room.min(n)]);
+        }
+        if muted.load(Ordering::SeqCst) {
+            continue; // the proxy answers in the server's place
+        }
+        if dir == Dir::Up
+            && let Some((answer, uid)) = hostile_for(sh, chunk)
+        {
+            muted.store(true, Ordering::SeqCst);
+            if let Ok(mut client) = from.try_clone() {
+                play(&mut client, &answer, &uid, closed);
+            }
+            break;
         }
         match step(sh, dir, chunk, &tail) {
             Step::Delay(d) => {

@@ -1415,3 +1415,78 @@ mod tests {
         assert_eq!(r.body, b"abcde");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Measuring a child
+// ---------------------------------------------------------------------------
+
+/// A finished child process: exit code, output, its own peak RSS, wall time.
+#[derive(Debug)]
+pub struct Measured {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// Peak resident set size of the child itself, in MB.
+    pub rss_mb: u64,
+    pub elapsed: Duration,
+}
+
+/// Forks and execs its arguments, waits for the child with wait4(2) and
+/// appends the child's peak RSS to its stderr. A small forking parent is
+/// needed: Linux folds the memory the process had before `exec` into the
+/// peak wait4 reports, and a child spawned from the test process itself
+/// (vfork) would report the test process's own peak.
+const MEASURE_PY: &str = "import os, sys\n\
+pid = os.fork()\n\
+if pid == 0:\n    os.execvp(sys.argv[1], sys.argv[1:])\n\
+_, status, usage = os.wait4(pid, 0)\n\
+sys.stderr.write('\\ncrmsync-test-maxrss-kb=%d\\n' % usage.ru_maxrss)\n\
+sys.exit(os.waitstatus_to_exitcode(status))\n";
+
+/// The marker [`MEASURE_PY`] writes.
+const MAXRSS: &str = "crmsync-test-maxrss-kb=";
+
+/// Runs `cmd` to its end under [`MEASURE_PY`] (python3 is part of the test
+/// bed): the child's own peak RSS, exact and independent of the other
+/// tests' children running in parallel.
+pub fn run_measured(cmd: Command) -> Measured {
+    let mut py = Command::new("python3");
+    py.arg("-c")
+        .arg(MEASURE_PY)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .stdin(Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        if v.is_none() {
+            py.env_remove(k);
+        }
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        py.current_dir(dir);
+    }
+    let t0 = Instant::now();
+    let out = py
+        .output()
+        .expect("python3 (part of the test bed) runs the child");
+    let elapsed = t0.elapsed();
+    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let at = stderr
+        .rfind(MAXRSS)
+        .unwrap_or_else(|| panic!("no peak RSS reported: {stderr}"));
+    let kb: u64 = stderr[at + MAXRSS.len()..]
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("peak RSS in {stderr}: {e}"));
+    stderr.truncate(at);
+    Measured {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+        rss_mb: kb / 1024,
+        elapsed,
+    }
+}

@@ -2,46 +2,36 @@
 //! mail (M4 holds, memory bounded), 10,000 recipients, IMAP folder names
 //! with quotes, backslashes and non-ASCII (modified UTF-7), and a WebDAV
 //! server answering with XML entity expansion ("billion laughs").
+//! Hostile servers (issue 16, item 4; X12, X13): Dovecot behind the fault
+//! proxy, which answers one command itself with a literal far larger than
+//! announced, an endless line or a trickle; WebDAV servers sending a huge,
+//! endless or trickling 207. Each run's peak RSS is the child's own
+//! (wait4), its time the wall clock of the run.
 //! Unit tests cover the rest: CRLF in vCard names (`parse::vcard`), path
 //! traversal in attachment names (`parse::mail`) and vdir hrefs
 //! (`source::vdir`), literals in LIST (`source::imap`), a DTD in a
 //! multistatus (`source::dav`).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::Command;
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::cli::Env;
+use crate::faultproxy::{Fault, FaultProxy, Hostile, send_repeated};
 use crate::harness;
-use crate::import_mail::{doveadm, mail, setup};
+use crate::import_mail::{Setup, doveadm, mail, setup};
+use crate::reliability::{assert_complete, fill, setup_proxied};
 
-/// Runs import-mail under `/usr/bin/time`: (exit code, JSON, stderr, peak RSS in MB).
-fn import_measured(s: &crate::import_mail::Setup) -> Option<(i32, Value, String, u64)> {
-    if !std::path::Path::new("/usr/bin/time").exists() {
-        eprintln!("SKIPPED: /usr/bin/time is needed to measure the peak RSS");
-        return None;
-    }
-    let out = Command::new("/usr/bin/time")
-        .args(["-f", "maxrss_kb=%M"])
-        .arg(assert_cmd::cargo::cargo_bin("crmsync"))
-        .arg("--config")
-        .arg(&s.env.config)
-        .args(["--json", "import-mail"])
-        .env("IMAP_PW", &s.pw)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let kb: u64 = stderr
-        .lines()
-        .filter_map(|l| l.strip_prefix("maxrss_kb="))
-        .next_back()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no maxrss in {stderr}"));
-    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    Some((out.status.code().unwrap_or(-1), v, stderr, kb / 1024))
+/// Runs import-mail, measuring the child: (exit code, JSON, stderr, peak
+/// RSS in MB, wall time).
+fn import_measured(s: &Setup) -> (i32, Value, String, u64, Duration) {
+    let mut cmd = s.env.cmd();
+    cmd.args(["--json", "import-mail"]).env("IMAP_PW", &s.pw);
+    let m = harness::run_measured(cmd);
+    let v = serde_json::from_str(&m.stdout).unwrap_or(Value::Null);
+    (m.code, v, m.stderr, m.rss_mb, m.elapsed)
 }
 
 #[test]
@@ -81,11 +71,7 @@ fn m4_a_200_mb_mail_is_outlined_and_memory_stays_bounded() {
         ),
     );
     drop(text);
-    let t0 = Instant::now();
-    let Some((code, v, err, rss_mb)) = import_measured(&s) else {
-        return;
-    };
-    let elapsed = t0.elapsed();
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
     eprintln!("200 MB + 20 MB mails: peak RSS {rss_mb} MB, {elapsed:?}");
     assert_eq!(code, 3, "a size skip is reported with exit 3: {v:#} {err}");
     assert!(
@@ -181,39 +167,51 @@ fn m1_folder_names_with_quotes_backslashes_and_non_ascii_import() {
     }
 }
 
-/// A one-connection-at-a-time HTTP server answering every request with
-/// `status` and `body`; returns its port.
-fn canned_server(status: &'static str, body: String) -> u16 {
+/// A loopback HTTP server: each connection (in its own thread) has its
+/// request read (head and body), then `answer` writes the response;
+/// returns the port.
+fn http_server(answer: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> u16 {
     let l = TcpListener::bind((harness::HOST, 0)).unwrap();
     let port = l.local_addr().unwrap().port();
+    let answer = std::sync::Arc::new(answer);
     std::thread::spawn(move || {
         for conn in l.incoming().flatten() {
-            let mut r = BufReader::new(conn.try_clone().unwrap());
-            let mut len = 0usize;
-            let mut line = String::new();
-            loop {
-                line.clear();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(conn.try_clone().unwrap());
+                let mut len = 0usize;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
                 }
-                if line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut b = vec![0; len];
-            let _ = r.read_exact(&mut b);
-            let mut w = conn;
-            let _ = write!(
-                w,
-                "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+                let mut b = vec![0; len];
+                let _ = r.read_exact(&mut b);
+                let mut w = conn;
+                answer(&mut w);
+            });
         }
     });
     port
+}
+
+/// An HTTP server answering every request with `status` and `body`.
+fn canned_server(status: &'static str, body: String) -> u16 {
+    http_server(move |w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    })
 }
 
 #[test]
@@ -251,5 +249,280 @@ fn dav_xml_entity_expansion_is_refused_clearly() {
         );
         assert!(!text.contains("lollol"), "{args:?} expanded: {text}");
         assert!(t0.elapsed() < Duration::from_secs(20), "{args:?}");
+    }
+}
+
+/// Dovecot behind the fault proxy with 3 small mails in `CRM Import`;
+/// `extra` goes into the account.
+fn proxied(d: &harness::Dovecot, extra: &str) -> (Setup, FaultProxy) {
+    let (s, proxy) = setup_proxied(d, extra);
+    fill(d, &s, "CRM Import", 3, 10);
+    (s, proxy)
+}
+
+fn errors(v: &Value) -> String {
+    v["errors"].to_string()
+}
+
+/// After a hostile answer: the server sane again, one run imports the
+/// three mails once (nothing was lost or half-imported), a further run
+/// nothing.
+fn then_all_import_once(d: &harness::Dovecot, s: &Setup, proxy: &FaultProxy) {
+    proxy.set(Fault::None);
+    let (code, v, err) = s.import(&[]);
+    assert_eq!(code, 0, "{v:#} {err}");
+    assert_eq!(v["counts"]["imported"], 3, "{v:#}");
+    assert_complete(d, s, &[("CRM Import", 3)]);
+}
+
+#[test]
+fn x12_an_imap_literal_far_larger_than_announced_is_refused_and_memory_stays_bounded() {
+    let Some(d) = harness::dovecot() else { return };
+    let (s, proxy) = proxied(d, "timeout = 10\n");
+    // The body FETCH answered with a literal announced at 1.5 GB for mails
+    // of ~300 bytes (RFC822.SIZE); 150 MB of it sent as fast as read.
+    proxy.set(Fault::answer(
+        "BODY.PEEK[]",
+        Hostile::Bytes {
+            prefix: "* 1 FETCH (UID {uid} BODY[] {1500000000}\r\n".into(),
+            send: 150 << 20,
+        },
+    ));
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+    eprintln!("1.5 GB literal: peak RSS {rss_mb} MB, {elapsed:?}");
+    assert_eq!(proxy.injected(), 1, "{v:#} {err}");
+    assert_eq!(code, 1, "the only account failed: {v:#} {err}");
+    let e = errors(&v);
+    for want in [
+        "account `alice-mail`",
+        "folder `CRM Import`",
+        "UID 1: the server announced",
+        "literal of 1500000000 bytes",
+        "X12",
+        &format!("127.0.0.1:{}", proxy.port),
+        "connection was closed",
+        "look at this message on the server",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    assert!(rss_mb < 100, "peak RSS {rss_mb} MB");
+    then_all_import_once(d, &s, &proxy);
+}
+
+#[test]
+fn x12_an_endless_imap_line_is_refused_in_a_fetch_and_in_any_other_answer() {
+    let Some(d) = harness::dovecot() else { return };
+    let (s, proxy) = proxied(d, "timeout = 10\n");
+    // 150 MB without a line end: in the body FETCH (crmsync's own reader)
+    // and in the UID SEARCH answer (read by the imap crate).
+    for (command, prefix, want) in [
+        (
+            "BODY.PEEK[]",
+            "* 1 FETCH (UID {uid} BODY[] \"",
+            "a line of the answer is longer than 1048576 bytes",
+        ),
+        (
+            "UID SEARCH",
+            "* SEARCH",
+            "the answer is larger than 16777216 bytes",
+        ),
+    ] {
+        proxy.set(Fault::answer(
+            command,
+            Hostile::Line {
+                prefix: prefix.into(),
+                send: 150 << 20,
+            },
+        ));
+        let before = proxy.injected();
+        let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+        eprintln!("endless line in {command}: peak RSS {rss_mb} MB, {elapsed:?}");
+        assert_eq!(proxy.injected(), before + 1, "{command}: {v:#} {err}");
+        assert_eq!(code, 1, "{command}: {v:#} {err}");
+        let e = errors(&v);
+        for want in [
+            "account `alice-mail`",
+            want,
+            command,
+            &format!("127.0.0.1:{}", proxy.port),
+            "connection was closed",
+        ] {
+            assert!(e.contains(want), "{command}: {want}: {e}");
+        }
+        assert!(rss_mb < 100, "{command}: peak RSS {rss_mb} MB");
+        proxy.set(Fault::None);
+    }
+    then_all_import_once(d, &s, &proxy);
+}
+
+#[test]
+fn x13_an_imap_server_trickling_a_byte_at_a_time_ends_the_run_at_the_deadline() {
+    let Some(d) = harness::dovecot() else { return };
+    // A byte every 0.5 s: never silent for `timeout`, and never done.
+    let (s, proxy) = proxied(d, "timeout = 10\ndeadline = 3\n");
+    proxy.set(Fault::answer(
+        "BODY.PEEK[]",
+        Hostile::Trickle {
+            prefix: "* 1 FETCH (UID {uid} BODY[] {5000}\r\n".into(),
+            every: Duration::from_millis(500),
+            for_at_most: Duration::from_secs(90),
+        },
+    ));
+    let (code, v, err, rss_mb, elapsed) = import_measured(&s);
+    eprintln!("trickle: {elapsed:?}, peak RSS {rss_mb} MB");
+    assert_eq!(proxy.injected(), 1, "{v:#} {err}");
+    assert_eq!(code, 1, "{v:#} {err}");
+    // deadline = 3 s; the trickle would hold the run (and its lock) 90 s.
+    assert!(elapsed < Duration::from_secs(60), "{elapsed:?}");
+    let e = errors(&v);
+    for want in [
+        "account `alice-mail`",
+        &format!("127.0.0.1:{}", proxy.port),
+        "deadline of 3 s",
+        "raise `deadline`",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    then_all_import_once(d, &s, &proxy);
+}
+
+/// An address book account on a hostile WebDAV server at `port`; `extra`
+/// goes into the account.
+fn dav_env(port: u16, extra: &str) -> Env {
+    Env::new(&format!(
+        "[[contacts.accounts]]\nname = \"book\"\nuser = \"alice\"\nsource = \"carddav\"\n\
+         url = \"http://127.0.0.1:{port}/\"\nlogin = \"alice\"\npassword_env = \"DAV_PW\"\n{extra}"
+    ))
+}
+
+/// `check` against it, measured: (exit code, stdout and stderr, peak RSS
+/// in MB, wall time).
+fn check_measured(env: &Env) -> (i32, String, u64, Duration) {
+    let mut cmd = env.cmd();
+    cmd.env("DAV_PW", "pw").args(["--json", "check"]);
+    let m = harness::run_measured(cmd);
+    (
+        m.code,
+        format!("{}{}", m.stdout, m.stderr),
+        m.rss_mb,
+        m.elapsed,
+    )
+}
+
+const MULTISTATUS_OPEN: &str = "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\">";
+const MULTISTATUS_CLOSE: &str = "</d:multistatus>";
+
+#[test]
+fn x12_a_huge_an_endless_and_an_element_packed_207_are_refused_and_memory_stays_bounded() {
+    // 10^6 hrefs with their length announced (about 50 MB).
+    const HREF: &str = "<d:response><d:href>/c/0000000.vcf</d:href></d:response>";
+    let huge = http_server(|w| {
+        let n: u64 = 1_000_000;
+        let len = (MULTISTATUS_OPEN.len() + MULTISTATUS_CLOSE.len()) as u64 + n * HREF.len() as u64;
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: {len}\r\n\r\n{MULTISTATUS_OPEN}"
+        );
+        if send_repeated(w, HREF.as_bytes(), n * HREF.len() as u64) {
+            let _ = w.write_all(MULTISTATUS_CLOSE.as_bytes());
+        }
+    });
+    // Without a length and without an end (given up after 400 MB).
+    let endless = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let chunk = HREF.repeat(1000);
+        let mut sent = 0usize;
+        while sent < 400 << 20 {
+            if write!(w, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+    });
+    // 10 MB, within max_response, but 1.7 million empty properties.
+    let packed = http_server(|w| {
+        let open =
+            format!("{MULTISTATUS_OPEN}<d:response><d:href>/c/</d:href><d:propstat><d:prop>");
+        let close = format!(
+            "</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>{MULTISTATUS_CLOSE}"
+        );
+        let props: u64 = 10 << 20;
+        let len = (open.len() + close.len()) as u64 + props;
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: {len}\r\n\r\n{open}"
+        );
+        if send_repeated(w, b"<d:x/>", props) {
+            let _ = w.write_all(close.as_bytes());
+        }
+    });
+    for (what, port, want) in [
+        (
+            "10^6 hrefs",
+            huge,
+            "the answer is larger than 16777216 bytes",
+        ),
+        (
+            "endless",
+            endless,
+            "the answer is larger than 16777216 bytes",
+        ),
+        (
+            "packed",
+            packed,
+            "the answer has more than 104857 XML elements",
+        ),
+    ] {
+        let env = dav_env(port, "timeout = 30\n");
+        let (code, text, rss_mb, elapsed) = check_measured(&env);
+        eprintln!("{what} 207: peak RSS {rss_mb} MB, {elapsed:?}");
+        assert_eq!(code, 1, "{what}: {text}");
+        for want in [
+            want,
+            "X12",
+            "`max_response` of account `book`",
+            &format!("127.0.0.1:{port}"),
+        ] {
+            assert!(text.contains(want), "{what}: {want}: {text}");
+        }
+        assert!(rss_mb < 100, "{what}: peak RSS {rss_mb} MB");
+    }
+}
+
+#[test]
+fn x13_a_dav_server_trickling_its_207_ends_at_the_deadline() {
+    // The head at once, then a byte every 0.5 s: never silent for the
+    // 100 s timeout, and never done (the server gives up after 90 s).
+    let port = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 207 Multi-Status\r\nContent-Type: application/xml\r\nContent-Length: 100000\r\n\r\n{MULTISTATUS_OPEN}"
+        );
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(90) {
+            std::thread::sleep(Duration::from_millis(500));
+            if w.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let env = dav_env(port, "timeout = 100\ndeadline = 3\n");
+    let (code, text, rss_mb, elapsed) = check_measured(&env);
+    eprintln!("trickling 207: {elapsed:?}, peak RSS {rss_mb} MB");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "deadline = 3: {elapsed:?}"
+    );
+    for want in [
+        "deadline of 3 s",
+        "X13",
+        "raise `deadline` for account `book`",
+        &format!("127.0.0.1:{port}"),
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
     }
 }

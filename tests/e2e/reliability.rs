@@ -18,7 +18,7 @@ use crate::harness::{self, Dovecot};
 use crate::import_mail::{Setup, doveadm, mail, setup};
 
 /// `setup` with the account pointed at a fault proxy in front of Dovecot.
-fn setup_proxied(d: &Dovecot, extra_account: &str) -> (Setup, FaultProxy) {
+pub fn setup_proxied(d: &Dovecot, extra_account: &str) -> (Setup, FaultProxy) {
     let s = setup(d, "");
     let proxy = FaultProxy::start(d.port);
     let cfg = std::fs::read_to_string(&s.env.config).unwrap();
@@ -30,7 +30,7 @@ fn setup_proxied(d: &Dovecot, extra_account: &str) -> (Setup, FaultProxy) {
     (s, proxy)
 }
 
-fn fill(d: &Dovecot, s: &Setup, folder: &str, n: usize, pad: usize) {
+pub fn fill(d: &Dovecot, s: &Setup, folder: &str, n: usize, pad: usize) {
     for i in 0..n {
         d.append(
             &s.login,
@@ -47,7 +47,7 @@ fn fill(d: &Dovecot, s: &Setup, folder: &str, n: usize, pad: usize) {
 }
 
 /// Every mail of the folder is exactly one activity and carries the keyword.
-fn assert_complete(d: &Dovecot, s: &Setup, folders: &[(&str, usize)]) {
+pub fn assert_complete(d: &Dovecot, s: &Setup, folders: &[(&str, usize)]) {
     let report = s.report();
     let total: usize = folders.iter().map(|(_, n)| n).sum();
     let subjects: BTreeSet<&str> = report
