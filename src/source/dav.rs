@@ -338,12 +338,10 @@ pub fn parse_multistatus(body: &[u8]) -> Result<Vec<Response>> {
 pub struct Dav {
     pub client: Client,
     pub base: Url,
-    /// The account's name, for advice in errors.
+    /// The account's name, for messages and advice in errors.
     account: String,
     login: String,
     password: Secret,
-    /// The account's name, for messages.
-    account: String,
     /// X12, X13: `max_response` and `deadline` of the account.
     bounds: http::Bounds,
 }
@@ -432,7 +430,6 @@ impl Dav {
                 .clone()
                 .unwrap_or_else(|| account.user().to_string()),
             password,
-            account: account.name().to_string(),
             bounds: http::Bounds {
                 max_body: account.max_response.0,
                 deadline: std::time::Duration::from_secs(account.deadline.max(1)),

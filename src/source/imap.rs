@@ -880,7 +880,8 @@ impl ImapSource {
         if let Err(e) = self.session.run_command(cmd) {
             return Err(self.fail("", cmd, e));
         }
-        let mut reader = FetchReader::new(&self.raw);
+        let limits = Literals::any(ANSWER_MAX);
+        let mut reader = FetchReader::new(&self.raw, &limits);
         let result = reader.read_untagged();
         reader.finish();
         result.map_err(|e| match e {
@@ -893,6 +894,14 @@ impl ImapSource {
                 self.addr
             )),
             Raw::Io(e) => self.fail("", cmd, e),
+            // X12: a literal in the answer over what any answer may take.
+            Raw::Refused(why) => {
+                self.raw.shutdown();
+                let detail = format!("{cmd} on {}: {why}; the connection was closed", self.addr);
+                self.broken = Some(detail.clone());
+                self.open = None;
+                SourceError::Other(detail)
+            }
         })
     }
 
@@ -2889,7 +2898,8 @@ mod tests {
             b"* LIST () \"/\" \"Caf\xe9\"\r\n* LIST () \"/\" {3}\r\na b\r\n\
               a7 OK List completed.\r\n* 1 EXISTS\r\n",
         );
-        let mut r = FetchReader::new(&stream);
+        let limits = Literals::any(ANSWER_MAX);
+        let mut r = FetchReader::new(&stream, &limits);
         let got = r.read_untagged().unwrap();
         r.finish();
         assert_eq!(
@@ -2900,10 +2910,12 @@ mod tests {
         let n = stream.clone().read(&mut rest).unwrap();
         assert_eq!(&rest[..n], b"* 1 EXISTS\r\n");
         let stream = answered(b"a8 NO [CANNOT] nope\r\n");
-        let mut r = FetchReader::new(&stream);
+        let limits = Literals::any(ANSWER_MAX);
+        let mut r = FetchReader::new(&stream, &limits);
         assert!(matches!(r.read_untagged(), Err(Raw::No(info)) if info.contains("nope")));
         let stream = answered(b"* BYE shutting down\r\n");
-        let mut r = FetchReader::new(&stream);
+        let limits = Literals::any(ANSWER_MAX);
+        let mut r = FetchReader::new(&stream, &limits);
         assert!(matches!(r.read_untagged(), Err(Raw::Io(_))));
     }
 

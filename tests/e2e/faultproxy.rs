@@ -350,7 +350,9 @@ fn step(sh: &Shared, dir: Dir, chunk: &[u8], tail: &[u8]) -> Step {
     let mut st = sh.fault.lock().unwrap_or_else(|e| e.into_inner());
     let st = &mut *st;
     match &st.fault {
-        Fault::None | Fault::Rewrite { .. } | Fault::Answer { .. } => Step::Forward(chunk.len(), None),
+        Fault::None | Fault::Rewrite { .. } | Fault::Answer { .. } => {
+            Step::Forward(chunk.len(), None)
+        }
         Fault::Delay(d) => Step::Delay(*d),
         Fault::At {
             dir: fdir,
