@@ -644,16 +644,7 @@ impl Remote<'_> {
                 )?;
             }
             // X5: an earlier run may have created it and died before hearing.
-            let path = p.find.replace("{email}", &query(&email));
-            let (found, _) = self
-                .client
-                .list(&path, &p.items, &format!("looking up {what}"))?;
-            let existing = found.iter().find_map(|v| {
-                let e = text(v, &p.fields.email)?;
-                (normalize(&e) == email)
-                    .then(|| text(v, &p.fields.id))
-                    .flatten()
-            });
+            let existing = self.find_person(&email, &what)?;
             let remote = match existing {
                 Some(r) => {
                     counts.found_again += usize::from(state.is_some());
@@ -684,8 +675,19 @@ impl Remote<'_> {
                             ),
                         },
                         Err(RestError::Rejected(m)) => {
-                            self.refuse(counts, "person", id, &what, &m)?;
-                            continue;
+                            // X5: a dead run's create of this person landed
+                            // after the lookup above (BottleCRM refuses a
+                            // second contact with one address): adopt it.
+                            match self.find_person(&email, &what)? {
+                                Some(r) => {
+                                    counts.found_again += 1;
+                                    r
+                                }
+                                None => {
+                                    self.refuse(counts, "person", id, &what, &m)?;
+                                    continue;
+                                }
+                            }
                         }
                         Err(e) => return Err(e.into()),
                     }
@@ -704,6 +706,21 @@ impl Remote<'_> {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// The CRM's id of the person carrying exactly this address.
+    fn find_person(&self, email: &str, what: &str) -> Result<Option<String>> {
+        let p = &self.client.preset.persons;
+        let path = p.find.replace("{email}", &query(email));
+        let (found, _) = self
+            .client
+            .list(&path, &p.items, &format!("looking up {what}"))?;
+        Ok(found.iter().find_map(|v| {
+            let e = text(v, &p.fields.email)?;
+            (normalize(&e) == email)
+                .then(|| text(v, &p.fields.id))
+                .flatten()
+        }))
     }
 
     fn remote_id_of_company(&self, ext: &str) -> Result<Option<String>> {

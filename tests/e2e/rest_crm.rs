@@ -361,10 +361,15 @@ struct GateState {
     /// Connections accepted and not finished (answer read from the server
     /// and passed on, or the request never came whole).
     open: usize,
-    /// The next request whose first line starts with this is held.
-    hold: Option<String>,
-    held: usize,
-    released: bool,
+    /// The next request whose first line starts with this is held, under
+    /// this ticket.
+    hold: Option<(String, usize)>,
+    tickets: usize,
+    /// Tickets of the requests held now, released, and answered by the
+    /// server.
+    held: Vec<usize>,
+    released: Vec<usize>,
+    answered: Vec<usize>,
     /// The answer to the n-th request whose first line starts with this
     /// is cut 5 bytes in (after the server stored it).
     cut: Option<(String, usize)>,
@@ -420,22 +425,32 @@ impl Gate {
         }
     }
 
-    /// Holds the next request whose first line starts with `prefix`.
-    fn hold(&self, prefix: &str) {
+    /// Holds the next request whose first line starts with `prefix`;
+    /// returns its ticket.
+    fn hold(&self, prefix: &str) -> usize {
         let mut st = Gate::lock(&self.sh);
-        st.hold = Some(prefix.to_string());
-        st.released = false;
+        st.tickets += 1;
+        let t = st.tickets;
+        st.hold = Some((prefix.to_string(), t));
+        t
     }
 
-    /// Waits until the held request arrived whole.
-    fn wait_held(&self) {
-        self.wait("the request to hold", |st| st.held > 0);
+    /// Waits until the request of ticket `t` arrived whole and is held.
+    fn wait_held(&self, t: usize) {
+        self.wait("the request to hold", |st| st.held.contains(&t));
     }
 
-    /// Lets the held request go on to the server.
-    fn release(&self) {
-        Gate::lock(&self.sh).released = true;
+    /// Lets the request of ticket `t` go on to the server.
+    fn release(&self, t: usize) {
+        Gate::lock(&self.sh).released.push(t);
         self.sh.1.notify_all();
+    }
+
+    /// Waits until the server answered the request of ticket `t`.
+    fn wait_answered(&self, t: usize) {
+        self.wait("the answer to a held request", |st| {
+            st.answered.contains(&t)
+        });
     }
 
     fn cut(&self, prefix: &str, nth: usize) {
@@ -464,7 +479,7 @@ impl Gate {
         );
         drop(c);
         self.wait("the requests at the server", |st| {
-            st.open == 0 && st.held == 0
+            st.open == 0 && st.held.is_empty()
         });
     }
 }
@@ -505,20 +520,20 @@ fn gate_one(
         return out.flush();
     }
     let mut cut = false;
+    let mut ticket = None;
     {
         let mut st = Gate::lock(sh);
-        if st
-            .hold
-            .as_ref()
-            .is_some_and(|p| first.starts_with(p.as_str()))
+        if let Some((p, t)) = st.hold.clone()
+            && first.starts_with(p.as_str())
         {
             st.hold = None;
-            st.held += 1;
+            st.held.push(t);
             sh.1.notify_all();
-            while !st.released {
+            while !st.released.contains(&t) {
                 st = sh.1.wait(st).unwrap_or_else(|e| e.into_inner());
             }
-            st.held -= 1;
+            st.held.retain(|h| *h != t);
+            ticket = Some(t);
         }
         if let Some((p, nth)) = st.cut.clone()
             && first.starts_with(p.as_str())
@@ -541,6 +556,10 @@ fn gate_one(
     // read, the server is done with the request.
     let mut resp = Vec::new();
     up.read_to_end(&mut resp)?;
+    if let Some(t) = ticket {
+        Gate::lock(sh).answered.push(t);
+        sh.1.notify_all();
+    }
     let pass = if cut {
         &resp[..5.min(resp.len())]
     } else {
@@ -803,9 +822,9 @@ fn x5_b2_a_create_stored_after_the_next_run_looked_leaves_one_copy_in_bottlecrm(
         "alice@us.example",
         "late copy",
     );
-    gate.hold("POST /api/interactions/");
+    let t = gate.hold("POST /api/interactions/");
     let mut child = w.spawn(&["import-mail", "--yes"]);
-    gate.wait_held();
+    gate.wait_held(t);
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(w.record("late copy", "state").as_deref(), Some("sending"));
@@ -818,18 +837,19 @@ fn x5_b2_a_create_stored_after_the_next_run_looked_leaves_one_copy_in_bottlecrm(
     );
     let ours = w.record("late copy", "remote_id").unwrap();
     // Now the first request reaches BottleCRM.
-    gate.release();
+    gate.release(t);
     gate.quiet();
     let copies = w.crm.copies("contact", &w.ids.jane, "late copy");
     assert_eq!(copies.len(), 2, "{copies:?}");
     assert!(copies.contains(&ours));
     // The next push finds the marker twice and deletes the late copy.
     let v = w.json(&["crm", "push"]);
-    assert_eq!(v["pushed"]["duplicates_deleted"], 1, "{v:#}");
     assert_eq!(
         w.crm.copies("contact", &w.ids.jane, "late copy"),
-        vec![ours.clone()]
+        vec![ours.clone()],
+        "{v:#}"
     );
+    assert_eq!(v["pushed"]["duplicates_deleted"], 1, "{v:#}");
     assert_eq!(w.record("late copy", "remote_id"), Some(ours.clone()));
     let v = w.json(&["crm", "push"]);
     assert_eq!(v["pushed"]["duplicates_deleted"], 0, "{v:#}");
@@ -838,6 +858,61 @@ fn x5_b2_a_create_stored_after_the_next_run_looked_leaves_one_copy_in_bottlecrm(
         w.crm.copies("contact", &w.ids.jane, "late copy"),
         vec![ours]
     );
+}
+
+/// X5 for a person (resolve-unknown --create): the killed run's create
+/// reaches BottleCRM only after the next run looked for the address and
+/// sent its own create. BottleCRM refuses a second contact with one
+/// address, so the next run looks again and adopts the one stored: no
+/// refusal, one contact, and the mail moves to it.
+#[test]
+fn x5_b2_a_person_created_by_a_killed_run_after_the_next_run_looked_is_adopted() {
+    let Some(d) = harness::dovecot() else { return };
+    let Some(b) = harness::bottlecrm() else {
+        return;
+    };
+    let gate = Gate::start(b.port);
+    let Some(w) = World::new(d, "rest-late-p", Some(&gate.url())) else {
+        return;
+    };
+    w.append_to(
+        "CRM Import",
+        "Xavier New <x@nowhere.example>",
+        "alice@us.example",
+        "U2 late person",
+    );
+    w.json(&["import-mail", "--yes"]);
+    let t1 = gate.hold("POST /api/contacts/");
+    let mut child = w.spawn(&[
+        "resolve-unknown",
+        "--create",
+        "x@nowhere.example=Xavier New",
+    ]);
+    gate.wait_held(t1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The next run looks (nobody yet) and sends its own create: held too.
+    let t2 = gate.hold("POST /api/contacts/");
+    let mut next = w.spawn(&["crm", "push"]);
+    gate.wait_held(t2);
+    // The killed run's create is stored first, then the next run's.
+    gate.release(t1);
+    gate.wait_answered(t1);
+    gate.release(t2);
+    let status = next.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the next run failed");
+    let xs = w.crm.contacts("x@nowhere.example");
+    assert_eq!(xs.len(), 1, "{xs:?}");
+    let xavier = xs[0]["id"].as_str().unwrap();
+    assert!(
+        w.crm
+            .interactions("contact", xavier)
+            .contains_key("U2 late person")
+    );
+    assert!(w.crm.interactions("contact", &w.ids.alice).is_empty());
+    let v = w.json(&["crm", "push"]);
+    assert_eq!(v["pushed"]["persons_created"], 0, "{v:#}");
+    assert_eq!(v["pushed"]["refused"], json!([]), "{v:#}");
 }
 
 /// B3 (issue 16): a contact deleted in BottleCRM after the last pull. Mail
