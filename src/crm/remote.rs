@@ -759,6 +759,26 @@ impl Remote<'_> {
         Ok(())
     }
 
+    /// One activity failed: a 404 (B3, [`Remote::gone`]) or another
+    /// refusal is recorded and reported, and the run goes on; anything
+    /// else (no answer, a refused token) stops it.
+    fn fail_activity(
+        &self,
+        counts: &mut PushCounts,
+        id: i64,
+        what: &str,
+        link: &str,
+        e: RestError,
+    ) -> Result<()> {
+        if e.is_not_found() {
+            return self.gone(counts, id, what, link);
+        }
+        match e {
+            RestError::Rejected(m) => self.refuse(counts, "activity", id, what, &m),
+            e => Err(e.into()),
+        }
+    }
+
     /// B3: the CRM record an activity hangs on is gone (404). The activity
     /// fails alone and stays in the outbox; the pull drops the record from
     /// the cache and re-plans it.
@@ -988,16 +1008,7 @@ impl Remote<'_> {
                      OR r.hash IS NULL
                   ORDER BY a.id",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
+            .query_map([], six_columns)?
             .collect::<rusqlite::Result<_>>()?;
         for (id, state, remote_kind, remote_id, hash, link) in rows {
             let Some(a) = load(self.conn, id)? else {
@@ -1106,15 +1117,10 @@ impl Remote<'_> {
                 .and_then(|copies| self.converge(counts, out.remote_kind, None, copies, what));
             match found {
                 Ok(r) => remote = r,
-                Err(e) if e.is_not_found() => {
-                    self.gone(counts, a.id, what, &out.link)?;
+                Err(e) => {
+                    self.fail_activity(counts, a.id, what, &out.link, e)?;
                     return Ok(false);
                 }
-                Err(RestError::Rejected(m)) => {
-                    self.refuse(counts, "activity", a.id, what, &m)?;
-                    return Ok(false);
-                }
-                Err(e) => return Err(e.into()),
             }
             counts.found_again += usize::from(remote.is_some());
         } else {
@@ -1158,15 +1164,10 @@ impl Remote<'_> {
                     }
                     posted = true;
                 }
-                Err(e) if e.is_not_found() => {
-                    self.gone(counts, a.id, what, &out.link)?;
+                Err(e) => {
+                    self.fail_activity(counts, a.id, what, &out.link, e)?;
                     return Ok(false);
                 }
-                Err(RestError::Rejected(m)) => {
-                    self.refuse(counts, "activity", a.id, what, &m)?;
-                    return Ok(false);
-                }
-                Err(e) => return Err(e.into()),
             }
         }
         self.conn.execute(
@@ -1296,16 +1297,7 @@ impl Remote<'_> {
                     AND EXISTS (SELECT 1 FROM activities a WHERE a.id = local_id)
                   ORDER BY local_id",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
+            .query_map([], six_columns)?
             .collect::<rusqlite::Result<_>>()?;
         for (local, kind, remote, marker, link, until) in rows {
             let Some(a) = load(self.conn, local)? else {
@@ -1480,6 +1472,26 @@ fn load(conn: &Connection, id: i64) -> Result<Option<LocalActivity>> {
             })
         })
         .optional()?)
+}
+
+/// A row of six columns as a tuple.
+fn six_columns<A, B, C, D, E, F>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(A, B, C, D, E, F)>
+where
+    A: rusqlite::types::FromSql,
+    B: rusqlite::types::FromSql,
+    C: rusqlite::types::FromSql,
+    D: rusqlite::types::FromSql,
+    E: rusqlite::types::FromSql,
+    F: rusqlite::types::FromSql,
+{
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 /// Records a pulled record (once).
