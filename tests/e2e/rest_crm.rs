@@ -939,9 +939,10 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
         "alice@us.example",
         "From a deleted contact",
     );
+    // Jane only a participant (M8) here.
     w.append(
         "John Roe <john@globex.example>",
-        "alice@us.example",
+        "alice@us.example, jane@acme.example",
         "From John",
     );
     let (code, out, err) = w.run(&["import-mail", "--yes"]);
@@ -985,16 +986,21 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
         (&json!(1), &json!(1)),
         "{v:#}"
     );
-    let report = w.json(&["report"]);
-    let a = report["activities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["subject"] == "From a deleted contact")
-        .unwrap()
-        .clone();
+    let activity = |subject: &str| {
+        w.json(&["report"])["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["subject"] == subject)
+            .unwrap()
+            .clone()
+    };
+    let a = activity("From a deleted contact");
     assert_eq!(a["attached_to"]["id"], w.ids.alice.as_str(), "{a:#}");
     assert_eq!(a["flags"], json!(["unknown_sender"]), "{a:#}");
+    let j = activity("From John");
+    assert_eq!(j["attached_to"]["id"], w.ids.john.as_str(), "{j:#}");
+    assert_eq!(j["flags"], json!(["unidentified_recipient"]), "{j:#}");
     let list = w.json(&["resolve-unknown", "--list"]);
     let queued: Vec<&Value> = list["unknown"]
         .as_array()
@@ -1003,7 +1009,11 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
         .filter(|u| u["address"] == "jane@acme.example")
         .collect();
     assert_eq!(queued.len(), 1, "{list:#}");
-    assert_eq!(queued[0]["state"], "open");
+    assert_eq!(
+        (&queued[0]["state"], &queued[0]["count"]),
+        (&json!("open"), &json!(2)),
+        "{list:#}"
+    );
     // The next push sends it to the owner's contact; nothing fails.
     let (code, out, err) = w.run(&["--json", "crm", "push"]);
     assert_eq!(code, 0, "{out} {err}");
@@ -1025,6 +1035,9 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
             .contains_key("From a deleted contact")
     );
     assert!(w.crm.interactions("contact", &w.ids.alice).is_empty());
+    let j = activity("From John");
+    assert_eq!(j["flags"], json!([]), "{j:#}");
+    assert_eq!(j["attached_to"]["id"], w.ids.john.as_str(), "{j:#}");
 }
 
 #[test]
