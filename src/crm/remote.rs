@@ -279,12 +279,12 @@ impl Remote<'_> {
             let id = directory::person_rowid(&tx, &person.id)?.context("person just written")?;
             record_pulled(&tx, "person", id, &person.id)?;
         }
-        let (companies_gone, _) =
+        let (companies_gone, of_companies) =
             remove_gone(&tx, "company", &cs.iter().map(|c| c.id.as_str()).collect())?;
-        let (persons_gone, replanned) =
+        let (persons_gone, of_persons) =
             remove_gone(&tx, "person", &ps.iter().map(|c| c.id.as_str()).collect())?;
         counts.removed = companies_gone + persons_gone;
-        counts.replanned = replanned;
+        counts.replanned = of_companies + of_persons;
         tx.commit()?;
         let (changed, deleted) = self.pull_calendar()?;
         counts.calendar_changed = changed;

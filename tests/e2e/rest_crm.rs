@@ -922,18 +922,25 @@ fn x5_b2_a_person_created_by_a_killed_run_after_the_next_run_looked_is_adopted()
 /// BottleCRM; `crm push` and `crm pull` exit 3 (X7); the pull drops the
 /// contact and re-plans the mail: on the owner's own contact, flagged,
 /// the address queued; the next push sends it there, and resolve-unknown
-/// takes it from the queue (U3).
+/// takes it from the queue (U3). An account deleted there: its mail (M10)
+/// goes to the owner's contact the same way.
 #[test]
 fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replans_it() {
     let Some(d) = harness::dovecot() else { return };
     let Some(w) = World::new(d, "rest-gone", None) else {
         return;
     };
+    // An account without contacts, for mail placed by its domain (M10).
+    let initech = w.crm.create(
+        "/api/accounts/",
+        json!({"name": "Initech", "website": "https://initech.example"}),
+    );
     // The cache is not refreshed before each command: it still holds Jane.
     w.write_config_refresh(&w.crm.url, "", 3600);
     w.json(&["crm", "pull"]);
     w.crm
         .req("DELETE", &format!("/api/contacts/{}/", w.ids.jane), None);
+    w.append("peter@initech.example", "alice@us.example", "M10 by domain");
     w.append(
         "Jane Doe <jane@acme.example>",
         "alice@us.example",
@@ -958,6 +965,14 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
             .interactions("contact", &w.ids.john)
             .contains_key("From John")
     );
+    assert!(
+        w.crm
+            .interactions("account", &initech)
+            .contains_key("M10 by domain")
+    );
+    // The account goes too (with the interactions homed on it).
+    w.crm
+        .req("DELETE", &format!("/api/accounts/{initech}/"), None);
     // Per item (X7: 3), not the run.
     for _ in 0..2 {
         let (code, out, err) = w.run(&["--json", "crm", "push"]);
@@ -983,7 +998,7 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         (&v["pulled"]["removed"], &v["pulled"]["replanned"]),
-        (&json!(1), &json!(1)),
+        (&json!(2), &json!(2)),
         "{v:#}"
     );
     let activity = |subject: &str| {
@@ -1001,6 +1016,10 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
     let j = activity("From John");
     assert_eq!(j["attached_to"]["id"], w.ids.john.as_str(), "{j:#}");
     assert_eq!(j["flags"], json!(["unidentified_recipient"]), "{j:#}");
+    // The account's mail: on the owner's contact, still flagged (M10).
+    let m = activity("M10 by domain");
+    assert_eq!(m["attached_to"]["id"], w.ids.alice.as_str(), "{m:#}");
+    assert_eq!(m["flags"], json!(["unknown_sender"]), "{m:#}");
     let list = w.json(&["resolve-unknown", "--list"]);
     let queued: Vec<&Value> = list["unknown"]
         .as_array()
@@ -1017,10 +1036,12 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
     // The next push sends it to the owner's contact; nothing fails.
     let (code, out, err) = w.run(&["--json", "crm", "push"]);
     assert_eq!(code, 0, "{out} {err}");
-    assert!(
+    assert_eq!(
         w.crm
             .interactions("contact", &w.ids.alice)
-            .contains_key("From a deleted contact")
+            .into_keys()
+            .collect::<Vec<_>>(),
+        vec!["From a deleted contact", "M10 by domain"]
     );
     assert_eq!(w.crm.interactions("contact", &w.ids.john).len(), 1);
     // U3 from the queue: Jane made anew; the mail moves to her.
@@ -1034,7 +1055,13 @@ fn b3_b2_a_contact_deleted_in_bottlecrm_fails_its_mail_alone_and_the_pull_replan
             .interactions("contact", jane)
             .contains_key("From a deleted contact")
     );
-    assert!(w.crm.interactions("contact", &w.ids.alice).is_empty());
+    assert_eq!(
+        w.crm
+            .interactions("contact", &w.ids.alice)
+            .into_keys()
+            .collect::<Vec<_>>(),
+        vec!["M10 by domain"]
+    );
     let j = activity("From John");
     assert_eq!(j["flags"], json!([]), "{j:#}");
     assert_eq!(j["attached_to"]["id"], w.ids.john.as_str(), "{j:#}");
