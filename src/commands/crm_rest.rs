@@ -170,15 +170,30 @@ pub fn after(ctx: &Ctx, exit: Exit) -> Result<Exit> {
     let st = ctx.state(Access::Write, "crm push")?;
     match push_now(ctx, &st) {
         Ok(c) => {
-            if c.created + c.updated + c.deleted + c.persons_created + c.found_again > 0 {
+            if c.created
+                + c.updated
+                + c.deleted
+                + c.persons_created
+                + c.found_again
+                + c.duplicates_deleted
+                > 0
+            {
                 ui::info(format!(
-                    "crm: {} created, {} updated, {} deleted, {} persons created in the CRM{}",
+                    "crm: {} created, {} updated, {} deleted, {} persons created in the CRM{}{}",
                     c.created,
                     c.updated,
                     c.deleted,
                     c.persons_created,
                     if c.found_again > 0 {
                         format!("; {} found there from an interrupted run", c.found_again)
+                    } else {
+                        String::new()
+                    },
+                    if c.duplicates_deleted > 0 {
+                        format!(
+                            "; {} second copies an interrupted run left there deleted (X5)",
+                            c.duplicates_deleted
+                        )
                     } else {
                         String::new()
                     }
@@ -191,10 +206,14 @@ pub fn after(ctx: &Ctx, exit: Exit) -> Result<Exit> {
                 ));
             }
             for r in &c.refused {
-                ui::warn(format!(
-                    "{}: {}; fix it in crmsync or the CRM, then `crmsync crm push`",
-                    r.item, r.error
-                ));
+                if r.says_next {
+                    ui::warn(format!("{}: {}", r.item, r.error));
+                } else {
+                    ui::warn(format!(
+                        "{}: {}; fix it in crmsync or the CRM, then `crmsync crm push`",
+                        r.item, r.error
+                    ));
+                }
             }
             Ok(if c.refused.is_empty() || exit != Exit::Ok {
                 exit
@@ -250,6 +269,10 @@ impl Tabular for SyncSummary {
                 "found again after an interrupted run".into(),
                 p.found_again.to_string(),
             ],
+            vec![
+                "second copies of an interrupted run deleted".into(),
+                p.duplicates_deleted.to_string(),
+            ],
             vec!["waiting for a CRM record".into(), p.waiting.to_string()],
             vec!["refused by the CRM".into(), p.refused.len().to_string()],
         ];
@@ -264,6 +287,10 @@ impl Tabular for SyncSummary {
                     format!("{} / {}", q.persons.created, q.persons.updated),
                 ],
                 vec!["gone from the CRM, removed".into(), q.removed.to_string()],
+                vec![
+                    "activities of deleted persons re-planned (B3)".into(),
+                    q.replanned.to_string(),
+                ],
                 vec![
                     "calendar activities changed in the CRM".into(),
                     q.calendar_changed.to_string(),

@@ -11,7 +11,14 @@
 //!   recorded as `sending` (with a reference marker) and committed before
 //!   the request goes out; a run killed before the answer was recorded
 //!   finds the record again by its marker (BottleCRM has no client-set
-//!   external id), so a rerun never creates a second copy (X5).
+//!   external id). A create whose answer never came may still be stored
+//!   later, after the next run looked and sent it again: such a create is
+//!   "in doubt" for [`DOUBT_SECS`], and every push meanwhile looks for its
+//!   marker again and deletes the extra copies, keeping one (X5; the
+//!   argument is in docs/CRM-REST.md).
+//! - A record the CRM no longer has (404) fails that record only; the
+//!   pull drops a deleted person from the cache and re-plans what hung on
+//!   it (B3).
 //!
 //! Everything the CRM refuses (4xx) is reported by record and field and
 //! stays in the outbox; a CRM that does not answer stops the run, and the
@@ -40,6 +47,8 @@ pub struct PullCounts {
     pub persons: ImportCounts,
     /// Records gone from the CRM, removed from the cache.
     pub removed: usize,
+    /// Activities attached to a person deleted in the CRM, re-planned (B3).
+    pub replanned: usize,
     /// Calendar activities changed in the CRM, taken over.
     pub calendar_changed: usize,
     /// Calendar activities deleted in the CRM, deleted here.
@@ -51,7 +60,15 @@ pub struct PullCounts {
 pub struct Refused {
     pub item: String,
     pub error: String,
+    /// The error names the next step itself (B3).
+    #[serde(skip)]
+    pub says_next: bool,
 }
+
+/// X5: how long after a create whose answer never came its copies are
+/// looked for again. A request the CRM has not stored within this time
+/// after it was sent is assumed never to be stored (docs/CRM-REST.md).
+pub const DOUBT_SECS: i64 = 3600;
 
 /// What [`Remote::push`] did.
 #[derive(Debug, Default, Serialize)]
@@ -60,6 +77,8 @@ pub struct PushCounts {
     pub created: usize,
     /// Creates of an earlier, interrupted run found in the CRM (X5).
     pub found_again: usize,
+    /// Extra copies of a create in doubt, stored late, deleted (X5).
+    pub duplicates_deleted: usize,
     pub updated: usize,
     pub deleted: usize,
     /// Activities with no CRM record to hang on yet (unknown sender).
@@ -260,8 +279,12 @@ impl Remote<'_> {
             let id = directory::person_rowid(&tx, &person.id)?.context("person just written")?;
             record_pulled(&tx, "person", id, &person.id)?;
         }
-        counts.removed = remove_gone(&tx, "company", &cs.iter().map(|c| c.id.as_str()).collect())?
-            + remove_gone(&tx, "person", &ps.iter().map(|c| c.id.as_str()).collect())?;
+        let (companies_gone, of_companies) =
+            remove_gone(&tx, "company", &cs.iter().map(|c| c.id.as_str()).collect())?;
+        let (persons_gone, of_persons) =
+            remove_gone(&tx, "person", &ps.iter().map(|c| c.id.as_str()).collect())?;
+        counts.removed = companies_gone + persons_gone;
+        counts.replanned = of_companies + of_persons;
         tx.commit()?;
         let (changed, deleted) = self.pull_calendar()?;
         counts.calendar_changed = changed;
@@ -428,6 +451,7 @@ impl Remote<'_> {
         }
         let p = &self.client.preset;
         let mut seen: HashMap<String, Value> = HashMap::new();
+        let mut gone_links: HashSet<String> = HashSet::new();
         let mut links: Vec<&str> = rows
             .iter()
             .filter(|r| r.1 == "interaction")
@@ -444,9 +468,20 @@ impl Remote<'_> {
                 .list
                 .replace("{link}", field)
                 .replace("{id}", id);
-            let (items, _) =
-                self.client
-                    .list(&path, &p.activities.items, "listing activities in the CRM")?;
+            let items =
+                match self
+                    .client
+                    .list(&path, &p.activities.items, "listing activities in the CRM")
+                {
+                    Ok((items, _)) => items,
+                    // B3: the record is gone; what hung on it was re-planned
+                    // by this pull and is sent again by the next push.
+                    Err(e) if e.is_not_found() => {
+                        gone_links.insert(link.to_string());
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             for v in items {
                 if let Some(id) = text(&v, &p.activities.fields.id) {
                     seen.insert(format!("interaction:{id}"), v);
@@ -464,7 +499,10 @@ impl Remote<'_> {
             }
         }
         let (mut changed, mut deleted) = (0, 0);
-        for (local, kind, remote, _, remote_hash) in rows {
+        for (local, kind, remote, link, remote_hash) in rows {
+            if kind == "interaction" && link.is_some_and(|l| gone_links.contains(&l)) {
+                continue;
+            }
             let Some(v) = seen.get(&format!("{kind}:{remote}")) else {
                 let tx = self.conn.unchecked_transaction()?;
                 super::calendar::delete(&tx, local)?;
@@ -567,6 +605,7 @@ impl Remote<'_> {
     pub fn push(&self) -> Result<PushCounts> {
         let mut counts = PushCounts::default();
         self.push_persons(&mut counts)?;
+        self.recheck_doubts(&mut counts)?;
         self.push_activities(&mut counts)?;
         self.push_deletes(&mut counts)?;
         Ok(counts)
@@ -605,16 +644,7 @@ impl Remote<'_> {
                 )?;
             }
             // X5: an earlier run may have created it and died before hearing.
-            let path = p.find.replace("{email}", &query(&email));
-            let (found, _) = self
-                .client
-                .list(&path, &p.items, &format!("looking up {what}"))?;
-            let existing = found.iter().find_map(|v| {
-                let e = text(v, &p.fields.email)?;
-                (normalize(&e) == email)
-                    .then(|| text(v, &p.fields.id))
-                    .flatten()
-            });
+            let existing = self.find_person(&email, &what)?;
             let remote = match existing {
                 Some(r) => {
                     counts.found_again += usize::from(state.is_some());
@@ -645,8 +675,19 @@ impl Remote<'_> {
                             ),
                         },
                         Err(RestError::Rejected(m)) => {
-                            self.refuse(counts, "person", id, &what, &m)?;
-                            continue;
+                            // X5: a dead run's create of this person landed
+                            // after the lookup above (BottleCRM refuses a
+                            // second contact with one address): adopt it.
+                            match self.find_person(&email, &what)? {
+                                Some(r) => {
+                                    counts.found_again += 1;
+                                    r
+                                }
+                                None => {
+                                    self.refuse(counts, "person", id, &what, &m)?;
+                                    continue;
+                                }
+                            }
                         }
                         Err(e) => return Err(e.into()),
                     }
@@ -665,6 +706,21 @@ impl Remote<'_> {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// The CRM's id of the person carrying exactly this address.
+    fn find_person(&self, email: &str, what: &str) -> Result<Option<String>> {
+        let p = &self.client.preset.persons;
+        let path = p.find.replace("{email}", &query(email));
+        let (found, _) = self
+            .client
+            .list(&path, &p.items, &format!("looking up {what}"))?;
+        Ok(found.iter().find_map(|v| {
+            let e = text(v, &p.fields.email)?;
+            (normalize(&e) == email)
+                .then(|| text(v, &p.fields.id))
+                .flatten()
+        }))
     }
 
     fn remote_id_of_company(&self, ext: &str) -> Result<Option<String>> {
@@ -698,6 +754,48 @@ impl Remote<'_> {
                 "the CRM refused it{}",
                 msg.strip_prefix(what).unwrap_or(msg)
             ),
+            says_next: false,
+        });
+        Ok(())
+    }
+
+    /// One activity failed: a 404 (B3, [`Remote::gone`]) or another
+    /// refusal is recorded and reported, and the run goes on; anything
+    /// else (no answer, a refused token) stops it.
+    fn fail_activity(
+        &self,
+        counts: &mut PushCounts,
+        id: i64,
+        what: &str,
+        link: &str,
+        e: RestError,
+    ) -> Result<()> {
+        if e.is_not_found() {
+            return self.gone(counts, id, what, link);
+        }
+        match e {
+            RestError::Rejected(m) => self.refuse(counts, "activity", id, what, &m),
+            e => Err(e.into()),
+        }
+    }
+
+    /// B3: the CRM record an activity hangs on is gone (404). The activity
+    /// fails alone and stays in the outbox; the pull drops the record from
+    /// the cache and re-plans it.
+    fn gone(&self, counts: &mut PushCounts, id: i64, what: &str, link: &str) -> Result<()> {
+        let msg = format!(
+            "the CRM record it hangs on ({}) is gone there (HTTP 404); `crmsync crm pull` drops it from the \
+             cache and re-plans the activity (B3), the next push sends it",
+            link.replacen(':', " ", 1)
+        );
+        self.conn.execute(
+            "UPDATE rest_records SET error = ?2, updated_at = ?3 WHERE kind = 'activity' AND local_id = ?1",
+            params![id, msg, now()],
+        )?;
+        counts.refused.push(Refused {
+            item: what.to_string(),
+            error: msg,
+            says_next: true,
         });
         Ok(())
     }
@@ -907,18 +1005,10 @@ impl Remote<'_> {
                 "SELECT a.id, r.state, r.remote_kind, r.remote_id, r.hash, r.link FROM activities a
                    LEFT JOIN rest_records r ON r.kind = 'activity' AND r.local_id = a.id
                   WHERE r.state IS NULL OR r.state = 'sending' OR a.updated_at >= r.updated_at
+                     OR r.hash IS NULL
                   ORDER BY a.id",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
+            .query_map([], six_columns)?
             .collect::<rusqlite::Result<_>>()?;
         for (id, state, remote_kind, remote_id, hash, link) in rows {
             let Some(a) = load(self.conn, id)? else {
@@ -1017,9 +1107,21 @@ impl Remote<'_> {
         let marker = self.marker("activity", a.id);
         let mut remote = None;
         let mut posted = false;
+        // X5: an earlier run sent it and never heard back: its request may
+        // still be stored later, after this run looked. Copies are looked
+        // for again until then (recheck_doubts).
+        let doubt = retrying.then(|| rfc3339(Utc::now() + Duration::seconds(DOUBT_SECS)));
         if retrying {
-            // X5: an earlier run sent it and died before hearing back?
-            remote = self.find_by_marker(out, &marker, what)?;
+            let found = self
+                .find_copies(out.remote_kind, &out.link, &out.title, &marker, what)
+                .and_then(|copies| self.converge(counts, out.remote_kind, None, copies, what));
+            match found {
+                Ok(r) => remote = r,
+                Err(e) => {
+                    self.fail_activity(counts, a.id, what, &out.link, e)?;
+                    return Ok(false);
+                }
+            }
             counts.found_again += usize::from(remote.is_some());
         } else {
             // Committed before the request: a kill after the CRM stored it
@@ -1029,7 +1131,7 @@ impl Remote<'_> {
                  VALUES ('activity', ?1, ?2, 'sending', ?3, ?4, ?5, ?6)
                  ON CONFLICT (kind, local_id) DO UPDATE SET remote_kind = excluded.remote_kind, remote_id = NULL,
                    state = 'sending', marker = excluded.marker, hash = excluded.hash, link = excluded.link,
-                   updated_at = excluded.updated_at",
+                   doubt_until = NULL, updated_at = excluded.updated_at",
                 params![a.id, out.remote_kind, marker, body_hash, out.link, now()],
             )?;
         }
@@ -1048,7 +1150,9 @@ impl Remote<'_> {
                 Ok(v) => {
                     remote = if out.remote_kind == "task" {
                         // BottleCRM does not say which id it gave the task.
-                        self.find_by_marker(out, &marker, what)?
+                        let copies =
+                            self.find_copies("task", &out.link, &out.title, &marker, what)?;
+                        self.converge(counts, "task", None, copies, what)?
                     } else {
                         v.pointer(&p.activities.created_id).and_then(as_text)
                     };
@@ -1060,28 +1164,45 @@ impl Remote<'_> {
                     }
                     posted = true;
                 }
-                Err(RestError::Rejected(m)) => {
-                    self.refuse(counts, "activity", a.id, what, &m)?;
+                Err(e) => {
+                    self.fail_activity(counts, a.id, what, &out.link, e)?;
                     return Ok(false);
                 }
-                Err(e) => return Err(e.into()),
             }
         }
         self.conn.execute(
             "UPDATE rest_records SET remote_kind = ?2, remote_id = ?3, state = 'sent', hash = ?4, remote_hash = ?5,
-                    link = ?6, error = NULL, updated_at = ?7
+                    link = ?6, error = NULL, doubt_until = ?8, updated_at = ?7
               WHERE kind = 'activity' AND local_id = ?1",
-            params![a.id, out.remote_kind, remote, body_hash, out.view.hash(), out.link, now()],
+            params![
+                a.id,
+                out.remote_kind,
+                remote,
+                body_hash,
+                out.view.hash(),
+                out.link,
+                now(),
+                doubt
+            ],
         )?;
         Ok(posted)
     }
 
-    /// The CRM's id of the record carrying `marker`, if it holds one.
-    fn find_by_marker(&self, out: &Outgoing, marker: &str, what: &str) -> Result<Option<String>> {
+    /// The CRM's ids of the records carrying `marker`: the interactions on
+    /// `link`, or the tasks titled `title`. A 404: `link` is gone (B3).
+    fn find_copies(
+        &self,
+        remote_kind: &str,
+        link: &str,
+        title: &str,
+        marker: &str,
+        what: &str,
+    ) -> Result<Vec<String>, RestError> {
         let p = &self.client.preset;
         let what = format!("looking up {what}");
-        if out.remote_kind == "task" {
-            let path = p.tasks.search.replace("{title}", &query(&out.title));
+        let mut ids = Vec::new();
+        if remote_kind == "task" {
+            let path = p.tasks.search.replace("{title}", &query(title));
             let (items, _) = self.client.list(&path, &p.tasks.search_items, &what)?;
             for v in items {
                 let Some(id) = text(&v, &p.tasks.fields.id) else {
@@ -1095,13 +1216,13 @@ impl Remote<'_> {
                     .and_then(|t| text(t, &p.tasks.fields.description))
                     .unwrap_or_default();
                 if desc.contains(marker) {
-                    return Ok(Some(id));
+                    ids.push(id);
                 }
             }
-            return Ok(None);
+            return Ok(ids);
         }
-        let Some((field, id)) = out.link.split_once(':') else {
-            return Ok(None);
+        let Some((field, id)) = link.split_once(':') else {
+            return Ok(ids);
         };
         let path = p
             .activities
@@ -1109,33 +1230,164 @@ impl Remote<'_> {
             .replace("{link}", field)
             .replace("{id}", id);
         let (items, _) = self.client.list(&path, &p.activities.items, &what)?;
-        Ok(items.iter().find_map(|v| {
-            text(v, &p.activities.fields.body)
-                .filter(|b| b.contains(marker))
-                .and_then(|_| text(v, &p.activities.fields.id))
-        }))
+        Ok(items
+            .iter()
+            .filter_map(|v| {
+                text(v, &p.activities.fields.body)
+                    .filter(|b| b.contains(marker))
+                    .and_then(|_| text(v, &p.activities.fields.id))
+            })
+            .collect())
+    }
+
+    /// X5: of the copies of one create, keeps `ours` (the one the row
+    /// names) when it is among them, else the smallest id, and deletes the
+    /// others; returns the one kept. Runs are serialised by the run lock
+    /// (X4), so no other crmsync deletes at the same time.
+    fn converge(
+        &self,
+        counts: &mut PushCounts,
+        remote_kind: &str,
+        ours: Option<&str>,
+        mut copies: Vec<String>,
+        what: &str,
+    ) -> Result<Option<String>, RestError> {
+        copies.sort_unstable();
+        copies.dedup();
+        let keep = ours
+            .filter(|o| copies.iter().any(|c| c == o))
+            .map(str::to_string)
+            .or_else(|| copies.first().cloned());
+        let p = &self.client.preset;
+        let path = if remote_kind == "task" {
+            &p.tasks.delete
+        } else {
+            &p.activities.delete
+        };
+        for extra in copies.iter().filter(|c| Some(*c) != keep.as_ref()) {
+            self.client.delete(
+                &path.replace("{id}", extra),
+                &format!("deleting a second copy of {what} (X5)"),
+            )?;
+            counts.duplicates_deleted += 1;
+        }
+        Ok(keep)
+    }
+
+    /// X5: creates in doubt (their answer never came; see [`DOUBT_SECS`]):
+    /// their marker is looked for again and extra copies the CRM stored
+    /// late are deleted, keeping the one the row names (or, when a CRM user
+    /// deleted that one, another: the row then names it and the next step
+    /// sends the current fields). The first look after the window ends the
+    /// doubt.
+    fn recheck_doubts(&self, counts: &mut PushCounts) -> Result<()> {
+        type DoubtRow = (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+        );
+        let rows: Vec<DoubtRow> = self
+            .conn
+            .prepare(
+                "SELECT local_id, remote_kind, remote_id, marker, link, doubt_until FROM rest_records
+                  WHERE kind = 'activity' AND state = 'sent' AND doubt_until IS NOT NULL
+                    AND EXISTS (SELECT 1 FROM activities a WHERE a.id = local_id)
+                  ORDER BY local_id",
+            )?
+            .query_map([], six_columns)?
+            .collect::<rusqlite::Result<_>>()?;
+        for (local, kind, remote, marker, link, until) in rows {
+            let Some(a) = load(self.conn, local)? else {
+                continue;
+            };
+            let what = format!("activity {local} ({})", cut(&a.subject, 60));
+            let expired = DateTime::parse_from_rfc3339(&until)
+                .map_or(true, |t| t.with_timezone(&Utc) <= Utc::now());
+            let title = self
+                .outgoing(self.conn, &a, Some(&kind))?
+                .map(|o| o.title)
+                .unwrap_or_default();
+            let (Some(marker), Some(link)) = (marker, link) else {
+                continue;
+            };
+            let found = self
+                .find_copies(&kind, &link, &title, &marker, &what)
+                .and_then(|copies| self.converge(counts, &kind, remote.as_deref(), copies, &what));
+            let keep = match found {
+                Ok(k) => k,
+                // B3: the record it hung on is gone; the pull re-plans it.
+                Err(e) if e.is_not_found() => continue,
+                Err(RestError::Rejected(m)) => {
+                    self.refuse(counts, "activity", local, &what, &m)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if keep.is_some() && keep != remote {
+                self.conn.execute(
+                    "UPDATE rest_records SET remote_id = ?2, hash = NULL, remote_hash = NULL, updated_at = ?3
+                      WHERE kind = 'activity' AND local_id = ?1",
+                    params![local, keep, now()],
+                )?;
+            }
+            if expired {
+                self.conn.execute(
+                    "UPDATE rest_records SET doubt_until = NULL WHERE kind = 'activity' AND local_id = ?1",
+                    [local],
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Activities deleted here (sync-calendar C7, `crm activity delete`)
     /// are deleted in the CRM.
+    ///
+    /// X5: an activity deleted while its create was in doubt may have
+    /// copies in the CRM that no row names (stored late): every copy
+    /// carrying its marker on the record it hung on is deleted, and the
+    /// row stays (without a CRM id) to look again until the doubt ends.
     fn push_deletes(&self, counts: &mut PushCounts) -> Result<()> {
-        let gone: Vec<(i64, String, Option<String>)> = self
+        type GoneRow = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let gone: Vec<GoneRow> = self
             .conn
             .prepare(
-                "SELECT r.local_id, r.remote_kind, r.remote_id FROM rest_records r
+                "SELECT r.local_id, r.remote_kind, r.remote_id, r.state, r.marker, r.link, r.doubt_until
+                   FROM rest_records r
                   WHERE r.kind = 'activity' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = r.local_id)",
             )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let p = &self.client.preset;
-        for (local, kind, remote) in gone {
+        for (local, kind, remote, state, marker, link, doubt) in gone {
+            let path = if kind == "task" {
+                &p.tasks.delete
+            } else {
+                &p.activities.delete
+            };
+            let what = format!("deleting activity {local} in the CRM");
             if let Some(remote) = remote {
-                let path = if kind == "task" {
-                    &p.tasks.delete
-                } else {
-                    &p.activities.delete
-                };
-                let what = format!("deleting activity {local} in the CRM");
                 match self.client.delete(&path.replace("{id}", &remote), &what) {
                     Ok(()) => counts.deleted += 1,
                     Err(RestError::Rejected(m)) => {
@@ -1143,6 +1395,51 @@ impl Remote<'_> {
                         continue;
                     }
                     Err(e) => return Err(e.into()),
+                }
+            }
+            let until = match (state.as_str(), doubt) {
+                ("sending", _) => Some(Utc::now() + Duration::seconds(DOUBT_SECS)),
+                (_, Some(d)) => DateTime::parse_from_rfc3339(&d)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc)),
+                _ => None,
+            };
+            // Tasks are found by title, which a deleted activity no longer
+            // has: only interactions can be swept (docs/CRM-REST.md).
+            if let (Some(until), "interaction", Some(marker), Some(link)) =
+                (until, kind.as_str(), &marker, &link)
+            {
+                let copies = match self.find_copies(&kind, link, "", marker, &what) {
+                    Ok(c) => c,
+                    Err(e) if e.is_not_found() => Vec::new(),
+                    Err(RestError::Rejected(m)) => {
+                        self.refuse(counts, "activity", local, &what, &m)?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let mut refused = false;
+                for c in copies {
+                    match self.client.delete(&path.replace("{id}", &c), &what) {
+                        Ok(()) => counts.deleted += 1,
+                        Err(RestError::Rejected(m)) => {
+                            self.refuse(counts, "activity", local, &what, &m)?;
+                            refused = true;
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                if refused {
+                    continue;
+                }
+                if until > Utc::now() {
+                    self.conn.execute(
+                        "UPDATE rest_records SET state = 'sent', remote_id = NULL, doubt_until = ?2, updated_at = ?3
+                          WHERE kind = 'activity' AND local_id = ?1",
+                        params![local, rfc3339(until), now()],
+                    )?;
+                    continue;
                 }
             }
             self.conn.execute(
@@ -1177,6 +1474,26 @@ fn load(conn: &Connection, id: i64) -> Result<Option<LocalActivity>> {
         .optional()?)
 }
 
+/// A row of six columns as a tuple.
+fn six_columns<A, B, C, D, E, F>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(A, B, C, D, E, F)>
+where
+    A: rusqlite::types::FromSql,
+    B: rusqlite::types::FromSql,
+    C: rusqlite::types::FromSql,
+    D: rusqlite::types::FromSql,
+    E: rusqlite::types::FromSql,
+    F: rusqlite::types::FromSql,
+{
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
 /// Records a pulled record (once).
 fn record_pulled(conn: &Connection, kind: &str, local: i64, remote: &str) -> Result<()> {
     conn.prepare_cached(
@@ -1187,8 +1504,9 @@ fn record_pulled(conn: &Connection, kind: &str, local: i64, remote: &str) -> Res
     Ok(())
 }
 
-/// Removes cached records the CRM no longer lists; returns how many.
-fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<usize> {
+/// Removes cached records the CRM no longer lists; returns how many, and
+/// how many activities that hung on removed persons were re-planned (B3).
+fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<(usize, usize)> {
     let rows: Vec<(i64, String)> = conn
         .prepare_cached(
             "SELECT local_id, remote_id FROM rest_records WHERE kind = ?1 AND state IN ('pulled','sent')
@@ -1201,11 +1519,12 @@ fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<us
     } else {
         "companies"
     };
-    let mut n = 0;
+    let (mut n, mut replanned) = (0, 0);
     for (local, remote) in rows {
         if seen.contains(remote.as_str()) {
             continue;
         }
+        replanned += replan_orphans(conn, kind, local)?;
         conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [local])?;
         conn.execute(
             "DELETE FROM rest_records WHERE kind = ?1 AND local_id = ?2",
@@ -1213,7 +1532,152 @@ fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<us
         )?;
         n += 1;
     }
+    Ok((n, replanned))
+}
+
+/// B3: a person or company deleted in the CRM and now dropped from the
+/// cache. Each activity attached to it is re-planned as M7 places a mail
+/// from an unknown sender: attached to its rep's own person record (rule
+/// `B3`), flagged (`unknown_sender` for incoming mail, else
+/// `unidentified_recipient`) with the person's address, which goes to the
+/// unknown-address queue for resolve-unknown (U3); an activity of a
+/// company keeps its flags (M10 left its sender in the queue already).
+/// With no own person record for the rep (M9) it stays unattached and
+/// waits in the outbox. Where a person was only a participant, the
+/// activity is flagged and the address queued the same way (M8). Returns
+/// how many were re-planned.
+fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
+    let is_person = kind == "person";
+    let (name, email): (String, Option<String>) = if is_person {
+        conn.query_row(
+            "SELECT trim(first_name || ' ' || last_name),
+                    (SELECT email FROM person_emails e WHERE e.person_id = p.id ORDER BY position LIMIT 1)
+               FROM persons p WHERE id = ?1",
+            [local],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+    } else {
+        conn.query_row("SELECT name FROM companies WHERE id = ?1", [local], |r| {
+            Ok((r.get(0)?, None))
+        })?
+    };
+    let attached: Vec<(i64, String, String, String, String)> = conn
+        .prepare_cached(if is_person {
+            "SELECT id, type, rep, subject, explain FROM activities WHERE person_id = ?1 ORDER BY id"
+        } else {
+            "SELECT id, type, rep, subject, explain FROM activities
+              WHERE company_id = ?1 AND person_id IS NULL ORDER BY id"
+        })?
+        .query_map([local], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let person = if is_person { local } else { -1 };
+    let who = match &email {
+        _ if !is_person => format!("company {name}"),
+        Some(e) if !name.is_empty() => format!("{name} <{e}>"),
+        Some(e) => e.clone(),
+        None => name.clone(),
+    };
+    let mut n = 0;
+    for (id, kind, rep, subject, explain) in attached {
+        let own: Option<i64> = conn
+            .prepare_cached(
+                "SELECT pe.person_id FROM user_emails ue JOIN person_emails pe ON pe.email = ue.email
+                  WHERE ue.login = ?1 AND pe.person_id != ?2 ORDER BY ue.position, pe.person_id LIMIT 1",
+            )?
+            .query_row(params![rep, person], |r| r.get(0))
+            .optional()?;
+        let mut explain: Vec<String> = serde_json::from_str(&explain).unwrap_or_default();
+        let reason = if kind == "email_in" {
+            crate::plan::mail::reason::UNKNOWN_SENDER
+        } else {
+            crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT
+        };
+        match own {
+            Some(own) => {
+                explain.push(if is_person {
+                    format!(
+                        "B3: its person {who} was deleted in the CRM; attached to the rep's own person record, \
+                         flagged {reason} and the address queued for resolve-unknown"
+                    )
+                } else {
+                    format!(
+                        "B3: its {who} was deleted in the CRM; attached to the rep's own person record"
+                    )
+                });
+                super::activities::set_placement(
+                    conn,
+                    id,
+                    crate::plan::mail::Attach::Person(own),
+                    "B3",
+                    &explain,
+                )?;
+            }
+            None => {
+                explain.push(format!(
+                    "B3: its {}{who} was deleted in the CRM, and its rep {rep} has no person record \
+                     there (M9): it waits in the outbox until one is added",
+                    if is_person { "person " } else { "" }
+                ));
+                conn.execute(
+                    "UPDATE activities SET person_id = NULL, company_id = NULL, rule = 'B3', explain = ?2,
+                            updated_at = ?3 WHERE id = ?1",
+                    params![id, serde_json::to_string(&explain)?, now()],
+                )?;
+            }
+        }
+        if is_person {
+            flag_and_queue(conn, id, reason, email.as_deref(), &subject)?;
+        }
+        n += 1;
+    }
+    if let (true, Some(e)) = (is_person, &email) {
+        let involved: Vec<(i64, String)> = conn
+            .prepare_cached(
+                "SELECT a.id, a.subject FROM activity_participants p JOIN activities a ON a.id = p.activity_id
+                  WHERE p.person_id = ?1 ORDER BY a.id",
+            )?
+            .query_map([local], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, subject) in involved {
+            flag_and_queue(
+                conn,
+                id,
+                crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT,
+                Some(e),
+                &subject,
+            )?;
+        }
+    }
     Ok(n)
+}
+
+/// B3: flags an activity for an address and queues it (M7, M8).
+fn flag_and_queue(
+    conn: &Connection,
+    id: i64,
+    reason: &str,
+    address: Option<&str>,
+    subject: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO activity_flags (activity_id, reason, address) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![id, reason, address.unwrap_or_default()])?;
+    if let Some(a) = address {
+        super::activities::queue_unknown(
+            conn,
+            id,
+            &[crate::plan::mail::Queued {
+                address: a.to_string(),
+                display_name: None,
+            }],
+            subject,
+            &now(),
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -255,6 +255,14 @@ pub enum RestError {
     Transport(String),
 }
 
+impl RestError {
+    /// The CRM answered 404: the record named in the request (or the one
+    /// it hangs on) does not exist there (any more). Per record (B3).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RestError::Rejected(m) if m.contains("(HTTP 404)"))
+    }
+}
+
 /// A connection to the REST CRM: one HTTP client (connections reused),
 /// the token, the preset.
 pub struct Client {
@@ -410,7 +418,7 @@ impl Client {
         let url = self.url(path);
         match self.send(|| self.http.delete(&url), true, what, &url) {
             Ok(_) => Ok(()),
-            Err(RestError::Rejected(m)) if m.contains("(HTTP 404)") => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_contacts.sql"),
     include_str!("migrations/0005_calendar.sql"),
     include_str!("migrations/0006_crm_rest.sql"),
+    include_str!("migrations/0007_rest_doubt.sql"),
 ];
 
 /// How a command uses the state file.
