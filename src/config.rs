@@ -105,6 +105,13 @@ pub struct RestConfig {
     /// Attempts per request on 429/5xx and lost connections.
     #[serde(default = "default_attempts")]
     pub attempts: u32,
+    /// Seconds an answer's body may take to arrive once its head came
+    /// (X13): a CRM trickling its answer ends there.
+    #[serde(default = "default_deadline")]
+    pub deadline: u64,
+    /// The largest answer taken from the CRM (X12); larger ones are refused.
+    #[serde(default = "default_max_response")]
+    pub max_response: ByteSize,
 }
 
 fn default_timeout() -> u64 {

@@ -270,6 +270,8 @@ pub struct Client {
     base: String,
     auth: String,
     retry: Retry,
+    /// X12, X13: `max_response` and `deadline` of `[crm.rest]`.
+    bounds: http::Bounds,
     pub preset: Preset,
 }
 
@@ -294,6 +296,10 @@ impl Client {
             base: rest.base_url.get_ref().trim_end_matches('/').to_string(),
             auth: format!("{} {}", preset.auth_scheme, token.expose()),
             retry: Retry::new(rest.attempts),
+            bounds: http::Bounds {
+                max_body: rest.max_response.0,
+                deadline: std::time::Duration::from_secs(rest.deadline.max(1)),
+            },
             preset,
         })
     }
@@ -344,7 +350,14 @@ impl Client {
         if status.is_success() {
             return Ok(resp);
         }
-        let body = resp.text().unwrap_or_default();
+        // X12, X13: an error body is read for its message only.
+        let bounds = http::Bounds {
+            max_body: 64 << 10,
+            ..self.bounds
+        };
+        let body = http::read_body(resp, std::time::Instant::now(), &bounds)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => RestError::Auth(status.as_u16()),
             s if s.is_client_error() => {
@@ -358,17 +371,40 @@ impl Client {
         })
     }
 
-    fn json(resp: Response, what: &str) -> Result<Value, RestError> {
-        let text = resp.text().map_err(|e| {
-            RestError::Transport(format!("{what}: the answer was cut: {}", chain(&e)))
+    /// The answer's body as JSON, read within [`Client::bounds`] (X12, X13).
+    fn json(&self, resp: Response, what: &str) -> Result<Value, RestError> {
+        self.read_json(resp, what).map_err(|(_, e)| e)
+    }
+
+    /// [`Client::json`], saying whether the answer may have been cut (then
+    /// a GET may be asked again; an answer over a bound is not asked again).
+    fn read_json(&self, resp: Response, what: &str) -> Result<Value, (bool, RestError)> {
+        let url = resp.url().to_string();
+        let body = http::read_body(resp, std::time::Instant::now(), &self.bounds).map_err(|e| {
+            let cut = matches!(e, http::BodyError::Read(_));
+            let text = match e {
+                http::BodyError::TooLarge(max) => format!(
+                    "{what}: X12: the answer from {url} is larger than {max} bytes; \
+                     nothing of it was used (raise crm.rest.max_response if the CRM's pages are that large)"
+                ),
+                http::BodyError::Deadline(secs) => format!(
+                    "{what}: X13: the answer from {url} did not arrive within the deadline of {secs} s \
+                     (raise crm.rest.deadline if the CRM is that slow)"
+                ),
+                http::BodyError::Read(e) => format!("{what}: the answer was cut: {e}"),
+            };
+            (cut, RestError::Transport(text))
         })?;
-        if text.trim().is_empty() {
+        if body.trim_ascii().is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).map_err(|e| {
-            RestError::Transport(format!(
-                "{what}: the answer is not JSON ({e}); is crm.rest.base_url the API's root?"
-            ))
+        serde_json::from_slice(&body).map_err(|e| {
+            (
+                true, // as a cut answer may read (no length, connection closed)
+                RestError::Transport(format!(
+                    "{what}: the answer is not JSON ({e}); is crm.rest.base_url the API's root?"
+                )),
+            )
         })
     }
 
@@ -381,10 +417,10 @@ impl Client {
         let mut attempt = 1;
         loop {
             let resp = self.send(|| self.http.get(&url), true, what, &url)?;
-            match Self::json(resp, what) {
+            match self.read_json(resp, what) {
                 // An answer cut mid-body: a GET may simply be asked again.
-                Err(RestError::Transport(_)) if attempt < self.retry.attempts => attempt += 1,
-                other => return other,
+                Err((true, _)) if attempt < self.retry.attempts => attempt += 1,
+                other => return other.map_err(|(_, e)| e),
             }
         }
     }
@@ -397,7 +433,7 @@ impl Client {
     pub fn post(&self, path: &str, body: &Value, what: &str) -> Result<Value, RestError> {
         let url = self.url(path);
         let resp = self.send(|| self.http.post(&url).json(body), false, what, &url)?;
-        Self::json(resp, what)
+        self.json(resp, what)
     }
 
     /// PATCH `body` to `path` (retried: the same PATCH twice is one change).

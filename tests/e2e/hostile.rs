@@ -526,3 +526,76 @@ fn x13_a_dav_server_trickling_its_207_ends_at_the_deadline() {
         assert!(text.contains(want), "{want}: {text}");
     }
 }
+
+/// `crm pull` against a "REST CRM" on `port` (X12, X13 for `[crm.rest]`),
+/// measured: (exit code, stdout and stderr, peak RSS in MB, wall time).
+fn crm_pull_measured(port: u16, extra: &str) -> (i32, String, u64, Duration) {
+    let env = Env::new(&format!(
+        "[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\n\
+         base_url = \"http://127.0.0.1:{port}\"\ntoken_env = \"CRM_TOKEN\"\n{extra}"
+    ));
+    let mut cmd = env.cmd();
+    cmd.env("CRM_TOKEN", "t").args(["crm", "pull"]);
+    let m = harness::run_measured(cmd);
+    (
+        m.code,
+        format!("{}{}", m.stdout, m.stderr),
+        m.rss_mb,
+        m.elapsed,
+    )
+}
+
+#[test]
+fn x12_x13_a_rest_crm_sending_an_endless_or_trickling_answer_is_refused_in_bounds() {
+    // Regression (issue 16 item 4): the REST client read answers whole
+    // (`resp.text()`), with no size bound and only the per-read timeout.
+    const ROW: &str = "{\"id\":\"00000000-0000-0000-0000-000000000000\",\"first_name\":\"x\"},";
+    let endless = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        );
+        let chunk = format!("{{\"results\":[{}", ROW.repeat(1000));
+        let mut sent = 0usize;
+        while sent < 400 << 20 {
+            if write!(w, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+                return;
+            }
+            sent += chunk.len();
+        }
+    });
+    let (code, text, rss_mb, elapsed) = crm_pull_measured(endless, "max_response = \"2MB\"\n");
+    eprintln!("endless REST answer: peak RSS {rss_mb} MB, {elapsed:?}");
+    assert_eq!(code, 1, "{text}");
+    for want in ["X12", "larger than 2097152 bytes", "crm.rest.max_response"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    assert!(rss_mb < 100, "peak RSS {rss_mb} MB");
+
+    // The head at once, then a byte every 0.5 s: never silent for the
+    // 100 s timeout, never done (the server gives up after 90 s).
+    let trickle = http_server(|w| {
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+        );
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(90) {
+            std::thread::sleep(Duration::from_millis(500));
+            if w.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let (code, text, _, elapsed) =
+        crm_pull_measured(trickle, "timeout = 100\ndeadline = 3\nattempts = 1\n");
+    eprintln!("trickling REST answer: {elapsed:?}");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "deadline = 3: {elapsed:?}"
+    );
+    for want in ["X13", "deadline of 3 s", "crm.rest.deadline"] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+}
