@@ -94,7 +94,7 @@ pub fn dav_xml(data: &[u8]) {
 }
 
 /// An IMAP server's answer to `UID FETCH ... (UID BODY.PEEK[])`, read by
-/// literal length (`source::imap::FetchReader`).
+/// literal length (`source::imap::fetch::FetchReader`).
 pub fn imap_fetch(data: &[u8]) {
     crate::source::imap::fuzz_fetch_answer(data);
 }
