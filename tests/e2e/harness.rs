@@ -1268,6 +1268,37 @@ impl HttpResponse {
     }
 }
 
+/// Reads one HTTP/1.1 request from `conn` for a test proxy: its head
+/// lines (CRLF kept; `Connection:` dropped, the proxy sets its own) and
+/// its body (by `Content-Length`). `None` when the client closed before
+/// the head was whole.
+pub fn read_request(conn: &TcpStream) -> io::Result<Option<(Vec<String>, Vec<u8>)>> {
+    use std::io::BufRead;
+    let mut reader = io::BufReader::new(conn.try_clone()?);
+    let mut head = Vec::new();
+    let mut line = String::new();
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            head.push(line.clone());
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    Ok(Some((head, body)))
+}
+
 /// One request to an `http://host:port/path` URL on a fresh connection
 /// (`Connection: close`). `headers` come on top of Host, Content-Length and
 /// Connection. Handles `Content-Length`, chunked and read-to-close bodies.

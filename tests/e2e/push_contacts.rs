@@ -8,7 +8,7 @@
 //! in front of it).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -1216,28 +1216,9 @@ fn writes(log: &Log) -> Vec<Seen> {
 }
 
 fn proxy_one(conn: TcpStream, upstream: u16, rule: &Rule, log: &Log) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut head = Vec::new();
-    let mut line = String::new();
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        if line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if !lower.starts_with("connection:") {
-            head.push(line.clone());
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
+    let Some((head, body)) = harness::read_request(&conn)? else {
+        return Ok(());
+    };
     let text = head.first().cloned().unwrap_or_default();
     let mut parts = text.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));

@@ -4,7 +4,7 @@
 //! its cache, and every assertion about the CRM reads BottleCRM back.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -490,29 +490,10 @@ fn gate_one(
     upstream: u16,
     sh: &(Mutex<GateState>, Condvar),
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut head = Vec::new();
-    let mut line = String::new();
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            // Closed before the request was whole: it never reaches the server.
-            return Ok(());
-        }
-        if line == "\r\n" {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(v) = lower.strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-        if !lower.starts_with("connection:") {
-            head.push(line.clone());
-        }
-    }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
+    // Closed before the request was whole: it never reaches the server.
+    let Some((head, body)) = harness::read_request(&conn)? else {
+        return Ok(());
+    };
     let first = head.first().cloned().unwrap_or_default();
     let mut out = conn;
     if first.starts_with("GET /gate-barrier ") {
