@@ -530,6 +530,16 @@ impl RunThreads {
             self.attach.insert(id.clone(), p.attach);
         }
     }
+
+    /// Whether `mail` names (In-Reply-To, References) a mail planned in
+    /// this run: only then can [`known_in_run`] answer differently from
+    /// the state file alone.
+    pub fn mentions(&self, mail: &ParsedMail) -> bool {
+        mail.in_reply_to
+            .iter()
+            .chain(&mail.references)
+            .any(|id| self.attach.contains_key(id))
+    }
 }
 
 /// [`known`], with the mails planned earlier in this run counting as

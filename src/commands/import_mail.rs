@@ -662,6 +662,10 @@ fn rethread(
             let (Ok(MailAction::Import(p)), Some(mail)) = (&item.action, &item.mail) else {
                 continue;
             };
+            // Nothing of this run named: the state file's answer, as planned.
+            if !run.mentions(mail) {
+                continue;
+            }
             let known = apply::known_in_run(&st.conn, mail, a.name(), run)?;
             match known.thread {
                 Some(t) if p.rule != "M17" || p.attach != t => {
