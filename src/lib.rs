@@ -16,13 +16,16 @@
 //! [`commands`], which only wire the stages together.
 
 pub mod accounts;
+pub mod address;
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod compose;
 pub mod config;
 pub mod crm;
 pub mod error;
 pub mod matching;
+pub mod model;
 pub mod net;
 pub mod parse;
 pub mod plan;
@@ -30,4 +33,6 @@ pub mod report;
 pub mod secret;
 pub mod source;
 pub mod state;
+pub mod sync;
 pub mod ui;
+pub mod wizard;

@@ -28,6 +28,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::apply::Failure;
 use crate::apply::mail::source_key;
 use crate::crm::calendar::{self as crm, NewCalendarActivity};
 use crate::parse::ical::{self, Kind};
@@ -459,24 +460,6 @@ fn parent(href: &str) -> String {
     match href.rfind('/') {
         Some(i) => href[..=i].to_string(),
         None => String::new(),
-    }
-}
-
-enum Failure {
-    Item(String),
-    Fatal(StoreError),
-    State(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::State(e)
-    }
-}
-
-impl From<rusqlite::Error> for Failure {
-    fn from(e: rusqlite::Error) -> Self {
-        Failure::State(e.into())
     }
 }
 

@@ -24,6 +24,7 @@ use std::collections::{BTreeSet, HashMap};
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::apply::Failure;
 use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Remote, Wanted};
 use crate::source::dav::{Collection, Fetched, Precondition};
 use crate::source::store::{Cursor, Listing, store_cursor};
@@ -309,18 +310,6 @@ pub fn execute(
         }
     }
     Ok(())
-}
-
-enum Failure {
-    Item(String),
-    Fatal(StoreError),
-    State(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::State(e)
-    }
 }
 
 fn item(e: StoreError) -> Failure {

@@ -115,11 +115,7 @@ impl Tabular for Summary {
         let c = &self.counts;
         let mut v = vec![format!(
             "{}{} imported ({} flagged for editing), {} joined as second mailbox, {} skipped, {} failed",
-            if self.dry_run {
-                "dry run, nothing written: would have "
-            } else {
-                ""
-            },
+            crate::report::dry_run_lead(self.dry_run, ": would have "),
             c.imported,
             c.flagged,
             c.updated,

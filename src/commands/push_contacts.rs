@@ -125,11 +125,7 @@ impl Tabular for Summary {
         let c = &self.counts;
         let mut v = vec![format!(
             "{}{} created, {} updated, {} moved, {} deleted, {} unchanged, {} failed",
-            if self.dry_run {
-                "dry run, nothing written: would have "
-            } else {
-                ""
-            },
+            crate::report::dry_run_lead(self.dry_run, ": would have "),
             c.created,
             c.updated,
             c.moved,

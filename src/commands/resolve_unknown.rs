@@ -274,11 +274,7 @@ impl Tabular for Summary {
         let c = &self.counts;
         v.push(format!(
             "{}{} resolved, {} ignored, {} person(s) created, {} activities re-evaluated, {} skipped",
-            if self.dry_run {
-                "dry run, nothing written: would have "
-            } else {
-                ""
-            },
+            crate::report::dry_run_lead(self.dry_run, ": would have "),
             c.resolved,
             c.ignored,
             c.created,

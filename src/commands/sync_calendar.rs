@@ -137,11 +137,7 @@ impl Tabular for Summary {
         let c = &self.counts;
         let mut out = vec![format!(
             "{}CRM: {} created, {} updated, {} deleted; calendar: {} created, {} updated, {} deleted; {} conflicts, {} reported, {} failed",
-            if self.dry_run {
-                "dry run, nothing written. Planned: "
-            } else {
-                ""
-            },
+            crate::report::dry_run_lead(self.dry_run, ". Planned: "),
             c.created_in_crm,
             c.updated_in_crm,
             c.deleted_in_crm,

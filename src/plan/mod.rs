@@ -5,3 +5,4 @@
 pub mod calendar;
 pub mod contacts;
 pub mod mail;
+pub mod resolve;

@@ -2,3 +2,25 @@
 //! the exit code it ends with.
 
 pub mod output;
+
+/// How a footer begins: under `--dry-run` (X8) it says that nothing was
+/// written, then `then` ("would have ", "Planned: "); otherwise nothing.
+pub fn dry_run_lead(dry_run: bool, then: &str) -> String {
+    if dry_run {
+        format!("dry run, nothing written{then}")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn x8_dry_run_lead_names_nothing_written() {
+        assert_eq!(
+            super::dry_run_lead(true, ": would have "),
+            "dry run, nothing written: would have "
+        );
+        assert_eq!(super::dry_run_lead(false, ": would have "), "");
+    }
+}

@@ -5,7 +5,17 @@
 //! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
 //! A writer also takes the run lock (X4): a second writer gets [`Busy`].
 
+mod activities;
+mod calendar;
+mod contacts;
+mod cursors;
+mod directory;
+mod items;
 mod lock;
+mod notices;
+mod outbox;
+mod runs;
+mod unknown;
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -44,6 +54,22 @@ pub struct State {
     path: PathBuf,
     writable: bool,
     _lock: Option<RunLock>,
+}
+
+/// One transaction (X5: what a batch writes commits together or not at
+/// all). Every statement run through the [`State`] while the batch lives is
+/// part of it; dropping it without [`Batch::commit`] rolls back.
+pub struct Batch<'a>(rusqlite::Transaction<'a>);
+
+impl Batch<'_> {
+    /// Commits the batch.
+    ///
+    /// # Errors
+    /// SQLite errors (the batch is rolled back then).
+    pub fn commit(self) -> Result<()> {
+        self.0.commit()?;
+        Ok(())
+    }
 }
 
 /// Current time as RFC 3339 UTC, the format of every timestamp column.
@@ -153,6 +179,14 @@ impl State {
             writable: true,
             _lock: None,
         })
+    }
+
+    /// Starts a transaction; see [`Batch`].
+    ///
+    /// # Errors
+    /// SQLite errors (a transaction already open on this state file).
+    pub fn batch(&self) -> Result<Batch<'_>> {
+        Ok(Batch(self.conn.unchecked_transaction()?))
     }
 
     pub fn path(&self) -> &Path {

@@ -1,0 +1,1 @@
+//! U3 as a pure planner (issue 14).

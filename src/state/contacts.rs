@@ -1,0 +1,1 @@
+//! State: the contacts tables (issue 14). Every SQL statement lives in state/.

@@ -1,0 +1,1 @@
+//! State: the outbox tables (issue 14). Every SQL statement lives in state/.

@@ -1,0 +1,1 @@
+//! The calendar engine (issue 14).

@@ -1,0 +1,1 @@
+//! The contacts engine (issue 14).

@@ -1,0 +1,1 @@
+//! The mail engine (issue 14).

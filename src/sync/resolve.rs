@@ -1,0 +1,1 @@
+//! The resolve engine (issue 14).

@@ -1,0 +1,1 @@
+//! The mail wizard (issue 14).

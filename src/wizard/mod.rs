@@ -1,0 +1,6 @@
+//! The interactive choosers: the engines' `Chooser` traits answered by a
+//! person at a terminal (dialoguer). The unattended choosers live beside
+//! their engines in [`crate::sync`].
+
+pub mod mail;
+pub mod resolve;

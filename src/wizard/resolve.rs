@@ -1,0 +1,1 @@
+//! The resolve wizard (issue 14).
