@@ -3,7 +3,8 @@
 //!
 //! Opening it applies the numbered migrations in `migrations/`, turns on
 //! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
-//! A writer also takes the run lock (X4): a second writer gets [`Busy`].
+//! A writer also takes the run lock (X4): a second writer gets
+//! [`crate::error::Busy`].
 
 mod activities;
 mod calendar;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use lock::{Busy, RunLock};
+pub use lock::RunLock;
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -81,7 +82,7 @@ impl State {
     /// Opens (and creates, for writers) the state file at `path`.
     ///
     /// # Errors
-    /// [`Busy`] when another run holds the lock (exit 75); I/O and SQLite
+    /// [`crate::error::Busy`] when another run holds the lock (exit 75); I/O and SQLite
     /// errors with the path in their context.
     pub fn open(path: &Path, access: Access, command: &str) -> Result<State> {
         // X4a: a link planted at the state file is refused, not followed
@@ -383,7 +384,9 @@ mod tests {
         let p = dir.path().join("s.sqlite");
         let _first = State::open(&p, Access::Write, "import-mail").unwrap();
         let err = State::open(&p, Access::Write, "check").err().unwrap();
-        let busy = err.downcast_ref::<Busy>().expect("Busy error");
+        let busy = err
+            .downcast_ref::<crate::error::Busy>()
+            .expect("Busy error");
         assert!(
             busy.to_string().contains(&std::process::id().to_string()),
             "{busy}"
