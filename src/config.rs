@@ -259,18 +259,6 @@ pub enum TlsMode {
     None,
 }
 
-/// The connection and credentials every networked account shares.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Credentials {
-    pub login: Option<String>,
-    pub password_cmd: Option<String>,
-    pub password_env: Option<String>,
-    #[serde(default)]
-    pub keyring: bool,
-    pub password: Option<String>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailAccount {
