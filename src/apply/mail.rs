@@ -277,7 +277,7 @@ fn import(
             start_at: start_at.clone(),
             attach: p.attach,
             rep: &p.rep,
-            rule: p.rule,
+            rule: p.rule.as_str(),
             explain: &p.why,
             raw_sha256: raw_sha,
         },

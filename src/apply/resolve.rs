@@ -29,7 +29,7 @@ use crate::config::Config;
 use crate::crm::activities::{self, Stored, UnknownRow};
 use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch};
-use crate::model::{Attach, reason};
+use crate::model::{Attach, Rule, reason};
 use crate::parse::mail as mailparse;
 use crate::plan::mail::{self as plan, Folder, Known, MailAction};
 use crate::state::State;
@@ -795,7 +795,7 @@ impl<'c> Resolver<'c> {
             }
         };
         let (attach, rule) = match (wizard, s.attach) {
-            (true, Some(a)) => (a, "W2"),
+            (true, Some(a)) => (a, Rule::W2),
             _ => (p.attach, p.rule),
         };
         let mut explain = p.why.clone();
@@ -806,7 +806,7 @@ impl<'c> Resolver<'c> {
         explain.push(format!(
             "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
         ));
-        activities::set_placement(self.conn, id, attach, rule, &explain)?;
+        activities::set_placement(self.conn, id, attach, rule.as_str(), &explain)?;
         activities::add_participants(self.conn, id, &p.participants)?;
         for party in input
             .from

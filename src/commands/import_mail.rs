@@ -16,7 +16,7 @@ use crate::cli::ImportMailArgs;
 use crate::config::{MailAccount, MailSource as SourceKind};
 use crate::error::Exit;
 use crate::matching::Matcher;
-use crate::model::{Attach, reason};
+use crate::model::{Attach, Rule, reason};
 use crate::parse::mail::{self as mailparse, ParsedMail};
 use crate::plan::mail::{self as plan, MailAction, Owner, Settings};
 use crate::report::output::{Tabular, render_table};
@@ -665,7 +665,7 @@ fn rethread(
             }
             let known = apply::known_in_run(&st.conn, mail, a.name(), run)?;
             match known.thread {
-                Some(t) if p.rule != "M17" || p.attach != t => {
+                Some(t) if p.rule != Rule::M17 || p.attach != t => {
                     let input = apply::mail_input(matcher, mail)?;
                     let action = plan::plan(&input, owner, &pf, s, &known);
                     run.note(mail, &action);
@@ -777,7 +777,7 @@ fn apply_batch(
                 match action {
                     MailAction::Import(p) => {
                         report.action = "imported".into();
-                        report.rule = p.rule.into();
+                        report.rule = p.rule.to_string();
                         report.attached_to = Some(apply::describe_attach(&tx, p.attach)?);
                         report.flags = p
                             .flags
@@ -805,7 +805,7 @@ fn apply_batch(
                     }
                     MailAction::Skip(s) => {
                         report.action = "skipped".into();
-                        report.rule = s.rule.into();
+                        report.rule = s.rule.to_string();
                         report.reason = Some(s.reason.into());
                         summary.counts.skipped += 1;
                     }
@@ -1048,7 +1048,7 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
         if pick < p.choices.len() {
             let person = p.choices[pick];
             p.attach = Attach::Person(person);
-            p.rule = "W2";
+            p.rule = Rule::W2;
             p.why.push(format!(
                 "the sender was ambiguous; person {person} chosen in the wizard (W2)"
             ));
