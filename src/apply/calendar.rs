@@ -555,7 +555,7 @@ fn apply_one(
                     fields,
                     attach: *attach,
                     rep,
-                    rule,
+                    rule: rule.as_str(),
                     explain: &explain,
                     uid: Some(uid),
                 },

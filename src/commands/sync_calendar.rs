@@ -675,7 +675,7 @@ fn sync_account(
             summary.items.push(ItemReport {
                 account: name.to_string(),
                 action: action.to_string(),
-                rule: act.rule(),
+                rule: act.rule().as_str(),
                 activity,
                 href,
                 uid,
@@ -947,7 +947,7 @@ mod tests {
     #[test]
     fn c7_held_back_deletions_name_the_flag() {
         let (action, _, _, _, reason, _) = describe(&Action::MassDeleteStop {
-            rule: "C7",
+            rule: crate::model::Rule::C7,
             side: Side::Crm,
             count: 5,
             total: 6,
@@ -962,14 +962,14 @@ mod tests {
     #[test]
     fn spec8_json_counts_have_created_updated_deleted_beside_the_detail() {
         let on_server = |activity| Action::DeleteOnServer {
-            rule: "C7",
+            rule: crate::model::Rule::C7,
             activity,
             href: format!("/c/{activity}.ics"),
             if_match: "\"e\"".into(),
         };
         let actions = vec![
             Action::DeleteInCrm {
-                rule: "C7",
+                rule: crate::model::Rule::C7,
                 activity: 1,
                 href: "/c/1.ics".into(),
             },
