@@ -425,7 +425,7 @@ fn import_account(
         // name other messages now: forget them (and actions owed to them)
         // first, or new mail at a reused UID would be taken as seen (lost)
         // and an owed keyword set on the wrong message.
-        let (after, renumbered) = match apply::cursor(&st.conn, &key)? {
+        let (after, renumbered) = match st.folder_cursor(&key)? {
             Some((v, uid)) if v == status.validity => (uid, false),
             Some(_) => {
                 crate::ui::info(format!(
@@ -434,9 +434,9 @@ fn import_account(
                     source.server_name(&folder.name)
                 ));
                 if st.writable() {
-                    let tx = st.conn.unchecked_transaction()?;
-                    apply::forget_folder(&tx, &key, a.name(), &folder.name, &status.validity)?;
-                    tx.commit()?;
+                    let b = st.batch()?;
+                    st.forget_folder(&key, a.name(), &folder.name, &status.validity)?;
+                    b.commit()?;
                 }
                 (None, true)
             }
@@ -454,7 +454,7 @@ fn import_account(
         }
         let mut refs = source.list(&folder.name, after)?;
         if !renumbered {
-            refs.retain(|r| !apply::seen(&st.conn, &key, &r.id).unwrap_or(false));
+            refs.retain(|r| !st.seen(&key, &r.id).unwrap_or(false));
         }
         let s = settings(ctx, a, folder);
         let bar = crate::ui::progress(refs.len() as u64, &folder.name);
@@ -620,7 +620,7 @@ fn plan_one(
     }
     let input = apply::mail_input(matcher, &mail)?;
     // M17: the mails planned before in this run count as imported.
-    let known = apply::known_in_run(&st.conn, &mail, a.name(), run)?;
+    let known = apply::known_in_run(st, &mail, a.name(), run)?;
     let pf = plan::Folder {
         status: folder.status.clone(),
         import_folder: folder.import_folder,
@@ -662,7 +662,7 @@ fn rethread(
             if !run.mentions(mail) {
                 continue;
             }
-            let known = apply::known_in_run(&st.conn, mail, a.name(), run)?;
+            let known = apply::known_in_run(st, mail, a.name(), run)?;
             match known.thread {
                 Some(t) if p.rule != "M17" || p.attach != t => {
                     let input = apply::mail_input(matcher, mail)?;
@@ -717,7 +717,7 @@ fn apply_batch(
         mark: source.supports_keywords() && !keyword.is_empty(),
         archive: archive.is_some(),
     };
-    let tx = st.conn.unchecked_transaction()?;
+    let batch = st.batch()?;
     let mut done = Vec::new();
     let mut max_uid: Option<u32> = None;
     let mut first_deselected: Option<u32> = None;
@@ -757,7 +757,7 @@ fn apply_batch(
             (Ok(action), Some(mail)) => {
                 if st.writable() {
                     let applied = apply::apply(
-                        &tx,
+                        st,
                         &origin,
                         mail,
                         &item.raw,
@@ -777,7 +777,7 @@ fn apply_batch(
                     MailAction::Import(p) => {
                         report.action = "imported".into();
                         report.rule = p.rule.into();
-                        report.attached_to = Some(apply::describe_attach(&tx, p.attach)?);
+                        report.attached_to = Some(apply::describe_attach(st, p.attach)?);
                         report.flags = p
                             .flags
                             .iter()
@@ -816,7 +816,7 @@ fn apply_batch(
                     _ => "the message could not be read".to_string(),
                 };
                 if st.writable() {
-                    apply::record_failure(&tx, &origin, &why)?;
+                    apply::record_failure(st, &origin, &why)?;
                 }
                 report.action = "failed".into();
                 report.rule = "parse".into();
@@ -833,9 +833,9 @@ fn apply_batch(
             (m, _) => m,
         };
         if cursor.is_some() || items.iter().all(|i| i.msg.uid.is_none()) {
-            apply::set_cursor(&tx, key, a.name(), folder, validity, cursor)?;
+            st.set_folder_cursor(key, a.name(), folder, validity, cursor)?;
         }
-        tx.commit()?;
+        batch.commit()?;
         // M16 / X5: server actions only after the commit.
         server_actions(st, source, folder, key, &done, keyword, archive, server)?;
     }
@@ -881,9 +881,9 @@ fn server_actions(
             .with_context(|| format!("moving imported mail from `{shown}` to `{target}`"))?;
     }
     let ids: Vec<String> = done.iter().map(|m| m.id.clone()).collect();
-    let tx = st.conn.unchecked_transaction()?;
-    apply::clear_pending(&tx, key, &ids)?;
-    tx.commit()?;
+    let b = st.batch()?;
+    st.clear_pending(key, &ids)?;
+    b.commit()?;
     Ok(())
 }
 
@@ -896,7 +896,7 @@ fn finish_pending(
     keyword: &str,
     archive: Option<&str>,
 ) -> Result<()> {
-    let pending = apply::pending_actions(&st.conn, key)?;
+    let pending = st.pending_actions(key)?;
     if pending.is_empty() {
         return Ok(());
     }
@@ -913,9 +913,9 @@ fn finish_pending(
     server_actions(st, source, folder, key, &present, keyword, archive, server)?;
     // Those no longer in the folder were moved already.
     let all: Vec<String> = pending.into_iter().map(|(id, _)| id).collect();
-    let tx = st.conn.unchecked_transaction()?;
-    apply::clear_pending(&tx, key, &all)?;
-    tx.commit()?;
+    let b = st.batch()?;
+    st.clear_pending(key, &all)?;
+    b.commit()?;
     Ok(())
 }
 
@@ -926,7 +926,7 @@ fn send_notices(
     a: &MailAccount,
     owner: &str,
 ) -> Result<()> {
-    for (key, subject, body) in apply::pending_notices(&st.conn, a.name())? {
+    for (key, subject, body) in st.pending_notices(a.name())? {
         let date = chrono::Utc::now().to_rfc2822();
         let mid = format!(
             "<crmsync-notice-{}@crmsync.invalid>",
@@ -948,7 +948,7 @@ fn send_notices(
                 .append("INBOX", raw.as_bytes())
                 .with_context(|| "appending a notice to INBOX (M5)")?;
         }
-        apply::notice_sent(&st.conn, &key)?;
+        st.notice_sent(&key)?;
     }
     Ok(())
 }
@@ -975,7 +975,7 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
                 .map(|f| f.address.clone())
                 .unwrap_or_default(),
             m.subject.chars().take(40).collect(),
-            apply::describe_attach(&st.conn, p.attach)?,
+            apply::describe_attach(st, p.attach)?,
             p.flags
                 .iter()
                 .map(|f| f.reason)
@@ -1036,7 +1036,7 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
             .unwrap_or_default();
         let mut labels = Vec::new();
         for id in &p.choices {
-            labels.push(apply::describe_attach(&st.conn, Attach::Person(*id))?);
+            labels.push(apply::describe_attach(st, Attach::Person(*id))?);
         }
         labels.push("none of them: keep it on me, flagged".into());
         let pick = Select::with_theme(&theme)
