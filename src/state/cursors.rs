@@ -97,3 +97,50 @@ impl State {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn m3_folder_cursor_never_moves_back_within_a_validity() {
+        let st = State::open_memory().unwrap();
+        assert_eq!(st.folder_cursor("k").unwrap(), None);
+        st.set_folder_cursor("k", "a", "INBOX", "7", Some(10))
+            .unwrap();
+        st.set_folder_cursor("k", "a", "INBOX", "7", Some(4))
+            .unwrap();
+        assert_eq!(st.folder_cursor("k").unwrap(), Some(("7".into(), Some(10))));
+        // A new UIDVALIDITY starts over.
+        st.set_folder_cursor("k", "a", "INBOX", "8", Some(2))
+            .unwrap();
+        assert_eq!(st.folder_cursor("k").unwrap(), Some(("8".into(), Some(2))));
+    }
+
+    #[test]
+    fn c5_collection_cursor_round_trips() {
+        let st = State::open_memory().unwrap();
+        assert_eq!(st.stored_cursor("c").unwrap(), Cursor::default());
+        let c = Cursor {
+            ctag: Some("ct".into()),
+            token: Some("tok".into()),
+        };
+        st.store_cursor("c", "a", "cal/", &c).unwrap();
+        assert_eq!(st.stored_cursor("c").unwrap(), c);
+    }
+
+    #[test]
+    fn m3_forget_folder_drops_items_and_owed_actions() {
+        let st = State::open_memory().unwrap();
+        st.set_folder_cursor("k", "a", "INBOX", "7", Some(3))
+            .unwrap();
+        st.record_item("k", "3", "skipped:M4:too_large", None, "h", Some("mark"))
+            .unwrap();
+        assert!(st.seen("k", "3").unwrap());
+        assert_eq!(st.pending_actions("k").unwrap().len(), 1);
+        st.forget_folder("k", "a", "INBOX", "8").unwrap();
+        assert!(!st.seen("k", "3").unwrap());
+        assert!(st.pending_actions("k").unwrap().is_empty());
+        assert_eq!(st.folder_cursor("k").unwrap(), Some(("8".into(), None)));
+    }
+}
