@@ -13,6 +13,15 @@ pub fn notice(owner: &str, subject: &str, date: &str, message_id: &str, body: &s
     )
 }
 
+/// M5: the Message-ID of the notice about the mail `key`: the same every
+/// run, so a notice already in INBOX is found and not appended twice.
+pub fn notice_message_id(key: &str) -> String {
+    format!(
+        "<crmsync-notice-{}@crmsync.invalid>",
+        &crate::model::source_key(&[key])[..24]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +46,14 @@ mod tests {
         assert_eq!(body, "The mail\r\n\r\nwas not imported.\r\n");
         let parsed = crate::parse::mail::parse(raw.as_bytes()).unwrap();
         assert!(parsed.automated);
+    }
+
+    #[test]
+    fn m5_notice_message_id_is_stable_per_mail() {
+        let a = notice_message_id("acct:<m1@x>");
+        assert_eq!(a, notice_message_id("acct:<m1@x>"));
+        assert_ne!(a, notice_message_id("acct:<m2@x>"));
+        assert!(a.starts_with("<crmsync-notice-") && a.ends_with("@crmsync.invalid>"));
+        assert_eq!(a.len(), "<crmsync-notice-@crmsync.invalid>".len() + 24);
     }
 }

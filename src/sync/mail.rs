@@ -13,8 +13,9 @@ use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
 use crate::config::{Config, MailAccount, MailSource as SourceKind};
 use crate::error::Exit;
 use crate::matching::Matcher;
+use crate::model::{Attach, reason};
 use crate::parse::mail::{self as mailparse, ParsedMail};
-use crate::plan::mail::{self as plan, Attach, MailAction, Owner, Settings, reason};
+use crate::plan::mail::{self as plan, MailAction, Owner, Settings};
 use crate::source::mail::{FolderInfo, MailSource, MsgRef, OutlinePart, SourceError};
 use crate::state::State;
 
@@ -242,14 +243,14 @@ struct Place<'a> {
 
 fn folder_key(a: &MailAccount, folder: &str) -> String {
     match a.source {
-        SourceKind::Imap => apply::source_key(&[
+        SourceKind::Imap => crate::model::source_key(&[
             "imap",
             a.host.as_deref().unwrap_or(""),
             &a.port().to_string(),
             a.login.as_deref().unwrap_or(a.user()),
             folder,
         ]),
-        SourceKind::Maildir => apply::source_key(&[
+        SourceKind::Maildir => crate::model::source_key(&[
             "maildir",
             &a.path
                 .as_deref()
@@ -864,10 +865,7 @@ fn send_notices(
 ) -> Result<()> {
     for (key, subject, body) in st.pending_notices(a.name())? {
         let date = chrono::Utc::now().to_rfc2822();
-        let mid = format!(
-            "<crmsync-notice-{}@crmsync.invalid>",
-            &apply::source_key(&[&key])[..24]
-        );
+        let mid = crate::compose::notice_message_id(&key);
         let raw = crate::compose::notice(owner, &subject, &date, &mid, &body);
         // X5: a run killed after the APPEND but before recording it left
         // the notice in INBOX already: never twice (M5).
