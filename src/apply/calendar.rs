@@ -34,8 +34,8 @@ use crate::model::CrmEntry;
 use crate::parse::ical::{self, Kind};
 use crate::plan::calendar::{self as plan, Action, Body, Record, Remote, Synced};
 use crate::source::dav::{Member, Precondition};
-use crate::source::store::{Cursor, Listing, Store, StoreError, store_cursor, stored_cursor};
-use crate::state::now;
+use crate::source::store::{Listing, Store, StoreError};
+use crate::state::{Cursor, State, now};
 
 /// A linked pair as the state file holds it.
 #[derive(Debug, Clone)]
@@ -216,7 +216,7 @@ pub struct View {
 /// Fatal [`StoreError`]s; SQLite errors as [`StoreError::Protocol`].
 pub fn view(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     collections: &[(String, Option<String>)],
     pairs: &[Pair],
@@ -227,7 +227,7 @@ pub fn view(
     let mut listing: Vec<(String, String)> = Vec::new();
     let mut bodies: HashMap<String, (Option<String>, Body)> = HashMap::new();
     for (c, ctag) in collections {
-        let stored = stored_cursor(conn, &cursor_key(account, c)).map_err(sql)?;
+        let stored = st.stored_cursor(&cursor_key(account, c)).map_err(sql)?;
         let known: BTreeMap<&str, &str> = pairs
             .iter()
             .filter(|p| &p.collection == c)
@@ -708,19 +708,18 @@ fn apply_one(
 /// without its ctag, so the next run asks again).
 pub fn advance(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     v: &View,
     clean: &BTreeSet<String>,
     wrote: &BTreeSet<String>,
 ) -> Result<()> {
-    let rows = pairs(conn, account)?;
+    let rows = pairs(&st.conn, account)?;
     for (c, seen) in &v.basis {
         let key = cursor_key(account, c);
         let keep_old = || -> Result<()> {
-            let old = stored_cursor(conn, &key)?;
-            store_cursor(
-                conn,
+            let old = st.stored_cursor(&key)?;
+            st.store_cursor(
                 &key,
                 account,
                 c,
@@ -735,7 +734,7 @@ pub fn advance(
             continue;
         }
         if !wrote.contains(c) {
-            store_cursor(conn, &key, account, c, seen)?;
+            st.store_cursor(&key, account, c, seen)?;
             continue;
         }
         let mine: HashMap<&str, Option<&str>> = rows
@@ -762,10 +761,11 @@ pub fn advance(
         for m in &changed {
             match mine.get(m.href.as_str()) {
                 Some(None) => {
-                    conn.prepare_cached(
-                        "UPDATE calendar_items SET etag = ?3 WHERE account = ?1 AND href = ?2",
-                    )?
-                    .execute(params![account, m.href, m.etag])?;
+                    st.conn
+                        .prepare_cached(
+                            "UPDATE calendar_items SET etag = ?3 WHERE account = ?1 AND href = ?2",
+                        )?
+                        .execute(params![account, m.href, m.etag])?;
                 }
                 Some(Some(e)) if *e == m.etag => {}
                 // Someone else's change, or a new item: see it next run.
@@ -778,8 +778,7 @@ pub fn advance(
             ours = false;
         }
         if ours {
-            store_cursor(
-                conn,
+            st.store_cursor(
                 &key,
                 account,
                 c,

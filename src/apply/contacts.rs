@@ -27,9 +27,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::apply::Failure;
 use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Remote, Wanted};
 use crate::source::dav::{Collection, Fetched, Precondition};
-use crate::source::store::{Cursor, Listing, store_cursor};
-pub use crate::source::store::{Store, StoreError, stored_cursor};
-use crate::state::now;
+use crate::source::store::Listing;
+pub use crate::source::store::{Store, StoreError};
+use crate::state::{Cursor, State, now};
 
 // ---------------------------------------------------------------------------
 // State rows
@@ -167,7 +167,7 @@ pub struct RemoteView {
 /// Fatal [`StoreError`]s; SQLite errors.
 pub fn remote_view(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     books: &[Collection],
     pushed: &[Pushed],
     new_in: &str,
@@ -185,7 +185,8 @@ pub fn remote_view(
             }
             continue;
         };
-        let stored = stored_cursor(conn, &token_key(c))
+        let stored = st
+            .stored_cursor(&token_key(c))
             .map_err(|e| StoreError::Protocol(format!("{e:#}")))?;
         let listing = store.listing(c, &stored, book.ctag.as_deref())?;
         view.listings.push((c.to_string(), listing.describe()));
@@ -417,16 +418,16 @@ fn apply_one(
 /// without a ctag, so the next run asks again).
 pub fn advance_tokens(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     view: &RemoteView,
     written: &BTreeSet<String>,
     token_key: &dyn Fn(&str) -> String,
 ) -> Result<()> {
-    let rows = pushed(conn, account)?;
+    let rows = pushed(&st.conn, account)?;
     for (c, seen) in &view.basis {
         if !written.iter().any(|h| h.starts_with(c.as_str())) {
-            store_cursor(conn, &token_key(c), account, c, seen)?;
+            st.store_cursor(&token_key(c), account, c, seen)?;
             continue;
         }
         let in_c: HashMap<&str, &Pushed> = rows
@@ -457,7 +458,7 @@ pub fn advance_tokens(
         for m in &changed {
             match in_c.get(m.href.as_str()) {
                 Some(p) if p.etag.is_none() && written.contains(&m.href) => {
-                    record_etag(conn, account, &m.href, &m.etag)?;
+                    record_etag(&st.conn, account, &m.href, &m.etag)?;
                 }
                 Some(p) if p.etag.as_deref() != Some(m.etag.as_str()) => ours = false,
                 _ => {}
@@ -474,7 +475,7 @@ pub fn advance_tokens(
         } else {
             since
         };
-        store_cursor(conn, &token_key(c), account, c, &next)?;
+        st.store_cursor(&token_key(c), account, c, &next)?;
     }
     Ok(())
 }
@@ -505,10 +506,7 @@ mod tests {
     fn run(st: &State, store: &Store, w: &[Wanted]) -> Vec<(String, &'static str, &'static str)> {
         let (_, books) = store.collections().unwrap();
         let rows = pushed(&st.conn, "a").unwrap();
-        let view = remote_view(store, &st.conn, &books, &rows, "c/", &|c: &str| {
-            c.to_string()
-        })
-        .unwrap();
+        let view = remote_view(store, st, &books, &rows, "c/", &|c: &str| c.to_string()).unwrap();
         let placement = Placement {
             new_in: "c/".into(),
             move_all: false,

@@ -1010,7 +1010,7 @@ mod tests {
         let owner = apply_mail::owner(&m, cfg, "alice").unwrap().unwrap();
         let mut settings = apply_mail::settings(&cfg.mail, None, true);
         settings.headers_only = headers_only;
-        let known = apply_mail::known(&st.conn, &mail, "acct").unwrap();
+        let known = apply_mail::known(st, &mail, "acct").unwrap();
         let folder = Folder {
             status: None,
             import_folder: true,
@@ -1032,8 +1032,7 @@ mod tests {
             mark: false,
             archive: false,
         };
-        match apply_mail::apply(&st.conn, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap()
-        {
+        match apply_mail::apply(st, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap() {
             apply_mail::Applied::Imported(id) => id,
             other => panic!("not imported: {other:?} {action:?}"),
         }

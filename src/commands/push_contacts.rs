@@ -507,8 +507,8 @@ fn push_account(
     let url = a.url.clone().unwrap_or_default();
     let token_key = |c: &str| crate::model::source_key(&["carddav", &url, &login, c]);
     lap("cards rendered");
-    let view = apply::remote_view(&store, &st.conn, &books, &pushed, &book.href, &token_key)
-        .map_err(fail)?;
+    let view =
+        apply::remote_view(&store, st, &books, &pushed, &book.href, &token_key).map_err(fail)?;
     lap("server state read");
     for (c, how) in &view.listings {
         crate::ui::debug(format!("{name}: {c}: {how}"));
@@ -613,7 +613,7 @@ fn push_account(
         return Err(fail(e));
     }
     if st.writable() {
-        apply::advance_tokens(&store, &st.conn, name, &view, &written, &token_key)?;
+        apply::advance_tokens(&store, st, name, &view, &written, &token_key)?;
         lap("sync-tokens stored");
         // P8: only a push without failures counts as the last push.
         if item_failures == 0 && the_plan.refused.is_none() {

@@ -483,7 +483,7 @@ fn sync_account(
         .filter(|e| !away.contains(&e.id))
         .collect();
     lap("CRM side read");
-    let mut view = apply::view(&store, &st.conn, name, &colls, &pairs, &entries).map_err(fail)?;
+    let mut view = apply::view(&store, st, name, &colls, &pairs, &entries).map_err(fail)?;
     lap("calendar side read");
     // W1: only events or only tasks. Pairs of the other kind (known from
     // their activity's type, else from the fetched item) are out of this
@@ -776,7 +776,7 @@ fn sync_account(
         .map(|(c, _)| c.clone())
         .filter(|c| !unclean.contains(c))
         .collect();
-    apply::advance(&store, &st.conn, name, &view, &clean, &wrote)?;
+    apply::advance(&store, st, name, &view, &clean, &wrote)?;
     lap("applied");
     Ok(report)
 }

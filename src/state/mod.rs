@@ -25,6 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use cursors::Cursor;
 pub use lock::RunLock;
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
