@@ -15,11 +15,10 @@ use dialoguer::theme::ColorfulTheme;
 use serde::Serialize;
 
 use super::Ctx;
-use crate::apply::calendar::{self as apply, Outcome, Pair, Target};
+use crate::apply::calendar::{self as apply, Outcome, Target};
 use crate::apply::mail::owner;
 use crate::cli::{ConflictArg, SendAs, SyncCalendarArgs};
 use crate::config::{ConflictPolicy, DavAccount};
-use crate::crm::calendar as crm;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::parse::ical::Kind;
@@ -28,6 +27,7 @@ use crate::plan::mail::Owner;
 use crate::report::output::Tabular;
 use crate::source::dav::{Collection, DavKind};
 use crate::source::store::{self, Store, StoreError, find_collection, make_collection};
+use crate::state::calendar::Pair;
 use crate::state::{Access, State};
 
 /// The calendar made when an account has none.
@@ -228,7 +228,8 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
     // C9: each activity to send or unlink belongs to the account of its rep.
     let mut send: BTreeMap<String, Vec<(CrmEntry, Kind)>> = BTreeMap::new();
     for id in &args.send {
-        let e = crm::entry(&st.conn, *id)?
+        let e = st
+            .calendar_entry(*id)?
             .ok_or_else(|| usage(format!("--send {id}: there is no activity {id}")))?;
         let kind = match args.send_as {
             Some(SendAs::Task) => Kind::Todo,
@@ -238,7 +239,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
     }
     let mut unlink: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for id in &args.unlink {
-        if crm::entry(&st.conn, *id)?.is_none() {
+        if st.calendar_entry(*id)?.is_none() {
             return Err(usage(format!("--unlink {id}: there is no activity {id}")));
         }
         unlink.entry(rep_of(&st, *id)?).or_default().push(*id);
@@ -324,8 +325,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
-    crate::crm::activities::view(&st.conn, id)?
-        .map(|v| v.rep)
+    st.activity_rep(id)?
         .with_context(|| format!("activity {id} disappeared"))
 }
 
@@ -463,7 +463,7 @@ fn sync_account(
     if tasks.href != events.href {
         colls.push((tasks.href.clone(), tasks.ctag.clone()));
     }
-    let pairs = apply::pairs(&st.conn, name)?;
+    let pairs = st.calendar_pairs(name)?;
     // Pairs in a collection no longer synced (the config changed): their
     // items are out of sight, not deleted.
     let (pairs, elsewhere): (Vec<Pair>, Vec<Pair>) = pairs
@@ -477,12 +477,13 @@ fn sync_account(
     }
     let linked: Vec<i64> = pairs.iter().map(|p| p.synced.activity).collect();
     let away: BTreeSet<i64> = elsewhere.iter().map(|p| p.synced.activity).collect();
-    let entries: Vec<CrmEntry> = crm::entries(&st.conn, login, &linked)?
+    let entries: Vec<CrmEntry> = st
+        .calendar_entries(login, &linked)?
         .into_iter()
         .filter(|e| !away.contains(&e.id))
         .collect();
     lap("CRM side read");
-    let mut view = apply::view(&store, &st.conn, name, &colls, &pairs, &entries).map_err(fail)?;
+    let mut view = apply::view(&store, st, name, &colls, &pairs, &entries).map_err(fail)?;
     lap("calendar side read");
     // W1: only events or only tasks. Pairs of the other kind (known from
     // their activity's type, else from the fetched item) are out of this
@@ -700,7 +701,7 @@ fn sync_account(
     let mut wrote: BTreeSet<String> = BTreeSet::new();
     let result = apply::execute(
         &store,
-        &st.conn,
+        st,
         &target,
         &actions,
         &view.collection_of,
@@ -775,7 +776,7 @@ fn sync_account(
         .map(|(c, _)| c.clone())
         .filter(|c| !unclean.contains(c))
         .collect();
-    apply::advance(&store, &st.conn, name, &view, &clean, &wrote)?;
+    apply::advance(&store, st, name, &view, &clean, &wrote)?;
     lap("applied");
     Ok(report)
 }

@@ -6,7 +6,7 @@
 //! A writer also takes the run lock (X4): a second writer gets [`Busy`].
 
 mod activities;
-mod calendar;
+pub mod calendar;
 mod contacts;
 mod cursors;
 mod directory;
