@@ -28,9 +28,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use crate::apply::Failure;
-use crate::apply::mail::source_key;
+use crate::model::{CrmEntry, Synced};
 use crate::parse::ical::{self, Kind};
-use crate::plan::calendar::{self as plan, Action, Body, Record, Remote, Synced};
+use crate::plan::calendar::{self as plan, Action, Body, Record, Remote};
 use crate::source::dav::{Member, Precondition};
 use crate::source::store::{Cursor, Listing, Store, StoreError, store_cursor, stored_cursor};
 use crate::state::State;
@@ -38,7 +38,7 @@ use crate::state::calendar::{NewCalendarActivity, Pair};
 
 /// The state key of a collection's cursor.
 pub fn cursor_key(account: &str, collection: &str) -> String {
-    source_key(&["calendar", account, collection])
+    crate::model::source_key(&["calendar", account, collection])
 }
 
 // ---------------------------------------------------------------------------
@@ -73,7 +73,7 @@ pub fn view(
     account: &str,
     collections: &[(String, Option<String>)],
     pairs: &[Pair],
-    crm: &[plan::CrmEntry],
+    crm: &[CrmEntry],
 ) -> Result<View, StoreError> {
     let sql = |e: anyhow::Error| StoreError::Protocol(format!("state file: {e:#}"));
     let mut v = View::default();

@@ -21,8 +21,9 @@ use crate::cli::{ConflictArg, SendAs, SyncCalendarArgs};
 use crate::config::{ConflictPolicy, DavAccount};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
+use crate::model::CrmEntry;
 use crate::parse::ical::Kind;
-use crate::plan::calendar::{self as plan, Action, Body, CrmEntry, Settings, Side};
+use crate::plan::calendar::{self as plan, Action, Body, Settings, Side};
 use crate::plan::mail::Owner;
 use crate::report::output::Tabular;
 use crate::source::dav::{Collection, DavKind};
@@ -561,7 +562,7 @@ fn sync_account(
             }
         }
     }
-    let state: Vec<plan::Synced> = pairs.iter().map(|p| p.synced.clone()).collect();
+    let state: Vec<crate::model::Synced> = pairs.iter().map(|p| p.synced.clone()).collect();
     let mut settings = Settings {
         conflict: args
             .conflict

@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{State, now};
 use crate::crm::activities;
+use crate::model::{
+    Attach, CALENDAR_TYPES, CrmEntry, CrmFields, Flag, Participant, Queued, Synced, reason,
+};
 use crate::parse::ical::{CalTime, Override};
-use crate::plan::calendar::{CALENDAR_TYPES, CrmEntry, CrmFields, Synced, reason};
-use crate::plan::mail::{Attach, Flag, Participant, Queued};
 
 /// A linked pair as the state file holds it.
 #[derive(Debug, Clone)]
