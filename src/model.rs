@@ -117,6 +117,21 @@ pub struct CrmEntry {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The last agreed state of a calendar pair (a `calendar_items` row): what
+/// the planner compares both sides with (C5, C11) and the state file keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub href: String,
+    pub etag: Option<String>,
+    /// [`crate::parse::ical::content_hash`] of the calendar item.
+    pub gw_hash: String,
+    /// [`crate::plan::calendar::crm_hash`] of the activity's fields.
+    pub crm_hash: String,
+    pub activity: i64,
+    /// C8: the CRM link is still to be written into the description.
+    pub link_pending: bool,
+}
+
 // ---- The directory (SPEC 1, SPEC 8) ----
 
 /// A company as `crm import`/`crm export` see it (SPEC 8 layout).

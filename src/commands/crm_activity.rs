@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::Ctx;
 use crate::address::normalize;
 use crate::cli::{ActivityCommand, ActivityFields, ActivityType};
-use crate::crm::calendar::{self as crm, NewCalendarActivity};
 use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
@@ -19,7 +18,8 @@ use crate::parse::ical::{self, CalTime, Occurrence};
 use crate::plan::calendar as plan;
 use crate::plan::mail::Owner;
 use crate::report::output::Tabular;
-use crate::state::Access;
+use crate::state::calendar::NewCalendarActivity;
+use crate::state::{Access, State};
 
 pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
     match cmd {
@@ -56,19 +56,16 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                 ActivityType::Task => "task",
             };
             if st.writable() {
-                let id = crm::create(
-                    &st.conn,
-                    &NewCalendarActivity {
-                        activity_type,
-                        fields: &fields,
-                        attach,
-                        rep: user.login.get_ref(),
-                        rule: "B1",
-                        explain: &["B1: added with crm activity add".to_string()],
-                        uid: None,
-                    },
-                )?;
-                show(ctx, &st.conn, id, None)
+                let id = st.create_calendar_activity(&NewCalendarActivity {
+                    activity_type,
+                    fields: &fields,
+                    attach,
+                    rep: user.login.get_ref(),
+                    rule: "B1",
+                    explain: &["B1: added with crm activity add".to_string()],
+                    uid: None,
+                })?;
+                show(ctx, &st, id, None)
             } else {
                 crate::ui::info("dry run: nothing added");
                 Ok(Exit::Ok)
@@ -76,14 +73,15 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
         }
         ActivityCommand::Edit(a) => {
             let st = ctx.state(Access::Write, "crm activity edit")?;
-            let e = crm::entry(&st.conn, a.id)?
+            let e = st
+                .calendar_entry(a.id)?
                 .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
             let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
             let mut fields = e.fields.clone();
             apply_fields(&matcher, &mut fields, &a.fields)?;
             if st.writable() {
-                crm::update(&st.conn, a.id, &fields)?;
-                show(ctx, &st.conn, a.id, None)
+                st.update_calendar_activity(a.id, &fields)?;
+                show(ctx, &st, a.id, None)
             } else {
                 crate::ui::info("dry run: nothing changed");
                 Ok(Exit::Ok)
@@ -95,15 +93,15 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                 (Some(f), Some(t)) => Some((day(f, "--from")?, day(t, "--to")?)),
                 _ => None,
             };
-            show(ctx, &st.conn, a.id, window)
+            show(ctx, &st, a.id, window)
         }
         ActivityCommand::Delete(a) => {
             let st = ctx.state(Access::Write, "crm activity delete")?;
-            if crm::entry(&st.conn, a.id)?.is_none() {
+            if st.calendar_entry(a.id)?.is_none() {
                 return Err(usage(format!("there is no activity {}", a.id)));
             }
             if st.writable() {
-                crm::delete(&st.conn, a.id)?;
+                st.delete_activity(a.id)?;
             }
             ctx.printer.print(&Deleted {
                 deleted: a.id,
@@ -268,14 +266,11 @@ impl Tabular for Shown {
     }
 }
 
-fn show(
-    ctx: &Ctx,
-    conn: &rusqlite::Connection,
-    id: i64,
-    window: Option<(NaiveDate, NaiveDate)>,
-) -> Result<Exit> {
-    let entry = crm::entry(conn, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
-    let rep = crate::crm::activities::view(conn, id)?
+fn show(ctx: &Ctx, st: &State, id: i64, window: Option<(NaiveDate, NaiveDate)>) -> Result<Exit> {
+    let entry = st
+        .calendar_entry(id)?
+        .ok_or_else(|| usage(format!("there is no activity {id}")))?;
+    let rep = crate::crm::activities::view(&st.conn, id)?
         .map(|v| v.rep)
         .unwrap_or_default();
     let occurrences =

@@ -6,7 +6,7 @@ use anyhow::Result;
 use rusqlite::params;
 use serde::Serialize;
 
-use crate::apply::calendar::ConflictRow;
+use crate::state::calendar::ConflictRow;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
@@ -188,7 +188,7 @@ impl Tabular for Conflicts {
 
 fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
-    let list = crate::apply::calendar::conflicts(&st.conn, a.account.as_deref())?;
+    let list = st.conflicts(a.account.as_deref())?;
     if a.csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "at", "account", "item", "loser", "data"])?;

@@ -4,7 +4,6 @@
 //! read the same tables for both.
 
 pub mod activities;
-pub mod calendar;
 pub mod directory;
 pub mod remote;
 pub mod rest;

@@ -89,6 +89,8 @@ pub struct PushCounts {
 /// The directory cache and outbox of one state file against one CRM.
 pub struct Remote<'a> {
     pub conn: &'a Connection,
+    /// The same state file: its calendar activities (C1-C4).
+    pub st: &'a crate::state::State,
     pub client: &'a Client,
     /// The state file's salt: markers differ between state files.
     pub salt: String,
@@ -169,7 +171,7 @@ fn shift(t: &CalTime, d: Duration) -> CalTime {
 
 /// A time column (a CalTime's text, or an RFC 3339 instant) as an instant.
 fn column_instant(s: Option<&str>) -> Option<DateTime<Utc>> {
-    super::calendar::column_time(s).and_then(|t| t.instant())
+    crate::state::calendar::column_time(s).and_then(|t| t.instant())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -505,7 +507,7 @@ impl Remote<'_> {
             }
             let Some(v) = seen.get(&format!("{kind}:{remote}")) else {
                 let tx = self.conn.unchecked_transaction()?;
-                super::calendar::delete(&tx, local)?;
+                self.st.delete_activity(local)?;
                 tx.execute(
                     "DELETE FROM rest_records WHERE kind = 'activity' AND local_id = ?1",
                     [local],
@@ -518,7 +520,7 @@ impl Remote<'_> {
             if Some(view.hash()) == remote_hash {
                 continue;
             }
-            let Some(mut entry) = super::calendar::entry(self.conn, local)? else {
+            let Some(mut entry) = self.st.calendar_entry(local)? else {
                 continue;
             };
             let f = &mut entry.fields;
@@ -553,7 +555,7 @@ impl Remote<'_> {
                 }
             }
             let tx = self.conn.unchecked_transaction()?;
-            super::calendar::update(&tx, local, &entry.fields)?;
+            self.st.update_calendar_activity(local, &entry.fields)?;
             // What we now hold is what the CRM holds: nothing to send back.
             let a = load(&tx, local)?.context("activity just written")?;
             let out = self.outgoing(&tx, &a, Some(&kind))?;
@@ -835,7 +837,7 @@ impl Remote<'_> {
         let p = &self.client.preset;
         let marker = self.marker("activity", a.id);
         let entry = if crate::model::CALENDAR_TYPES.contains(&a.kind.as_str()) {
-            super::calendar::entry(conn, a.id)?
+            self.st.calendar_entry(a.id)?
         } else {
             None
         };

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ConflictPolicy;
 use crate::matching::AddressMatch;
-use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, Rule, reason};
+use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, Rule, Synced, reason};
 use crate::parse::ical::{self, CalAddress, CalItem, CalTime, Kind, Override, Props};
 use crate::plan::mail::Owner;
 
@@ -66,20 +66,6 @@ pub struct Remote {
     pub href: String,
     pub etag: String,
     pub body: Body,
-}
-
-/// The last agreed state of a pair (an `item_map` row).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synced {
-    pub href: String,
-    pub etag: Option<String>,
-    /// [`ical::content_hash`] of the calendar item.
-    pub gw_hash: String,
-    /// [`crm_hash`] of the activity's fields.
-    pub crm_hash: String,
-    pub activity: i64,
-    /// C8: the CRM link is still to be written into the description.
-    pub link_pending: bool,
 }
 
 /// Settings after defaults (SPEC 8 `[calendar]`, `[crm] link`, flags).

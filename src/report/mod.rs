@@ -1,6 +1,7 @@
 //! The last stage: what a run tells people (tables) and scripts (JSON), and
 //! the exit code it ends with.
 
+pub mod calendar;
 pub mod mail;
 pub mod output;
 

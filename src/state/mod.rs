@@ -7,7 +7,7 @@
 //! [`crate::error::Busy`].
 
 mod activities;
-mod calendar;
+pub mod calendar;
 mod contacts;
 mod cursors;
 mod directory;
