@@ -272,7 +272,7 @@ fn push_account(
         selected: None,
         address_book: None,
         vcard: None,
-        last_push: apply::last_push(&st.conn, name)?,
+        last_push: st.last_contact_push(name)?,
         next_due: None,
         message: None,
     };
@@ -481,7 +481,7 @@ fn push_account(
             why: c.why.join(", "),
         });
     }
-    let pushed = apply::pushed(&st.conn, name)?;
+    let pushed = apply::pushed(st, name)?;
     let wanted_keys: HashSet<&RecordKey> = wanted.iter().map(|w| &w.key).collect();
     let mut in_crm = HashSet::new();
     for p in pushed.iter().filter(|p| !wanted_keys.contains(&p.key)) {
@@ -507,8 +507,8 @@ fn push_account(
     let url = a.url.clone().unwrap_or_default();
     let token_key = |c: &str| crate::apply::mail::source_key(&["carddav", &url, &login, c]);
     lap("cards rendered");
-    let view = apply::remote_view(&store, &st.conn, &books, &pushed, &book.href, &token_key)
-        .map_err(fail)?;
+    let view =
+        apply::remote_view(&store, st, &books, &pushed, &book.href, &token_key).map_err(fail)?;
     lap("server state read");
     for (c, how) in &view.listings {
         crate::ui::debug(format!("{name}: {c}: {how}"));
@@ -540,7 +540,7 @@ fn push_account(
     if st.writable() {
         let writes = the_plan.actions.iter().filter(|x| x.op.writes()).count();
         let bar = crate::ui::progress(writes as u64, name);
-        let r = apply::execute(&store, &st.conn, name, &the_plan, &wanted, &mut |i, out| {
+        let r = apply::carry_out(&store, st, name, &the_plan, &wanted, &mut |i, out| {
             bar.inc(1);
             if let Ok(Some(href)) = &out {
                 written.insert(href.clone());
@@ -613,12 +613,12 @@ fn push_account(
         return Err(fail(e));
     }
     if st.writable() {
-        apply::advance_tokens(&store, &st.conn, name, &view, &written, &token_key)?;
+        apply::advance_tokens(&store, st, name, &view, &written, &token_key)?;
         lap("sync-tokens stored");
         // P8: only a push without failures counts as the last push.
         if item_failures == 0 && the_plan.refused.is_none() {
             let at = crate::state::now();
-            apply::set_last_push(&st.conn, name, &at)?;
+            st.set_last_contact_push(name, &at)?;
             report.last_push = Some(at.clone());
             report.next_due = next_due(&at, cc.times_per_day)
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));

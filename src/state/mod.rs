@@ -7,7 +7,7 @@
 
 mod activities;
 mod calendar;
-mod contacts;
+pub mod contacts;
 mod cursors;
 mod directory;
 mod items;
