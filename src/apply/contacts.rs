@@ -12,12 +12,7 @@
 //! before the sync-token stored with it, so a skipped report can never
 //! hide a change.
 //!
-//! Order of writes (X5): a new card is recorded first with no ETag (its
-//! outcome unknown), then written with `If-None-Match: *`, then its ETag is
-//! recorded. A run killed in between leaves a row without ETag; the next
-//! run fetches what the server holds there and finishes the job, so nothing
-//! is lost and nothing is created twice. Updates and deletes are recorded
-//! after the server confirmed them; a repeated one is harmless.
+//! Order of writes (X5): see [`carry_out`], the X5 home for contacts.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -217,9 +212,20 @@ pub fn remote_view(
 /// delete), or why it failed.
 pub type Outcome = Result<Option<String>, String>;
 
-/// Carries out the writing actions of `plan` in order; reports each
-/// through `done(index, outcome)`. A rejected item is reported and the run
-/// goes on (C12); a fatal error (401, server gone) stops and is returned.
+/// X5 home: the order of writes for contacts. Carries out the writing
+/// actions of `plan` in order; reports each through `done(index,
+/// outcome)`. A new card is recorded first with no ETag (its outcome
+/// unknown), then written with `If-None-Match: *` (`create`), then its
+/// ETag is recorded (or, when the server sent none, by [`advance_tokens`]).
+/// A run killed in between leaves a row without ETag; the next run fetches
+/// what the server holds there and finishes the job, so nothing is lost and
+/// nothing is created twice. Updates and deletes are recorded after the
+/// server confirmed them; a repeated one is harmless. Tests:
+/// `x5_a_run_killed_around_a_create_loses_nothing_and_duplicates_nothing`
+/// below.
+///
+/// A rejected item is reported and the run goes on (C12); a fatal error
+/// (401, server gone) stops and is returned.
 ///
 /// # Errors
 /// The fatal [`StoreError`]; SQLite errors (as [`StoreError::Protocol`]).
