@@ -673,6 +673,80 @@ fn report_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Access;
+
+    fn config(dir: &std::path::Path) -> Config {
+        Config::parse(
+            &format!(
+                "[[users]]\nlogin = \"a\"\nemails = [\"a@x.example\"]\n[[contacts.accounts]]\nname = \"b\"\n\
+                 user = \"a\"\nsource = \"vdir\"\npath = \"{}\"\n",
+                dir.display()
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    fn push(cfg: &Config, st: &State, force: bool) -> ContactsReport {
+        let accounts: Vec<&DavAccount> = cfg.contacts.accounts.iter().collect();
+        let map = FieldMap::parse(&cfg.contacts.fields).unwrap();
+        let opts = Options {
+            force,
+            list_unchanged: false,
+        };
+        run(
+            cfg,
+            st,
+            &accounts,
+            &map,
+            &opts,
+            &mut Unattended { yes: false },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn x8_dry_run_plans_the_missing_address_book_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let books = dir.path().join("books");
+        std::fs::create_dir(&books).unwrap();
+        let cfg = config(&books);
+        let st = State::open(&dir.path().join("s.sqlite"), Access::DryRun, "t").unwrap();
+        let r = push(&cfg, &st, false);
+        assert!(r.dry_run && r.all_rows);
+        assert!(matches!(r.accounts[0].status, ContactsStatus::Planned));
+        assert_eq!(r.accounts[0].address_book.as_deref(), Some(DEFAULT_BOOK));
+        let ids: Vec<(&str, &str, &str)> = r
+            .items
+            .iter()
+            .map(|i| (i.id.as_str(), i.action.as_str(), i.rule.as_str()))
+            .collect();
+        assert_eq!(ids, vec![("b/addressbook/Contacts", "created", "P6")]);
+        assert_eq!(r.exit(), Exit::Ok);
+        assert_eq!(std::fs::read_dir(&books).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn p6_p8_a_push_makes_the_book_and_the_next_is_not_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let st = State::open_memory().unwrap();
+        let r = push(&cfg, &st, false);
+        assert!(matches!(r.accounts[0].status, ContactsStatus::Pushed));
+        assert_eq!(r.items.len(), 1);
+        assert!(r.accounts[0].last_push.is_some() && r.accounts[0].next_due.is_some());
+        assert_eq!(st.last_contact_push("b").unwrap(), r.accounts[0].last_push);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let r = push(&cfg, &st, false);
+        assert!(matches!(r.accounts[0].status, ContactsStatus::NotDue));
+        assert!(r.items.is_empty());
+        assert_eq!(r.exit(), Exit::Ok);
+        // --force pushes now, into the book made before.
+        let r = push(&cfg, &st, true);
+        assert!(matches!(r.accounts[0].status, ContactsStatus::Pushed));
+        assert!(r.items.is_empty());
+    }
 
     #[test]
     fn p8_next_due_divides_the_day() {
