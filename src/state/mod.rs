@@ -8,7 +8,7 @@
 
 mod activities;
 pub mod calendar;
-mod contacts;
+pub mod contacts;
 mod cursors;
 mod directory;
 mod items;

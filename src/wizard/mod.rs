@@ -3,5 +3,6 @@
 //! their engines in [`crate::sync`].
 
 pub mod calendar;
+pub mod contacts;
 pub mod mail;
 pub mod resolve;
