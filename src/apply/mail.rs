@@ -15,7 +15,7 @@ use crate::plan::mail::{
     Attach, MailAction, MailInput, Owner, Participant, Party, Placement, Settings, Skip,
 };
 use crate::source::mail::MsgRef;
-use crate::state::now;
+use crate::state::{State, now};
 
 /// The parties of a parsed mail with their matches: the planner's input
 /// (M6-M14), built the same way by import-mail and by resolve-unknown (U3).
@@ -586,13 +586,13 @@ pub fn known_in_run(
 ///
 /// # Errors
 /// SQLite errors.
-pub fn describe_attach(conn: &Connection, a: Attach) -> Result<String> {
+pub fn describe_attach(st: &State, a: Attach) -> Result<String> {
     Ok(match a {
-        Attach::Person(id) => match crate::crm::directory::person_by_rowid(conn, id)? {
+        Attach::Person(id) => match st.person_by_rowid(id)? {
             Some(p) => format!("{} ({})", p.display_name(), p.id),
             None => format!("person #{id}"),
         },
-        Attach::Company(id) => match crate::crm::directory::company_by_rowid(conn, id)? {
+        Attach::Company(id) => match st.company_by_rowid(id)? {
             Some(c) => format!("{} ({})", c.name, c.id),
             None => format!("company #{id}"),
         },

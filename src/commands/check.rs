@@ -12,7 +12,7 @@ use super::Ctx;
 use crate::accounts::{Guard, auth_failed, guard};
 use crate::cli::{CheckArgs, UnblockArgs};
 use crate::config::{Backend, DavAccount, DavSource, MailAccount, MailSource};
-use crate::crm::{directory, rest};
+use crate::crm::rest;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::report::output::Tabular;
@@ -156,8 +156,8 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<Exit> {
 fn check_crm(ctx: &Ctx, st: &State, online: bool) -> Result<Vec<Row>> {
     let cfg = &ctx.cfg;
     let mut rows = Vec::new();
-    let c = directory::counts(&st.conn)?;
-    let m = Matcher::new(&st.conn, cfg)?;
+    let c = st.counts()?;
+    let m = Matcher::new(st, cfg)?;
     let mut missing = Vec::new();
     for u in &cfg.users {
         if m.user_person(cfg, u.login())?.is_none() {

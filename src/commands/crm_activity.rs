@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::Ctx;
 use crate::cli::{ActivityCommand, ActivityFields, ActivityType};
 use crate::crm::calendar::{self as crm, NewCalendarActivity};
-use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::{Matcher, normalize};
 use crate::parse::ical::{self, CalTime, Occurrence};
@@ -30,9 +29,9 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                     ctx.cfg.describe_path()
                 ))
             })?;
-            let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+            let matcher = Matcher::new(&st, &ctx.cfg)?;
             let attach = match &a.person {
-                Some(ext) => Attach::Person(directory::person_rowid(&st.conn, ext)?.ok_or_else(
+                Some(ext) => Attach::Person(st.person_rowid(ext)?.ok_or_else(
                     || usage(format!("--person {ext}: no person with this id (crm list)")),
                 )?),
                 None => Attach::Person(matcher.user_person(&ctx.cfg, user.login.get_ref())?.ok_or_else(
@@ -66,7 +65,7 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                         uid: None,
                     },
                 )?;
-                show(ctx, &st.conn, id, None)
+                show(ctx, &st, id, None)
             } else {
                 crate::ui::info("dry run: nothing added");
                 Ok(Exit::Ok)
@@ -76,12 +75,12 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
             let st = ctx.state(Access::Write, "crm activity edit")?;
             let e = crm::entry(&st.conn, a.id)?
                 .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
-            let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+            let matcher = Matcher::new(&st, &ctx.cfg)?;
             let mut fields = e.fields.clone();
             apply_fields(&matcher, &mut fields, &a.fields)?;
             if st.writable() {
                 crm::update(&st.conn, a.id, &fields)?;
-                show(ctx, &st.conn, a.id, None)
+                show(ctx, &st, a.id, None)
             } else {
                 crate::ui::info("dry run: nothing changed");
                 Ok(Exit::Ok)
@@ -93,7 +92,7 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                 (Some(f), Some(t)) => Some((day(f, "--from")?, day(t, "--to")?)),
                 _ => None,
             };
-            show(ctx, &st.conn, a.id, window)
+            show(ctx, &st, a.id, window)
         }
         ActivityCommand::Delete(a) => {
             let st = ctx.state(Access::Write, "crm activity delete")?;
@@ -268,12 +267,13 @@ impl Tabular for Shown {
 
 fn show(
     ctx: &Ctx,
-    conn: &rusqlite::Connection,
+    st: &crate::state::State,
     id: i64,
     window: Option<(NaiveDate, NaiveDate)>,
 ) -> Result<Exit> {
+    let conn = &st.conn;
     let entry = crm::entry(conn, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
-    let rep = crate::crm::activities::view(conn, id)?
+    let rep = crate::crm::activities::view(st, id)?
         .map(|v| v.rep)
         .unwrap_or_default();
     let occurrences =

@@ -64,6 +64,7 @@ fn fatal(st: &State, secret: &Secret, e: anyhow::Error) -> anyhow::Error {
 fn remote<'a>(st: &'a State, client: &'a Client) -> Result<Remote<'a>> {
     Ok(Remote {
         conn: &st.conn,
+        st,
         client,
         salt: st.salt()?,
     })

@@ -357,7 +357,7 @@ fn import_account(
     shown: &mut Vec<i64>,
 ) -> Result<()> {
     let cfg = &ctx.cfg;
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let user = cfg
         .user(a.user())
         .context("the account's user is not configured")?;
@@ -777,7 +777,7 @@ fn apply_batch(
                     MailAction::Import(p) => {
                         report.action = "imported".into();
                         report.rule = p.rule.into();
-                        report.attached_to = Some(apply::describe_attach(&tx, p.attach)?);
+                        report.attached_to = Some(apply::describe_attach(st, p.attach)?);
                         report.flags = p
                             .flags
                             .iter()
@@ -975,7 +975,7 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
                 .map(|f| f.address.clone())
                 .unwrap_or_default(),
             m.subject.chars().take(40).collect(),
-            apply::describe_attach(&st.conn, p.attach)?,
+            apply::describe_attach(st, p.attach)?,
             p.flags
                 .iter()
                 .map(|f| f.reason)
@@ -1036,7 +1036,7 @@ fn select(st: &State, items: &mut [Item], cfg: &crate::config::Config) -> Result
             .unwrap_or_default();
         let mut labels = Vec::new();
         for id in &p.choices {
-            labels.push(apply::describe_attach(&st.conn, Attach::Person(*id))?);
+            labels.push(apply::describe_attach(st, Attach::Person(*id))?);
         }
         labels.push("none of them: keep it on me, flagged".into());
         let pick = Select::with_theme(&theme)
@@ -1124,7 +1124,7 @@ fn show(st: &State, ids: &[i64]) -> Result<()> {
     let mut rows = Vec::new();
     let mut by_id = BTreeMap::new();
     for id in ids {
-        if let Some(v) = crate::crm::activities::view(&st.conn, *id)? {
+        if let Some(v) = crate::crm::activities::view(st, *id)? {
             by_id.insert(*id, v);
         }
     }

@@ -324,7 +324,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
-    crate::crm::activities::view(&st.conn, id)?
+    crate::crm::activities::view(st, id)?
         .map(|v| v.rep)
         .with_context(|| format!("activity {id} disappeared"))
 }
@@ -430,7 +430,7 @@ fn sync_account(
     let cfg = &ctx.cfg;
     let name = a.name();
     let login = a.user();
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let owner: Owner = owner(&matcher, cfg, login)?.with_context(|| {
         format!(
             "user `{login}` has no person record of their own in the CRM (C2 attaches events to it); add a person with the user's e-mail address (crmsync crm import)"

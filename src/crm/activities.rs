@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::plan::mail::{Attach, Flag, Participant, Queued};
-use crate::state::now;
+use crate::state::{State, now};
 
 /// A new activity.
 #[derive(Debug, Clone)]
@@ -321,7 +321,8 @@ pub struct AttachmentView {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
+pub fn view(st: &State, id: i64) -> Result<Option<ActivityView>> {
+    let conn = &st.conn;
     let row = conn
         .prepare_cached(
             "SELECT a.type, a.status, a.subject, a.start_at, a.person_id, a.company_id, a.rep, a.rule, a.explain,
@@ -363,7 +364,7 @@ pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
     };
     let attached_to = match (person, company) {
         (Some(p), _) => {
-            let rec = crate::crm::directory::person_by_rowid(conn, p)?;
+            let rec = st.person_by_rowid(p)?;
             AttachedTo {
                 kind: "person",
                 id: rec
@@ -375,7 +376,7 @@ pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
             }
         }
         (None, Some(c)) => {
-            let rec = crate::crm::directory::company_by_rowid(conn, c)?;
+            let rec = st.company_by_rowid(c)?;
             AttachedTo {
                 kind: "company",
                 id: rec
