@@ -5,7 +5,7 @@
 //! (primary or further address, case-insensitive, after trimming); zero
 //! persons is *unknown*, several is *ambiguous*. Lookups are index probes on
 //! the state file's directory tables (the embedded CRM, or the REST CRM's
-//! cache), with prepared statements cached per connection, so a run never
+//! cache), with statements cached per connection, so a run never
 //! loads the whole directory and never asks a server per address.
 
 use std::collections::{HashMap, HashSet};

@@ -725,20 +725,6 @@ pub fn unlink_unknown(conn: &Connection, address: &str, activity: i64) -> Result
     Ok(())
 }
 
-/// M14/U2: ignores an address or `@domain` from now on; false when it was
-/// ignored already.
-///
-/// # Errors
-/// SQLite errors.
-pub fn add_ignored(conn: &Connection, pattern: &str, by: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO ignored (pattern, created_at, by) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![pattern, now(), by])?
-        > 0)
-}
-
 /// One recorded resolution (U5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolutionRow {
