@@ -42,8 +42,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crmsync::config::Config;
-use crmsync::crm::{Company, Person};
 use crmsync::matching::{Matcher, PersonMatch};
+use crmsync::model::{Company, Person};
 use crmsync::state::{Access, State};
 use rusqlite::StatementStatus;
 use rusqlite::config::DbConfig;

@@ -12,9 +12,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::{State, now};
+use crate::address::{domain_of, normalize};
 use crate::config::Config;
-use crate::crm::{Company, Person};
-use crate::matching::{domain_of, normalize};
+use crate::model::{Company, Person};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
