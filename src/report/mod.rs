@@ -1,6 +1,7 @@
 //! The last stage: what a run tells people (tables) and scripts (JSON), and
 //! the exit code it ends with.
 
+pub mod check;
 pub mod output;
 
 /// How a footer begins: under `--dry-run` (X8) it says that nothing was
