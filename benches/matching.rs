@@ -42,7 +42,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crmsync::config::Config;
-use crmsync::crm::directory::{upsert_companies, upsert_persons};
 use crmsync::matching::{Matcher, PersonMatch};
 use crmsync::model::{Company, Person};
 use crmsync::state::{Access, State};
@@ -226,9 +225,11 @@ fn capital(s: &str) -> String {
 fn load(path: &Path, s: &Sizes) -> Duration {
     let st = State::open(path, Access::Write, "bench").expect("open state for writing");
     let t0 = Instant::now();
-    let tx = st.conn.unchecked_transaction().expect("begin");
+    let batch = st.batch().expect("begin");
     let companies: Vec<Company> = (0..s.companies).map(company).collect();
-    let c = upsert_companies(&tx, &companies, true).expect("upsert companies");
+    let c = st
+        .upsert_companies(&companies, true)
+        .expect("upsert companies");
     assert_eq!(c.created, s.companies);
     drop(companies);
     let mut created = 0;
@@ -236,7 +237,8 @@ fn load(path: &Path, s: &Sizes) -> Duration {
         let chunk: Vec<Person> = (start..(start + CHUNK).min(s.persons))
             .map(|i| person(i, s))
             .collect();
-        created += upsert_persons(&tx, &chunk, true)
+        created += st
+            .upsert_persons(&chunk, true)
             .expect("upsert persons")
             .created;
     }
@@ -244,7 +246,8 @@ fn load(path: &Path, s: &Sizes) -> Duration {
     // M14: ignored addresses (at company domains, so without the ignore
     // they would match a company) and whole domains.
     {
-        let mut ins = tx
+        let mut ins = st
+            .conn
             .prepare("INSERT INTO ignored (pattern, created_at, by) VALUES (?1, '', 'bench')")
             .expect("prepare ignored");
         for j in 0..IGNORED_ADDRESSES {
@@ -256,7 +259,7 @@ fn load(path: &Path, s: &Sizes) -> Duration {
                 .expect("ignored domain");
         }
     }
-    tx.commit().expect("commit");
+    batch.commit().expect("commit");
     let took = t0.elapsed();
     st.conn
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
@@ -655,7 +658,7 @@ fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Meas
     for _ in 0..reps {
         let t0 = Instant::now();
         let st = open(path, Setup::Shipped);
-        let m = Matcher::new(&st.conn, cfg).expect("matcher");
+        let m = Matcher::new(&st, cfg).expect("matcher");
         open_times.push(t0.elapsed());
         qpsg &= st
             .conn
@@ -669,7 +672,7 @@ fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Meas
     }
     let mut rows = vec![cold, warm];
     let st = open(path, Setup::Shipped);
-    let m = Matcher::new(&st.conn, cfg).expect("matcher");
+    let m = Matcher::new(&st, cfg).expect("matcher");
     check_counted(&counted_pass(&st, &m, &all));
     for (kind, label, _) in KINDS {
         let sub: Vec<&Query> = qs.iter().filter(|q| q.kind == kind).collect();
@@ -693,7 +696,7 @@ fn measure_without_qpsg(path: &Path, cfg: &Config, qs: &[Query], reps: usize) ->
     let all: Vec<&Query> = qs.iter().collect();
     let t0 = Instant::now();
     let st = open(path, Setup::WithoutQpsg);
-    let m = Matcher::new(&st.conn, cfg).expect("matcher");
+    let m = Matcher::new(&st, cfg).expect("matcher");
     let open_time = t0.elapsed();
     let qpsg = st
         .conn

@@ -433,11 +433,11 @@ pub fn known_in_run(
 /// SQLite errors.
 pub fn describe_attach(st: &State, a: Attach) -> Result<String> {
     Ok(match a {
-        Attach::Person(id) => match crate::crm::directory::person_by_rowid(&st.conn, id)? {
+        Attach::Person(id) => match st.person_by_rowid(id)? {
             Some(p) => format!("{} ({})", p.display_name(), p.id),
             None => format!("person #{id}"),
         },
-        Attach::Company(id) => match crate::crm::directory::company_by_rowid(&st.conn, id)? {
+        Attach::Company(id) => match st.company_by_rowid(id)? {
             Some(c) => format!("{} ({})", c.name, c.id),
             None => format!("company #{id}"),
         },

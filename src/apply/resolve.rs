@@ -27,12 +27,12 @@ use serde::Serialize;
 use crate::address::{domain_of, looks_like_address, normalize};
 use crate::config::Config;
 use crate::crm::activities::{self, Stored, UnknownRow};
-use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch};
 use crate::model::{Attach, Rule, reason};
 use crate::parse::mail as mailparse;
 use crate::plan::mail::{self as plan, Folder, Known, MailAction};
 use crate::state::State;
+use crate::state::directory::NewPerson;
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
 /// the interactive menu. Ids are external ids, as `crm list` shows them.
@@ -176,10 +176,10 @@ const SUGGESTIONS: usize = 5;
 ///
 /// # Errors
 /// SQLite errors.
-pub fn list(conn: &Connection, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
-    activities::unknown_addresses(conn, all)?
+pub fn list(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
+    activities::unknown_addresses(&st.conn, all)?
         .into_iter()
-        .map(|row| entry(conn, matcher, row))
+        .map(|row| entry(st, matcher, row))
         .collect()
 }
 
@@ -187,16 +187,16 @@ pub fn list(conn: &Connection, matcher: &Matcher<'_>, all: bool) -> Result<Vec<U
 ///
 /// # Errors
 /// SQLite errors.
-pub fn entry(conn: &Connection, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
     let m = matcher.lookup(&row.address)?;
     let company = match m.company {
-        Some(c) => directory::company_by_rowid(conn, c)?,
+        Some(c) => st.company_by_rowid(c)?,
         None => None,
     };
     let mut ids: Vec<i64> = matcher.persons_with(&row.address)?;
     for n in &row.display_names {
         if let Some((first, last)) = split_name(n) {
-            ids.extend(directory::persons_named(conn, &first, &last, SUGGESTIONS)?);
+            ids.extend(st.persons_named(&first, &last, SUGGESTIONS)?);
         }
     }
     let mut seen = BTreeSet::new();
@@ -204,7 +204,7 @@ pub fn entry(conn: &Connection, matcher: &Matcher<'_>, row: UnknownRow) -> Resul
     ids.truncate(SUGGESTIONS);
     let mut persons = Vec::new();
     for id in ids {
-        if let Some(p) = directory::person_by_rowid(conn, id)? {
+        if let Some(p) = st.person_by_rowid(id)? {
             persons.push(Suggestion {
                 name: p.display_name(),
                 email: p.emails.first().cloned(),
@@ -292,6 +292,7 @@ pub fn parse_domain(s: &str) -> Option<String> {
 /// affected activities, in the connection's open transaction.
 pub struct Resolver<'c> {
     conn: &'c Connection,
+    st: &'c State,
     cfg: &'c Config,
     matcher: Matcher<'c>,
     by: String,
@@ -302,11 +303,12 @@ impl<'c> Resolver<'c> {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn new(conn: &'c Connection, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
+    pub fn new(st: &'c State, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
         Ok(Resolver {
-            conn,
+            conn: &st.conn,
+            st,
             cfg,
-            matcher: Matcher::new(conn, cfg)?,
+            matcher: Matcher::new(st, cfg)?,
             by: by.to_string(),
         })
     }
@@ -385,11 +387,13 @@ impl<'c> Resolver<'c> {
 
     fn person(&self, id: &str) -> Result<(i64, String), ResolveError> {
         let id = id.trim();
-        let rowid = match directory::person_rowid(self.conn, id)? {
+        let rowid = match self.st.person_rowid(id)? {
             Some(r) => Some(r),
             // Persons without an external id are listed by their number.
             None => match id.parse::<i64>() {
-                Ok(n) => directory::person_by_rowid(self.conn, n)?
+                Ok(n) => self
+                    .st
+                    .person_by_rowid(n)?
                     .filter(|p| p.id == id)
                     .map(|_| n),
                 Err(_) => None,
@@ -405,7 +409,7 @@ impl<'c> Resolver<'c> {
 
     fn company(&self, id: &str) -> Result<(i64, String), ResolveError> {
         let id = id.trim();
-        match directory::company_rowid(self.conn, id)? {
+        match self.st.company_rowid(id)? {
             Some(r) => Ok((r, id.to_string())),
             None => invalid(format!(
                 "there is no company with id `{id}`; `crmsync crm list --kind companies` shows the ids"
@@ -421,7 +425,7 @@ impl<'c> Resolver<'c> {
     fn assign(&mut self, address: &str, person: &str) -> Result<Outcome, ResolveError> {
         let e = self.needs_person(address)?;
         let (pid, ext) = self.person(person)?;
-        directory::add_person_email(self.conn, pid, &e.address)?;
+        self.st.add_person_email(pid, &e.address)?;
         self.record(&e.address, "assign", Some(&ext))?;
         let note = format!("{} assigned to person {ext} (U2)", e.address);
         self.finish(vec![(e.address, note)], "assign", Some(ext), "resolved")
@@ -444,15 +448,12 @@ impl<'c> Resolver<'c> {
         let (first, last) = name
             .cloned()
             .unwrap_or_else(|| names_for(&e.display_names, &e.address));
-        let (_, ext) = directory::create_person(
-            self.conn,
-            &NewPerson {
-                first_name: &first,
-                last_name: &last,
-                email: &e.address,
-                company,
-            },
-        )?;
+        let (_, ext) = self.st.create_person(&NewPerson {
+            first_name: &first,
+            last_name: &last,
+            email: &e.address,
+            company,
+        })?;
         self.record(&e.address, "create", Some(&ext))?;
         let note = format!("person {ext} created for {} (U2)", e.address);
         let mut out = self.finish(
@@ -477,7 +478,9 @@ impl<'c> Resolver<'c> {
         }
         for other in self.matcher.companies_with_domain(&d)? {
             if other != cid {
-                let name = directory::company_by_rowid(self.conn, other)?
+                let name = self
+                    .st
+                    .company_by_rowid(other)?
                     .map(|c| format!("{} ({})", c.name, c.id))
                     .unwrap_or_default();
                 return invalid(format!(
@@ -485,7 +488,7 @@ impl<'c> Resolver<'c> {
                 ));
             }
         }
-        directory::add_company_domain(self.conn, cid, &d)?;
+        self.st.add_company_domain(cid, &d)?;
         let mut items = Vec::new();
         for a in activities::unknown_at(self.conn, &d, &["open"])? {
             // Only addresses that now match the company by domain; an
@@ -533,7 +536,7 @@ impl<'c> Resolver<'c> {
             let addrs = if queued { vec![a.clone()] } else { Vec::new() };
             (a, "ignore", addrs)
         };
-        activities::add_ignored(self.conn, &pattern, &self.by)?;
+        self.st.add_ignored(&pattern, &self.by)?;
         self.matcher.reload_ignored()?;
         let target = (action == "ignore-domain").then(|| pattern.clone());
         if addresses.is_empty() {
@@ -569,8 +572,10 @@ impl<'c> Resolver<'c> {
                 continue;
             };
             // A main e-mail domain becomes a web domain too; a web domain is there already.
-            directory::add_company_domain(self.conn, cid, d)?;
-            let ext = directory::company_by_rowid(self.conn, cid)?
+            self.st.add_company_domain(cid, d)?;
+            let ext = self
+                .st
+                .company_by_rowid(cid)?
                 .map(|c| c.id)
                 .unwrap_or_else(|| cid.to_string());
             self.record(&row.address, "auto-domain", Some(&ext))?;
@@ -676,7 +681,7 @@ impl<'c> Resolver<'c> {
         for r in activities::resolutions(self.conn)? {
             if matches!(r.action.as_str(), "assign" | "create")
                 && let Some(t) = &r.target
-                && let Some(p) = directory::person_rowid(self.conn, t)?
+                && let Some(p) = self.st.person_rowid(t)?
             {
                 map.insert(r.address, p);
             }
@@ -685,7 +690,7 @@ impl<'c> Resolver<'c> {
     }
 
     fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
-        Ok(activities::view(self.conn, id)?.map(|v| {
+        Ok(activities::view(self.st, id)?.map(|v| {
             (
                 Place {
                     attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
@@ -960,7 +965,7 @@ mod tests {
             Path::new("t.toml"),
         )
         .unwrap();
-        directory::sync_users(&st.conn, &cfg).unwrap();
+        st.sync_users(&cfg).unwrap();
         let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
             id: id.into(),
             name: name.into(),
@@ -976,8 +981,7 @@ mod tests {
             emails: emails.iter().map(|d| d.to_string()).collect(),
             ..Person::default()
         };
-        directory::upsert_companies(
-            &st.conn,
+        st.upsert_companies(
             &[
                 company("C1", "Acme", None, &["acme.example"]),
                 company("C2", "Globex", Some("info@globex.example"), &[]),
@@ -986,8 +990,7 @@ mod tests {
             true,
         )
         .unwrap();
-        directory::upsert_persons(
-            &st.conn,
+        st.upsert_persons(
             &[
                 person("P1", "Jane", "Doe", &["jane@acme.example"]),
                 person("P3", "Alice", "Smith", &["alice@us.example"]),
@@ -1005,7 +1008,7 @@ mod tests {
     fn import(st: &State, cfg: &Config, raw: &str, headers_only: bool) -> i64 {
         let raw = raw.replace('\n', "\r\n");
         let mail = mailparse::parse(raw.as_bytes()).unwrap();
-        let m = Matcher::new(&st.conn, cfg).unwrap();
+        let m = Matcher::new(st, cfg).unwrap();
         let input = apply_mail::mail_input(&m, &mail).unwrap();
         let owner = apply_mail::owner(&m, cfg, "alice").unwrap().unwrap();
         let mut settings = apply_mail::settings(&cfg.mail, None, true);
@@ -1045,12 +1048,12 @@ mod tests {
     }
 
     fn view(st: &State, id: i64) -> Value {
-        serde_json::to_value(activities::view(&st.conn, id).unwrap().unwrap()).unwrap()
+        serde_json::to_value(activities::view(st, id).unwrap().unwrap()).unwrap()
     }
 
     fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
         let tx = st.conn.unchecked_transaction().unwrap();
-        let mut r = Resolver::new(&tx, cfg, "tester").unwrap();
+        let mut r = Resolver::new(st, cfg, "tester").unwrap();
         let out = r.apply(&a);
         drop(r);
         if out.is_ok() {
@@ -1113,8 +1116,8 @@ mod tests {
             ("assign", Some("P6"), "tester")
         );
         // Later mail from the address is identified (a further address).
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
-        let p6 = directory::person_rowid(&st.conn, "P6").unwrap().unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
+        let p6 = st.person_rowid("P6").unwrap().unwrap();
         assert_eq!(
             m.lookup("x@nowhere.example").unwrap().person,
             PersonMatch::Unique(p6)
@@ -1220,10 +1223,8 @@ mod tests {
             },
         )
         .unwrap();
-        let id = directory::person_rowid(&st.conn, "auto-6")
-            .unwrap()
-            .unwrap();
-        let p = directory::person_by_rowid(&st.conn, id).unwrap().unwrap();
+        let id = st.person_rowid("auto-6").unwrap().unwrap();
+        let p = st.person_by_rowid(id).unwrap().unwrap();
         assert_eq!(
             (
                 p.first_name.as_str(),
@@ -1317,12 +1318,8 @@ mod tests {
         let v = view(&st, id);
         assert_eq!(v["attached_to"]["id"], "auto-6");
         assert_eq!(v["flags"], serde_json::json!([]));
-        let rowid = directory::person_rowid(&st.conn, "auto-6")
-            .unwrap()
-            .unwrap();
-        let p = directory::person_by_rowid(&st.conn, rowid)
-            .unwrap()
-            .unwrap();
+        let rowid = st.person_rowid("auto-6").unwrap().unwrap();
+        let p = st.person_by_rowid(rowid).unwrap().unwrap();
         assert_eq!(p.company_id.as_deref(), Some("C3"));
         // Once a person carries it, it is done.
         let again = run(
@@ -1375,7 +1372,7 @@ mod tests {
         assert_eq!(state_of(&st, "n@spam.example"), "ignored");
         assert_eq!(state_of(&st, "x@spam.example"), "ignored");
         assert!(
-            Matcher::new(&st.conn, &cfg)
+            Matcher::new(&st, &cfg)
                 .unwrap()
                 .is_ignored("new@spam.example")
         );
@@ -1454,7 +1451,7 @@ mod tests {
             false,
         );
         // As the wizard records a choice (W2).
-        let p4 = directory::person_rowid(&st.conn, "P4").unwrap().unwrap();
+        let p4 = st.person_rowid("P4").unwrap().unwrap();
         st.conn
             .execute(
                 "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
@@ -1582,12 +1579,10 @@ mod tests {
         assert_eq!(out.resolved.len(), 1);
         assert_eq!(out.resolved[0].address, "bob@globex.example");
         assert_eq!(view(&st, id)["attached_to"]["id"], "C2");
-        let c = directory::company_by_rowid(
-            &st.conn,
-            directory::company_rowid(&st.conn, "C2").unwrap().unwrap(),
-        )
-        .unwrap()
-        .unwrap();
+        let c = st
+            .company_by_rowid(st.company_rowid("C2").unwrap().unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(c.domains, vec!["globex.example"]);
         assert_eq!(state_of(&st, "x@nowhere.example"), "open");
     }
@@ -1607,8 +1602,8 @@ mod tests {
             &mail("shared@roe.example", "alice@us.example", "l2"),
             false,
         );
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
-        let l = list(&st.conn, &m, false).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
+        let l = list(&st, &m, false).unwrap();
         assert_eq!(l[0].address, "jd@acme.example");
         assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
         assert_eq!(l[0].suggested_persons[0].id, "P1");

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::Ctx;
 use crate::address::normalize;
 use crate::cli::{ActivityCommand, ActivityFields, ActivityType};
-use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::model::{Attach, CrmEntry, CrmFields, Participant};
@@ -32,9 +31,9 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                     ctx.cfg.describe_path()
                 ))
             })?;
-            let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+            let matcher = Matcher::new(&st, &ctx.cfg)?;
             let attach = match &a.person {
-                Some(ext) => Attach::Person(directory::person_rowid(&st.conn, ext)?.ok_or_else(
+                Some(ext) => Attach::Person(st.person_rowid(ext)?.ok_or_else(
                     || usage(format!("--person {ext}: no person with this id (crm list)")),
                 )?),
                 None => Attach::Person(matcher.user_person(&ctx.cfg, user.login.get_ref())?.ok_or_else(
@@ -76,7 +75,7 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
             let e = st
                 .calendar_entry(a.id)?
                 .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
-            let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+            let matcher = Matcher::new(&st, &ctx.cfg)?;
             let mut fields = e.fields.clone();
             apply_fields(&matcher, &mut fields, &a.fields)?;
             if st.writable() {
@@ -270,7 +269,7 @@ fn show(ctx: &Ctx, st: &State, id: i64, window: Option<(NaiveDate, NaiveDate)>) 
     let entry = st
         .calendar_entry(id)?
         .ok_or_else(|| usage(format!("there is no activity {id}")))?;
-    let rep = crate::crm::activities::view(&st.conn, id)?
+    let rep = crate::crm::activities::view(st, id)?
         .map(|v| v.rep)
         .unwrap_or_default();
     let occurrences =

@@ -45,7 +45,7 @@ impl Ctx {
         let path = self.cfg.state_path(self.global.state.as_deref());
         let st = State::open(&path, access, command)?;
         if st.writable() {
-            crate::crm::directory::sync_users(&st.conn, &self.cfg)?;
+            st.sync_users(&self.cfg)?;
         }
         if crm_rest::REFRESHED.contains(&command) {
             crm_rest::refresh(self, &st)?;

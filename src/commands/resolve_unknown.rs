@@ -21,11 +21,12 @@ use crate::apply::resolve::{
     self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry, split_name,
 };
 use crate::cli::ResolveUnknownArgs;
-use crate::crm::{activities, directory};
+use crate::crm::activities;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::report::output::{Tabular, render_table};
-use crate::state::{Access, os_user};
+use crate::state::directory::Filter;
+use crate::state::{Access, State, os_user};
 
 /// One action with where it came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,10 +299,10 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         None
     } else {
         let s = resolve::scratch_copy(st.path())?;
-        directory::sync_users(&s.conn, &ctx.cfg)?;
+        s.sync_users(&ctx.cfg)?;
         Some(s)
     };
-    let conn = scratch.as_ref().map_or(&st.conn, |s| &s.conn);
+    let work = scratch.as_ref().unwrap_or(&st);
     let by = args.by.clone().unwrap_or_else(os_user);
     let run_id = if st.writable() {
         Some(st.start_run("resolve-unknown", false)?)
@@ -309,9 +310,9 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         None
     };
     let (exit, summary) = if requests.is_empty() {
-        menu_run(ctx, conn, &by)?
+        menu_run(ctx, work, &by)?
     } else {
-        unattended(ctx, conn, &requests, &by)?
+        unattended(ctx, work, &requests, &by)?
     };
     let summary = Summary::new(summary, !st.writable());
     if let Some(id) = run_id {
@@ -323,22 +324,17 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
 
 fn list(ctx: &Ctx, all: bool) -> Result<Exit> {
     let st = ctx.state(Access::Read, "resolve-unknown")?;
-    let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+    let matcher = Matcher::new(&st, &ctx.cfg)?;
     ctx.printer.print(&List {
-        unknown: resolve::list(&st.conn, &matcher, all)?,
+        unknown: resolve::list(&st, &matcher, all)?,
     })?;
     Ok(Exit::Ok)
 }
 
 /// U4: every request in one transaction; bad input anywhere changes nothing.
-fn unattended(
-    ctx: &Ctx,
-    conn: &rusqlite::Connection,
-    requests: &[Request],
-    by: &str,
-) -> Result<(Exit, Outcome)> {
-    let tx = conn.unchecked_transaction()?;
-    let mut resolver = Resolver::new(&tx, &ctx.cfg, by)?;
+fn unattended(ctx: &Ctx, st: &State, requests: &[Request], by: &str) -> Result<(Exit, Outcome)> {
+    let tx = st.conn.unchecked_transaction()?;
+    let mut resolver = Resolver::new(st, &ctx.cfg, by)?;
     let mut out = Outcome::default();
     let mut errors = Vec::new();
     for r in requests {
@@ -574,11 +570,12 @@ enum Choice {
 
 /// Interactive: the U1 table, then a menu per open address; each choice
 /// is applied at once, in its own transaction.
-fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, Outcome)> {
+fn menu_run(ctx: &Ctx, st: &State, by: &str) -> Result<(Exit, Outcome)> {
+    let conn = &st.conn;
     let theme = ColorfulTheme::default();
     let entries = {
-        let m = Matcher::new(conn, &ctx.cfg)?;
-        resolve::list(conn, &m, false)?
+        let m = Matcher::new(st, &ctx.cfg)?;
+        resolve::list(st, &m, false)?
     };
     let mut total = Outcome::default();
     if entries.is_empty() {
@@ -601,15 +598,15 @@ fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, O
         if row.state != "open" {
             continue;
         }
-        let entry = resolve::entry(conn, &Matcher::new(conn, &ctx.cfg)?, row)?;
+        let entry = resolve::entry(st, &Matcher::new(st, &ctx.cfg)?, row)?;
         loop {
-            let action = match choose(&theme, conn, &entry, i + 1, n)? {
+            let action = match choose(&theme, st, &entry, i + 1, n)? {
                 Choice::Quit => return Ok((Exit::Ok, total)),
                 Choice::Skip => break,
                 Choice::Act(a) => a,
             };
             let tx = conn.unchecked_transaction()?;
-            let mut r = Resolver::new(&tx, &ctx.cfg, by)?;
+            let mut r = Resolver::new(st, &ctx.cfg, by)?;
             match r.apply(&action) {
                 Ok(o) => {
                     drop(r);
@@ -649,7 +646,7 @@ fn tell(o: &Outcome) {
 
 fn choose(
     theme: &ColorfulTheme,
-    conn: &rusqlite::Connection,
+    st: &State,
     e: &UnknownEntry,
     i: usize,
     n: usize,
@@ -697,12 +694,12 @@ fn choose(
             .default(0)
             .interact()?;
         let action = match pick {
-            0 => pick_person(theme, conn, e)?.map(|person| Action::Assign {
+            0 => pick_person(theme, st, e)?.map(|person| Action::Assign {
                 address: e.address.clone(),
                 person,
             }),
             1 => create_person(theme, e, &first, &last)?,
-            2 => pick_company(theme, conn, e, &domain)?.map(|company| Action::LinkDomain {
+            2 => pick_company(theme, st, e, &domain)?.map(|company| Action::LinkDomain {
                 domain: domain.clone(),
                 company,
             }),
@@ -730,11 +727,7 @@ fn choose(
 
 /// Assign: a search text, then a list of matching persons (by name or
 /// e-mail), the suggestions first. None: back to the menu.
-fn pick_person(
-    theme: &ColorfulTheme,
-    conn: &rusqlite::Connection,
-    e: &UnknownEntry,
-) -> Result<Option<String>> {
+fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Option<String>> {
     loop {
         let search: String = Input::with_theme(theme)
             .with_prompt("Search persons by name or e-mail (empty: the suggestions)")
@@ -759,13 +752,10 @@ fn pick_person(
             })
             .collect();
         if !search.trim().is_empty() {
-            let found = directory::list_persons(
-                conn,
-                &directory::Filter {
-                    search: Some(search.trim().to_string()),
-                    limit: 20,
-                },
-            )?;
+            let found = st.list_persons(&Filter {
+                search: Some(search.trim().to_string()),
+                limit: 20,
+            })?;
             ids.retain(|(_, label)| label.to_lowercase().contains(&search.trim().to_lowercase()));
             for p in found {
                 if !ids.iter().any(|(id, _)| *id == p.id) {
@@ -857,23 +847,20 @@ fn create_person(
 /// name. None: back to the menu.
 fn pick_company(
     theme: &ColorfulTheme,
-    conn: &rusqlite::Connection,
+    st: &State,
     e: &UnknownEntry,
     domain: &str,
 ) -> Result<Option<String>> {
     let mut search = domain.to_string();
     loop {
-        let mut found = directory::list_companies(
-            conn,
-            &directory::Filter {
-                search: Some(search.clone()),
-                limit: 20,
-            },
-        )?;
+        let mut found = st.list_companies(&Filter {
+            search: Some(search.clone()),
+            limit: 20,
+        })?;
         if let Some(id) = &e.suggested_company
             && !found.iter().any(|c| &c.id == id)
-            && let Some(rowid) = directory::company_rowid(conn, id)?
-            && let Some(c) = directory::company_by_rowid(conn, rowid)?
+            && let Some(rowid) = st.company_rowid(id)?
+            && let Some(c) = st.company_by_rowid(rowid)?
         {
             found.insert(0, c);
         }

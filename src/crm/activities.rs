@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::model::{Attach, Flag, Participant, Queued};
-use crate::state::now;
+use crate::state::{State, now};
 
 /// A new activity.
 #[derive(Debug, Clone)]
@@ -321,7 +321,8 @@ pub struct AttachmentView {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
+pub fn view(st: &State, id: i64) -> Result<Option<ActivityView>> {
+    let conn = &st.conn;
     let row = conn
         .prepare_cached(
             "SELECT a.type, a.status, a.subject, a.start_at, a.person_id, a.company_id, a.rep, a.rule, a.explain,
@@ -363,7 +364,7 @@ pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
     };
     let attached_to = match (person, company) {
         (Some(p), _) => {
-            let rec = crate::crm::directory::person_by_rowid(conn, p)?;
+            let rec = st.person_by_rowid(p)?;
             AttachedTo {
                 kind: "person",
                 id: rec
@@ -375,7 +376,7 @@ pub fn view(conn: &Connection, id: i64) -> Result<Option<ActivityView>> {
             }
         }
         (None, Some(c)) => {
-            let rec = crate::crm::directory::company_by_rowid(conn, c)?;
+            let rec = st.company_by_rowid(c)?;
             AttachedTo {
                 kind: "company",
                 id: rec
@@ -722,20 +723,6 @@ pub fn unlink_unknown(conn: &Connection, address: &str, activity: i64) -> Result
     conn.prepare_cached("DELETE FROM unknown_activities WHERE address = ?1 AND activity_id = ?2")?
         .execute(params![address, activity])?;
     Ok(())
-}
-
-/// M14/U2: ignores an address or `@domain` from now on; false when it was
-/// ignored already.
-///
-/// # Errors
-/// SQLite errors.
-pub fn add_ignored(conn: &Connection, pattern: &str, by: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO ignored (pattern, created_at, by) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![pattern, now(), by])?
-        > 0)
 }
 
 /// One recorded resolution (U5).

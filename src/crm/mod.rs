@@ -4,6 +4,5 @@
 //! read the same tables for both.
 
 pub mod activities;
-pub mod directory;
 pub mod remote;
 pub mod rest;

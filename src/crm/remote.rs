@@ -33,11 +33,12 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::directory::{self, ImportCounts};
 use super::rest::{Client, RestError};
 use crate::address::normalize;
 use crate::model::{Company, Person};
 use crate::parse::ical::CalTime;
+use crate::state::State;
+use crate::state::directory::ImportCounts;
 use crate::state::now;
 
 /// What [`Remote::pull`] did.
@@ -89,8 +90,8 @@ pub struct PushCounts {
 /// The directory cache and outbox of one state file against one CRM.
 pub struct Remote<'a> {
     pub conn: &'a Connection,
-    /// The same state file: its calendar activities (C1-C4).
-    pub st: &'a crate::state::State,
+    /// The same state file, for what state/ offers as methods.
+    pub st: &'a State,
     pub client: &'a Client,
     /// The state file's salt: markers differ between state files.
     pub salt: String,
@@ -263,22 +264,28 @@ impl Remote<'_> {
         let tx = self.conn.unchecked_transaction()?;
         let cs: Vec<Company> = companies
             .iter()
-            .filter_map(|v| self.company_of(&tx, v).transpose())
+            .filter_map(|v| self.company_of(v).transpose())
             .collect::<Result<_>>()?;
         let company_ids: HashSet<&str> = cs.iter().map(|c| c.id.as_str()).collect();
         let ps: Vec<Person> = persons
             .iter()
-            .filter_map(|v| self.person_of(&tx, v, &company_ids, &users).transpose())
+            .filter_map(|v| self.person_of(v, &company_ids, &users).transpose())
             .collect::<Result<_>>()?;
         self.guard_removals(&tx, &cs, &ps)?;
-        counts.companies = directory::upsert_companies(&tx, &cs, true)?;
-        counts.persons = directory::upsert_persons(&tx, &ps, true)?;
+        counts.companies = self.st.upsert_companies(&cs, true)?;
+        counts.persons = self.st.upsert_persons(&ps, true)?;
         for c in &cs {
-            let id = directory::company_rowid(&tx, &c.id)?.context("company just written")?;
+            let id = self
+                .st
+                .company_rowid(&c.id)?
+                .context("company just written")?;
             record_pulled(&tx, "company", id, &c.id)?;
         }
         for person in &ps {
-            let id = directory::person_rowid(&tx, &person.id)?.context("person just written")?;
+            let id = self
+                .st
+                .person_rowid(&person.id)?
+                .context("person just written")?;
             record_pulled(&tx, "person", id, &person.id)?;
         }
         let (companies_gone, of_companies) =
@@ -317,7 +324,7 @@ impl Remote<'_> {
         Ok(map)
     }
 
-    fn company_of(&self, conn: &Connection, v: &Value) -> Result<Option<Company>> {
+    fn company_of(&self, v: &Value) -> Result<Option<Company>> {
         let f = &self.client.preset.companies.fields;
         let Some(id) = text(v, &f.id) else {
             return Ok(None);
@@ -330,8 +337,8 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Domains added here (resolve-unknown) stay: the CRM keeps one.
-        if let Some(row) = directory::company_rowid(conn, &id)?
-            && let Some(local) = directory::company_by_rowid(conn, row)?
+        if let Some(row) = self.st.company_rowid(&id)?
+            && let Some(local) = self.st.company_by_rowid(row)?
         {
             for d in local.domains {
                 if !domains.contains(&d) {
@@ -356,7 +363,6 @@ impl Remote<'_> {
 
     fn person_of(
         &self,
-        conn: &Connection,
         v: &Value,
         companies: &HashSet<&str>,
         users: &HashMap<String, String>,
@@ -370,8 +376,8 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Further addresses given in resolve-unknown stay in the cache.
-        if let Some(row) = directory::person_rowid(conn, &id)?
-            && let Some(local) = directory::person_by_rowid(conn, row)?
+        if let Some(row) = self.st.person_rowid(&id)?
+            && let Some(local) = self.st.person_by_rowid(row)?
         {
             for e in local.emails.into_iter().skip(1) {
                 if !emails.contains(&e) {
@@ -627,7 +633,7 @@ impl Remote<'_> {
             .collect::<rusqlite::Result<_>>()?;
         let p = &self.client.preset.persons;
         for (id, state) in ids {
-            let Some(person) = directory::person_by_rowid(self.conn, id)? else {
+            let Some(person) = self.st.person_by_rowid(id)? else {
                 continue;
             };
             let what = format!(

@@ -2,6 +2,7 @@
 //! the exit code it ends with.
 
 pub mod calendar;
+pub mod check;
 pub mod contacts;
 pub mod mail;
 pub mod output;

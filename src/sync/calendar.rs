@@ -439,7 +439,7 @@ fn sync_account(
 ) -> Result<CalendarAccount> {
     let name = a.name();
     let login = a.user();
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let owner: Owner = owner(&matcher, cfg, login)?.with_context(|| {
         format!(
             "user `{login}` has no person record of their own in the CRM (C2 attaches events to it); add a person with the user's e-mail address (crmsync crm import)"

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::apply::contacts::{self as apply, Store, StoreError};
 use crate::config::{Config, DavAccount};
-use crate::crm::directory::{self, ContactFilters};
+use crate::state::directory::{ContactFilters, ContactSelection};
 use crate::error::Exit;
 use crate::parse::vcard::{self, CardVersion, FieldMap, PersonExtras};
 use crate::plan::contacts::{self as plan, Op, Placement, Plan, RecordKey, RecordKind, Wanted};
@@ -317,7 +317,7 @@ fn push_account(
             clock.elapsed().as_secs_f64()
         ))
     };
-    let sel = directory::contact_selection(&st.conn, &filters)?;
+    let sel = st.contact_selection(&filters)?;
     lap("selection read");
     let total = sel.persons.len() + sel.companies.len();
     report.selected = Some(total);
@@ -377,12 +377,12 @@ fn push_account(
     let mut in_crm = HashSet::new();
     for p in pushed.iter().filter(|p| !wanted_keys.contains(&p.key)) {
         let name = match p.key.kind {
-            RecordKind::Person => match directory::person_rowid(&st.conn, &p.key.id)? {
-                Some(id) => directory::person_by_rowid(&st.conn, id)?.map(|x| x.display_name()),
+            RecordKind::Person => match st.person_rowid(&p.key.id)? {
+                Some(id) => st.person_by_rowid(id)?.map(|x| x.display_name()),
                 None => None,
             },
-            RecordKind::Company => match directory::company_rowid(&st.conn, &p.key.id)? {
-                Some(id) => directory::company_by_rowid(&st.conn, id)?.map(|x| x.name),
+            RecordKind::Company => match st.company_rowid(&p.key.id)? {
+                Some(id) => st.company_by_rowid(id)?.map(|x| x.name),
                 None => None,
             },
         };
@@ -391,7 +391,7 @@ fn push_account(
             names.insert(p.key.clone(), n);
         }
     }
-    let counts = directory::counts(&st.conn)?;
+    let counts = st.counts()?;
     let crm_empty = counts.persons == 0 && counts.companies == 0;
     // What the server holds at our cards now (P4, P5).
     let login = a.login.clone().unwrap_or_else(|| a.user().to_string());
@@ -554,7 +554,7 @@ fn address_book(
 /// and the display name of each record.
 fn render(
     cfg: &Config,
-    sel: &directory::ContactSelection,
+    sel: &ContactSelection,
     map: &FieldMap,
     version: CardVersion,
 ) -> (Vec<Wanted>, HashMap<RecordKey, String>) {

@@ -272,7 +272,7 @@ fn import_account(
     summary: &mut MailReport,
 ) -> Result<()> {
     let interactive = chooser.wizard();
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let user = cfg
         .user(a.user())
         .context("the account's user is not configured")?;

@@ -4,5 +4,6 @@
 
 pub mod calendar;
 pub mod contacts;
+pub mod init;
 pub mod mail;
 pub mod resolve;
