@@ -35,7 +35,7 @@ use crate::parse::ical::{self, Kind};
 use crate::plan::calendar::{self as plan, Action, Body, Record, Remote, Synced};
 use crate::source::dav::{Member, Precondition};
 use crate::source::store::{Cursor, Listing, Store, StoreError, store_cursor, stored_cursor};
-use crate::state::now;
+use crate::state::{State, now};
 
 /// A linked pair as the state file holds it.
 #[derive(Debug, Clone)]
@@ -379,7 +379,7 @@ pub enum Outcome {
 /// The fatal [`StoreError`]; SQLite errors as [`StoreError::Protocol`].
 pub fn execute(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     t: &Target<'_>,
     actions: &[Action],
     collection_of: &HashMap<String, String>,
@@ -393,12 +393,12 @@ pub fn execute(
             .unwrap_or_else(|| parent(href))
     };
     let mut batch = Batch {
-        conn,
+        conn: &st.conn,
         open: false,
         items: 0,
     };
     for (i, a) in actions.iter().enumerate() {
-        let r = apply_one(store, conn, &mut batch, t, a, &coll);
+        let r = apply_one(store, st, &mut batch, t, a, &coll);
         let r = r.and_then(|id| batch.tick().map(|()| id));
         match r {
             Ok(Some(id)) => done(i, Outcome::Done(id)),
@@ -506,12 +506,13 @@ fn pair_uid(conn: &Connection, account: &str, href: &str) -> Result<String> {
 
 fn apply_one(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     batch: &mut Batch<'_>,
     t: &Target<'_>,
     a: &Action,
     coll: &dyn Fn(&str) -> String,
 ) -> Result<Option<i64>, Failure> {
+    let conn = &st.conn;
     let account = t.account;
     batch.begin()?;
     match a {
@@ -549,7 +550,7 @@ fn apply_one(
                 item.kind.component()
             )];
             let id = crm::create(
-                conn,
+                st,
                 &NewCalendarActivity {
                     activity_type,
                     fields,
@@ -560,7 +561,7 @@ fn apply_one(
                     uid: Some(uid),
                 },
             )?;
-            crm::set_attendee_flags(conn, id, flags, queue, &fields.subject)?;
+            crm::set_attendee_flags(st, id, flags, queue, &fields.subject)?;
             let p = pair(href, coll(href), uid.clone(), id, Some(etag.clone()), rec);
             record(conn, account, &p, false)?;
             // C8: the link into the item, after the commit.
@@ -595,15 +596,15 @@ fn apply_one(
             record: rec,
             ..
         } => {
-            crm::update(conn, *activity, fields)?;
-            crm::set_attendee_flags(conn, *activity, flags, queue, &fields.subject)?;
+            crm::update(st, *activity, fields)?;
+            crm::set_attendee_flags(st, *activity, flags, queue, &fields.subject)?;
             let uid = pair_uid(conn, account, href)?;
             let p = pair(href, coll(href), uid, *activity, Some(etag.clone()), rec);
             record(conn, account, &p, false)?;
             Ok(Some(*activity))
         }
         Action::DeleteInCrm { activity, href, .. } => {
-            crm::delete(conn, *activity)?;
+            crm::delete(st, *activity)?;
             forget(conn, account, href)?;
             Ok(Some(*activity))
         }
@@ -683,7 +684,7 @@ fn apply_one(
             let mut uid = pair_uid(conn, account, href)?;
             if uid.is_empty() {
                 // X5: a pair found again by its UID (planner, C5).
-                uid = crm::entry(conn, *activity)?
+                uid = crm::entry(st, *activity)?
                     .and_then(|e| e.uid)
                     .unwrap_or_default();
             }

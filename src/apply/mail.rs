@@ -8,13 +8,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, MailAccount, MailConfig, Privacy};
-use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
 use crate::matching::{Matcher, normalize};
 use crate::parse::mail::ParsedMail;
 use crate::plan::mail::{
     Attach, MailAction, MailInput, Owner, Participant, Party, Placement, Settings, Skip,
 };
 use crate::source::mail::MsgRef;
+use crate::state::State;
+use crate::state::activities::{AttachmentRow, MailSourceRow, NewActivity};
 use crate::state::now;
 
 /// The parties of a parsed mail with their matches: the planner's input
@@ -171,7 +172,7 @@ fn source_row<'a>(o: &'a Origin<'a>, mail: &'a ParsedMail) -> MailSourceRow<'a> 
 /// # Errors
 /// SQLite errors.
 pub fn apply(
-    conn: &Connection,
+    st: &State,
     o: &Origin<'_>,
     mail: &ParsedMail,
     raw: &[u8],
@@ -179,9 +180,10 @@ pub fn apply(
     documents: &[(Option<String>, Option<String>)],
     server: ServerActions,
 ) -> Result<Applied> {
+    let conn = &st.conn;
     match action {
         MailAction::Import(p) => {
-            let id = import(conn, o, mail, raw, p, documents)?;
+            let id = import(st, o, mail, raw, p, documents)?;
             record_item(
                 conn,
                 o,
@@ -201,15 +203,14 @@ pub fn apply(
                 .prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY position LIMIT 1")?
                 .query_row([person_id], |r| r.get(0))
                 .optional()?;
-            activities::add_participants(
-                conn,
+            st.add_participants(
                 *activity_id,
                 &[Participant {
                     address: addr.unwrap_or_default(),
                     person_id: Some(*person_id),
                 }],
             )?;
-            activities::add_mail_source(conn, *activity_id, &source_row(o, mail))?;
+            st.add_mail_source(*activity_id, &source_row(o, mail))?;
             record_item(
                 conn,
                 o,
@@ -256,18 +257,19 @@ pub fn record_failure(conn: &Connection, o: &Origin<'_>, why: &str) -> Result<()
 }
 
 fn import(
-    conn: &Connection,
+    st: &State,
     o: &Origin<'_>,
     mail: &ParsedMail,
     raw: &[u8],
     p: &Placement,
     documents: &[(Option<String>, Option<String>)],
 ) -> Result<i64> {
+    let conn = &st.conn;
     // M15/M19: the raw message is kept, unless only headers may be.
     let raw_sha = if p.headers_only {
         None
     } else {
-        activities::put_blob(conn, &mail.content_hash, raw)?;
+        st.put_blob(&mail.content_hash, raw)?;
         Some(mail.content_hash.as_str())
     };
     let body = if p.headers_only {
@@ -278,28 +280,25 @@ fn import(
     let start_at = mail
         .date
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let id = activities::insert(
-        conn,
-        &NewActivity {
-            kind: p.kind,
-            status: &p.status,
-            subject: &mail.subject,
-            body,
-            start_at: start_at.clone(),
-            attach: p.attach,
-            rep: &p.rep,
-            rule: p.rule,
-            explain: &p.why,
-            raw_sha256: raw_sha,
-        },
-    )?;
-    activities::add_participants(conn, id, &p.participants)?;
-    activities::add_flags(conn, id, &p.flags)?;
+    let id = st.insert_activity(&NewActivity {
+        kind: p.kind,
+        status: &p.status,
+        subject: &mail.subject,
+        body,
+        start_at: start_at.clone(),
+        attach: p.attach,
+        rep: &p.rep,
+        rule: p.rule,
+        explain: &p.why,
+        raw_sha256: raw_sha,
+    })?;
+    st.add_participants(id, &p.participants)?;
+    st.add_flags(id, &p.flags)?;
     if p.headers_only {
         // U3: resolve-unknown re-reads the parties later; M19 allows the
         // header block, never the body.
         let head = crate::parse::mail::header_block_len(raw).unwrap_or(raw.len());
-        activities::set_headers_blob(conn, id, &raw[..head])?;
+        st.set_headers_blob(id, &raw[..head])?;
     } else {
         let rows: Vec<AttachmentRow> = mail
             .attachments
@@ -317,16 +316,10 @@ fn import(
                 }
             })
             .collect();
-        activities::add_attachments(conn, id, &rows, p.drop_attachments)?;
+        st.add_attachments(id, &rows, p.drop_attachments)?;
     }
-    activities::queue_unknown(
-        conn,
-        id,
-        &p.queue,
-        &mail.subject,
-        &start_at.unwrap_or_else(now),
-    )?;
-    activities::add_mail_source(conn, id, &source_row(o, mail))?;
+    st.queue_unknown(id, &p.queue, &mail.subject, &start_at.unwrap_or_else(now))?;
+    st.add_mail_source(id, &source_row(o, mail))?;
     if p.notify_owner {
         let names: Vec<String> = mail
             .attachments
@@ -505,12 +498,8 @@ pub fn set_cursor(
 ///
 /// # Errors
 /// SQLite errors.
-pub fn known(
-    conn: &Connection,
-    mail: &ParsedMail,
-    account: &str,
-) -> Result<crate::plan::mail::Known> {
-    known_in_run(conn, mail, account, &RunThreads::default())
+pub fn known(st: &State, mail: &ParsedMail, account: &str) -> Result<crate::plan::mail::Known> {
+    known_in_run(st, mail, account, &RunThreads::default())
 }
 
 /// M17 within one run: where each mail planned for import in this run is
@@ -549,17 +538,12 @@ impl RunThreads {
 /// # Errors
 /// SQLite errors.
 pub fn known_in_run(
-    conn: &Connection,
+    st: &State,
     mail: &ParsedMail,
     account: &str,
     run: &RunThreads,
 ) -> Result<crate::plan::mail::Known> {
-    let existing = activities::find_mail(
-        conn,
-        mail.message_id.as_deref(),
-        &mail.content_hash,
-        account,
-    )?;
+    let existing = st.find_mail(mail.message_id.as_deref(), &mail.content_hash, account)?;
     let mut ids: Vec<String> = mail.in_reply_to.clone();
     ids.extend(mail.references.iter().rev().cloned());
     let mut thread = None;
@@ -570,7 +554,7 @@ pub fn known_in_run(
         }
         thread = match run.attach.get(&id) {
             Some(a) => Some(*a),
-            None => activities::thread_attach(conn, std::slice::from_ref(&id))?,
+            None => st.thread_attach(std::slice::from_ref(&id))?,
         };
         if thread.is_some() {
             break;

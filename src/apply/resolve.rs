@@ -25,12 +25,13 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::crm::activities::{self, Stored, UnknownRow};
+use crate::crm::activities::{self, UnknownRow};
 use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
 use crate::parse::mail as mailparse;
 use crate::plan::mail::{self as plan, Attach, Folder, Known, MailAction, reason};
 use crate::state::State;
+use crate::state::activities::Stored;
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
 /// the interactive menu. Ids are external ids, as `crm list` shows them.
@@ -289,6 +290,7 @@ pub fn parse_domain(s: &str) -> Option<String> {
 /// Applies actions to the directory and the queue and re-evaluates the
 /// affected activities, in the connection's open transaction.
 pub struct Resolver<'c> {
+    st: &'c State,
     conn: &'c Connection,
     cfg: &'c Config,
     matcher: Matcher<'c>,
@@ -300,11 +302,12 @@ impl<'c> Resolver<'c> {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn new(conn: &'c Connection, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
+    pub fn new(st: &'c State, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
         Ok(Resolver {
-            conn,
+            st,
+            conn: &st.conn,
             cfg,
-            matcher: Matcher::new(conn, cfg)?,
+            matcher: Matcher::new(&st.conn, cfg)?,
             by: by.to_string(),
         })
     }
@@ -412,7 +415,8 @@ impl<'c> Resolver<'c> {
     }
 
     fn record(&self, address: &str, action: &str, target: Option<&str>) -> Result<()> {
-        activities::record_resolution(self.conn, address, action, target, &self.by)?;
+        self.st
+            .record_resolution(address, action, target, &self.by)?;
         Ok(())
     }
 
@@ -683,7 +687,7 @@ impl<'c> Resolver<'c> {
     }
 
     fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
-        Ok(activities::view(self.conn, id)?.map(|v| {
+        Ok(self.st.activity_view(id)?.map(|v| {
             (
                 Place {
                     attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
@@ -716,17 +720,16 @@ impl<'c> Resolver<'c> {
         note: &str,
         chosen: &HashMap<String, i64>,
     ) -> Result<()> {
-        let Some(s) = activities::stored(self.conn, id)? else {
+        let Some(s) = self.st.stored_activity(id)? else {
             return Ok(());
         };
         let mail = match (&s.raw_sha256, &s.headers_sha256) {
-            (Some(sha), _) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
-            }
+            (Some(sha), _) => self.st.blob(sha)?.and_then(|b| mailparse::parse(&b).ok()),
             // M19: only the header block was kept.
-            (None, Some(sha)) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse_headers(&b).ok())
-            }
+            (None, Some(sha)) => self
+                .st
+                .blob(sha)?
+                .and_then(|b| mailparse::parse_headers(&b).ok()),
             (None, None) => None,
         };
         let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
@@ -804,8 +807,8 @@ impl<'c> Resolver<'c> {
         explain.push(format!(
             "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
         ));
-        activities::set_placement(self.conn, id, attach, rule, &explain)?;
-        activities::add_participants(self.conn, id, &p.participants)?;
+        self.st.set_placement(id, attach, rule, &explain)?;
+        self.st.add_participants(id, &p.participants)?;
         for party in input
             .from
             .iter()
@@ -829,7 +832,7 @@ impl<'c> Resolver<'c> {
                 .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
                 .cloned(),
         );
-        activities::replace_flags(self.conn, id, &flags)?;
+        self.st.replace_flags(id, &flags)?;
         Ok(())
     }
 
@@ -885,9 +888,10 @@ impl<'c> Resolver<'c> {
             "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
         ));
         if let Some(a) = attach {
-            activities::set_placement(self.conn, s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
+            self.st
+                .set_placement(s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
         }
-        activities::replace_flags(self.conn, s.id, &flags)?;
+        self.st.replace_flags(s.id, &flags)?;
         Ok(())
     }
 }
@@ -1008,7 +1012,7 @@ mod tests {
         let owner = apply_mail::owner(&m, cfg, "alice").unwrap().unwrap();
         let mut settings = apply_mail::settings(&cfg.mail, None, true);
         settings.headers_only = headers_only;
-        let known = apply_mail::known(&st.conn, &mail, "acct").unwrap();
+        let known = apply_mail::known(st, &mail, "acct").unwrap();
         let folder = Folder {
             status: None,
             import_folder: true,
@@ -1030,8 +1034,7 @@ mod tests {
             mark: false,
             archive: false,
         };
-        match apply_mail::apply(&st.conn, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap()
-        {
+        match apply_mail::apply(st, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap() {
             apply_mail::Applied::Imported(id) => id,
             other => panic!("not imported: {other:?} {action:?}"),
         }
@@ -1044,12 +1047,12 @@ mod tests {
     }
 
     fn view(st: &State, id: i64) -> Value {
-        serde_json::to_value(activities::view(&st.conn, id).unwrap().unwrap()).unwrap()
+        serde_json::to_value(st.activity_view(id).unwrap().unwrap()).unwrap()
     }
 
     fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
         let tx = st.conn.unchecked_transaction().unwrap();
-        let mut r = Resolver::new(&tx, cfg, "tester").unwrap();
+        let mut r = Resolver::new(st, cfg, "tester").unwrap();
         let out = r.apply(&a);
         drop(r);
         if out.is_ok() {
@@ -1095,7 +1098,7 @@ mod tests {
             v["explain"].is_null(),
             "explain is not part of the report JSON"
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(
             s.explain.last().unwrap().contains("assigned to person P6"),
             "{:?}",
@@ -1389,9 +1392,10 @@ mod tests {
             &mail("x@nowhere.example", "alice@us.example", "h1"),
             true,
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(s.raw_sha256.is_none());
-        let head = activities::blob(&st.conn, s.headers_sha256.as_deref().unwrap())
+        let head = st
+            .blob(s.headers_sha256.as_deref().unwrap())
             .unwrap()
             .unwrap();
         assert!(

@@ -17,7 +17,7 @@ use crate::parse::ical::{self, CalTime, Occurrence};
 use crate::plan::calendar::{self as plan, CrmEntry, CrmFields};
 use crate::plan::mail::{Attach, Owner, Participant};
 use crate::report::output::Tabular;
-use crate::state::Access;
+use crate::state::{Access, State};
 
 pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
     match cmd {
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
             };
             if st.writable() {
                 let id = crm::create(
-                    &st.conn,
+                    &st,
                     &NewCalendarActivity {
                         activity_type,
                         fields: &fields,
@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                         uid: None,
                     },
                 )?;
-                show(ctx, &st.conn, id, None)
+                show(ctx, &st, id, None)
             } else {
                 crate::ui::info("dry run: nothing added");
                 Ok(Exit::Ok)
@@ -74,14 +74,14 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
         }
         ActivityCommand::Edit(a) => {
             let st = ctx.state(Access::Write, "crm activity edit")?;
-            let e = crm::entry(&st.conn, a.id)?
+            let e = crm::entry(&st, a.id)?
                 .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
             let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
             let mut fields = e.fields.clone();
             apply_fields(&matcher, &mut fields, &a.fields)?;
             if st.writable() {
-                crm::update(&st.conn, a.id, &fields)?;
-                show(ctx, &st.conn, a.id, None)
+                crm::update(&st, a.id, &fields)?;
+                show(ctx, &st, a.id, None)
             } else {
                 crate::ui::info("dry run: nothing changed");
                 Ok(Exit::Ok)
@@ -93,15 +93,15 @@ pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
                 (Some(f), Some(t)) => Some((day(f, "--from")?, day(t, "--to")?)),
                 _ => None,
             };
-            show(ctx, &st.conn, a.id, window)
+            show(ctx, &st, a.id, window)
         }
         ActivityCommand::Delete(a) => {
             let st = ctx.state(Access::Write, "crm activity delete")?;
-            if crm::entry(&st.conn, a.id)?.is_none() {
+            if crm::entry(&st, a.id)?.is_none() {
                 return Err(usage(format!("there is no activity {}", a.id)));
             }
             if st.writable() {
-                crm::delete(&st.conn, a.id)?;
+                crm::delete(&st, a.id)?;
             }
             ctx.printer.print(&Deleted {
                 deleted: a.id,
@@ -266,16 +266,9 @@ impl Tabular for Shown {
     }
 }
 
-fn show(
-    ctx: &Ctx,
-    conn: &rusqlite::Connection,
-    id: i64,
-    window: Option<(NaiveDate, NaiveDate)>,
-) -> Result<Exit> {
-    let entry = crm::entry(conn, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
-    let rep = crate::crm::activities::view(conn, id)?
-        .map(|v| v.rep)
-        .unwrap_or_default();
+fn show(ctx: &Ctx, st: &State, id: i64, window: Option<(NaiveDate, NaiveDate)>) -> Result<Exit> {
+    let entry = crm::entry(st, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
+    let rep = st.activity_view(id)?.map(|v| v.rep).unwrap_or_default();
     let occurrences =
         match window {
             Some((from, to)) => {

@@ -4,7 +4,6 @@
 //! a REST CRM changes nothing in their code paths.
 
 use anyhow::Result;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::Ctx;
@@ -15,7 +14,7 @@ use crate::crm::rest::{Client, Preset, RestError};
 use crate::error::{Exit, usage};
 use crate::report::output::Tabular;
 use crate::secret::Secret;
-use crate::state::{Access, State, now};
+use crate::state::{Access, State};
 use crate::ui;
 
 /// The commands that refresh the directory before they run (B2).
@@ -63,7 +62,7 @@ fn fatal(st: &State, secret: &Secret, e: anyhow::Error) -> anyhow::Error {
 
 fn remote<'a>(st: &'a State, client: &'a Client) -> Result<Remote<'a>> {
     Ok(Remote {
-        conn: &st.conn,
+        st,
         client,
         salt: st.salt()?,
     })
@@ -77,22 +76,11 @@ fn push_now(ctx: &Ctx, st: &State) -> Result<PushCounts> {
         .map_err(|e| fatal(st, &secret, e))
 }
 
-fn last_pull(st: &State) -> Result<Option<String>> {
-    Ok(st
-        .conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'rest_pulled_at'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
 /// B2: sends what waits, then refreshes the cache. Unless `force`, the
 /// refresh is skipped when the last one is younger than `refresh_secs`.
 fn sync(ctx: &Ctx, st: &State, force: bool) -> Result<Option<(PushCounts, PullCounts)>> {
     if !force
-        && let Some(at) = last_pull(st)?
+        && let Some(at) = st.rest_pulled_at()?
         && let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at)
         && let Some(rest) = &ctx.cfg.crm.rest
         && (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_seconds()
@@ -104,11 +92,7 @@ fn sync(ctx: &Ctx, st: &State, force: bool) -> Result<Option<(PushCounts, PullCo
     let r = remote(st, &client)?;
     let pushed = r.push().map_err(|e| fatal(st, &secret, e))?;
     let pulled = r.pull().map_err(|e| fatal(st, &secret, e))?;
-    st.conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('rest_pulled_at', ?1)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [now()],
-    )?;
+    st.set_rest_pulled_now()?;
     Ok(Some((pushed, pulled)))
 }
 
@@ -125,7 +109,7 @@ pub fn refresh(ctx: &Ctx, st: &State) -> Result<()> {
     }
     if !st.writable() {
         // X8: a dry run writes nothing, not even the cache.
-        if last_pull(st)?.is_none() {
+        if st.rest_pulled_at()?.is_none() {
             ui::warn(
                 "the CRM directory was never pulled into the state file, so this dry run sees no persons; \
                  run `crmsync crm pull` first",
@@ -149,7 +133,7 @@ pub fn refresh(ctx: &Ctx, st: &State) -> Result<()> {
         {
             ui::warn(format!(
                 "the CRM directory could not be refreshed ({e:#}); going on with the cache of {}",
-                last_pull(st)?.unwrap_or_else(|| "never".into())
+                st.rest_pulled_at()?.unwrap_or_else(|| "never".into())
             ));
             Ok(())
         }

@@ -620,7 +620,7 @@ fn plan_one(
     }
     let input = apply::mail_input(matcher, &mail)?;
     // M17: the mails planned before in this run count as imported.
-    let known = apply::known_in_run(&st.conn, &mail, a.name(), run)?;
+    let known = apply::known_in_run(st, &mail, a.name(), run)?;
     let pf = plan::Folder {
         status: folder.status.clone(),
         import_folder: folder.import_folder,
@@ -662,7 +662,7 @@ fn rethread(
             if !run.mentions(mail) {
                 continue;
             }
-            let known = apply::known_in_run(&st.conn, mail, a.name(), run)?;
+            let known = apply::known_in_run(st, mail, a.name(), run)?;
             match known.thread {
                 Some(t) if p.rule != "M17" || p.attach != t => {
                     let input = apply::mail_input(matcher, mail)?;
@@ -757,7 +757,7 @@ fn apply_batch(
             (Ok(action), Some(mail)) => {
                 if st.writable() {
                     let applied = apply::apply(
-                        &tx,
+                        st,
                         &origin,
                         mail,
                         &item.raw,
@@ -1124,7 +1124,7 @@ fn show(st: &State, ids: &[i64]) -> Result<()> {
     let mut rows = Vec::new();
     let mut by_id = BTreeMap::new();
     for id in ids {
-        if let Some(v) = crate::crm::activities::view(&st.conn, *id)? {
+        if let Some(v) = st.activity_view(*id)? {
             by_id.insert(*id, v);
         }
     }

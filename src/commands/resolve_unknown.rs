@@ -300,7 +300,7 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         directory::sync_users(&s.conn, &ctx.cfg)?;
         Some(s)
     };
-    let conn = scratch.as_ref().map_or(&st.conn, |s| &s.conn);
+    let work = scratch.as_ref().unwrap_or(&st);
     let by = args.by.clone().unwrap_or_else(os_user);
     let run_id = if st.writable() {
         Some(st.start_run("resolve-unknown", false)?)
@@ -308,9 +308,9 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         None
     };
     let (exit, summary) = if requests.is_empty() {
-        menu_run(ctx, conn, &by)?
+        menu_run(ctx, work, &by)?
     } else {
-        unattended(ctx, conn, &requests, &by)?
+        unattended(ctx, work, &requests, &by)?
     };
     let summary = Summary::new(summary, !st.writable());
     if let Some(id) = run_id {
@@ -332,12 +332,13 @@ fn list(ctx: &Ctx, all: bool) -> Result<Exit> {
 /// U4: every request in one transaction; bad input anywhere changes nothing.
 fn unattended(
     ctx: &Ctx,
-    conn: &rusqlite::Connection,
+    st: &crate::state::State,
     requests: &[Request],
     by: &str,
 ) -> Result<(Exit, Outcome)> {
+    let conn = &st.conn;
     let tx = conn.unchecked_transaction()?;
-    let mut resolver = Resolver::new(&tx, &ctx.cfg, by)?;
+    let mut resolver = Resolver::new(st, &ctx.cfg, by)?;
     let mut out = Outcome::default();
     let mut errors = Vec::new();
     for r in requests {
@@ -573,7 +574,8 @@ enum Choice {
 
 /// Interactive: the U1 table, then a menu per open address; each choice
 /// is applied at once, in its own transaction.
-fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, Outcome)> {
+fn menu_run(ctx: &Ctx, st: &crate::state::State, by: &str) -> Result<(Exit, Outcome)> {
+    let conn = &st.conn;
     let theme = ColorfulTheme::default();
     let entries = {
         let m = Matcher::new(conn, &ctx.cfg)?;
@@ -608,7 +610,7 @@ fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, O
                 Choice::Act(a) => a,
             };
             let tx = conn.unchecked_transaction()?;
-            let mut r = Resolver::new(&tx, &ctx.cfg, by)?;
+            let mut r = Resolver::new(st, &ctx.cfg, by)?;
             match r.apply(&action) {
                 Ok(o) => {
                     drop(r);

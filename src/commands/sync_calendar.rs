@@ -228,7 +228,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
     // C9: each activity to send or unlink belongs to the account of its rep.
     let mut send: BTreeMap<String, Vec<(CrmEntry, Kind)>> = BTreeMap::new();
     for id in &args.send {
-        let e = crm::entry(&st.conn, *id)?
+        let e = crm::entry(&st, *id)?
             .ok_or_else(|| usage(format!("--send {id}: there is no activity {id}")))?;
         let kind = match args.send_as {
             Some(SendAs::Task) => Kind::Todo,
@@ -238,7 +238,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
     }
     let mut unlink: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for id in &args.unlink {
-        if crm::entry(&st.conn, *id)?.is_none() {
+        if crm::entry(&st, *id)?.is_none() {
             return Err(usage(format!("--unlink {id}: there is no activity {id}")));
         }
         unlink.entry(rep_of(&st, *id)?).or_default().push(*id);
@@ -324,7 +324,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
-    crate::crm::activities::view(&st.conn, id)?
+    st.activity_view(id)?
         .map(|v| v.rep)
         .with_context(|| format!("activity {id} disappeared"))
 }
@@ -700,7 +700,7 @@ fn sync_account(
     let mut wrote: BTreeSet<String> = BTreeSet::new();
     let result = apply::execute(
         &store,
-        &st.conn,
+        st,
         &target,
         &actions,
         &view.collection_of,

@@ -15,10 +15,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
-use crate::crm::activities;
 use crate::parse::ical::{CalTime, Override};
 use crate::plan::calendar::{CALENDAR_TYPES, CrmEntry, CrmFields, reason};
 use crate::plan::mail::{Attach, Flag, Participant, Queued};
+use crate::state::State;
+use crate::state::activities::NewActivity;
 use crate::state::now;
 
 /// What `activities.calendar` holds (C4, C10).
@@ -119,8 +120,8 @@ fn with_series(mut e: CrmEntry, cal: Option<String>) -> Result<CrmEntry> {
 /// # Errors
 /// SQLite errors; a `calendar` column that is not the JSON this module
 /// writes.
-pub fn entry(conn: &Connection, id: i64) -> Result<Option<CrmEntry>> {
-    Ok(select(conn, "a.id = ?1", params![id])?.pop())
+pub fn entry(st: &State, id: i64) -> Result<Option<CrmEntry>> {
+    Ok(select(&st.conn, "a.id = ?1", params![id])?.pop())
 }
 
 /// C1: the user's activities of the calendar types, plus `linked` (the
@@ -177,7 +178,8 @@ fn select(conn: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Res
 
 /// Writes the fields of a calendar activity (everything but its type,
 /// attachment and rep); participants are replaced.
-fn write_fields(conn: &Connection, id: i64, f: &CrmFields, touch: bool) -> Result<()> {
+fn write_fields(st: &State, id: i64, f: &CrmFields, touch: bool) -> Result<()> {
+    let conn = &st.conn;
     let series = serde_json::to_string(&Series::of(f))?;
     conn.prepare_cached(
         "UPDATE activities SET subject = ?2, body = ?3, start_at = ?4, end_at = ?5, due_at = ?6,
@@ -197,7 +199,7 @@ fn write_fields(conn: &Connection, id: i64, f: &CrmFields, touch: bool) -> Resul
     ])?;
     conn.prepare_cached("DELETE FROM activity_participants WHERE activity_id = ?1")?
         .execute([id])?;
-    activities::add_participants(conn, id, &f.participants)?;
+    st.add_participants(id, &f.participants)?;
     Ok(())
 }
 
@@ -218,23 +220,21 @@ pub struct NewCalendarActivity<'a> {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn create(conn: &Connection, a: &NewCalendarActivity<'_>) -> Result<i64> {
-    let id = activities::insert(
-        conn,
-        &activities::NewActivity {
-            kind: a.activity_type,
-            status: "I",
-            subject: &a.fields.subject,
-            body: a.fields.text.as_deref(),
-            start_at: None,
-            attach: a.attach,
-            rep: a.rep,
-            rule: a.rule,
-            explain: a.explain,
-            raw_sha256: None,
-        },
-    )?;
-    write_fields(conn, id, a.fields, false)?;
+pub fn create(st: &State, a: &NewCalendarActivity<'_>) -> Result<i64> {
+    let conn = &st.conn;
+    let id = st.insert_activity(&NewActivity {
+        kind: a.activity_type,
+        status: "I",
+        subject: &a.fields.subject,
+        body: a.fields.text.as_deref(),
+        start_at: None,
+        attach: a.attach,
+        rep: a.rep,
+        rule: a.rule,
+        explain: a.explain,
+        raw_sha256: None,
+    })?;
+    write_fields(st, id, a.fields, false)?;
     if let Some(uid) = a.uid {
         set_uid(conn, id, uid)?;
     }
@@ -245,8 +245,8 @@ pub fn create(conn: &Connection, a: &NewCalendarActivity<'_>) -> Result<i64> {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn update(conn: &Connection, id: i64, f: &CrmFields) -> Result<()> {
-    write_fields(conn, id, f, true)
+pub fn update(st: &State, id: i64, f: &CrmFields) -> Result<()> {
+    write_fields(st, id, f, true)
 }
 
 /// C2: the `unidentified_attendee` flags of an activity become `flags`
@@ -255,16 +255,17 @@ pub fn update(conn: &Connection, id: i64, f: &CrmFields) -> Result<()> {
 /// # Errors
 /// SQLite errors.
 pub fn set_attendee_flags(
-    conn: &Connection,
+    st: &State,
     id: i64,
     flags: &[Flag],
     queue: &[Queued],
     subject: &str,
 ) -> Result<()> {
-    conn.prepare_cached("DELETE FROM activity_flags WHERE activity_id = ?1 AND reason = ?2")?
+    st.conn
+        .prepare_cached("DELETE FROM activity_flags WHERE activity_id = ?1 AND reason = ?2")?
         .execute(params![id, reason::UNIDENTIFIED_ATTENDEE])?;
-    activities::add_flags(conn, id, flags)?;
-    activities::queue_unknown(conn, id, queue, subject, &now())?;
+    st.add_flags(id, flags)?;
+    st.queue_unknown(id, queue, subject, &now())?;
     Ok(())
 }
 
@@ -284,8 +285,9 @@ pub fn set_uid(conn: &Connection, id: i64, uid: &str) -> Result<()> {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn delete(conn: &Connection, id: i64) -> Result<bool> {
-    Ok(conn
+pub fn delete(st: &State, id: i64) -> Result<bool> {
+    Ok(st
+        .conn
         .prepare_cached("DELETE FROM activities WHERE id = ?1")?
         .execute([id])?
         > 0)

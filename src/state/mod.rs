@@ -5,7 +5,7 @@
 //! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
 //! A writer also takes the run lock (X4): a second writer gets [`Busy`].
 
-mod activities;
+pub mod activities;
 mod calendar;
 mod contacts;
 mod cursors;
@@ -13,7 +13,7 @@ mod directory;
 mod items;
 mod lock;
 mod notices;
-mod outbox;
+pub mod outbox;
 mod runs;
 mod unknown;
 
