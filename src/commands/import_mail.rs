@@ -153,6 +153,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     // W1: what to import now; the default comes from `[mail] areas`.
     let areas = choose_areas(ctx, interactive)?;
     let st = ctx.state(Access::Write, "import-mail")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let run_id = if st.writable() {
         Some(st.start_run("import-mail", false)?)
     } else {
@@ -245,7 +246,11 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     if interactive && !shown.is_empty() {
         let st = match st {
             Some(st) => st,
-            None => ctx.state(Access::Read, "import-mail")?,
+            None => {
+                let st = ctx.state(Access::Read, "import-mail")?;
+                crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+                st
+            }
         };
         show(&st, &shown)?;
     }

@@ -186,6 +186,7 @@ pub fn run(ctx: &Ctx, args: &PushContactsArgs) -> Result<Exit> {
         ))
     })?;
     let st = ctx.state(Access::Write, "push-contacts")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let run_id = if st.writable() {
         Some(st.start_run("push-contacts", false)?)
     } else {

@@ -225,6 +225,7 @@ pub fn sync(ctx: &Ctx, args: &SyncCalendarArgs, kinds: Kinds) -> Result<(Summary
         "add one (see config.sample.toml)",
     )?;
     let st = ctx.state(Access::Write, "sync-calendar")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     // C9: each activity to send or unlink belongs to the account of its rep.
     let mut send: BTreeMap<String, Vec<(CrmEntry, Kind)>> = BTreeMap::new();
     for id in &args.send {

@@ -4,6 +4,7 @@
 //! read the same tables for both.
 
 pub mod activities;
+pub mod activity;
 pub mod calendar;
 pub mod directory;
 pub mod remote;

@@ -1,28 +1,52 @@
-//! The REST back end's two halves (B2), over [`Client`]:
+//! The REST back end (B2) is a directory cache and an outbox in the state
+//! file, kept in step with the CRM by two explicit steps, pull then push.
+//! The commands and engines only ever read and write the state file (the
+//! same tables as the embedded CRM, B1); the steps are named where they
+//! run, one line each:
+//!
+//! - [`pull`] before a command that matches addresses or writes
+//!   activities (import-mail, resolve-unknown, sync-calendar,
+//!   push-contacts, `crm activity add|edit|delete`): when the last pull is
+//!   older than `crm.rest.refresh_secs`, it sends what waits in the outbox
+//!   and refreshes the cache ([`sync`]). A CRM that does not answer is a
+//!   warning (the command goes on with the cache, its writes wait in the
+//!   outbox); a refused token stops the command and blocks the `crm`
+//!   account (X2). A dry run (X8) writes nothing, not even the cache.
+//! - [`push`] after a command whose writes go to the CRM (import-mail,
+//!   resolve-unknown, sync-calendar, `crm activity add|edit|delete`), in a
+//!   run of its own under the run lock; [`exit_after_push`] says what its
+//!   outcome makes of the command's exit code.
+//! - `crm pull` is [`sync`] forced, `crm push` is [`push`].
+//!
+//! Under the steps, over [`Client`] and the state file's `rest_records`
+//! (state/outbox.rs, where every statement lives):
 //!
 //! - [`Remote::pull`] refreshes the directory cache: companies and persons
 //!   page by page into the same tables the embedded CRM uses, so matching
 //!   stays one index probe per address and never a request (B2); only what
-//!   changed is written. It also takes over edits made in the CRM to the
-//!   activities that sync-calendar pairs with the calendar (the calendar
-//!   round trip).
+//!   changed is written, in one transaction. It also takes over edits made
+//!   in the CRM to the activities that sync-calendar pairs with the
+//!   calendar (the calendar round trip). A listing that would empty most
+//!   of the cache at once is refused.
 //! - [`Remote::push`] sends the outbox: persons created by resolve-unknown,
-//!   activities created, changed or deleted by the commands. Each create is
-//!   recorded as `sending` (with a reference marker) and committed before
-//!   the request goes out; a run killed before the answer was recorded
-//!   finds the record again by its marker (BottleCRM has no client-set
-//!   external id). A create whose answer never came may still be stored
-//!   later, after the next run looked and sent it again: such a create is
-//!   "in doubt" for [`DOUBT_SECS`], and every push meanwhile looks for its
-//!   marker again and deletes the extra copies, keeping one (X5; the
-//!   argument is in docs/CRM-REST.md).
-//! - A record the CRM no longer has (404) fails that record only; the
-//!   pull drops a deleted person from the cache and re-plans what hung on
-//!   it (B3).
+//!   activities created, changed or deleted by the commands.
 //!
-//! Everything the CRM refuses (4xx) is reported by record and field and
-//! stays in the outbox; a CRM that does not answer stops the run, and the
-//! next one resumes (X5).
+//! X5, in doubt: each create is recorded as `sending` (with a reference
+//! marker) and committed before the request goes out; a run killed before
+//! the answer was recorded finds the record again by its marker
+//! (BottleCRM has no client-set external id). A create whose answer never
+//! came may still be stored later, after the next run looked and sent it
+//! again: such a create is "in doubt" for [`DOUBT_SECS`], and every push
+//! meanwhile looks for its marker again and deletes the extra copies,
+//! keeping one ([`Remote::push`]'s `recheck_doubts`; an activity deleted
+//! while in doubt keeps its row to sweep late copies). The argument is in
+//! docs/CRM-REST.md.
+//!
+//! A record the CRM no longer has (404) fails that record only; the pull
+//! drops a deleted person from the cache and re-plans what hung on it
+//! (B3). Everything the CRM refuses (4xx) is reported by record and field
+//! and stays in the outbox; a CRM that does not answer stops the run, and
+//! the next one resumes (X5).
 
 use std::collections::{HashMap, HashSet};
 
@@ -33,12 +57,17 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::directory::ImportCounts;
-use super::rest::{Client, RestError};
+use super::rest::{Client, Preset, RestError};
 use super::{Company, Person};
+use crate::accounts::{Guard, auth_failed, guard};
+use crate::config::{Backend, Config};
+use crate::error::Exit;
 use crate::matching::normalize;
 use crate::parse::ical::CalTime;
+use crate::secret::Secret;
 use crate::state::outbox::OutboxActivity;
 use crate::state::{State, now};
+use crate::ui;
 
 /// What [`Remote::pull`] did.
 #[derive(Debug, Default, Serialize)]
@@ -88,10 +117,143 @@ pub struct PushCounts {
 
 /// The directory cache and outbox of one state file against one CRM.
 pub struct Remote<'a> {
-    pub st: &'a State,
-    pub client: &'a Client,
+    st: &'a State,
+    client: &'a Client,
     /// The state file's salt: markers differ between state files.
-    pub salt: String,
+    salt: String,
+}
+
+// -- the steps the commands call ----------------------------------------------
+
+/// The client for the configured REST CRM, after the X2 block list.
+fn connect(cfg: &Config, st: &State) -> Result<(Client, Secret)> {
+    let preset = Preset::of(cfg)?;
+    preset.check_config(cfg)?;
+    let secret = match guard(st, "crm", &cfg.rest_secret())? {
+        Guard::Go(s) => s,
+        Guard::Blocked(msg) => anyhow::bail!(msg),
+    };
+    Ok((Client::new(cfg, &secret)?, secret))
+}
+
+/// A refused token blocks the `crm` account (X2): one attempt, never more.
+fn fatal(st: &State, secret: &Secret, e: anyhow::Error) -> anyhow::Error {
+    if let Some(RestError::Auth(code)) = e.downcast_ref::<RestError>() {
+        return match auth_failed(st, "crm", secret, &format!("HTTP {code}")) {
+            Ok(msg) => anyhow::anyhow!(msg),
+            Err(db) => db,
+        };
+    }
+    e
+}
+
+impl<'a> Remote<'a> {
+    fn new(st: &'a State, client: &'a Client) -> Result<Remote<'a>> {
+        Ok(Remote {
+            st,
+            client,
+            salt: st.salt()?,
+        })
+    }
+}
+
+/// B2, the push step: sends the outbox now; a refused token blocks `crm`
+/// (X2).
+///
+/// # Errors
+/// The CRM's errors ([`RestError`]) and SQLite errors; what was sent is
+/// recorded.
+pub fn push(cfg: &Config, st: &State) -> Result<PushCounts> {
+    let (client, secret) = connect(cfg, st)?;
+    Remote::new(st, &client)?
+        .push()
+        .map_err(|e| fatal(st, &secret, e))
+}
+
+/// B2: sends what waits, then refreshes the cache. Unless `force`, the
+/// refresh is skipped (None) when the last one is younger than
+/// `refresh_secs`.
+///
+/// # Errors
+/// The CRM's errors ([`RestError`]), a blocked or refused token (X2),
+/// SQLite errors.
+pub fn sync(cfg: &Config, st: &State, force: bool) -> Result<Option<(PushCounts, PullCounts)>> {
+    if !force
+        && let Some(at) = st.rest_pulled_at()?
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at)
+        && let Some(rest) = &cfg.crm.rest
+        && (Utc::now() - at.with_timezone(&Utc)).num_seconds()
+            < i64::try_from(rest.refresh_secs).unwrap_or(i64::MAX)
+    {
+        return Ok(None);
+    }
+    let (client, secret) = connect(cfg, st)?;
+    let r = Remote::new(st, &client)?;
+    let pushed = r.push().map_err(|e| fatal(st, &secret, e))?;
+    let pulled = r.pull().map_err(|e| fatal(st, &secret, e))?;
+    st.set_rest_pulled_now()?;
+    Ok(Some((pushed, pulled)))
+}
+
+/// B2, the pull step before a command: refreshes the directory cache when
+/// it is due (see the module docs); nothing with the embedded CRM.
+///
+/// # Errors
+/// A blocked or refused token (X2); SQLite errors.
+pub fn pull(cfg: &Config, st: &State) -> Result<()> {
+    if cfg.crm.backend != Backend::Rest {
+        return Ok(());
+    }
+    if !st.writable() {
+        // X8: a dry run writes nothing, not even the cache.
+        if st.rest_pulled_at()?.is_none() {
+            ui::warn(
+                "the CRM directory was never pulled into the state file, so this dry run sees no persons; \
+                 run `crmsync crm pull` first",
+            );
+        }
+        return Ok(());
+    }
+    match sync(cfg, st, false) {
+        Ok(Some((_, pulled))) => {
+            ui::debug(format!(
+                "crm: directory refreshed ({} persons, {} companies changed)",
+                pulled.persons.created + pulled.persons.updated,
+                pulled.companies.created + pulled.companies.updated
+            ));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e)
+            if e.downcast_ref::<RestError>()
+                .is_some_and(|r| !matches!(r, RestError::Auth(_))) =>
+        {
+            ui::warn(format!(
+                "the CRM directory could not be refreshed ({e:#}); going on with the cache of {}",
+                st.rest_pulled_at()?.unwrap_or_else(|| "never".into())
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// B2: whether a command's writes are pushed after it: only to a REST
+/// CRM, never in a dry run (X8) nor after a usage error.
+pub fn pushes(cfg: &Config, dry_run: bool, exit: Exit) -> bool {
+    cfg.crm.backend == Backend::Rest && !dry_run && exit != Exit::Usage
+}
+
+/// B2: the exit code of a command whose writes were pushed after it
+/// (`pushed`: the push's counts, or None when the CRM could not be
+/// reached). A refusal makes a clean run partial (3); a CRM that cannot be
+/// reached makes it fail (1): the writes wait in the outbox.
+pub fn exit_after_push(exit: Exit, pushed: Option<&PushCounts>) -> Exit {
+    match pushed {
+        Some(c) if c.refused.is_empty() || exit != Exit::Ok => exit,
+        Some(_) => Exit::Partial,
+        None => Exit::Failed,
+    }
 }
 
 /// A JSON value as text (numbers too: some CRMs use integer ids).
@@ -1379,6 +1541,29 @@ fn flag_and_queue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b2_a_refusal_makes_a_clean_run_partial_and_no_answer_makes_it_fail() {
+        let clean = PushCounts::default();
+        let refused = PushCounts {
+            refused: vec![Refused {
+                item: "activity 1".into(),
+                error: "the CRM refused it".into(),
+                says_next: false,
+            }],
+            ..PushCounts::default()
+        };
+        assert_eq!(exit_after_push(Exit::Ok, Some(&clean)), Exit::Ok);
+        assert_eq!(exit_after_push(Exit::Ok, Some(&refused)), Exit::Partial);
+        // A run that was not clean keeps its own code.
+        assert_eq!(
+            exit_after_push(Exit::Partial, Some(&refused)),
+            Exit::Partial
+        );
+        assert_eq!(exit_after_push(Exit::Failed, Some(&refused)), Exit::Failed);
+        assert_eq!(exit_after_push(Exit::Ok, None), Exit::Failed);
+        assert_eq!(exit_after_push(Exit::Partial, None), Exit::Failed);
+    }
 
     #[test]
     fn b2_website_host_is_the_company_domain() {
