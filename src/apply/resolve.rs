@@ -24,12 +24,14 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::address::{domain_of, looks_like_address, normalize};
 use crate::config::Config;
 use crate::crm::activities::{self, UnknownRow};
 use crate::crm::directory::{self, NewPerson};
-use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
+use crate::matching::{Matcher, PersonMatch};
+use crate::model::{Attach, reason};
 use crate::parse::mail as mailparse;
-use crate::plan::mail::{self as plan, Attach, Folder, Known, MailAction, reason};
+use crate::plan::mail::{self as plan, Folder, Known, MailAction};
 use crate::state::State;
 use crate::state::activities::Stored;
 
@@ -951,7 +953,7 @@ pub fn scratch_copy(path: &Path) -> Result<State> {
 mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
-    use crate::crm::{Company, Person};
+    use crate::model::{Company, Person};
     use crate::source::mail::MsgRef;
     use serde_json::Value;
 

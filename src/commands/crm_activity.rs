@@ -17,8 +17,8 @@ use crate::crm::calendar::{self as crm, NewCalendarActivity};
 use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
+use crate::model::CrmEntry;
 use crate::parse::ical::{CalTime, Occurrence};
-use crate::plan::calendar::CrmEntry;
 use crate::report::output::Tabular;
 use crate::state::{Access, State};
 

@@ -16,13 +16,14 @@ use dialoguer::{Confirm, Input, Select};
 use serde::Serialize;
 
 use super::Ctx;
+use crate::address::domain_of;
 use crate::apply::resolve::{
     self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry, split_name,
 };
 use crate::cli::ResolveUnknownArgs;
 use crate::crm::{activities, directory};
 use crate::error::{Exit, usage};
-use crate::matching::{Matcher, domain_of};
+use crate::matching::Matcher;
 use crate::report::output::{Tabular, render_table};
 use crate::state::{Access, os_user};
 

@@ -7,12 +7,14 @@
 use anyhow::Result;
 use chrono::{NaiveDate, Utc};
 
+use crate::address::{looks_like_address, normalize};
 use crate::config::Config;
 use crate::error::usage;
-use crate::matching::{Matcher, normalize};
+use crate::matching::Matcher;
+use crate::model::{Attach, CrmEntry, CrmFields, Participant};
 use crate::parse::ical::{self, CalTime, Occurrence};
-use crate::plan::calendar::{self as plan, CrmEntry, CrmFields};
-use crate::plan::mail::{Attach, Owner, Participant};
+use crate::plan::calendar as plan;
+use crate::plan::mail::Owner;
 
 /// The fields given on the command line; what is None (or empty, for the
 /// lists) stays as it is. An empty value clears an optional field.
@@ -104,7 +106,7 @@ pub fn apply(matcher: &Matcher<'_>, f: &mut CrmFields, a: &Edits<'_>) -> Result<
         let mut ps = Vec::new();
         for p in a.participant.iter().filter(|p| !p.is_empty()) {
             let addr = normalize(p);
-            if !crate::matching::looks_like_address(&addr) {
+            if !looks_like_address(&addr) {
                 return Err(usage(format!("--participant {p}: not an e-mail address")));
             }
             let person_id = matcher.lookup(&addr)?.person_id();

@@ -15,9 +15,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
+use crate::model::{
+    Attach, CALENDAR_TYPES, CrmEntry, CrmFields, Flag, Participant, Queued, reason,
+};
 use crate::parse::ical::{CalTime, Override};
-use crate::plan::calendar::{CALENDAR_TYPES, CrmEntry, CrmFields, reason};
-use crate::plan::mail::{Attach, Flag, Participant, Queued};
 use crate::state::State;
 use crate::state::activities::NewActivity;
 use crate::state::now;

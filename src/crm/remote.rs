@@ -58,11 +58,11 @@ use sha2::{Digest, Sha256};
 
 use super::directory::ImportCounts;
 use super::rest::{Client, Preset, RestError};
-use super::{Company, Person};
 use crate::accounts::{Guard, auth_failed, guard};
+use crate::address::normalize;
 use crate::config::{Backend, Config};
 use crate::error::Exit;
-use crate::matching::normalize;
+use crate::model::{Company, Person};
 use crate::parse::ical::CalTime;
 use crate::secret::Secret;
 use crate::state::outbox::OutboxActivity;
@@ -884,7 +884,7 @@ impl Remote<'_> {
         };
         let p = &self.client.preset;
         let marker = self.marker("activity", a.id);
-        let entry = if crate::plan::calendar::CALENDAR_TYPES.contains(&a.kind.as_str()) {
+        let entry = if crate::model::CALENDAR_TYPES.contains(&a.kind.as_str()) {
             super::calendar::entry(self.st, a.id)?
         } else {
             None
@@ -1463,9 +1463,9 @@ fn replan_orphans(st: &State, kind: &str, local: i64) -> Result<usize> {
         let own = st.own_person_of_rep(&rep, person)?;
         let mut explain: Vec<String> = serde_json::from_str(&explain).unwrap_or_default();
         let reason = if kind == "email_in" {
-            crate::plan::mail::reason::UNKNOWN_SENDER
+            crate::model::reason::UNKNOWN_SENDER
         } else {
-            crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT
+            crate::model::reason::UNIDENTIFIED_RECIPIENT
         };
         match own {
             Some(own) => {
@@ -1479,7 +1479,7 @@ fn replan_orphans(st: &State, kind: &str, local: i64) -> Result<usize> {
                         "B3: its {who} was deleted in the CRM; attached to the rep's own person record"
                     )
                 });
-                st.set_placement(id, crate::plan::mail::Attach::Person(own), "B3", &explain)?;
+                st.set_placement(id, crate::model::Attach::Person(own), "B3", &explain)?;
             }
             None => {
                 explain.push(format!(
@@ -1500,7 +1500,7 @@ fn replan_orphans(st: &State, kind: &str, local: i64) -> Result<usize> {
             flag_and_queue(
                 st,
                 id,
-                crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT,
+                crate::model::reason::UNIDENTIFIED_RECIPIENT,
                 Some(e),
                 &subject,
             )?;
@@ -1519,7 +1519,7 @@ fn flag_and_queue(
 ) -> Result<()> {
     st.add_flags(
         id,
-        &[crate::plan::mail::Flag {
+        &[crate::model::Flag {
             reason,
             address: address.unwrap_or_default().to_string(),
         }],
@@ -1527,7 +1527,7 @@ fn flag_and_queue(
     if let Some(a) = address {
         st.queue_unknown(
             id,
-            &[crate::plan::mail::Queued {
+            &[crate::model::Queued {
                 address: a.to_string(),
                 display_name: None,
             }],

@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{State, now};
-use crate::plan::mail::{Attach, Flag, Participant, Queued};
+use crate::model::{Attach, Flag, Participant, Queued};
 
 /// A new activity.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{State, now};
 use crate::crm::directory::{self, ImportCounts};
-use crate::crm::{Company, Person};
+use crate::model::{Company, Person};
 
 /// An activity row, as the outbox reads it.
 #[derive(Debug, Clone)]
