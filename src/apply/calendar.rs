@@ -33,8 +33,8 @@ use crate::parse::ical::{self, Kind};
 use crate::plan::calendar::{self as plan, Action, Body, Record, Remote};
 use crate::source::dav::{Member, Precondition};
 use crate::source::store::{Listing, Store, StoreError};
-use crate::state::{Cursor, State};
 use crate::state::calendar::{NewCalendarActivity, Pair};
+use crate::state::{Cursor, State};
 
 /// The state key of a collection's cursor.
 pub fn cursor_key(account: &str, collection: &str) -> String {
@@ -574,8 +574,7 @@ pub fn advance(
             continue;
         }
         if !wrote.contains(c) {
-            st.store_cursor(
-                &key, account, c, seen)?;
+            st.store_cursor(&key, account, c, seen)?;
             continue;
         }
         let mine: HashMap<&str, Option<&str>> = rows

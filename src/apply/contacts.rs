@@ -23,8 +23,8 @@ use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Rem
 use crate::source::dav::{Collection, Fetched, Precondition};
 use crate::source::store::Listing;
 pub use crate::source::store::{Store, StoreError};
-use crate::state::{Cursor, State};
 use crate::state::contacts::CardIntent;
+use crate::state::{Cursor, State};
 
 // ---------------------------------------------------------------------------
 // State rows
@@ -117,7 +117,8 @@ pub fn remote_view(
             }
             continue;
         };
-        let stored = st.stored_cursor(&token_key(c))
+        let stored = st
+            .stored_cursor(&token_key(c))
             .map_err(|e| StoreError::Protocol(format!("{e:#}")))?;
         let listing = store.listing(c, &stored, book.ctag.as_deref())?;
         view.listings.push((c.to_string(), listing.describe()));

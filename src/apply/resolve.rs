@@ -26,12 +26,13 @@ use serde::Serialize;
 
 use crate::address::{domain_of, looks_like_address, normalize};
 use crate::config::Config;
-use crate::crm::activities::{self, Stored, UnknownRow};
+use crate::crm::activities::{self, UnknownRow};
 use crate::matching::{Matcher, PersonMatch};
 use crate::model::{Attach, Rule, reason};
 use crate::parse::mail as mailparse;
 use crate::plan::mail::{self as plan, Folder, Known, MailAction};
 use crate::state::State;
+use crate::state::activities::Stored;
 use crate::state::directory::NewPerson;
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
@@ -291,8 +292,8 @@ pub fn parse_domain(s: &str) -> Option<String> {
 /// Applies actions to the directory and the queue and re-evaluates the
 /// affected activities, in the connection's open transaction.
 pub struct Resolver<'c> {
-    conn: &'c Connection,
     st: &'c State,
+    conn: &'c Connection,
     cfg: &'c Config,
     matcher: Matcher<'c>,
     by: String,
@@ -418,7 +419,8 @@ impl<'c> Resolver<'c> {
     }
 
     fn record(&self, address: &str, action: &str, target: Option<&str>) -> Result<()> {
-        activities::record_resolution(self.conn, address, action, target, &self.by)?;
+        self.st
+            .record_resolution(address, action, target, &self.by)?;
         Ok(())
     }
 
@@ -690,7 +692,7 @@ impl<'c> Resolver<'c> {
     }
 
     fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
-        Ok(activities::view(self.st, id)?.map(|v| {
+        Ok(self.st.activity_view(id)?.map(|v| {
             (
                 Place {
                     attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
@@ -723,17 +725,16 @@ impl<'c> Resolver<'c> {
         note: &str,
         chosen: &HashMap<String, i64>,
     ) -> Result<()> {
-        let Some(s) = activities::stored(self.conn, id)? else {
+        let Some(s) = self.st.stored_activity(id)? else {
             return Ok(());
         };
         let mail = match (&s.raw_sha256, &s.headers_sha256) {
-            (Some(sha), _) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
-            }
+            (Some(sha), _) => self.st.blob(sha)?.and_then(|b| mailparse::parse(&b).ok()),
             // M19: only the header block was kept.
-            (None, Some(sha)) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse_headers(&b).ok())
-            }
+            (None, Some(sha)) => self
+                .st
+                .blob(sha)?
+                .and_then(|b| mailparse::parse_headers(&b).ok()),
             (None, None) => None,
         };
         let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
@@ -811,8 +812,8 @@ impl<'c> Resolver<'c> {
         explain.push(format!(
             "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
         ));
-        activities::set_placement(self.conn, id, attach, rule.as_str(), &explain)?;
-        activities::add_participants(self.conn, id, &p.participants)?;
+        self.st.set_placement(id, attach, rule.as_str(), &explain)?;
+        self.st.add_participants(id, &p.participants)?;
         for party in input
             .from
             .iter()
@@ -836,7 +837,7 @@ impl<'c> Resolver<'c> {
                 .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
                 .cloned(),
         );
-        activities::replace_flags(self.conn, id, &flags)?;
+        self.st.replace_flags(id, &flags)?;
         Ok(())
     }
 
@@ -892,9 +893,10 @@ impl<'c> Resolver<'c> {
             "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
         ));
         if let Some(a) = attach {
-            activities::set_placement(self.conn, s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
+            self.st
+                .set_placement(s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
         }
-        activities::replace_flags(self.conn, s.id, &flags)?;
+        self.st.replace_flags(s.id, &flags)?;
         Ok(())
     }
 }
@@ -1048,7 +1050,7 @@ mod tests {
     }
 
     fn view(st: &State, id: i64) -> Value {
-        serde_json::to_value(activities::view(st, id).unwrap().unwrap()).unwrap()
+        serde_json::to_value(st.activity_view(id).unwrap().unwrap()).unwrap()
     }
 
     fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
@@ -1099,7 +1101,7 @@ mod tests {
             v["explain"].is_null(),
             "explain is not part of the report JSON"
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(
             s.explain.last().unwrap().contains("assigned to person P6"),
             "{:?}",
@@ -1387,9 +1389,10 @@ mod tests {
             &mail("x@nowhere.example", "alice@us.example", "h1"),
             true,
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(s.raw_sha256.is_none());
-        let head = activities::blob(&st.conn, s.headers_sha256.as_deref().unwrap())
+        let head = st
+            .blob(s.headers_sha256.as_deref().unwrap())
             .unwrap()
             .unwrap();
         assert!(

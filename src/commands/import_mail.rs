@@ -105,7 +105,11 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     if !shown.is_empty() {
         let st = match st {
             Some(st) => st,
-            None => ctx.state(Access::Read, "import-mail")?,
+            None => {
+                let st = ctx.state(Access::Read, "import-mail")?;
+                crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+                st
+            }
         };
         crate::wizard::mail::show(&st, &shown)?;
     }

@@ -9,10 +9,11 @@ use crate::state::calendar::ConflictRow;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
-use crate::crm::activities::{self, ActivityView, ResolutionRow};
+use crate::crm::activities::{self, ResolutionRow};
 use crate::error::{Exit, usage};
 use crate::report::output::{Tabular, csv_record, write_stdout};
 use crate::state::Access;
+use crate::state::activities::ActivityView;
 use crate::state::report::ActivityFilter;
 
 #[derive(Serialize)]
@@ -240,7 +241,7 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     })?;
     let mut list = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(v) = activities::view(&st, id)? {
+        if let Some(v) = st.activity_view(id)? {
             list.push(v);
         }
     }

@@ -294,6 +294,7 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         return list(ctx, args.all);
     }
     let st = ctx.state(Access::Write, "resolve-unknown")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     // X8: a dry run works on a copy in memory, which is dropped.
     let scratch = if st.writable() {
         None
@@ -324,6 +325,7 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
 
 fn list(ctx: &Ctx, all: bool) -> Result<Exit> {
     let st = ctx.state(Access::Read, "resolve-unknown")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let matcher = Matcher::new(&st, &ctx.cfg)?;
     ctx.printer.print(&List {
         unknown: resolve::list(&st, &matcher, all)?,

@@ -4,5 +4,6 @@
 //! read the same tables for both.
 
 pub mod activities;
+pub mod activity;
 pub mod remote;
 pub mod rest;

@@ -6,7 +6,7 @@
 //! A writer also takes the run lock (X4): a second writer gets
 //! [`crate::error::Busy`].
 
-mod activities;
+pub mod activities;
 pub mod calendar;
 pub mod contacts;
 mod cursors;
@@ -14,7 +14,7 @@ pub mod directory;
 mod items;
 mod lock;
 mod notices;
-mod outbox;
+pub mod outbox;
 pub mod report;
 mod runs;
 mod unknown;

@@ -24,13 +24,13 @@ use serde::Serialize;
 
 use crate::apply::contacts::{self as apply, Store, StoreError};
 use crate::config::{Config, DavAccount};
-use crate::state::directory::{ContactFilters, ContactSelection};
 use crate::error::Exit;
 use crate::parse::vcard::{self, CardVersion, FieldMap, PersonExtras};
 use crate::plan::contacts::{self as plan, Op, Placement, Plan, RecordKey, RecordKind, Wanted};
 use crate::source::dav::{Collection, DavKind};
 use crate::source::store::{self, find_collection, make_collection};
 use crate::state::State;
+use crate::state::directory::{ContactFilters, ContactSelection};
 
 /// The address book made when an account has none and no target_folder.
 const DEFAULT_BOOK: &str = "Contacts";
