@@ -18,19 +18,17 @@
 //! addresses concerned re-checked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::crm::activities::{self, Stored, UnknownRow};
+use crate::crm::activities::{self, Stored};
 use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
 use crate::parse::mail as mailparse;
 use crate::plan::mail::{self as plan, Attach, Folder, Known, MailAction, reason};
-use crate::state::State;
+use crate::state::{State, UnknownRow};
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
 /// the interactive menu. Ids are external ids, as `crm list` shows them.
@@ -174,10 +172,10 @@ const SUGGESTIONS: usize = 5;
 ///
 /// # Errors
 /// SQLite errors.
-pub fn list(conn: &Connection, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
-    activities::unknown_addresses(conn, all)?
+pub fn list(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
+    st.unknown_addresses(all)?
         .into_iter()
-        .map(|row| entry(conn, matcher, row))
+        .map(|row| entry(st, matcher, row))
         .collect()
 }
 
@@ -185,7 +183,8 @@ pub fn list(conn: &Connection, matcher: &Matcher<'_>, all: bool) -> Result<Vec<U
 ///
 /// # Errors
 /// SQLite errors.
-pub fn entry(conn: &Connection, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+    let conn = &st.conn;
     let m = matcher.lookup(&row.address)?;
     let company = match m.company {
         Some(c) => directory::company_by_rowid(conn, c)?,
@@ -287,9 +286,9 @@ pub fn parse_domain(s: &str) -> Option<String> {
 }
 
 /// Applies actions to the directory and the queue and re-evaluates the
-/// affected activities, in the connection's open transaction.
+/// affected activities, in the state's open batch (X5).
 pub struct Resolver<'c> {
-    conn: &'c Connection,
+    st: &'c State,
     cfg: &'c Config,
     matcher: Matcher<'c>,
     by: String,
@@ -300,11 +299,11 @@ impl<'c> Resolver<'c> {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn new(conn: &'c Connection, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
+    pub fn new(st: &'c State, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
         Ok(Resolver {
-            conn,
+            st,
             cfg,
-            matcher: Matcher::new(conn, cfg)?,
+            matcher: Matcher::new(&st.conn, cfg)?,
             by: by.to_string(),
         })
     }
@@ -351,7 +350,7 @@ impl<'c> Resolver<'c> {
         if !looks_like_address(&a) {
             return invalid(format!("`{address}` is not an e-mail address"));
         }
-        match activities::unknown_address(self.conn, &a)? {
+        match self.st.unknown_address(&a)? {
             Some(row) => Ok(row),
             None => invalid(format!(
                 "`{a}` is not in the unknown-address queue; `crmsync resolve-unknown --list` shows it"
@@ -383,11 +382,11 @@ impl<'c> Resolver<'c> {
 
     fn person(&self, id: &str) -> Result<(i64, String), ResolveError> {
         let id = id.trim();
-        let rowid = match directory::person_rowid(self.conn, id)? {
+        let rowid = match directory::person_rowid(&self.st.conn, id)? {
             Some(r) => Some(r),
             // Persons without an external id are listed by their number.
             None => match id.parse::<i64>() {
-                Ok(n) => directory::person_by_rowid(self.conn, n)?
+                Ok(n) => directory::person_by_rowid(&self.st.conn, n)?
                     .filter(|p| p.id == id)
                     .map(|_| n),
                 Err(_) => None,
@@ -403,7 +402,7 @@ impl<'c> Resolver<'c> {
 
     fn company(&self, id: &str) -> Result<(i64, String), ResolveError> {
         let id = id.trim();
-        match directory::company_rowid(self.conn, id)? {
+        match directory::company_rowid(&self.st.conn, id)? {
             Some(r) => Ok((r, id.to_string())),
             None => invalid(format!(
                 "there is no company with id `{id}`; `crmsync crm list --kind companies` shows the ids"
@@ -412,14 +411,14 @@ impl<'c> Resolver<'c> {
     }
 
     fn record(&self, address: &str, action: &str, target: Option<&str>) -> Result<()> {
-        activities::record_resolution(self.conn, address, action, target, &self.by)?;
+        activities::record_resolution(&self.st.conn, address, action, target, &self.by)?;
         Ok(())
     }
 
     fn assign(&mut self, address: &str, person: &str) -> Result<Outcome, ResolveError> {
         let e = self.needs_person(address)?;
         let (pid, ext) = self.person(person)?;
-        directory::add_person_email(self.conn, pid, &e.address)?;
+        directory::add_person_email(&self.st.conn, pid, &e.address)?;
         self.record(&e.address, "assign", Some(&ext))?;
         let note = format!("{} assigned to person {ext} (U2)", e.address);
         self.finish(vec![(e.address, note)], "assign", Some(ext), "resolved")
@@ -443,7 +442,7 @@ impl<'c> Resolver<'c> {
             .cloned()
             .unwrap_or_else(|| names_for(&e.display_names, &e.address));
         let (_, ext) = directory::create_person(
-            self.conn,
+            &self.st.conn,
             &NewPerson {
                 first_name: &first,
                 last_name: &last,
@@ -475,7 +474,7 @@ impl<'c> Resolver<'c> {
         }
         for other in self.matcher.companies_with_domain(&d)? {
             if other != cid {
-                let name = directory::company_by_rowid(self.conn, other)?
+                let name = directory::company_by_rowid(&self.st.conn, other)?
                     .map(|c| format!("{} ({})", c.name, c.id))
                     .unwrap_or_default();
                 return invalid(format!(
@@ -483,9 +482,9 @@ impl<'c> Resolver<'c> {
                 ));
             }
         }
-        directory::add_company_domain(self.conn, cid, &d)?;
+        directory::add_company_domain(&self.st.conn, cid, &d)?;
         let mut items = Vec::new();
-        for a in activities::unknown_at(self.conn, &d, &["open"])? {
+        for a in self.st.unknown_at(&d, &["open"])? {
             // Only addresses that now match the company by domain; an
             // ambiguous one still needs a person.
             if self.matcher.lookup(&a)?.company == Some(cid) {
@@ -516,7 +515,7 @@ impl<'c> Resolver<'c> {
             let Some(d) = parse_domain(t) else {
                 return invalid(format!("`{pattern}` is not a domain"));
             };
-            let addrs = activities::unknown_at(self.conn, &d, &["open", "resolved"])?;
+            let addrs = self.st.unknown_at(&d, &["open", "resolved"])?;
             (format!("@{d}"), "ignore-domain", addrs)
         } else {
             let a = normalize(t);
@@ -526,12 +525,14 @@ impl<'c> Resolver<'c> {
                 ));
             }
             // A resolved address can still flag (M10); an ignored one is done.
-            let queued =
-                activities::unknown_address(self.conn, &a)?.is_some_and(|r| r.state != "ignored");
+            let queued = self
+                .st
+                .unknown_address(&a)?
+                .is_some_and(|r| r.state != "ignored");
             let addrs = if queued { vec![a.clone()] } else { Vec::new() };
             (a, "ignore", addrs)
         };
-        activities::add_ignored(self.conn, &pattern, &self.by)?;
+        self.st.add_ignored(&pattern, &self.by)?;
         self.matcher.reload_ignored()?;
         let target = (action == "ignore-domain").then(|| pattern.clone());
         if addresses.is_empty() {
@@ -558,7 +559,7 @@ impl<'c> Resolver<'c> {
 
     fn auto_domain(&mut self) -> Result<Outcome, ResolveError> {
         let mut items = Vec::new();
-        for row in activities::unknown_addresses(self.conn, false)? {
+        for row in self.st.unknown_addresses(false)? {
             let m = self.matcher.lookup(&row.address)?;
             let (PersonMatch::Unknown, Some(cid), false) = (&m.person, m.company, m.ignored) else {
                 continue;
@@ -567,8 +568,8 @@ impl<'c> Resolver<'c> {
                 continue;
             };
             // A main e-mail domain becomes a web domain too; a web domain is there already.
-            directory::add_company_domain(self.conn, cid, d)?;
-            let ext = directory::company_by_rowid(self.conn, cid)?
+            directory::add_company_domain(&self.st.conn, cid, d)?;
+            let ext = directory::company_by_rowid(&self.st.conn, cid)?
                 .map(|c| c.id)
                 .unwrap_or_else(|| cid.to_string());
             self.record(&row.address, "auto-domain", Some(&ext))?;
@@ -583,7 +584,7 @@ impl<'c> Resolver<'c> {
             .collect();
         let (changes, per_address) = self.reevaluate(&pairs)?;
         for (a, _, ext) in items {
-            activities::set_unknown_state(self.conn, &a, "resolved")?;
+            self.st.set_unknown_state(&a, "resolved")?;
             out.resolved.push(Resolved {
                 activities: per_address.get(&a).cloned().unwrap_or_default(),
                 address: a,
@@ -610,7 +611,7 @@ impl<'c> Resolver<'c> {
             ..Outcome::default()
         };
         for (a, _) in items {
-            activities::set_unknown_state(self.conn, &a, state)?;
+            self.st.set_unknown_state(&a, state)?;
             out.resolved.push(Resolved {
                 activities: per_address.get(&a).cloned().unwrap_or_default(),
                 address: a,
@@ -633,8 +634,8 @@ impl<'c> Resolver<'c> {
         let mut notes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         let mut per_address: HashMap<String, Vec<i64>> = HashMap::new();
         for (a, note) in items {
-            let mut ids = activities::unknown_activity_ids(self.conn, a)?;
-            ids.extend(activities::flagged_activity_ids(self.conn, a)?);
+            let mut ids = self.st.unknown_activity_ids(a)?;
+            ids.extend(self.st.flagged_activity_ids(a)?);
             ids.sort_unstable();
             ids.dedup();
             for id in &ids {
@@ -653,7 +654,7 @@ impl<'c> Resolver<'c> {
             self.reevaluate_one(id, &resolved, &notes.join("; "), &chosen)
                 .with_context(|| format!("re-evaluating activity {id}"))?;
             for a in &resolved {
-                activities::unlink_unknown(self.conn, a, id)?;
+                self.st.unlink_unknown(a, id)?;
             }
             if let Some(after) = self.place(id)? {
                 changes.push(Change {
@@ -671,10 +672,10 @@ impl<'c> Resolver<'c> {
     /// (U2 assign/create), the latest winning.
     fn chosen(&self) -> Result<HashMap<String, i64>> {
         let mut map = HashMap::new();
-        for r in activities::resolutions(self.conn)? {
+        for r in self.st.resolutions()? {
             if matches!(r.action.as_str(), "assign" | "create")
                 && let Some(t) = &r.target
-                && let Some(p) = directory::person_rowid(self.conn, t)?
+                && let Some(p) = directory::person_rowid(&self.st.conn, t)?
             {
                 map.insert(r.address, p);
             }
@@ -683,7 +684,7 @@ impl<'c> Resolver<'c> {
     }
 
     fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
-        Ok(activities::view(self.conn, id)?.map(|v| {
+        Ok(activities::view(&self.st.conn, id)?.map(|v| {
             (
                 Place {
                     attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
@@ -716,17 +717,16 @@ impl<'c> Resolver<'c> {
         note: &str,
         chosen: &HashMap<String, i64>,
     ) -> Result<()> {
-        let Some(s) = activities::stored(self.conn, id)? else {
+        let Some(s) = activities::stored(&self.st.conn, id)? else {
             return Ok(());
         };
         let mail = match (&s.raw_sha256, &s.headers_sha256) {
             (Some(sha), _) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
+                activities::blob(&self.st.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
             }
             // M19: only the header block was kept.
-            (None, Some(sha)) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse_headers(&b).ok())
-            }
+            (None, Some(sha)) => activities::blob(&self.st.conn, sha)?
+                .and_then(|b| mailparse::parse_headers(&b).ok()),
             (None, None) => None,
         };
         let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
@@ -804,8 +804,8 @@ impl<'c> Resolver<'c> {
         explain.push(format!(
             "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
         ));
-        activities::set_placement(self.conn, id, attach, rule, &explain)?;
-        activities::add_participants(self.conn, id, &p.participants)?;
+        activities::set_placement(&self.st.conn, id, attach, rule, &explain)?;
+        activities::add_participants(&self.st.conn, id, &p.participants)?;
         for party in input
             .from
             .iter()
@@ -813,7 +813,7 @@ impl<'c> Resolver<'c> {
             .chain(input.cc.iter())
         {
             if let Some(pid) = party.m.person_id() {
-                activities::identify_participant(self.conn, id, &party.m.address, pid)?;
+                self.st.identify_participant(id, &party.m.address, pid)?;
             }
         }
         // M4's flag belongs to the stored attachments, not to the parties.
@@ -829,7 +829,7 @@ impl<'c> Resolver<'c> {
                 .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
                 .cloned(),
         );
-        activities::replace_flags(self.conn, id, &flags)?;
+        activities::replace_flags(&self.st.conn, id, &flags)?;
         Ok(())
     }
 
@@ -866,7 +866,7 @@ impl<'c> Resolver<'c> {
             let sender = r == reason::UNKNOWN_SENDER || r == reason::AMBIGUOUS_SENDER;
             let placed_by_sender = matches!(rule.as_deref(), Some("M7" | "M10"));
             if let Some(p) = person {
-                activities::identify_participant(self.conn, s.id, addr, p)?;
+                self.st.identify_participant(s.id, addr, p)?;
                 if sender && placed_by_sender {
                     attach = Some(Attach::Person(p));
                     rule = Some("M6".into());
@@ -885,9 +885,15 @@ impl<'c> Resolver<'c> {
             "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
         ));
         if let Some(a) = attach {
-            activities::set_placement(self.conn, s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
+            activities::set_placement(
+                &self.st.conn,
+                s.id,
+                a,
+                rule.as_deref().unwrap_or(""),
+                &explain,
+            )?;
         }
-        activities::replace_flags(self.conn, s.id, &flags)?;
+        activities::replace_flags(&self.st.conn, s.id, &flags)?;
         Ok(())
     }
 }
@@ -900,49 +906,6 @@ fn earlier_resolutions(explain: &[String]) -> impl Iterator<Item = String> + '_ 
         .cloned()
 }
 
-/// X8: an in-memory copy of the state file for `--dry-run`: actions run on
-/// the copy, which is dropped, so nothing is written anywhere. Without a
-/// state file, an empty state.
-///
-/// # Errors
-/// SQLite errors reading the file.
-pub fn scratch_copy(path: &Path) -> Result<State> {
-    let st = State::open_memory()?;
-    if !path.exists() {
-        return Ok(st);
-    }
-    let uri = format!(
-        "file:{}?mode=ro",
-        path.display()
-            .to_string()
-            .replace('%', "%25")
-            .replace('?', "%3f")
-            .replace('#', "%23")
-    );
-    st.conn.pragma_update(None, "foreign_keys", false)?;
-    st.conn
-        .execute("ATTACH DATABASE ?1 AS src", [&uri])
-        .with_context(|| format!("reading {} for the dry run", path.display()))?;
-    let tables: Vec<String> = {
-        let mut q = st.conn.prepare(
-            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )?;
-        q.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    for t in tables {
-        st.conn
-            .execute(
-                &format!("INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\""),
-                [],
-            )
-            .with_context(|| format!("copying table {t} for the dry run"))?;
-    }
-    st.conn.execute("DETACH DATABASE src", [])?;
-    st.conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(st)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -950,6 +913,7 @@ mod tests {
     use crate::crm::{Company, Person};
     use crate::source::mail::MsgRef;
     use serde_json::Value;
+    use std::path::Path;
 
     fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
@@ -1048,21 +1012,18 @@ mod tests {
     }
 
     fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
-        let tx = st.conn.unchecked_transaction().unwrap();
-        let mut r = Resolver::new(&tx, cfg, "tester").unwrap();
+        let b = st.batch().unwrap();
+        let mut r = Resolver::new(st, cfg, "tester").unwrap();
         let out = r.apply(&a);
         drop(r);
         if out.is_ok() {
-            tx.commit().unwrap();
+            b.commit().unwrap();
         }
         out
     }
 
     fn state_of(st: &State, a: &str) -> String {
-        activities::unknown_address(&st.conn, a)
-            .unwrap()
-            .unwrap()
-            .state
+        st.unknown_address(a).unwrap().unwrap().state
     }
 
     #[test]
@@ -1102,7 +1063,7 @@ mod tests {
             s.explain
         );
         // U5: recorded, by whom.
-        let r = activities::resolutions(&st.conn).unwrap();
+        let r = st.resolutions().unwrap();
         assert_eq!(
             (
                 r[0].action.as_str(),
@@ -1178,26 +1139,12 @@ mod tests {
             v["flag_details"],
             serde_json::json!([{"reason": "unidentified_recipient", "address": "b@new.example"}])
         );
-        let conn = &st.conn;
-        let pid: Option<i64> = conn
-            .query_row(
-                "SELECT person_id FROM activity_participants WHERE activity_id = ?1 AND address = 'a@new.example'",
-                [id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let pid = st.participant_person(id, "a@new.example").unwrap();
         assert!(pid.is_some(), "the participant is now the new person");
         // The second address still waits.
         assert_eq!(state_of(&st, "b@new.example"), "open");
-        assert_eq!(
-            activities::unknown_activity_ids(conn, "b@new.example").unwrap(),
-            vec![id]
-        );
-        assert!(
-            activities::unknown_activity_ids(conn, "a@new.example")
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(st.unknown_activity_ids("b@new.example").unwrap(), vec![id]);
+        assert!(st.unknown_activity_ids("a@new.example").unwrap().is_empty());
     }
 
     #[test]
@@ -1419,8 +1366,7 @@ mod tests {
             &mail("x@nowhere.example", "alice@us.example", "n1"),
             true,
         );
-        st.conn
-            .execute("UPDATE activities SET headers_sha256 = NULL", [])
+        st.tamper("UPDATE activities SET headers_sha256 = NULL", [])
             .unwrap();
         run(
             &st,
@@ -1454,18 +1400,16 @@ mod tests {
         );
         // As the wizard records a choice (W2).
         let p4 = directory::person_rowid(&st.conn, "P4").unwrap().unwrap();
-        st.conn
-            .execute(
-                "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
-                [id, p4],
-            )
-            .unwrap();
-        st.conn
-            .execute(
-                "DELETE FROM activity_flags WHERE reason = 'ambiguous_sender'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
+            [id, p4],
+        )
+        .unwrap();
+        st.tamper(
+            "DELETE FROM activity_flags WHERE reason = 'ambiguous_sender'",
+            [],
+        )
+        .unwrap();
         run(
             &st,
             &cfg,
@@ -1530,7 +1474,7 @@ mod tests {
             })
             .contains("no company with id `C9`")
         );
-        assert!(activities::resolutions(&st.conn).unwrap().is_empty());
+        assert!(st.resolutions().unwrap().is_empty());
         run(
             &st,
             &cfg,
@@ -1552,12 +1496,11 @@ mod tests {
     fn u4_auto_domain_links_main_email_domains() {
         let (st, cfg) = setup();
         // Imported before Globex's main e-mail was known: attached to the owner.
-        st.conn
-            .execute(
-                "UPDATE companies SET email_domain = NULL WHERE ext_id = 'C2'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE companies SET email_domain = NULL WHERE ext_id = 'C2'",
+            [],
+        )
+        .unwrap();
         let id = import(
             &st,
             &cfg,
@@ -1571,12 +1514,11 @@ mod tests {
             false,
         );
         assert_eq!(view(&st, id)["attached_to"]["id"], "P3");
-        st.conn
-            .execute(
-                "UPDATE companies SET email_domain = 'globex.example' WHERE ext_id = 'C2'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE companies SET email_domain = 'globex.example' WHERE ext_id = 'C2'",
+            [],
+        )
+        .unwrap();
         let out = run(&st, &cfg, Action::AutoDomain).unwrap();
         assert_eq!(out.resolved.len(), 1);
         assert_eq!(out.resolved[0].address, "bob@globex.example");
@@ -1607,7 +1549,7 @@ mod tests {
             false,
         );
         let m = Matcher::new(&st.conn, &cfg).unwrap();
-        let l = list(&st.conn, &m, false).unwrap();
+        let l = list(&st, &m, false).unwrap();
         assert_eq!(l[0].address, "jd@acme.example");
         assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
         assert_eq!(l[0].suggested_persons[0].id, "P1");
@@ -1618,29 +1560,6 @@ mod tests {
             .map(|p| p.id.as_str())
             .collect();
         assert_eq!(ids, vec!["P4", "P5"]);
-    }
-
-    #[test]
-    fn x8_scratch_copy_holds_the_data_and_leaves_the_file_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.sqlite");
-        {
-            let st = State::open(&p, crate::state::Access::Write, "t").unwrap();
-            st.conn
-                .execute("INSERT INTO ignored VALUES ('@x.example', 'now', 'me')", [])
-                .unwrap();
-        }
-        let before = std::fs::read(&p).unwrap();
-        let copy = scratch_copy(&p).unwrap();
-        copy.conn
-            .execute("INSERT INTO ignored VALUES ('@y.example', 'now', 'me')", [])
-            .unwrap();
-        let n: i64 = copy
-            .conn
-            .query_row("SELECT count(*) FROM ignored", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(std::fs::read(&p).unwrap(), before);
     }
 
     #[test]

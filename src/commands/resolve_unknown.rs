@@ -20,11 +20,11 @@ use crate::apply::resolve::{
     self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry, split_name,
 };
 use crate::cli::ResolveUnknownArgs;
-use crate::crm::{activities, directory};
+use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::{Matcher, domain_of};
 use crate::report::output::{Tabular, render_table};
-use crate::state::{Access, os_user};
+use crate::state::{Access, State, os_user};
 
 /// One action with where it came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,11 +296,11 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
     let scratch = if st.writable() {
         None
     } else {
-        let s = resolve::scratch_copy(st.path())?;
+        let s = State::scratch_copy(st.path())?;
         directory::sync_users(&s.conn, &ctx.cfg)?;
         Some(s)
     };
-    let conn = scratch.as_ref().map_or(&st.conn, |s| &s.conn);
+    let work = scratch.as_ref().unwrap_or(&st);
     let by = args.by.clone().unwrap_or_else(os_user);
     let run_id = if st.writable() {
         Some(st.start_run("resolve-unknown", false)?)
@@ -308,9 +308,9 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
         None
     };
     let (exit, summary) = if requests.is_empty() {
-        menu_run(ctx, conn, &by)?
+        menu_run(ctx, work, &by)?
     } else {
-        unattended(ctx, conn, &requests, &by)?
+        unattended(ctx, work, &requests, &by)?
     };
     let summary = Summary::new(summary, !st.writable());
     if let Some(id) = run_id {
@@ -324,20 +324,15 @@ fn list(ctx: &Ctx, all: bool) -> Result<Exit> {
     let st = ctx.state(Access::Read, "resolve-unknown")?;
     let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
     ctx.printer.print(&List {
-        unknown: resolve::list(&st.conn, &matcher, all)?,
+        unknown: resolve::list(&st, &matcher, all)?,
     })?;
     Ok(Exit::Ok)
 }
 
 /// U4: every request in one transaction; bad input anywhere changes nothing.
-fn unattended(
-    ctx: &Ctx,
-    conn: &rusqlite::Connection,
-    requests: &[Request],
-    by: &str,
-) -> Result<(Exit, Outcome)> {
-    let tx = conn.unchecked_transaction()?;
-    let mut resolver = Resolver::new(&tx, &ctx.cfg, by)?;
+fn unattended(ctx: &Ctx, st: &State, requests: &[Request], by: &str) -> Result<(Exit, Outcome)> {
+    let batch = st.batch()?;
+    let mut resolver = Resolver::new(st, &ctx.cfg, by)?;
     let mut out = Outcome::default();
     let mut errors = Vec::new();
     for r in requests {
@@ -349,10 +344,10 @@ fn unattended(
     }
     drop(resolver);
     if !errors.is_empty() {
-        // Dropping the transaction rolls every action back.
+        // Dropping the batch rolls every action back.
         return Err(usage(format!("{}\nnothing was changed", errors.join("\n"))));
     }
-    tx.commit()?;
+    batch.commit()?;
     Ok((Exit::Ok, out))
 }
 
@@ -573,11 +568,11 @@ enum Choice {
 
 /// Interactive: the U1 table, then a menu per open address; each choice
 /// is applied at once, in its own transaction.
-fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, Outcome)> {
+fn menu_run(ctx: &Ctx, st: &State, by: &str) -> Result<(Exit, Outcome)> {
     let theme = ColorfulTheme::default();
     let entries = {
-        let m = Matcher::new(conn, &ctx.cfg)?;
-        resolve::list(conn, &m, false)?
+        let m = Matcher::new(&st.conn, &ctx.cfg)?;
+        resolve::list(st, &m, false)?
     };
     let mut total = Outcome::default();
     if entries.is_empty() {
@@ -594,25 +589,25 @@ fn menu_run(ctx: &Ctx, conn: &rusqlite::Connection, by: &str) -> Result<(Exit, O
     let n = entries.len();
     for (i, e) in entries.into_iter().enumerate() {
         // An earlier choice (a whole domain) may have settled this one.
-        let Some(row) = activities::unknown_address(conn, &e.address)? else {
+        let Some(row) = st.unknown_address(&e.address)? else {
             continue;
         };
         if row.state != "open" {
             continue;
         }
-        let entry = resolve::entry(conn, &Matcher::new(conn, &ctx.cfg)?, row)?;
+        let entry = resolve::entry(st, &Matcher::new(&st.conn, &ctx.cfg)?, row)?;
         loop {
-            let action = match choose(&theme, conn, &entry, i + 1, n)? {
+            let action = match choose(&theme, &st.conn, &entry, i + 1, n)? {
                 Choice::Quit => return Ok((Exit::Ok, total)),
                 Choice::Skip => break,
                 Choice::Act(a) => a,
             };
-            let tx = conn.unchecked_transaction()?;
-            let mut r = Resolver::new(&tx, &ctx.cfg, by)?;
+            let batch = st.batch()?;
+            let mut r = Resolver::new(st, &ctx.cfg, by)?;
             match r.apply(&action) {
                 Ok(o) => {
                     drop(r);
-                    tx.commit()?;
+                    batch.commit()?;
                     tell(&o);
                     total.merge(o);
                     break;

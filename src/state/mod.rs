@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use lock::{Busy, RunLock};
+pub use unknown::{ResolutionRow, UnknownRow};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
