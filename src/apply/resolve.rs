@@ -23,11 +23,12 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::crm::activities::{self, Stored};
+use crate::crm::activities;
 use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
 use crate::parse::mail as mailparse;
-use crate::plan::mail::{self as plan, Attach, Folder, Known, MailAction, reason};
+use crate::plan;
+use crate::plan::resolve::{Facts, Replan, Resolution};
 use crate::state::{State, UnknownRow};
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
@@ -651,7 +652,13 @@ impl<'c> Resolver<'c> {
             };
             let mut notes = notes;
             notes.dedup();
-            self.reevaluate_one(id, &resolved, &notes.join("; "), &chosen)
+            let note = notes.join("; ");
+            let r = Resolution {
+                resolved: &resolved,
+                note: &note,
+                chosen: &chosen,
+            };
+            self.reevaluate_one(id, &r)
                 .with_context(|| format!("re-evaluating activity {id}"))?;
             for a in &resolved {
                 self.st.unlink_unknown(a, id)?;
@@ -708,15 +715,10 @@ impl<'c> Resolver<'c> {
         }))
     }
 
-    /// U3 for one activity: the stored mail planned again by the import
-    /// rules (M6-M11) against today's directory.
-    fn reevaluate_one(
-        &self,
-        id: i64,
-        resolved: &BTreeSet<String>,
-        note: &str,
-        chosen: &HashMap<String, i64>,
-    ) -> Result<()> {
+    /// U3 for one activity: gathers what it has stored and today's
+    /// directory answers, asks the planner ([`crate::plan::resolve`]) and
+    /// writes its update.
+    fn reevaluate_one(&self, id: i64, r: &Resolution<'_>) -> Result<()> {
         let Some(s) = activities::stored(&self.st.conn, id)? else {
             return Ok(());
         };
@@ -730,180 +732,46 @@ impl<'c> Resolver<'c> {
             (None, None) => None,
         };
         let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
-        let (Some(mail), Some(owner)) = (mail, owner) else {
-            let why = if s.raw_sha256.is_none() && s.headers_sha256.is_none() {
-                "the message is not stored"
-            } else {
-                "its rep has no person record (M9)"
-            };
-            return self.recheck(&s, resolved, note, chosen, why);
+        let replan = match (mail, &owner) {
+            (Some(mail), Some(owner)) => {
+                let account = s
+                    .account
+                    .as_deref()
+                    .and_then(|n| self.cfg.mail.accounts.iter().find(|a| a.name() == n));
+                Some(Replan {
+                    input: crate::apply::mail::mail_input(&self.matcher, &mail)?,
+                    owner,
+                    settings: crate::apply::mail::settings(&self.cfg.mail, account, true),
+                })
+            }
+            _ => None,
         };
-        let account = s
-            .account
-            .as_deref()
-            .and_then(|n| self.cfg.mail.accounts.iter().find(|a| a.name() == n));
-        let mut settings = crate::apply::mail::settings(&self.cfg.mail, account, true);
-        settings.headers_only = s.raw_sha256.is_none();
-        let mut input = crate::apply::mail::mail_input(&self.matcher, &mail)?;
-        // A person's choice for an ambiguous address stays: U2 assignments,
-        // and the import wizard's choice of the sender (W2).
-        let wizard = s.rule.as_deref() == Some("W2");
-        let mut choices = chosen.clone();
-        if wizard && let (Some(Attach::Person(p)), Some(from)) = (s.attach, &input.from) {
-            choices.insert(from.m.address.clone(), p);
-        }
-        for party in input
-            .from
-            .iter_mut()
-            .chain(input.to.iter_mut())
-            .chain(input.cc.iter_mut())
-        {
-            if let (PersonMatch::Ambiguous(ids), Some(p)) =
-                (&party.m.person, choices.get(&party.m.address))
-                && ids.contains(p)
-            {
-                party.m.person = PersonMatch::Unique(*p);
+        let mut directory = HashMap::new();
+        for (_, a) in &s.flags {
+            if r.resolved.contains(a) && !directory.contains_key(a) {
+                directory.insert(a.clone(), self.matcher.lookup(a)?);
             }
         }
-        let known = Known {
-            existing: None,
-            // M17: a reply stays with its thread.
-            thread: if s.rule.as_deref() == Some("M17") {
-                s.attach
-            } else {
-                None
-            },
+        let facts = Facts {
+            status: &s.status,
+            attach: s.attach,
+            rule: s.rule.as_deref(),
+            explain: &s.explain,
+            flags: &s.flags,
+            raw_stored: s.raw_sha256.is_some(),
+            headers_stored: s.headers_sha256.is_some(),
         };
-        let folder = Folder {
-            status: Some(s.status.clone()),
-            // The mail is imported already: M13 does not apply again.
-            import_folder: true,
-        };
-        let p = match plan::plan(&input, &owner, &folder, &settings, &known) {
-            MailAction::Import(p) => p,
-            MailAction::Skip(skip) => {
-                let why = format!(
-                    "the mail would now be skipped ({} {}: {})",
-                    skip.rule, skip.reason, skip.detail
-                );
-                return self.recheck(&s, resolved, note, chosen, &why);
-            }
-            MailAction::AddOwner { .. } => {
-                return self.recheck(&s, resolved, note, chosen, "unexpected M3 plan");
-            }
-        };
-        let (attach, rule) = match (wizard, s.attach) {
-            (true, Some(a)) => (a, "W2"),
-            _ => (p.attach, p.rule),
-        };
-        let mut explain = p.why.clone();
-        if wizard {
-            explain.push("attached as chosen in the import wizard (W2)".into());
+        let u = plan::resolve::reevaluate(&facts, replan, &directory, r);
+        if let Some(p) = &u.placement {
+            activities::set_placement(&self.st.conn, id, p.attach, &p.rule, &p.explain)?;
         }
-        explain.extend(earlier_resolutions(&s.explain));
-        explain.push(format!(
-            "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
-        ));
-        activities::set_placement(&self.st.conn, id, attach, rule, &explain)?;
-        activities::add_participants(&self.st.conn, id, &p.participants)?;
-        for party in input
-            .from
-            .iter()
-            .chain(input.to.iter())
-            .chain(input.cc.iter())
-        {
-            if let Some(pid) = party.m.person_id() {
-                self.st.identify_participant(id, &party.m.address, pid)?;
-            }
+        activities::add_participants(&self.st.conn, id, &u.participants)?;
+        for (address, person) in &u.identified {
+            self.st.identify_participant(id, address, *person)?;
         }
-        // M4's flag belongs to the stored attachments, not to the parties.
-        let mut flags: Vec<(String, String)> = p
-            .flags
-            .iter()
-            .filter(|f| f.reason != reason::ATTACHMENTS_DROPPED)
-            .map(|f| (f.reason.to_string(), f.address.clone()))
-            .collect();
-        flags.extend(
-            s.flags
-                .iter()
-                .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
-                .cloned(),
-        );
-        activities::replace_flags(&self.st.conn, id, &flags)?;
+        activities::replace_flags(&self.st.conn, id, &u.flags)?;
         Ok(())
     }
-
-    /// U3 without a plan: only the flags about the resolved addresses are
-    /// looked at again, and a sender that is now a person takes the activity.
-    fn recheck(
-        &self,
-        s: &Stored,
-        resolved: &BTreeSet<String>,
-        note: &str,
-        chosen: &HashMap<String, i64>,
-        why: &str,
-    ) -> Result<()> {
-        let mut attach = s.attach;
-        let mut rule = s.rule.clone();
-        let mut flags = Vec::new();
-        for (r, addr) in &s.flags {
-            if !resolved.contains(addr) {
-                flags.push((r.clone(), addr.clone()));
-                continue;
-            }
-            let m = self.matcher.lookup(addr)?;
-            if m.ignored {
-                // M14: an ignored address stops flagging.
-                continue;
-            }
-            let person = match &m.person {
-                PersonMatch::Unique(p) => Some(*p),
-                PersonMatch::Ambiguous(ids) => {
-                    chosen.get(addr).filter(|p| ids.contains(p)).copied()
-                }
-                PersonMatch::Unknown => None,
-            };
-            let sender = r == reason::UNKNOWN_SENDER || r == reason::AMBIGUOUS_SENDER;
-            let placed_by_sender = matches!(rule.as_deref(), Some("M7" | "M10"));
-            if let Some(p) = person {
-                self.st.identify_participant(s.id, addr, p)?;
-                if sender && placed_by_sender {
-                    attach = Some(Attach::Person(p));
-                    rule = Some("M6".into());
-                }
-                continue;
-            }
-            if let (true, Some(c), Some("M7")) = (sender, m.company, rule.as_deref()) {
-                attach = Some(Attach::Company(c));
-                rule = Some("M10".into());
-            }
-            // M10: the person stays unknown, so the flag stays.
-            flags.push((r.clone(), addr.clone()));
-        }
-        let mut explain = s.explain.clone();
-        explain.push(format!(
-            "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
-        ));
-        if let Some(a) = attach {
-            activities::set_placement(
-                &self.st.conn,
-                s.id,
-                a,
-                rule.as_deref().unwrap_or(""),
-                &explain,
-            )?;
-        }
-        activities::replace_flags(&self.st.conn, s.id, &flags)?;
-        Ok(())
-    }
-}
-
-/// The lines earlier resolutions appended to an activity's explanation.
-fn earlier_resolutions(explain: &[String]) -> impl Iterator<Item = String> + '_ {
-    explain
-        .iter()
-        .filter(|l| l.starts_with("resolve-unknown:"))
-        .cloned()
 }
 
 #[cfg(test)]
@@ -911,6 +779,7 @@ mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
     use crate::crm::{Company, Person};
+    use crate::plan::mail::Folder;
     use crate::source::mail::MsgRef;
     use serde_json::Value;
     use std::path::Path;
@@ -977,7 +846,7 @@ mod tests {
             status: None,
             import_folder: true,
         };
-        let action = plan::plan(&input, &owner, &folder, &settings, &known);
+        let action = plan::mail::plan(&input, &owner, &folder, &settings, &known);
         let msg = MsgRef {
             id: mail.content_hash.clone(),
             uid: None,
