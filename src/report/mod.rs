@@ -2,6 +2,7 @@
 //! the exit code it ends with.
 
 pub mod output;
+pub mod resolve;
 
 /// How a footer begins: under `--dry-run` (X8) it says that nothing was
 /// written, then `then` ("would have ", "Planned: "); otherwise nothing.
