@@ -43,8 +43,8 @@ use std::time::{Duration, Instant};
 
 use crmsync::config::Config;
 use crmsync::crm::directory::{upsert_companies, upsert_persons};
-use crmsync::crm::{Company, Person};
 use crmsync::matching::{Matcher, PersonMatch};
+use crmsync::model::{Company, Person};
 use crmsync::state::{Access, State};
 use rusqlite::StatementStatus;
 use rusqlite::config::DbConfig;

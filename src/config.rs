@@ -693,8 +693,8 @@ impl Config {
                 return Err(self.err_at(u.login.span(), format!("user `{login}`: users.emails is empty; expected at least the primary address")));
             }
             for e in &u.emails {
-                let norm = crate::matching::normalize(e);
-                if !crate::matching::looks_like_address(&norm) {
+                let norm = crate::address::normalize(e);
+                if !crate::address::looks_like_address(&norm) {
                     return Err(self.err_at(
                         u.login.span(),
                         format!(

@@ -1,3 +1,196 @@
 //! The vocabulary every stage shares (issue 14): the types a planner
 //! produces and the state file, the CRM back ends and the reports consume.
-//! Nothing here does I/O, and this module imports no other stage.
+//! Nothing here does I/O. Calendar fields are typed with the calendar
+//! value types of [`crate::parse::ical`] (`CalTime`, `Override`).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::parse::ical::{CalTime, Override};
+
+/// The stable identity of a source (a mail folder, a calendar collection,
+/// an address book) from its parts (STYLE 5): SHA-256, never DefaultHasher.
+pub fn source_key(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    hex::encode(h.finalize())
+}
+
+// ---- Activities (SPEC 1, SPEC 8) ----
+
+/// The record an activity is attached to (SPEC 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
+pub enum Attach {
+    Person(i64),
+    Company(i64),
+}
+
+/// Why an activity is flagged for editing (SPEC 8: the `flags` column).
+pub mod reason {
+    pub const UNKNOWN_SENDER: &str = "unknown_sender";
+    pub const AMBIGUOUS_SENDER: &str = "ambiguous_sender";
+    pub const UNIDENTIFIED_RECIPIENT: &str = "unidentified_recipient";
+    pub const ATTACHMENTS_DROPPED: &str = "attachments_dropped";
+    /// An ORGANIZER or ATTENDEE that is not uniquely identified (C2, as M8).
+    pub const UNIDENTIFIED_ATTENDEE: &str = "unidentified_attendee";
+}
+
+/// A flag reason with the address it is about ('' for none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    pub reason: &'static str,
+    pub address: String,
+}
+
+/// As the report table shows a flag: the reason, then the address when
+/// there is one (`unknown_sender x@y.z`).
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.address.is_empty() {
+            f.write_str(self.reason)
+        } else {
+            write!(f, "{} {}", self.reason, self.address)
+        }
+    }
+}
+
+/// A participant: an identified person, or a raw address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Participant {
+    pub address: String,
+    pub person_id: Option<i64>,
+}
+
+/// An address for the unknown-address queue (M7, M8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queued {
+    pub address: String,
+    pub display_name: Option<String>,
+}
+
+// ---- Calendar activities (SPEC 4) ----
+
+/// The CRM activity types sync-calendar owns (C1).
+pub const CALENDAR_TYPES: &[&str] = &["appointment", "meeting", "follow_up", "task"];
+
+/// What the CRM stores of a calendar activity (SPEC 1: subject, text,
+/// start/end or due, participants; C4: the series with its rule and
+/// exceptions). [`crate::plan::calendar::project`] makes one from a
+/// calendar item; [`crate::plan::calendar::crm_hash`] hashes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CrmFields {
+    pub subject: String,
+    /// The description, without the C8 link.
+    pub text: Option<String>,
+    pub start: Option<CalTime>,
+    /// DTEND, or start + DURATION.
+    pub end: Option<CalTime>,
+    pub due: Option<CalTime>,
+    pub rrule: Option<String>,
+    /// RDATE / EXDATE content lines (see [`crate::parse::ical::Props`]).
+    pub rdate: Vec<String>,
+    pub exdate: Vec<String>,
+    /// Moved or changed instances: RECURRENCE-ID with summary,
+    /// description, start, end and due.
+    pub overrides: Vec<Override>,
+    /// Persons and raw addresses taking part (the user excluded).
+    pub participants: Vec<Participant>,
+}
+
+/// A calendar activity of the user in the CRM now (C1), or one to send (C9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrmEntry {
+    pub id: i64,
+    /// `appointment`, `meeting`, `follow_up`, `task`, or another type for
+    /// an activity sent with C9.
+    pub activity_type: String,
+    /// The calendar UID it was created with or from, when known.
+    pub uid: Option<String>,
+    pub fields: CrmFields,
+    pub updated_at: DateTime<Utc>,
+}
+
+// ---- The directory (SPEC 1, SPEC 8) ----
+
+/// A company as `crm import`/`crm export` see it (SPEC 8 layout).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Company {
+    /// The caller's id (kept as external id).
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub domains: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rep: Option<String>,
+    pub sales_groups: Vec<String>,
+}
+
+/// A person as `crm import`/`crm export` see it (SPEC 8 layout).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The first is primary.
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    /// External id of the company.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rep: Option<String>,
+    pub sales_groups: Vec<String>,
+    pub favorite_of: Vec<String>,
+}
+
+impl Person {
+    /// "First Last", or the primary address when there is no name.
+    pub fn display_name(&self) -> String {
+        let n = format!("{} {}", self.first_name, self.last_name);
+        let n = n.trim();
+        if n.is_empty() {
+            self.emails.first().cloned().unwrap_or_default()
+        } else {
+            n.to_string()
+        }
+    }
+}
+
+/// The allowed company kinds (SPEC 1).
+pub const COMPANY_KINDS: &[&str] = &["customer", "lead", "partner", "other"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_displays_as_the_report_table_shows_it() {
+        let bare = Flag {
+            reason: reason::ATTACHMENTS_DROPPED,
+            address: String::new(),
+        };
+        assert_eq!(bare.to_string(), "attachments_dropped");
+        let about = Flag {
+            reason: reason::UNKNOWN_SENDER,
+            address: "x@y.z".into(),
+        };
+        assert_eq!(about.to_string(), "unknown_sender x@y.z");
+    }
+
+    #[test]
+    fn source_key_is_a_stable_sha256_of_the_parts() {
+        let k = source_key(&["calendar", "a", "b"]);
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, source_key(&["calendar", "a", "b"]));
+        assert_ne!(k, source_key(&["calendar", "ab", ""]));
+    }
+}

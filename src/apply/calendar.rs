@@ -29,8 +29,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apply::Failure;
-use crate::apply::mail::source_key;
 use crate::crm::calendar::{self as crm, NewCalendarActivity};
+use crate::model::CrmEntry;
 use crate::parse::ical::{self, Kind};
 use crate::plan::calendar::{self as plan, Action, Body, Record, Remote, Synced};
 use crate::source::dav::{Member, Precondition};
@@ -47,7 +47,7 @@ pub struct Pair {
 
 /// The state key of a collection's cursor.
 pub fn cursor_key(account: &str, collection: &str) -> String {
-    source_key(&["calendar", account, collection])
+    crate::model::source_key(&["calendar", account, collection])
 }
 
 /// The pairs of an account (C5, C11).
@@ -220,7 +220,7 @@ pub fn view(
     account: &str,
     collections: &[(String, Option<String>)],
     pairs: &[Pair],
-    crm: &[plan::CrmEntry],
+    crm: &[CrmEntry],
 ) -> Result<View, StoreError> {
     let sql = |e: anyhow::Error| StoreError::Protocol(format!("state file: {e:#}"));
     let mut v = View::default();

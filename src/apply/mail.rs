@@ -5,15 +5,14 @@
 
 use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
+use crate::address::normalize;
 use crate::config::{Config, MailAccount, MailConfig, Privacy};
 use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
-use crate::matching::{Matcher, normalize};
+use crate::matching::Matcher;
+use crate::model::{Attach, Participant};
 use crate::parse::mail::ParsedMail;
-use crate::plan::mail::{
-    Attach, MailAction, MailInput, Owner, Participant, Party, Placement, Settings, Skip,
-};
+use crate::plan::mail::{MailAction, MailInput, Owner, Party, Placement, Settings, Skip};
 use crate::source::mail::MsgRef;
 use crate::state::now;
 
@@ -84,16 +83,6 @@ pub struct Origin<'a> {
     pub source_key: &'a str,
     pub validity: &'a str,
     pub msg: &'a MsgRef,
-}
-
-/// The stable identity of a folder (STYLE 5): SHA-256, never DefaultHasher.
-pub fn source_key(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    hex::encode(h.finalize())
 }
 
 /// What the caller owes the server after the commit (M16).

@@ -22,10 +22,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::address::{domain_of, looks_like_address, normalize};
 use crate::config::Config;
 use crate::crm::activities;
 use crate::crm::directory::{self, NewPerson};
-use crate::matching::{Matcher, PersonMatch, domain_of, looks_like_address, normalize};
+use crate::matching::{Matcher, PersonMatch};
 use crate::parse::mail as mailparse;
 use crate::plan;
 use crate::plan::resolve::{Facts, Replan, Resolution};
@@ -778,7 +779,7 @@ impl<'c> Resolver<'c> {
 mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
-    use crate::crm::{Company, Person};
+    use crate::model::{Company, Person};
     use crate::plan::mail::Folder;
     use crate::source::mail::MsgRef;
     use serde_json::Value;

@@ -12,9 +12,9 @@ use crate::cli::{
     CrmCommand, CrmExportArgs, CrmImportArgs, CrmListArgs, ExportFormat, ImportKind, RecordKind,
 };
 use crate::crm::directory::{self, Filter, ImportCounts};
-use crate::crm::{Company, Person};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
+use crate::model::{Company, Person};
 use crate::parse::records::{self, Refs, RowError};
 use crate::report::output::{Tabular, csv_record, write_stdout};
 use crate::state::Access;

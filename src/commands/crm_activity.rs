@@ -8,14 +8,16 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
 use super::Ctx;
+use crate::address::normalize;
 use crate::cli::{ActivityCommand, ActivityFields, ActivityType};
 use crate::crm::calendar::{self as crm, NewCalendarActivity};
 use crate::crm::directory;
 use crate::error::{Exit, usage};
-use crate::matching::{Matcher, normalize};
+use crate::matching::Matcher;
+use crate::model::{Attach, CrmEntry, CrmFields, Participant};
 use crate::parse::ical::{self, CalTime, Occurrence};
-use crate::plan::calendar::{self as plan, CrmEntry, CrmFields};
-use crate::plan::mail::{Attach, Owner, Participant};
+use crate::plan::calendar as plan;
+use crate::plan::mail::Owner;
 use crate::report::output::Tabular;
 use crate::state::Access;
 
@@ -165,7 +167,7 @@ fn apply_fields(matcher: &Matcher<'_>, f: &mut CrmFields, a: &ActivityFields) ->
         let mut ps = Vec::new();
         for p in a.participant.iter().filter(|p| !p.is_empty()) {
             let addr = normalize(p);
-            if !crate::matching::looks_like_address(&addr) {
+            if !crate::address::looks_like_address(&addr) {
                 return Err(usage(format!("--participant {p}: not an e-mail address")));
             }
             let person_id = matcher.lookup(&addr)?.person_id();

@@ -16,8 +16,9 @@ use crate::cli::ImportMailArgs;
 use crate::config::{MailAccount, MailSource as SourceKind};
 use crate::error::Exit;
 use crate::matching::Matcher;
+use crate::model::{Attach, reason};
 use crate::parse::mail::{self as mailparse, ParsedMail};
-use crate::plan::mail::{self as plan, Attach, MailAction, Owner, Settings, reason};
+use crate::plan::mail::{self as plan, MailAction, Owner, Settings};
 use crate::report::output::{Tabular, render_table};
 use crate::source::mail::{FolderInfo, MailSource, MsgRef, OutlinePart, SourceError};
 use crate::state::{Access, State};
@@ -329,14 +330,14 @@ fn open_source(st: &State, a: &MailAccount) -> Result<Box<dyn MailSource>> {
 
 fn folder_key(a: &MailAccount, folder: &str) -> String {
     match a.source {
-        SourceKind::Imap => apply::source_key(&[
+        SourceKind::Imap => crate::model::source_key(&[
             "imap",
             a.host.as_deref().unwrap_or(""),
             &a.port().to_string(),
             a.login.as_deref().unwrap_or(a.user()),
             folder,
         ]),
-        SourceKind::Maildir => apply::source_key(&[
+        SourceKind::Maildir => crate::model::source_key(&[
             "maildir",
             &a.path
                 .as_deref()
@@ -930,7 +931,7 @@ fn send_notices(
         let date = chrono::Utc::now().to_rfc2822();
         let mid = format!(
             "<crmsync-notice-{}@crmsync.invalid>",
-            &apply::source_key(&[&key])[..24]
+            &crate::model::source_key(&[&key])[..24]
         );
         let raw = format!(
             "From: crmsync <{owner}>\r\nTo: <{owner}>\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: {mid}\r\n\

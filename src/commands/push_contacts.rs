@@ -505,7 +505,7 @@ fn push_account(
     // What the server holds at our cards now (P4, P5).
     let login = a.login.clone().unwrap_or_else(|| a.user().to_string());
     let url = a.url.clone().unwrap_or_default();
-    let token_key = |c: &str| crate::apply::mail::source_key(&["carddav", &url, &login, c]);
+    let token_key = |c: &str| crate::model::source_key(&["carddav", &url, &login, c]);
     lap("cards rendered");
     let view = apply::remote_view(&store, &st.conn, &books, &pushed, &book.href, &token_key)
         .map_err(fail)?;

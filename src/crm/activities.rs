@@ -6,7 +6,7 @@ use anyhow::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use crate::plan::mail::{Attach, Flag, Participant, Queued};
+use crate::model::{Attach, Flag, Participant, Queued};
 use crate::state::now;
 
 /// A new activity.

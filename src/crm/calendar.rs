@@ -16,9 +16,10 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::crm::activities;
+use crate::model::{
+    Attach, CALENDAR_TYPES, CrmEntry, CrmFields, Flag, Participant, Queued, reason,
+};
 use crate::parse::ical::{CalTime, Override};
-use crate::plan::calendar::{CALENDAR_TYPES, CrmEntry, CrmFields, reason};
-use crate::plan::mail::{Attach, Flag, Participant, Queued};
 use crate::state::now;
 
 /// What `activities.calendar` holds (C4, C10).

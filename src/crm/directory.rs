@@ -9,9 +9,9 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Company, Person};
+use crate::address::{domain_of, normalize};
 use crate::config::Config;
-use crate::matching::{domain_of, normalize};
+use crate::model::{Company, Person};
 use crate::state::now;
 
 /// What an import did.

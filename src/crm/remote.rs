@@ -35,8 +35,8 @@ use sha2::{Digest, Sha256};
 
 use super::directory::{self, ImportCounts};
 use super::rest::{Client, RestError};
-use super::{Company, Person};
-use crate::matching::normalize;
+use crate::address::normalize;
+use crate::model::{Company, Person};
 use crate::parse::ical::CalTime;
 use crate::state::now;
 
@@ -834,7 +834,7 @@ impl Remote<'_> {
         };
         let p = &self.client.preset;
         let marker = self.marker("activity", a.id);
-        let entry = if crate::plan::calendar::CALENDAR_TYPES.contains(&a.kind.as_str()) {
+        let entry = if crate::model::CALENDAR_TYPES.contains(&a.kind.as_str()) {
             super::calendar::entry(conn, a.id)?
         } else {
             None
@@ -1590,9 +1590,9 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
             .optional()?;
         let mut explain: Vec<String> = serde_json::from_str(&explain).unwrap_or_default();
         let reason = if kind == "email_in" {
-            crate::plan::mail::reason::UNKNOWN_SENDER
+            crate::model::reason::UNKNOWN_SENDER
         } else {
-            crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT
+            crate::model::reason::UNIDENTIFIED_RECIPIENT
         };
         match own {
             Some(own) => {
@@ -1609,7 +1609,7 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
                 super::activities::set_placement(
                     conn,
                     id,
-                    crate::plan::mail::Attach::Person(own),
+                    crate::model::Attach::Person(own),
                     "B3",
                     &explain,
                 )?;
@@ -1644,7 +1644,7 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
             flag_and_queue(
                 conn,
                 id,
-                crate::plan::mail::reason::UNIDENTIFIED_RECIPIENT,
+                crate::model::reason::UNIDENTIFIED_RECIPIENT,
                 Some(e),
                 &subject,
             )?;
@@ -1669,7 +1669,7 @@ fn flag_and_queue(
         super::activities::queue_unknown(
             conn,
             id,
-            &[crate::plan::mail::Queued {
+            &[crate::model::Queued {
                 address: a.to_string(),
                 display_name: None,
             }],

@@ -20,7 +20,7 @@ use mail_parser::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::matching::{is_automated_local, looks_like_address, normalize};
+use crate::address::{is_automated_local, looks_like_address, normalize};
 
 /// A party of a mail.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use calcard::vcard::{VCard, VCardProperty};
 use calcard::{Entry, Parser};
 
-use crate::crm::{COMPANY_KINDS, Company, Person};
-use crate::matching::{looks_like_address, normalize};
+use crate::address::{looks_like_address, normalize};
+use crate::model::{COMPANY_KINDS, Company, Person};
 
 /// A problem at a line of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use calcard::vcard::{
 use calcard::{Entry, Parser};
 use sha2::{Digest, Sha256};
 
-use crate::crm::{Company, Person};
+use crate::model::{Company, Person};
 
 /// The vCard version written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -27,17 +27,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ConflictPolicy;
 use crate::matching::AddressMatch;
+use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, reason};
 use crate::parse::ical::{self, CalAddress, CalItem, CalTime, Kind, Override, Props};
-use crate::plan::mail::{Attach, Flag, Owner, Participant, Queued};
-
-/// Why an activity is flagged for editing (C2).
-pub mod reason {
-    /// An ORGANIZER or ATTENDEE that is not uniquely identified (C2, as M8).
-    pub const UNIDENTIFIED_ATTENDEE: &str = "unidentified_attendee";
-}
-
-/// The CRM activity types sync-calendar owns (C1).
-pub const CALENDAR_TYPES: &[&str] = &["appointment", "meeting", "follow_up", "task"];
+use crate::plan::mail::Owner;
 
 /// A side of the sync. As text: `crm`, `groupware` (the `conflicts.loser`
 /// column).
@@ -55,43 +47,6 @@ impl Side {
             Side::Groupware => "groupware",
         }
     }
-}
-
-/// What the CRM stores of a calendar activity (SPEC 1: subject, text,
-/// start/end or due, participants; C4: the series with its rule and
-/// exceptions). [`project`] makes one from a calendar item; [`crm_hash`]
-/// hashes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CrmFields {
-    pub subject: String,
-    /// The description, without the C8 link.
-    pub text: Option<String>,
-    pub start: Option<CalTime>,
-    /// DTEND, or start + DURATION.
-    pub end: Option<CalTime>,
-    pub due: Option<CalTime>,
-    pub rrule: Option<String>,
-    /// RDATE / EXDATE content lines (see [`Props`]).
-    pub rdate: Vec<String>,
-    pub exdate: Vec<String>,
-    /// Moved or changed instances: RECURRENCE-ID with summary,
-    /// description, start, end and due.
-    pub overrides: Vec<Override>,
-    /// Persons and raw addresses taking part (the user excluded).
-    pub participants: Vec<Participant>,
-}
-
-/// A calendar activity of the user in the CRM now (C1), or one to send (C9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CrmEntry {
-    pub id: i64,
-    /// `appointment`, `meeting`, `follow_up`, `task`, or another type for
-    /// an activity sent with C9.
-    pub activity_type: String,
-    /// The calendar UID it was created with or from, when known.
-    pub uid: Option<String>,
-    pub fields: CrmFields,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// What the server holds of a resource that was listed (C5).

@@ -6,43 +6,7 @@
 use serde::Serialize;
 
 use crate::matching::{AddressMatch, PersonMatch};
-
-/// The record an activity is attached to (SPEC 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "id", rename_all = "lowercase")]
-pub enum Attach {
-    Person(i64),
-    Company(i64),
-}
-
-/// Why an activity is flagged for editing.
-pub mod reason {
-    pub const UNKNOWN_SENDER: &str = "unknown_sender";
-    pub const AMBIGUOUS_SENDER: &str = "ambiguous_sender";
-    pub const UNIDENTIFIED_RECIPIENT: &str = "unidentified_recipient";
-    pub const ATTACHMENTS_DROPPED: &str = "attachments_dropped";
-}
-
-/// A flag reason with the address it is about ('' for none).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Flag {
-    pub reason: &'static str,
-    pub address: String,
-}
-
-/// A participant: an identified person, or a raw address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Participant {
-    pub address: String,
-    pub person_id: Option<i64>,
-}
-
-/// An address for the unknown-address queue (M7, M8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Queued {
-    pub address: String,
-    pub display_name: Option<String>,
-}
+use crate::model::{Attach, Flag, Participant, Queued, reason};
 
 /// Where and how to import a mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

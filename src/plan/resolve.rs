@@ -20,10 +20,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::matching::{AddressMatch, PersonMatch};
-use crate::plan::mail::{
-    self as mail, Attach, Folder, Known, MailAction, MailInput, Owner, Participant, Settings,
-    reason,
-};
+use crate::model::{Attach, Participant, reason};
+use crate::plan::mail::{self as mail, Folder, Known, MailAction, MailInput, Owner, Settings};
 
 /// What the activity has stored.
 #[derive(Debug, Clone, Copy)]

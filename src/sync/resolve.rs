@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::address::domain_of;
 use crate::apply::resolve::{
     self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry, split_name,
 };
 use crate::config::Config;
 use crate::crm::directory;
 use crate::error::{Exit, usage};
-use crate::matching::{Matcher, domain_of};
+use crate::matching::Matcher;
 use crate::state::State;
 
 /// One action with where it came from, for error messages.

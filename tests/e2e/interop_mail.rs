@@ -2,7 +2,8 @@
 //! nobody here wrote the rules for: threads whose mails arrive in one run
 //! (M17), and the public interop corpus of tests/data/interop/mail.
 
-use crmsync::matching::{AddressMatch, PersonMatch, is_automated_local};
+use crmsync::address::is_automated_local;
+use crmsync::matching::{AddressMatch, PersonMatch};
 use crmsync::parse::mail as mailparse;
 use crmsync::plan::mail as plan;
 use serde_json::Value;

@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::matching::normalize;
+use crate::address::normalize;
 
 use super::line::{Comp, Line, Node, decode_param, escape_text, split_line, unescape_text};
 use super::model::CalItem;

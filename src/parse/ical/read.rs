@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::matching::normalize;
+use crate::address::normalize;
 
 use super::line::{Comp, Line, Node, parse_tree, shorten, split_line, unescape_text};
 use super::model::{

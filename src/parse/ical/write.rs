@@ -7,7 +7,7 @@
 use calcard::icalendar::ICalendar;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::matching::normalize;
+use crate::address::normalize;
 
 use super::line::{
     Comp, Line, Node, clean_raw, encode_param, escape_text, is_name_char, line, parse_tree,
