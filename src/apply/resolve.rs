@@ -29,7 +29,7 @@ use crate::crm::directory::{self, NewPerson};
 use crate::matching::{Matcher, PersonMatch};
 use crate::parse::mail as mailparse;
 use crate::plan;
-use crate::plan::resolve::{Facts, Replan, Resolution};
+use crate::plan::resolve::{Facts, Replan, Resolution, names_for, parse_domain, split_name};
 use crate::state::{State, UnknownRow};
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
@@ -223,68 +223,6 @@ pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<Unkno
         sample_subject: row.sample_subject,
         state: row.state,
     })
-}
-
-/// Splits a display name into (first, last): `Jane Doe`, `Mary Ann Smith`
-/// (last word is the last name), `Doe, Jane`. None for an empty name or
-/// one that is an address.
-pub fn split_name(display: &str) -> Option<(String, String)> {
-    let t = display
-        .trim()
-        .trim_matches(|c| c == '"' || c == '\'')
-        .trim();
-    if t.is_empty() || t.contains('@') {
-        return None;
-    }
-    if let Some((last, first)) = t.split_once(',') {
-        let (first, last) = (first.trim(), last.trim());
-        if !first.is_empty() && !last.is_empty() {
-            return Some((first.to_string(), last.to_string()));
-        }
-    }
-    let words: Vec<&str> = t.split_whitespace().collect();
-    match words.as_slice() {
-        [] => None,
-        [one] => Some((one.to_string(), String::new())),
-        [first @ .., last] => Some((first.join(" "), last.to_string())),
-    }
-}
-
-/// U2 "create a person": names from the first usable display name, else
-/// from a local part such as `max.muster`; empty when neither helps.
-pub fn names_for(display_names: &[String], address: &str) -> (String, String) {
-    if let Some(n) = display_names.iter().find_map(|n| split_name(n)) {
-        return n;
-    }
-    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
-    let parts: Vec<String> = local
-        .split(['.', '_'])
-        .filter(|p| !p.is_empty() && p.chars().all(char::is_alphabetic))
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    match parts.as_slice() {
-        [first @ .., last] if !first.is_empty() => (first.join(" "), last.clone()),
-        _ => (String::new(), String::new()),
-    }
-}
-
-/// A domain as given (`acme.example`, `@acme.example`), lower case; None
-/// when it cannot be a domain.
-pub fn parse_domain(s: &str) -> Option<String> {
-    let d = s.trim().trim_start_matches('@').to_lowercase();
-    let ok = !d.is_empty()
-        && !d.contains('@')
-        && !d.starts_with('.')
-        && !d.ends_with('.')
-        && !d.contains("..")
-        && d.chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    ok.then_some(d)
 }
 
 /// Applies actions to the directory and the queue and re-evaluates the
@@ -1430,41 +1368,5 @@ mod tests {
             .map(|p| p.id.as_str())
             .collect();
         assert_eq!(ids, vec!["P4", "P5"]);
-    }
-
-    #[test]
-    fn u2_names_from_display_name() {
-        let s = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
-        assert_eq!(split_name("Jane Doe"), s("Jane", "Doe"));
-        assert_eq!(split_name("  \"Mary Ann Smith\" "), s("Mary Ann", "Smith"));
-        assert_eq!(split_name("Doe, Jane"), s("Jane", "Doe"));
-        assert_eq!(split_name("Cher"), s("Cher", ""));
-        assert_eq!(split_name("x@y.example"), None);
-        assert_eq!(split_name("  "), None);
-    }
-
-    #[test]
-    fn u2_names_fall_back_to_the_local_part() {
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-        assert_eq!(
-            names_for(&["Xavier New".into()], "x@nowhere.example"),
-            pair("Xavier", "New")
-        );
-        assert_eq!(
-            names_for(&["x@nowhere.example".into()], "max.muster@acme.example"),
-            pair("Max", "Muster")
-        );
-        assert_eq!(names_for(&[], "sales@acme.example"), pair("", ""));
-        assert_eq!(names_for(&[], "info2.x@acme.example"), pair("", ""));
-    }
-
-    #[test]
-    fn u4_domains() {
-        assert_eq!(parse_domain("@Acme.Example"), Some("acme.example".into()));
-        assert_eq!(parse_domain("acme.example"), Some("acme.example".into()));
-        assert_eq!(parse_domain("a@acme.example"), None);
-        assert_eq!(parse_domain("acme example"), None);
-        assert_eq!(parse_domain(""), None);
-        assert_eq!(parse_domain(".acme"), None);
     }
 }

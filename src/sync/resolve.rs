@@ -14,13 +14,12 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::address::domain_of;
-use crate::apply::resolve::{
-    self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry, split_name,
-};
+use crate::apply::resolve::{self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry};
 use crate::config::Config;
 use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
+use crate::plan::resolve::split_name;
 use crate::state::State;
 
 /// One action with where it came from, for error messages.

@@ -8,8 +8,9 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 
 use crate::address::domain_of;
-use crate::apply::resolve::{Action, Outcome, UnknownEntry, names_for};
+use crate::apply::resolve::{Action, Outcome, UnknownEntry};
 use crate::crm::directory;
+use crate::plan::resolve::names_for;
 use crate::report::output::render_table;
 use crate::report::resolve::{LIST_HEADERS, changes_table, list_rows};
 use crate::state::State;
