@@ -338,21 +338,10 @@ pub fn parse_domain(s: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::plan::mail::Party;
+    use crate::plan::mail::tests::m;
 
     const OWNER: i64 = 3;
 
-    fn m(addr: &str) -> AddressMatch {
-        AddressMatch {
-            address: addr.to_string(),
-            person: PersonMatch::Unknown,
-            company: None,
-            ignored: false,
-            user: None,
-            own_domain: addr.ends_with("@us.example"),
-            free_mail: false,
-            automated: false,
-        }
-    }
     fn unique(addr: &str, id: i64) -> AddressMatch {
         AddressMatch {
             person: PersonMatch::Unique(id),
@@ -421,8 +410,38 @@ mod tests {
             .map(|(r, a)| (r.to_string(), a.to_string()))
             .collect()
     }
-    fn set(v: &[&str]) -> BTreeSet<String> {
-        v.iter().map(|s| s.to_string()).collect()
+
+    /// A resolution of `x@new.example`, with the person chosen for it.
+    struct Resolved {
+        resolved: BTreeSet<String>,
+        chosen: HashMap<String, i64>,
+        note: &'static str,
+    }
+
+    impl Resolved {
+        fn x(note: &'static str, choice: Option<i64>) -> Resolved {
+            let x = "x@new.example".to_string();
+            Resolved {
+                resolved: BTreeSet::from([x.clone()]),
+                chosen: choice.map(|p| (x, p)).into_iter().collect(),
+                note,
+            }
+        }
+        fn get(&self) -> Resolution<'_> {
+            Resolution {
+                resolved: &self.resolved,
+                note: self.note,
+                chosen: &self.chosen,
+            }
+        }
+    }
+
+    fn replan(owner: &Owner, sender: AddressMatch, to: Vec<Party>) -> Replan<'_> {
+        Replan {
+            input: input(sender, to),
+            owner,
+            settings: settings(),
+        }
     }
 
     /// One activity as stored.
@@ -611,17 +630,8 @@ mod tests {
             // A flag about an address this resolution did not touch stays.
             s.flags.push((RECIPIENT.into(), "other@new.example".into()));
             let directory = HashMap::from([("x@new.example".to_string(), answer)]);
-            let chosen: HashMap<String, i64> = choice
-                .map(|p| ("x@new.example".to_string(), p))
-                .into_iter()
-                .collect();
-            let resolved = set(&["x@new.example"]);
-            let r = Resolution {
-                resolved: &resolved,
-                note: "x@new.example resolved",
-                chosen: &chosen,
-            };
-            let u = reevaluate(&s.facts(), None, &directory, &r);
+            let r = Resolved::x("x@new.example resolved", choice);
+            let u = reevaluate(&s.facts(), None, &directory, &r.get());
             assert_eq!(
                 u.placement.as_ref().map(|p| (p.attach, p.rule.as_str())),
                 placement,
@@ -655,14 +665,8 @@ mod tests {
         ];
         for (kept, why) in cases {
             let s = stored(Some(Attach::Person(OWNER)), Some("M7"), &[], kept);
-            let resolved = set(&[]);
-            let chosen = HashMap::new();
-            let r = Resolution {
-                resolved: &resolved,
-                note: "n",
-                chosen: &chosen,
-            };
-            let u = reevaluate(&s.facts(), None, &HashMap::new(), &r);
+            let r = Resolved::x("n", None);
+            let u = reevaluate(&s.facts(), None, &HashMap::new(), &r.get());
             let explain = u.placement.map(|p| p.explain).unwrap_or_default();
             assert!(
                 explain.last().is_some_and(|l| l.contains(why)),
@@ -748,22 +752,9 @@ mod tests {
         ];
         for (case, s, sender, choice, (attach, rule), want_flags) in cases {
             let owner = owner();
-            let mail = Replan {
-                input: input(sender, vec![alice()]),
-                owner: &owner,
-                settings: settings(),
-            };
-            let chosen: HashMap<String, i64> = choice
-                .map(|p| ("x@new.example".to_string(), p))
-                .into_iter()
-                .collect();
-            let resolved = set(&["x@new.example"]);
-            let r = Resolution {
-                resolved: &resolved,
-                note: "x@new.example resolved",
-                chosen: &chosen,
-            };
-            let u = reevaluate(&s.facts(), Some(mail), &HashMap::new(), &r);
+            let mail = replan(&owner, sender, vec![alice()]);
+            let r = Resolved::x("x@new.example resolved", choice);
+            let u = reevaluate(&s.facts(), Some(mail), &HashMap::new(), &r.get());
             let place = u.placement.expect(case);
             assert_eq!(
                 (place.attach, place.rule.as_str()),
@@ -805,22 +796,13 @@ mod tests {
         s.explain
             .push("resolve-unknown: b@new.example ignored; re-evaluated (U3)".into());
         let owner = owner();
-        let mail = Replan {
-            input: input(
-                unique("x@new.example", 6),
-                vec![alice(), party(m("b@new.example"))],
-            ),
-            owner: &owner,
-            settings: settings(),
-        };
-        let resolved = set(&["x@new.example"]);
-        let chosen = HashMap::new();
-        let r = Resolution {
-            resolved: &resolved,
-            note: "x assigned",
-            chosen: &chosen,
-        };
-        let u = reevaluate(&s.facts(), Some(mail), &HashMap::new(), &r);
+        let mail = replan(
+            &owner,
+            unique("x@new.example", 6),
+            vec![alice(), party(m("b@new.example"))],
+        );
+        let r = Resolved::x("x assigned", None);
+        let u = reevaluate(&s.facts(), Some(mail), &HashMap::new(), &r.get());
         let place = u.placement.unwrap();
         let n = place.explain.len();
         assert_eq!(
@@ -852,20 +834,10 @@ mod tests {
             (true, false),
         );
         let owner = owner();
-        let mail = Replan {
-            input: input(ignored("x@new.example"), vec![alice()]),
-            owner: &owner,
-            settings: settings(),
-        };
-        let resolved = set(&["x@new.example"]);
-        let chosen = HashMap::new();
-        let r = Resolution {
-            resolved: &resolved,
-            note: "x ignored",
-            chosen: &chosen,
-        };
+        let mail = replan(&owner, ignored("x@new.example"), vec![alice()]);
+        let r = Resolved::x("x ignored", None);
         let directory = HashMap::from([("x@new.example".to_string(), ignored("x@new.example"))]);
-        let u = reevaluate(&s.facts(), Some(mail), &directory, &r);
+        let u = reevaluate(&s.facts(), Some(mail), &directory, &r.get());
         let place = u.placement.unwrap();
         assert_eq!(
             (place.attach, place.rule.as_str()),

@@ -104,19 +104,11 @@ fn choose(
         _ => format!(" {} mail(s)", e.count),
     };
     loop {
-        let pick = Select::with_theme(theme)
-            .with_prompt(crate::ui::printable(&format!(
-                "[{i}/{n}] {}{about}: what now?",
-                e.address
-            )))
-            .items(
-                items
-                    .iter()
-                    .map(|s| crate::ui::printable(s))
-                    .collect::<Vec<_>>(),
-            )
-            .default(0)
-            .interact()?;
+        let pick = select(
+            theme,
+            &format!("[{i}/{n}] {}{about}: what now?", e.address),
+            &items,
+        )?;
         let action = match pick {
             0 => pick_person(theme, st, e)?.map(|person| Action::Assign {
                 address: e.address.clone(),
@@ -205,16 +197,7 @@ fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Op
         let mut labels: Vec<String> = ids.iter().map(|(_, l)| l.clone()).collect();
         labels.push("search again".into());
         labels.push("back".into());
-        let pick = Select::with_theme(theme)
-            .with_prompt(crate::ui::printable(&format!("Assign {} to", e.address)))
-            .items(
-                labels
-                    .iter()
-                    .map(|s| crate::ui::printable(s))
-                    .collect::<Vec<_>>(),
-            )
-            .default(0)
-            .interact()?;
+        let pick = select(theme, &format!("Assign {} to", e.address), &labels)?;
         if pick < ids.len() {
             return Ok(Some(ids[pick].0.clone()));
         }
@@ -300,16 +283,7 @@ fn pick_company(
             .collect();
         labels.push("search companies by name".into());
         labels.push("back".into());
-        let pick = Select::with_theme(theme)
-            .with_prompt(crate::ui::printable(&format!("Link {domain} to")))
-            .items(
-                labels
-                    .iter()
-                    .map(|s| crate::ui::printable(s))
-                    .collect::<Vec<_>>(),
-            )
-            .default(0)
-            .interact()?;
+        let pick = select(theme, &format!("Link {domain} to"), &labels)?;
         if pick < found.len() {
             return Ok(Some(found[pick].id.clone()));
         }
@@ -320,4 +294,19 @@ fn pick_company(
             .with_prompt("Company name contains")
             .interact_text()?;
     }
+}
+
+/// One pick from a list, the first preselected; prompt and items shown
+/// with control characters escaped (X6a).
+fn select(theme: &ColorfulTheme, prompt: &str, items: &[String]) -> Result<usize> {
+    Ok(Select::with_theme(theme)
+        .with_prompt(crate::ui::printable(prompt))
+        .items(
+            items
+                .iter()
+                .map(|s| crate::ui::printable(s))
+                .collect::<Vec<_>>(),
+        )
+        .default(0)
+        .interact()?)
 }
