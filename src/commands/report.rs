@@ -9,12 +9,11 @@ use crate::state::calendar::ConflictRow;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
-use crate::crm::activities::{self, ResolutionRow};
 use crate::error::{Exit, usage};
 use crate::report::output::{Tabular, csv_record, write_stdout};
-use crate::state::Access;
 use crate::state::activities::ActivityView;
 use crate::state::report::ActivityFilter;
+use crate::state::{Access, ResolutionRow};
 
 #[derive(Serialize)]
 struct Report {
@@ -126,7 +125,7 @@ impl Tabular for Resolutions {
 
 fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
-    let list = activities::resolutions(&st.conn)?;
+    let list = st.resolutions()?;
     if a.csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "at", "by", "address", "action", "target"])?;

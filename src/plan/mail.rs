@@ -415,12 +415,13 @@ fn addresses(ps: &[&&Party]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const OWNER_PERSON: i64 = 1;
 
-    fn m(addr: &str) -> AddressMatch {
+    /// An address nobody is known by (shared with the U3 planner's tests).
+    pub(crate) fn m(addr: &str) -> AddressMatch {
         AddressMatch {
             address: addr.to_string(),
             person: PersonMatch::Unknown,

@@ -6,6 +6,7 @@ pub mod check;
 pub mod contacts;
 pub mod mail;
 pub mod output;
+pub mod resolve;
 pub mod rest;
 
 /// How a footer begins: under `--dry-run` (X8) it says that nothing was
