@@ -187,8 +187,8 @@ pub const COMPANY_KINDS: &[&str] = &["customer", "lead", "partner", "other"];
 
 macro_rules! rules {
     ($($(#[$doc:meta])* $id:ident),* $(,)?) => {
-        /// A rule id of docs/SPEC.md (M mail, U resolve-unknown, C calendar,
-        /// P contacts, X everywhere, B back ends, W the wizard). What a plan
+        /// A rule id of docs/SPEC.md (M import-mail, W its wizard, U
+        /// resolve-unknown, C calendar, P contacts, X everywhere, B back ends). What a plan
         /// names as the rule that decided (X9); as text, JSON and in the
         /// state file exactly the id (`M7`, `X10a`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -211,9 +211,10 @@ macro_rules! rules {
 }
 
 rules! {
-    // SPEC 2: import-mail.
+    // SPEC 2: import-mail, and its wizard.
     M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13, M14, M15, M16, M17, M18,
     M19, M20, M21, M22,
+    W1, W2, W3, W4, W5, W6,
     // SPEC 3: resolve-unknown.
     U1, U2, U3, U4, U5,
     // SPEC 4: sync-calendar.
@@ -224,8 +225,6 @@ rules! {
     X1, X2, X3, X3a, X4, X4a, X5, X6, X6a, X7, X8, X9, X10, X10a, X11, X11a, X12, X13,
     // SPEC 7: CRM back ends.
     B1, B2, B3,
-    // The setup wizard.
-    W1, W2, W3, W4, W5, W6,
 }
 
 impl fmt::Display for Rule {

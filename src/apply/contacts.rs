@@ -473,7 +473,7 @@ mod tests {
         assert!(failed.is_empty());
         p.actions
             .iter()
-            .map(|a| (a.key.id.clone(), a.op.action(), a.rule))
+            .map(|a| (a.key.id.clone(), a.op.action(), a.rule.as_str()))
             .collect()
     }
 
