@@ -31,6 +31,7 @@ pub mod compose;
 pub mod config;
 pub mod crm;
 pub mod error;
+pub mod fuzz;
 pub mod matching;
 pub mod model;
 pub mod net;

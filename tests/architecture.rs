@@ -27,20 +27,22 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 1),
     ("secret", 1),
     ("net", 1),
-    ("state", 2),
-    ("source", 3),
-    ("parse", 3),
-    ("compose", 3),
-    ("matching", 4),
-    ("accounts", 4),
-    ("plan", 5),
-    ("crm", 5),
-    ("apply", 6),
-    ("sync", 7),
-    ("report", 8),
-    ("wizard", 9),
-    ("commands", 10),
-    ("cli", 10),
+    ("parse", 2),
+    ("compose", 2),
+    ("state", 3),
+    ("source", 4),
+    ("matching", 5),
+    ("accounts", 5),
+    ("plan", 6),
+    ("crm", 6),
+    ("apply", 7),
+    ("sync", 8),
+    ("report", 9),
+    ("wizard", 10),
+    ("commands", 11),
+    ("cli", 11),
+    // The fuzzing entry points drive every reader, from config to IMAP.
+    ("fuzz", 11),
 ];
 
 /// Upward imports known and not yet moved: (file, imported module).
@@ -52,24 +54,7 @@ const ALLOWED_IMPORTS: &[(&str, &str)] = &[
 
 /// Files outside `src/state/` that still hold SQL (issue 14 phase A moves
 /// it into `src/state/<area>.rs`).
-const ALLOWED_SQL: &[&str] = &[
-    "src/apply/calendar.rs",
-    "src/apply/contacts.rs",
-    "src/apply/mail.rs",
-    "src/apply/resolve.rs",
-    "src/commands/crm.rs",
-    "src/commands/crm_rest.rs",
-    "src/commands/explain.rs",
-    "src/commands/import_mail.rs",
-    "src/commands/report.rs",
-    "src/commands/resolve_unknown.rs",
-    "src/crm/activities.rs",
-    "src/crm/calendar.rs",
-    "src/crm/directory.rs",
-    "src/crm/remote.rs",
-    "src/matching.rs",
-    "src/source/store.rs",
-];
+const ALLOWED_SQL: &[&str] = &[];
 
 /// What a statement call looks like; SQL runs through these only.
 const SQL_CALLS: &[&str] = &[
@@ -471,12 +456,12 @@ fn an_upward_use_is_named_with_file_line_and_path() {
         vec![Violation {
             file: "src/parse/mail.rs".into(),
             line: 3,
-            what: "`crate::plan::mail` (layer 5) imported by `parse` (layer 3)".into(),
+            what: "`crate::plan::mail` (layer 6) imported by `parse` (layer 2)".into(),
         }]
     );
     assert_eq!(
         v[0].to_string(),
-        "src/parse/mail.rs:3: `crate::plan::mail` (layer 5) imported by `parse` (layer 3)"
+        "src/parse/mail.rs:3: `crate::plan::mail` (layer 6) imported by `parse` (layer 2)"
     );
 }
 
@@ -502,7 +487,7 @@ fn grouped_and_inline_paths_are_split_per_module() {
     assert_eq!(v.len(), 2, "{v:?}");
     assert!(
         v[0].what
-            .contains("`crate::{report::{self,Table}}` (layer 8)")
+            .contains("`crate::{report::{self,Table}}` (layer 9)")
     );
 }
 

@@ -55,7 +55,7 @@ pub enum Access {
 
 /// An open state file.
 pub struct State {
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
     writable: bool,
     _lock: Option<RunLock>,
@@ -192,6 +192,14 @@ impl State {
     /// SQLite errors (a transaction already open on this state file).
     pub fn batch(&self) -> Result<Batch<'_>> {
         Ok(Batch(self.conn.unchecked_transaction()?))
+    }
+
+    /// The SQLite connection, for `benches/` only (they read query plans and
+    /// connection settings). Code under `src/` keeps its SQL in `state/`
+    /// (tests/architecture.rs).
+    #[doc(hidden)]
+    pub fn connection_for_benches(&self) -> &Connection {
+        &self.conn
     }
 
     pub fn path(&self) -> &Path {
