@@ -701,7 +701,15 @@ impl Remote<'_> {
 
     // -- push ---------------------------------------------------------------
 
-    /// B2: sends the outbox; see the module docs.
+    /// X5 home (the REST outbox): sends the outbox (B2) in the order that
+    /// survives a kill at any point: each create is first recorded
+    /// `sending` with its marker and committed, then sent, then recorded
+    /// `sent` with the CRM's id (`create_activity`; persons likewise in
+    /// `push_persons`); a `sending` row is looked for by its marker before
+    /// it is sent again, and a create in doubt ([`DOUBT_SECS`]) has its
+    /// late copies deleted (`recheck_doubts`, `push_deletes`). Persons go
+    /// first (activities hang on them), then the doubts, the creates and
+    /// changes, the deletes.
     ///
     /// # Errors
     /// [`RestError::Transport`] / [`RestError::Auth`] stop the push (what

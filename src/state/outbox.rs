@@ -63,26 +63,6 @@ pub type GoneRow = (
 /// subject, explain as JSON).
 pub type OrphanRow = (i64, String, String, String, String);
 
-/// A row of six columns as a tuple.
-fn six_columns<A, B, C, D, E, F>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(A, B, C, D, E, F)>
-where
-    A: rusqlite::types::FromSql,
-    B: rusqlite::types::FromSql,
-    C: rusqlite::types::FromSql,
-    D: rusqlite::types::FromSql,
-    E: rusqlite::types::FromSql,
-    F: rusqlite::types::FromSql,
-{
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
 impl State {
     // -- the directory cache --------------------------------------------------
 
@@ -532,7 +512,7 @@ impl State {
                      OR r.hash IS NULL
                   ORDER BY a.id",
             )?
-            .query_map([], six_columns)?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -617,7 +597,7 @@ impl State {
                     AND EXISTS (SELECT 1 FROM activities a WHERE a.id = local_id)
                   ORDER BY local_id",
             )?
-            .query_map([], six_columns)?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -658,17 +638,7 @@ impl State {
                    FROM rest_records r
                   WHERE r.kind = 'activity' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = r.local_id)",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 
