@@ -13,13 +13,12 @@ use crate::cli::{
     ActivityShowArgs, ActivityType,
 };
 use crate::crm::activity::{self, Edits};
-use crate::crm::calendar::{self as crm, NewCalendarActivity};
-use crate::crm::directory;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::model::CrmEntry;
 use crate::parse::ical::{CalTime, Occurrence};
 use crate::report::output::Tabular;
+use crate::state::calendar::NewCalendarActivity;
 use crate::state::{Access, State};
 
 /// Runs one subcommand; what add, edit and delete wrote goes to a REST
@@ -62,10 +61,10 @@ fn add(ctx: &Ctx, a: &ActivityAddArgs) -> Result<Exit> {
         ))
     })?;
     let login = user.login.get_ref();
-    let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+    let matcher = Matcher::new(&st, &ctx.cfg)?;
     let person =
         match &a.person {
-            Some(ext) => Some(directory::person_rowid(&st.conn, ext)?.ok_or_else(|| {
+            Some(ext) => Some(st.person_rowid(ext)?.ok_or_else(|| {
                 usage(format!("--person {ext}: no person with this id (crm list)"))
             })?),
             None => None,
@@ -82,34 +81,32 @@ fn add(ctx: &Ctx, a: &ActivityAddArgs) -> Result<Exit> {
         crate::ui::info("dry run: nothing added");
         return Ok(Exit::Ok);
     }
-    let id = crm::create(
-        &st,
-        &NewCalendarActivity {
-            activity_type,
-            fields: &fields,
-            attach,
-            rep: login,
-            rule: "B1",
-            explain: &["B1: added with crm activity add".to_string()],
-            uid: None,
-        },
-    )?;
+    let id = st.create_calendar_activity(&NewCalendarActivity {
+        activity_type,
+        fields: &fields,
+        attach,
+        rep: login,
+        rule: "B1",
+        explain: &["B1: added with crm activity add".to_string()],
+        uid: None,
+    })?;
     show(ctx, &st, id, None)
 }
 
 fn edit(ctx: &Ctx, a: &ActivityEditArgs) -> Result<Exit> {
     let st = ctx.state(Access::Write, "crm activity edit")?;
     crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
-    let e =
-        crm::entry(&st, a.id)?.ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
-    let matcher = Matcher::new(&st.conn, &ctx.cfg)?;
+    let e = st
+        .calendar_entry(a.id)?
+        .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
+    let matcher = Matcher::new(&st, &ctx.cfg)?;
     let mut fields = e.fields.clone();
     activity::apply(&matcher, &mut fields, &edits(&a.fields))?;
     if !st.writable() {
         crate::ui::info("dry run: nothing changed");
         return Ok(Exit::Ok);
     }
-    crm::update(&st, a.id, &fields)?;
+    st.update_calendar_activity(a.id, &fields)?;
     show(ctx, &st, a.id, None)
 }
 
@@ -125,11 +122,11 @@ fn show_command(ctx: &Ctx, a: &ActivityShowArgs) -> Result<Exit> {
 fn delete(ctx: &Ctx, a: &ActivityIdArgs) -> Result<Exit> {
     let st = ctx.state(Access::Write, "crm activity delete")?;
     crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
-    if crm::entry(&st, a.id)?.is_none() {
+    if st.calendar_entry(a.id)?.is_none() {
         return Err(usage(format!("there is no activity {}", a.id)));
     }
     if st.writable() {
-        crm::delete(&st, a.id)?;
+        st.delete_activity(a.id)?;
     }
     ctx.printer.print(&Deleted {
         deleted: a.id,
@@ -220,7 +217,9 @@ impl Tabular for Shown {
 }
 
 fn show(ctx: &Ctx, st: &State, id: i64, window: Option<(NaiveDate, NaiveDate)>) -> Result<Exit> {
-    let entry = crm::entry(st, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
+    let entry = st
+        .calendar_entry(id)?
+        .ok_or_else(|| usage(format!("there is no activity {id}")))?;
     let rep = st.activity_view(id)?.map(|v| v.rep).unwrap_or_default();
     let occurrences = match window {
         Some((from, to)) => Some(activity::occurrences(&entry, &rep, from, to)?),

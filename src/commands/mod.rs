@@ -35,7 +35,7 @@ impl Ctx {
     /// Opens the state file for `command`; `--dry-run` turns a writer into a reader.
     ///
     /// # Errors
-    /// [`crate::state::Busy`] and the errors of [`State::open`].
+    /// [`crate::error::Busy`] and the errors of [`State::open`].
     pub fn state(&self, access: Access, command: &str) -> Result<State> {
         let access = if self.global.dry_run && access == Access::Write {
             Access::DryRun
@@ -45,7 +45,7 @@ impl Ctx {
         let path = self.cfg.state_path(self.global.state.as_deref());
         let st = State::open(&path, access, command)?;
         if st.writable() {
-            crate::crm::directory::sync_users(&st.conn, &self.cfg)?;
+            st.sync_users(&self.cfg)?;
         }
         Ok(st)
     }

@@ -56,7 +56,6 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::directory::ImportCounts;
 use super::rest::{Client, Preset, RestError};
 use crate::accounts::{Guard, auth_failed, guard};
 use crate::address::normalize;
@@ -65,6 +64,7 @@ use crate::error::Exit;
 use crate::model::{Company, Person};
 use crate::parse::ical::CalTime;
 use crate::secret::Secret;
+use crate::state::directory::ImportCounts;
 use crate::state::outbox::OutboxActivity;
 use crate::state::{State, now};
 use crate::ui;
@@ -331,7 +331,7 @@ fn shift(t: &CalTime, d: Duration) -> CalTime {
 
 /// A time column (a CalTime's text, or an RFC 3339 instant) as an instant.
 fn column_instant(s: Option<&str>) -> Option<DateTime<Utc>> {
-    super::calendar::column_time(s).and_then(|t| t.instant())
+    crate::state::calendar::column_time(s).and_then(|t| t.instant())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -622,7 +622,7 @@ impl Remote<'_> {
             if Some(view.hash()) == remote_hash {
                 continue;
             }
-            let Some(mut entry) = super::calendar::entry(self.st, local)? else {
+            let Some(mut entry) = self.st.calendar_entry(local)? else {
                 continue;
             };
             let f = &mut entry.fields;
@@ -657,7 +657,7 @@ impl Remote<'_> {
                 }
             }
             let batch = self.st.batch()?;
-            super::calendar::update(self.st, local, &entry.fields)?;
+            self.st.update_calendar_activity(local, &entry.fields)?;
             // What we now hold is what the CRM holds: nothing to send back.
             let a = self
                 .st
@@ -893,7 +893,7 @@ impl Remote<'_> {
         let p = &self.client.preset;
         let marker = self.marker("activity", a.id);
         let entry = if crate::model::CALENDAR_TYPES.contains(&a.kind.as_str()) {
-            super::calendar::entry(self.st, a.id)?
+            self.st.calendar_entry(a.id)?
         } else {
             None
         };

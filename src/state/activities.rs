@@ -385,7 +385,7 @@ impl State {
         };
         let attached_to = match (person, company) {
             (Some(p), _) => {
-                let rec = crate::crm::directory::person_by_rowid(&self.conn, p)?;
+                let rec = self.person_by_rowid(p)?;
                 AttachedTo {
                     kind: "person",
                     id: rec
@@ -397,7 +397,7 @@ impl State {
                 }
             }
             (None, Some(c)) => {
-                let rec = crate::crm::directory::company_by_rowid(&self.conn, c)?;
+                let rec = self.company_by_rowid(c)?;
                 AttachedTo {
                     kind: "company",
                     id: rec

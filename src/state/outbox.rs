@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
 
+use super::directory::ImportCounts;
 use super::{State, now};
-use crate::crm::directory::{self, ImportCounts};
 use crate::model::{Company, Person};
 
 /// An activity row, as the outbox reads it.
@@ -71,8 +71,8 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn cached_company(&self, ext: &str) -> Result<Option<Company>> {
-        match directory::company_rowid(&self.conn, ext)? {
-            Some(row) => directory::company_by_rowid(&self.conn, row),
+        match self.company_rowid(ext)? {
+            Some(row) => self.company_by_rowid(row),
             None => Ok(None),
         }
     }
@@ -82,8 +82,8 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn cached_person(&self, ext: &str) -> Result<Option<Person>> {
-        match directory::person_rowid(&self.conn, ext)? {
-            Some(row) => directory::person_by_rowid(&self.conn, row),
+        match self.person_rowid(ext)? {
+            Some(row) => self.person_by_rowid(row),
             None => Ok(None),
         }
     }
@@ -93,7 +93,7 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn person_record(&self, id: i64) -> Result<Option<Person>> {
-        directory::person_by_rowid(&self.conn, id)
+        self.person_by_rowid(id)
     }
 
     /// B2: writes a listing of the CRM into the cache (only what changed)
@@ -106,16 +106,16 @@ impl State {
         cs: &[Company],
         ps: &[Person],
     ) -> Result<(ImportCounts, ImportCounts)> {
-        let companies = directory::upsert_companies(&self.conn, cs, true)?;
-        let persons = directory::upsert_persons(&self.conn, ps, true)?;
+        let companies = self.upsert_companies(cs, true)?;
+        let persons = self.upsert_persons(ps, true)?;
         for c in cs {
-            let id =
-                directory::company_rowid(&self.conn, &c.id)?.context("company just written")?;
+            let id = self.company_rowid(&c.id)?.context("company just written")?;
             self.record_pulled("company", id, &c.id)?;
         }
         for person in ps {
-            let id =
-                directory::person_rowid(&self.conn, &person.id)?.context("person just written")?;
+            let id = self
+                .person_rowid(&person.id)?
+                .context("person just written")?;
             self.record_pulled("person", id, &person.id)?;
         }
         Ok((companies, persons))
