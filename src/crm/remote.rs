@@ -456,7 +456,9 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Domains added here (resolve-unknown) stay: the CRM keeps one.
-        if let Some(local) = self.st.cached_company(&id)? {
+        if let Some(row) = self.st.company_rowid(&id)?
+            && let Some(local) = self.st.company_by_rowid(row)?
+        {
             for d in local.domains {
                 if !domains.contains(&d) {
                     domains.push(d);
@@ -493,7 +495,9 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Further addresses given in resolve-unknown stay in the cache.
-        if let Some(local) = self.st.cached_person(&id)? {
+        if let Some(row) = self.st.person_rowid(&id)?
+            && let Some(local) = self.st.person_by_rowid(row)?
+        {
             for e in local.emails.into_iter().skip(1) {
                 if !emails.contains(&e) {
                     emails.push(e);
@@ -729,7 +733,7 @@ impl Remote<'_> {
         let ids = self.st.persons_to_send()?;
         let p = &self.client.preset.persons;
         for (id, state) in ids {
-            let Some(person) = self.st.person_record(id)? else {
+            let Some(person) = self.st.person_by_rowid(id)? else {
                 continue;
             };
             let what = format!(

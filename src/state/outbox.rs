@@ -66,36 +66,6 @@ pub type OrphanRow = (i64, String, String, String, String);
 impl State {
     // -- the directory cache --------------------------------------------------
 
-    /// The cached company with this CRM id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn cached_company(&self, ext: &str) -> Result<Option<Company>> {
-        match self.company_rowid(ext)? {
-            Some(row) => self.company_by_rowid(row),
-            None => Ok(None),
-        }
-    }
-
-    /// The cached person with this CRM id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn cached_person(&self, ext: &str) -> Result<Option<Person>> {
-        match self.person_rowid(ext)? {
-            Some(row) => self.person_by_rowid(row),
-            None => Ok(None),
-        }
-    }
-
-    /// A person by its local id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn person_record(&self, id: i64) -> Result<Option<Person>> {
-        self.person_by_rowid(id)
-    }
-
     /// B2: writes a listing of the CRM into the cache (only what changed)
     /// and records each record as pulled.
     ///
@@ -403,9 +373,7 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn delete_pulled_activity(&self, local: i64) -> Result<()> {
-        self.conn
-            .prepare_cached("DELETE FROM activities WHERE id = ?1")?
-            .execute([local])?;
+        self.delete_activity(local)?;
         self.forget_remote_activity(local)
     }
 
