@@ -33,6 +33,7 @@ pub fn run(ctx: &Ctx, args: &PushContactsArgs) -> Result<Exit> {
         ))
     })?;
     let st = ctx.state(Access::Write, "push-contacts")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let mut ask = crate::wizard::contacts::Ask;
     let mut unattended = Unattended {
         yes: ctx.global.yes,
