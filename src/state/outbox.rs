@@ -63,58 +63,8 @@ pub type GoneRow = (
 /// subject, explain as JSON).
 pub type OrphanRow = (i64, String, String, String, String);
 
-/// A row of six columns as a tuple.
-fn six_columns<A, B, C, D, E, F>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(A, B, C, D, E, F)>
-where
-    A: rusqlite::types::FromSql,
-    B: rusqlite::types::FromSql,
-    C: rusqlite::types::FromSql,
-    D: rusqlite::types::FromSql,
-    E: rusqlite::types::FromSql,
-    F: rusqlite::types::FromSql,
-{
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
 impl State {
     // -- the directory cache --------------------------------------------------
-
-    /// The cached company with this CRM id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn cached_company(&self, ext: &str) -> Result<Option<Company>> {
-        match self.company_rowid(ext)? {
-            Some(row) => self.company_by_rowid(row),
-            None => Ok(None),
-        }
-    }
-
-    /// The cached person with this CRM id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn cached_person(&self, ext: &str) -> Result<Option<Person>> {
-        match self.person_rowid(ext)? {
-            Some(row) => self.person_by_rowid(row),
-            None => Ok(None),
-        }
-    }
-
-    /// A person by its local id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn person_record(&self, id: i64) -> Result<Option<Person>> {
-        self.person_by_rowid(id)
-    }
 
     /// B2: writes a listing of the CRM into the cache (only what changed)
     /// and records each record as pulled.
@@ -423,9 +373,7 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn delete_pulled_activity(&self, local: i64) -> Result<()> {
-        self.conn
-            .prepare_cached("DELETE FROM activities WHERE id = ?1")?
-            .execute([local])?;
+        self.delete_activity(local)?;
         self.forget_remote_activity(local)
     }
 
@@ -532,7 +480,7 @@ impl State {
                      OR r.hash IS NULL
                   ORDER BY a.id",
             )?
-            .query_map([], six_columns)?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -617,7 +565,7 @@ impl State {
                     AND EXISTS (SELECT 1 FROM activities a WHERE a.id = local_id)
                   ORDER BY local_id",
             )?
-            .query_map([], six_columns)?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 
@@ -658,17 +606,7 @@ impl State {
                    FROM rest_records r
                   WHERE r.kind = 'activity' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = r.local_id)",
             )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
+            .query_map([], |r| r.try_into())?
             .collect::<rusqlite::Result<_>>()?)
     }
 

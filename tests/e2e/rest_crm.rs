@@ -1426,3 +1426,104 @@ fn b2_calendar_round_trip_through_radicale_and_bottlecrm() {
         1
     );
 }
+
+/// B2: the pull step runs before exactly the commands that match
+/// addresses or write activities, the push step after exactly those whose
+/// writes go to the CRM, and their outcome sets the exit code; shown
+/// against a CRM that does not answer (no server needed). A pull that
+/// gets no answer is a warning and the command goes on with the cache; a
+/// dry run (X8) and a read-only open pull nothing; a push that gets no
+/// answer fails the run (1) and the writes wait in the state file; a
+/// usage error pushes nothing.
+#[test]
+fn b2_the_named_commands_pull_first_and_push_after_and_a_silent_crm_fails_the_push() {
+    let env = Env::new("");
+    env.load_directory();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(
+        &env.config,
+        format!(
+            "{text}[crm]\nbackend = \"rest\"\n[crm.rest]\npreset = \"bottlecrm\"\n\
+             base_url = \"http://127.0.0.1:{port}\"\ntoken_env = \"CRM_TOKEN\"\nrefresh_secs = 0\nattempts = 1\n"
+        ),
+    )
+    .unwrap();
+    const PULLED: &str = "the CRM directory could not be refreshed";
+    const NEVER: &str = "the CRM directory was never pulled";
+    const PUSHED: &str = "sending to the CRM";
+    // (arguments, what the pull step says, whether a push follows, exit)
+    let cases: &[(&[&str], Option<&str>, bool, i32)] = &[
+        (
+            &[
+                "crm",
+                "activity",
+                "add",
+                "--type",
+                "task",
+                "--rep",
+                "alice",
+                "--subject",
+                "Call back",
+            ],
+            Some(PULLED),
+            true,
+            1,
+        ),
+        (&["crm", "activity", "show", "1"], None, false, 0),
+        (
+            &[
+                "--dry-run",
+                "crm",
+                "activity",
+                "edit",
+                "1",
+                "--subject",
+                "Later",
+            ],
+            Some(NEVER),
+            false,
+            0,
+        ),
+        (
+            &[
+                "crm",
+                "activity",
+                "edit",
+                "1",
+                "--subject",
+                "Call back soon",
+            ],
+            Some(PULLED),
+            true,
+            1,
+        ),
+        (&["resolve-unknown", "--list"], Some(NEVER), true, 1),
+        (&["crm", "list", "--kind", "persons"], None, false, 0),
+        (&["report"], None, false, 0),
+        (&["crm", "activity", "delete", "1"], Some(PULLED), true, 1),
+        // A usage error after the pull: nothing is pushed.
+        (&["crm", "activity", "delete", "1"], Some(PULLED), false, 2),
+    ];
+    for (args, pull, push, exit) in cases {
+        let out = env
+            .cmd()
+            .env("CRM_TOKEN", "t0ken")
+            .args(*args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(*exit), "{args:?}: {err}");
+        for said in [PULLED, NEVER] {
+            assert_eq!(err.contains(said), *pull == Some(said), "{args:?}: {err}");
+        }
+        assert_eq!(err.contains(PUSHED), *push, "{args:?}: {err}");
+        if *push {
+            assert!(err.contains("nothing is lost"), "{args:?}: {err}");
+        }
+    }
+}
