@@ -1020,4 +1020,92 @@ mod tests {
         assert!(flat.iter().zip(&r).all(|(a, b)| a.id == b.id));
         assert!(batches(&[]).is_empty());
     }
+
+    /// A Maildir (no keywords: mail is moved to `Archive`) with one message
+    /// per name in INBOX.
+    fn maildir(names: &[&str]) -> (tempfile::TempDir, crate::source::maildir::Maildir) {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        for n in names {
+            std::fs::write(
+                dir.path().join("new").join(n),
+                "From: a@acme.example\r\nSubject: hi\r\n\r\nbody\r\n",
+            )
+            .unwrap();
+        }
+        let md = crate::source::maildir::Maildir::open(dir.path()).unwrap();
+        (dir, md)
+    }
+
+    fn place() -> Place<'static> {
+        Place {
+            account: "acct",
+            folder: "INBOX",
+            key: "k",
+            validity: "maildir",
+            keyword: "",
+            archive: Some("Archive"),
+        }
+    }
+
+    fn archived(md: &mut crate::source::maildir::Maildir) -> usize {
+        md.list("Archive", None).map(|l| l.len()).unwrap_or(0)
+    }
+
+    #[test]
+    fn x5_a_killed_runs_owed_move_is_carried_out_and_marked_done() {
+        let (_dir, mut md) = maildir(&["1.M1P1.h", "2.M1P1.h"]);
+        let st = State::open_memory().unwrap();
+        // Committed by a run killed before its server actions: message 1
+        // is still in INBOX, "3" was moved already (the kill came after
+        // the move, before the pending mark was cleared).
+        st.record_item("k", "1.M1P1.h", "activity", Some(1), "h1", Some("move"))
+            .unwrap();
+        st.record_item("k", "3.M1P1.h", "activity", Some(2), "h3", Some("move"))
+            .unwrap();
+        finish_pending(&st, &mut md, &place()).unwrap();
+        assert_eq!(archived(&mut md), 1);
+        let left: Vec<String> = md
+            .list("INBOX", None)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(left, ["2.M1P1.h"]);
+        assert!(st.pending_actions("k").unwrap().is_empty());
+        // Nothing is owed any more: a second run does nothing.
+        finish_pending(&st, &mut md, &place()).unwrap();
+        assert_eq!(archived(&mut md), 1);
+    }
+
+    #[test]
+    fn x5_server_actions_clear_only_what_they_carried_out() {
+        let (_dir, mut md) = maildir(&["1.M1P1.h", "2.M1P1.h"]);
+        let st = State::open_memory().unwrap();
+        for id in ["1.M1P1.h", "2.M1P1.h"] {
+            st.record_item("k", id, "activity", Some(1), "h", Some("move"))
+                .unwrap();
+        }
+        let done: Vec<MsgRef> = md
+            .list("INBOX", None)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.id == "1.M1P1.h")
+            .collect();
+        let server = ServerActions {
+            mark: false,
+            archive: true,
+        };
+        server_actions(&st, &mut md, &place(), &done, server).unwrap();
+        assert_eq!(archived(&mut md), 1);
+        let owed: Vec<String> = st
+            .pending_actions("k")
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(owed, ["2.M1P1.h"]);
+    }
 }
