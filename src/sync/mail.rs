@@ -336,27 +336,17 @@ fn import_account(
         let status = source.select(&folder.name)?;
         let key = folder_key(a, &folder.name);
         // M3: a changed UIDVALIDITY re-scans; duplicates are caught by
-        // Message-ID and hash. The UIDs remembered for the old validity
-        // name other messages now: forget them (and actions owed to them)
-        // first, or new mail at a reused UID would be taken as seen (lost)
-        // and an owed keyword set on the wrong message.
-        let (after, renumbered) = match st.folder_cursor(&key)? {
-            Some((v, uid)) if v == status.validity => (uid, false),
-            Some(_) => {
-                crate::ui::info(format!(
-                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
-                    a.name(),
-                    source.server_name(&folder.name)
-                ));
-                if st.writable() {
-                    let b = st.batch()?;
-                    st.forget_folder(&key, a.name(), &folder.name, &status.validity)?;
-                    b.commit()?;
-                }
-                (None, true)
-            }
-            None => (None, false),
-        };
+        // Message-ID and hash (the old UIDs are forgotten: settle_folder).
+        let cursor = st.folder_cursor(&key)?;
+        let renumbered = matches!(&cursor, Some((v, _)) if *v != status.validity);
+        let after = cursor.and_then(|(_, uid)| uid).filter(|_| !renumbered);
+        if renumbered {
+            crate::ui::info(format!(
+                "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
+                a.name(),
+                source.server_name(&folder.name)
+            ));
+        }
         let place = Place {
             account: a.name(),
             folder: &folder.name,
@@ -366,7 +356,7 @@ fn import_account(
             archive: archive.as_deref(),
         };
         if st.writable() {
-            finish_pending(st, source.as_mut(), &place)?;
+            settle_folder(st, source.as_mut(), &place, renumbered)?;
         }
         let mut refs = source.list(&folder.name, after)?;
         if !renumbered {
@@ -598,6 +588,26 @@ fn batches(refs: &[MsgRef]) -> Vec<&[MsgRef]> {
         rest = tail;
     }
     out
+}
+
+/// Before a folder is listed (never under `--dry-run`): after a changed
+/// UIDVALIDITY (`renumbered`, M3) the UIDs remembered for the old one name
+/// other messages now, so they are forgotten (with the actions owed to
+/// them) first, or new mail at a reused UID would be taken as seen (lost)
+/// and an owed keyword set on the wrong message; then the server actions
+/// a killed run owed are carried out (X5).
+fn settle_folder(
+    st: &State,
+    source: &mut dyn MailSource,
+    place: &Place<'_>,
+    renumbered: bool,
+) -> Result<()> {
+    if renumbered {
+        let b = st.batch()?;
+        st.forget_folder(place.key, place.account, place.folder, place.validity)?;
+        b.commit()?;
+    }
+    finish_pending(st, source, place)
 }
 
 /// Writes the chosen mails of one batch, or under `--dry-run` (X8) only
