@@ -7,12 +7,12 @@ use anyhow::Result;
 
 use crate::address::normalize;
 use crate::config::{Config, MailAccount, MailConfig, Privacy};
-use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
 use crate::matching::Matcher;
 use crate::model::{Attach, Participant};
 use crate::parse::mail::ParsedMail;
 use crate::plan::mail::{MailAction, MailInput, Owner, Party, Placement, Settings, Skip};
 use crate::source::mail::MsgRef;
+use crate::state::activities::{AttachmentRow, MailSourceRow, NewActivity};
 use crate::state::{State, now};
 
 /// The parties of a parsed mail with their matches: the planner's input
@@ -166,15 +166,14 @@ pub fn apply(
         } => {
             // M3: the same mail in a second mailbox: one activity, the owner joins.
             let addr = st.first_email(*person_id)?;
-            activities::add_participants(
-                &st.conn,
+            st.add_participants(
                 *activity_id,
                 &[Participant {
                     address: addr.unwrap_or_default(),
                     person_id: Some(*person_id),
                 }],
             )?;
-            activities::add_mail_source(&st.conn, *activity_id, &source_row(o, mail))?;
+            st.add_mail_source(*activity_id, &source_row(o, mail))?;
             record_item(
                 st,
                 o,
@@ -232,7 +231,7 @@ fn import(
     let raw_sha = if p.headers_only {
         None
     } else {
-        activities::put_blob(&st.conn, &mail.content_hash, raw)?;
+        st.put_blob(&mail.content_hash, raw)?;
         Some(mail.content_hash.as_str())
     };
     let body = if p.headers_only {
@@ -243,28 +242,25 @@ fn import(
     let start_at = mail
         .date
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let id = activities::insert(
-        &st.conn,
-        &NewActivity {
-            kind: p.kind,
-            status: &p.status,
-            subject: &mail.subject,
-            body,
-            start_at: start_at.clone(),
-            attach: p.attach,
-            rep: &p.rep,
-            rule: p.rule,
-            explain: &p.why,
-            raw_sha256: raw_sha,
-        },
-    )?;
-    activities::add_participants(&st.conn, id, &p.participants)?;
-    activities::add_flags(&st.conn, id, &p.flags)?;
+    let id = st.insert_activity(&NewActivity {
+        kind: p.kind,
+        status: &p.status,
+        subject: &mail.subject,
+        body,
+        start_at: start_at.clone(),
+        attach: p.attach,
+        rep: &p.rep,
+        rule: p.rule.as_str(),
+        explain: &p.why,
+        raw_sha256: raw_sha,
+    })?;
+    st.add_participants(id, &p.participants)?;
+    st.add_flags(id, &p.flags)?;
     if p.headers_only {
         // U3: resolve-unknown re-reads the parties later; M19 allows the
         // header block, never the body.
         let head = crate::parse::mail::header_block_len(raw).unwrap_or(raw.len());
-        activities::set_headers_blob(&st.conn, id, &raw[..head])?;
+        st.set_headers_blob(id, &raw[..head])?;
     } else {
         let rows: Vec<AttachmentRow> = mail
             .attachments
@@ -282,16 +278,10 @@ fn import(
                 }
             })
             .collect();
-        activities::add_attachments(&st.conn, id, &rows, p.drop_attachments)?;
+        st.add_attachments(id, &rows, p.drop_attachments)?;
     }
-    activities::queue_unknown(
-        &st.conn,
-        id,
-        &p.queue,
-        &mail.subject,
-        &start_at.unwrap_or_else(now),
-    )?;
-    activities::add_mail_source(&st.conn, id, &source_row(o, mail))?;
+    st.queue_unknown(id, &p.queue, &mail.subject, &start_at.unwrap_or_else(now))?;
+    st.add_mail_source(id, &source_row(o, mail))?;
     if p.notify_owner {
         let names: Vec<String> = mail
             .attachments
@@ -399,12 +389,7 @@ pub fn known_in_run(
     account: &str,
     run: &RunThreads,
 ) -> Result<crate::plan::mail::Known> {
-    let existing = activities::find_mail(
-        &st.conn,
-        mail.message_id.as_deref(),
-        &mail.content_hash,
-        account,
-    )?;
+    let existing = st.find_mail(mail.message_id.as_deref(), &mail.content_hash, account)?;
     let mut ids: Vec<String> = mail.in_reply_to.clone();
     ids.extend(mail.references.iter().rev().cloned());
     let mut thread = None;
@@ -415,7 +400,7 @@ pub fn known_in_run(
         }
         thread = match run.attach.get(&id) {
             Some(a) => Some(*a),
-            None => activities::thread_attach(&st.conn, std::slice::from_ref(&id))?,
+            None => st.thread_attach(std::slice::from_ref(&id))?,
         };
         if thread.is_some() {
             break;
@@ -433,11 +418,11 @@ pub fn known_in_run(
 /// SQLite errors.
 pub fn describe_attach(st: &State, a: Attach) -> Result<String> {
     Ok(match a {
-        Attach::Person(id) => match crate::crm::directory::person_by_rowid(&st.conn, id)? {
+        Attach::Person(id) => match st.person_by_rowid(id)? {
             Some(p) => format!("{} ({})", p.display_name(), p.id),
             None => format!("person #{id}"),
         },
-        Attach::Company(id) => match crate::crm::directory::company_by_rowid(&st.conn, id)? {
+        Attach::Company(id) => match st.company_by_rowid(id)? {
             Some(c) => format!("{} ({})", c.name, c.id),
             None => format!("company #{id}"),
         },

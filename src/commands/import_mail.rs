@@ -47,26 +47,32 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         // The calendar run takes the state file's lock itself.
         st = None;
         let users: BTreeSet<&str> = accounts.iter().map(|a| a.user()).collect();
-        let names: Vec<String> = ctx
+        let calendars: Vec<&crate::config::DavAccount> = ctx
             .cfg
             .calendar
             .accounts
             .iter()
             .filter(|c| users.contains(c.user()))
-            .map(|c| c.name().to_string())
             .collect();
-        if names.is_empty() {
+        if calendars.is_empty() {
             summary.errors.push(format!(
                 "appointments and tasks: no [[calendar.accounts]] for {}; add one (see config.sample.toml)",
                 users.iter().copied().collect::<Vec<_>>().join(", ")
             ));
             None
         } else {
-            let args = crate::cli::SyncCalendarArgs {
-                accounts: names,
+            let cal_st = ctx.state(Access::Write, "sync-calendar")?;
+            let opts = crate::sync::calendar::Options {
+                kinds: areas.kinds,
+                all_items: ctx.global.verbose > 0,
                 ..Default::default()
             };
-            Some(super::sync_calendar::sync(ctx, &args, areas.kinds)?)
+            let mut chooser =
+                crate::wizard::calendar::chooser(ctx.interactive() && !ctx.global.json);
+            let report =
+                crate::sync::calendar::run(&ctx.cfg, &cal_st, &calendars, &opts, chooser.as_mut())?;
+            let exit = report.exit();
+            Some((report, exit))
         }
     } else {
         None
@@ -99,7 +105,11 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     if !shown.is_empty() {
         let st = match st {
             Some(st) => st,
-            None => ctx.state(Access::Read, "import-mail")?,
+            None => {
+                let st = ctx.state(Access::Read, "import-mail")?;
+                crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+                st
+            }
         };
         crate::wizard::mail::show(&st, &shown)?;
     }
@@ -119,7 +129,7 @@ fn worse(a: Exit, b: Exit) -> bool {
 /// What one run imports (W1).
 struct Areas {
     mail: bool,
-    kinds: super::sync_calendar::Kinds,
+    kinds: crate::sync::calendar::Kinds,
 }
 
 /// W1: the areas from `[mail] areas`, offered for change on a terminal.
@@ -128,6 +138,6 @@ fn choose_areas(ctx: &Ctx, chooser: &mut dyn Chooser) -> Result<Areas> {
     let [mail, events, tasks] = chooser.areas(on)?;
     Ok(Areas {
         mail,
-        kinds: super::sync_calendar::Kinds { events, tasks },
+        kinds: crate::sync::calendar::Kinds { events, tasks },
     })
 }

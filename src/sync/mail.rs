@@ -13,7 +13,7 @@ use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
 use crate::config::{Config, MailAccount, MailSource as SourceKind};
 use crate::error::Exit;
 use crate::matching::Matcher;
-use crate::model::{Attach, reason};
+use crate::model::{Attach, Rule, reason};
 use crate::parse::mail::{self as mailparse, ParsedMail};
 use crate::plan::mail::{self as plan, MailAction, Owner, Settings};
 use crate::source::mail::{FolderInfo, MailSource, MsgRef, OutlinePart, SourceError};
@@ -272,7 +272,7 @@ fn import_account(
     summary: &mut MailReport,
 ) -> Result<()> {
     let interactive = chooser.wizard();
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let user = cfg
         .user(a.user())
         .context("the account's user is not configured")?;
@@ -554,7 +554,7 @@ fn rethread(
             }
             let known = apply::known_in_run(st, mail, a.name(), run)?;
             match known.thread {
-                Some(t) if p.rule != "M17" || p.attach != t => {
+                Some(t) if p.rule != Rule::M17 || p.attach != t => {
                     let input = apply::mail_input(matcher, mail)?;
                     let action = plan::plan(&input, owner, &pf, s, &known);
                     run.note(mail, &action);
@@ -657,7 +657,7 @@ fn report_item(
         (Ok(action), Some(_)) => match action {
             MailAction::Import(p) => {
                 report.action = "imported".into();
-                report.rule = p.rule.into();
+                report.rule = p.rule.to_string();
                 report.attached_to = Some(apply::describe_attach(st, p.attach)?);
                 report.flags = p
                     .flags
@@ -685,7 +685,7 @@ fn report_item(
             }
             MailAction::Skip(s) => {
                 report.action = "skipped".into();
-                report.rule = s.rule.into();
+                report.rule = s.rule.to_string();
                 report.reason = Some(s.reason.into());
                 summary.counts.skipped += 1;
             }
@@ -960,7 +960,7 @@ fn choose(st: &State, items: &mut [Item], cfg: &Config, chooser: &mut dyn Choose
             .and_then(|pick| p.choices.get(pick))
         {
             p.attach = Attach::Person(person);
-            p.rule = "W2";
+            p.rule = Rule::W2;
             p.why.push(format!(
                 "the sender was ambiguous; person {person} chosen in the wizard (W2)"
             ));

@@ -129,7 +129,7 @@ pub fn show(st: &State, ids: &[i64]) -> Result<()> {
     let mut rows = Vec::new();
     let mut by_id = BTreeMap::new();
     for id in ids {
-        if let Some(v) = crate::crm::activities::view(&st.conn, *id)? {
+        if let Some(v) = st.activity_view(*id)? {
             by_id.insert(*id, v);
         }
     }
