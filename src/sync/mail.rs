@@ -489,24 +489,7 @@ fn plan_one(
     if let Some((text_size, parts)) = outline {
         mail.raw_size = msg.size;
         mail.text_size = text_size;
-        mail.attachments = parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let name = p
-                    .name
-                    .map(|n| mailparse::sanitize_file_name(&n))
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| format!("attachment-{}", i + 1));
-                mailparse::Attachment {
-                    name,
-                    media_type: p.media_type,
-                    size: p.size,
-                    sha256: String::new(),
-                    data: Vec::new(),
-                }
-            })
-            .collect();
+        mail.attachments = outlined_attachments(parts);
     }
     let input = apply::mail_input(matcher, &mail)?;
     // M17: the mails planned before in this run count as imported.
@@ -522,6 +505,30 @@ fn plan_one(
     item.mail = Some(mail);
     item.raw = raw;
     Ok(item)
+}
+
+/// M4: the attachments of an outlined message, from its BODYSTRUCTURE:
+/// names made safe (or numbered when there is none), sizes as the server
+/// gave them, no content (never fetched).
+fn outlined_attachments(parts: Vec<OutlinePart>) -> Vec<mailparse::Attachment> {
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let name = p
+                .name
+                .map(|n| mailparse::sanitize_file_name(&n))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("attachment-{}", i + 1));
+            mailparse::Attachment {
+                name,
+                media_type: p.media_type,
+                size: p.size,
+                sha256: String::new(),
+                data: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// M17 within a batch: a reply planned before its original (fetched
@@ -1029,6 +1036,30 @@ mod tests {
         let flat: Vec<&MsgRef> = batches(&r).into_iter().flatten().collect();
         assert!(flat.iter().zip(&r).all(|(a, b)| a.id == b.id));
         assert!(batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn m4_outlined_attachments_are_named_safely_and_numbered_without_a_name() {
+        let part = |name: Option<&str>, size| OutlinePart {
+            name: name.map(str::to_string),
+            media_type: "application/pdf".into(),
+            size,
+        };
+        let got = outlined_attachments(vec![
+            part(Some("../../etc/offer.pdf"), 10),
+            part(None, 20),
+            part(Some("..."), 30),
+        ]);
+        let names: Vec<(&str, u64)> = got.iter().map(|a| (a.name.as_str(), a.size)).collect();
+        assert_eq!(
+            names,
+            [
+                ("offer.pdf", 10),
+                ("attachment-2", 20),
+                ("attachment-3", 30)
+            ]
+        );
+        assert!(got.iter().all(|a| a.data.is_empty() && a.sha256.is_empty()));
     }
 
     /// A Maildir (no keywords: mail is moved to `Archive`) with one message
