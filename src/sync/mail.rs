@@ -1062,6 +1062,125 @@ mod tests {
         assert!(got.iter().all(|a| a.data.is_empty() && a.sha256.is_empty()));
     }
 
+    /// Answers the wizard's questions from a script and notes them.
+    struct Script {
+        sender: Option<usize>,
+        asked: Vec<(String, Vec<String>)>,
+    }
+
+    impl Chooser for Script {
+        fn wizard(&self) -> bool {
+            true
+        }
+        fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
+            Ok(on)
+        }
+        fn pick_mails(&mut self, rows: &[Vec<String>], _skipped: usize) -> Result<Vec<bool>> {
+            Ok(vec![true; rows.len()])
+        }
+        fn pick_sender(&mut self, subject: &str, people: &[String]) -> Result<Option<usize>> {
+            self.asked.push((subject.to_string(), people.to_vec()));
+            Ok(self.sender)
+        }
+        fn document(
+            &mut self,
+            _name: &str,
+            _categories: &[String],
+            _keywords: &[String],
+        ) -> Result<(Option<String>, Option<String>)> {
+            Ok((None, None))
+        }
+    }
+
+    /// Alice's Maildir with one mail from an address two persons share.
+    fn ambiguous() -> (tempfile::TempDir, Config, State) {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("new/1.M1P1.h"),
+            "From: Quinn <shared@roe.example>\r\nTo: alice@us.example\r\nSubject: Offer\r\n\
+             Message-ID: <offer@roe.example>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n",
+        )
+        .unwrap();
+        let cfg = Config::parse(
+            &format!(
+                "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n\
+                 [[mail.accounts]]\nname = \"md\"\nuser = \"alice\"\nsource = \"maildir\"\npath = {:?}\nfolders = [\"INBOX\"]\n",
+                dir.path().display().to_string()
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let st = State::open_memory().unwrap();
+        st.sync_users(&cfg).unwrap();
+        let person = |id: &str, first: &str, emails: &[&str]| crate::model::Person {
+            id: id.into(),
+            first_name: first.into(),
+            last_name: "Roe".into(),
+            emails: emails.iter().map(|d| d.to_string()).collect(),
+            ..crate::model::Person::default()
+        };
+        st.upsert_persons(
+            &[
+                person("P3", "Alice", &["alice@us.example"]),
+                person("P4", "Quinn", &["shared@roe.example"]),
+                person("P5", "Other", &["shared@roe.example"]),
+            ],
+            true,
+        )
+        .unwrap();
+        (dir, cfg, st)
+    }
+
+    #[test]
+    fn w2_the_chooser_settles_an_ambiguous_sender() {
+        let (_dir, cfg, st) = ambiguous();
+        let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
+        let mut script = Script {
+            sender: Some(1),
+            asked: Vec::new(),
+        };
+        let report = run(&cfg, &st, &accounts, &Options::default(), &mut script).unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(script.asked.len(), 1);
+        let (subject, people) = &script.asked[0];
+        assert_eq!(subject, "Offer");
+        assert_eq!(people.len(), 2);
+        assert_eq!(report.counts.imported, 1);
+        let item = &report.items[0];
+        assert_eq!(item.rule, "W2");
+        assert_eq!(item.attached_to.as_ref(), Some(&people[1]));
+        assert!(
+            !item
+                .flags
+                .iter()
+                .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
+            "{:?}",
+            item.flags
+        );
+        assert!(item.activity_id.is_some());
+        assert_eq!(report.exit, Exit::Ok);
+    }
+
+    #[test]
+    fn w6_unattended_leaves_an_ambiguous_sender_flagged() {
+        let (_dir, cfg, st) = ambiguous();
+        let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
+        let report = run(&cfg, &st, &accounts, &Options::default(), &mut Unattended).unwrap();
+        assert_eq!(report.counts.imported, 1);
+        let item = &report.items[0];
+        assert_ne!(item.rule, "W2");
+        assert!(
+            item.flags
+                .iter()
+                .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
+            "{:?}",
+            item.flags
+        );
+    }
+
     /// A Maildir (no keywords: mail is moved to `Archive`) with one message
     /// per name in INBOX.
     fn maildir(names: &[&str]) -> (tempfile::TempDir, crate::source::maildir::Maildir) {
