@@ -34,6 +34,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     // W1: what to import now; the default comes from `[mail] areas`.
     let areas = choose_areas(ctx, chooser.as_mut())?;
     let st = ctx.state(Access::Write, "import-mail")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let opts = engine::Options {
         all_items: args.all_items || ctx.global.verbose > 0,
     };
@@ -62,6 +63,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
             None
         } else {
             let cal_st = ctx.state(Access::Write, "sync-calendar")?;
+            crate::crm::remote::pull(&ctx.cfg, &cal_st)?; // B2: as sync-calendar does
             let opts = crate::sync::calendar::Options {
                 kinds: areas.kinds,
                 all_items: ctx.global.verbose > 0,
