@@ -336,27 +336,17 @@ fn import_account(
         let status = source.select(&folder.name)?;
         let key = folder_key(a, &folder.name);
         // M3: a changed UIDVALIDITY re-scans; duplicates are caught by
-        // Message-ID and hash. The UIDs remembered for the old validity
-        // name other messages now: forget them (and actions owed to them)
-        // first, or new mail at a reused UID would be taken as seen (lost)
-        // and an owed keyword set on the wrong message.
-        let (after, renumbered) = match st.folder_cursor(&key)? {
-            Some((v, uid)) if v == status.validity => (uid, false),
-            Some(_) => {
-                crate::ui::info(format!(
-                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
-                    a.name(),
-                    source.server_name(&folder.name)
-                ));
-                if st.writable() {
-                    let b = st.batch()?;
-                    st.forget_folder(&key, a.name(), &folder.name, &status.validity)?;
-                    b.commit()?;
-                }
-                (None, true)
-            }
-            None => (None, false),
-        };
+        // Message-ID and hash (the old UIDs are forgotten: settle_folder).
+        let cursor = st.folder_cursor(&key)?;
+        let renumbered = matches!(&cursor, Some((v, _)) if *v != status.validity);
+        let after = cursor.and_then(|(_, uid)| uid).filter(|_| !renumbered);
+        if renumbered {
+            crate::ui::info(format!(
+                "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
+                a.name(),
+                source.server_name(&folder.name)
+            ));
+        }
         let place = Place {
             account: a.name(),
             folder: &folder.name,
@@ -366,7 +356,7 @@ fn import_account(
             archive: archive.as_deref(),
         };
         if st.writable() {
-            finish_pending(st, source.as_mut(), &place)?;
+            settle_folder(st, source.as_mut(), &place, renumbered)?;
         }
         let mut refs = source.list(&folder.name, after)?;
         if !renumbered {
@@ -499,24 +489,7 @@ fn plan_one(
     if let Some((text_size, parts)) = outline {
         mail.raw_size = msg.size;
         mail.text_size = text_size;
-        mail.attachments = parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let name = p
-                    .name
-                    .map(|n| mailparse::sanitize_file_name(&n))
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| format!("attachment-{}", i + 1));
-                mailparse::Attachment {
-                    name,
-                    media_type: p.media_type,
-                    size: p.size,
-                    sha256: String::new(),
-                    data: Vec::new(),
-                }
-            })
-            .collect();
+        mail.attachments = outlined_attachments(parts);
     }
     let input = apply::mail_input(matcher, &mail)?;
     // M17: the mails planned before in this run count as imported.
@@ -532,6 +505,30 @@ fn plan_one(
     item.mail = Some(mail);
     item.raw = raw;
     Ok(item)
+}
+
+/// M4: the attachments of an outlined message, from its BODYSTRUCTURE:
+/// names made safe (or numbered when there is none), sizes as the server
+/// gave them, no content (never fetched).
+fn outlined_attachments(parts: Vec<OutlinePart>) -> Vec<mailparse::Attachment> {
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let name = p
+                .name
+                .map(|n| mailparse::sanitize_file_name(&n))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("attachment-{}", i + 1));
+            mailparse::Attachment {
+                name,
+                media_type: p.media_type,
+                size: p.size,
+                sha256: String::new(),
+                data: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// M17 within a batch: a reply planned before its original (fetched
@@ -598,6 +595,26 @@ fn batches(refs: &[MsgRef]) -> Vec<&[MsgRef]> {
         rest = tail;
     }
     out
+}
+
+/// Before a folder is listed (never under `--dry-run`): after a changed
+/// UIDVALIDITY (`renumbered`, M3) the UIDs remembered for the old one name
+/// other messages now, so they are forgotten (with the actions owed to
+/// them) first, or new mail at a reused UID would be taken as seen (lost)
+/// and an owed keyword set on the wrong message; then the server actions
+/// a killed run owed are carried out (X5).
+fn settle_folder(
+    st: &State,
+    source: &mut dyn MailSource,
+    place: &Place<'_>,
+    renumbered: bool,
+) -> Result<()> {
+    if renumbered {
+        let b = st.batch()?;
+        st.forget_folder(place.key, place.account, place.folder, place.validity)?;
+        b.commit()?;
+    }
+    finish_pending(st, source, place)
 }
 
 /// Writes the chosen mails of one batch, or under `--dry-run` (X8) only
@@ -1019,5 +1036,236 @@ mod tests {
         let flat: Vec<&MsgRef> = batches(&r).into_iter().flatten().collect();
         assert!(flat.iter().zip(&r).all(|(a, b)| a.id == b.id));
         assert!(batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn m4_outlined_attachments_are_named_safely_and_numbered_without_a_name() {
+        let part = |name: Option<&str>, size| OutlinePart {
+            name: name.map(str::to_string),
+            media_type: "application/pdf".into(),
+            size,
+        };
+        let got = outlined_attachments(vec![
+            part(Some("../../etc/offer.pdf"), 10),
+            part(None, 20),
+            part(Some("..."), 30),
+        ]);
+        let names: Vec<(&str, u64)> = got.iter().map(|a| (a.name.as_str(), a.size)).collect();
+        assert_eq!(
+            names,
+            [
+                ("offer.pdf", 10),
+                ("attachment-2", 20),
+                ("attachment-3", 30)
+            ]
+        );
+        assert!(got.iter().all(|a| a.data.is_empty() && a.sha256.is_empty()));
+    }
+
+    /// Answers the wizard's questions from a script and notes them.
+    struct Script {
+        sender: Option<usize>,
+        asked: Vec<(String, Vec<String>)>,
+    }
+
+    impl Chooser for Script {
+        fn wizard(&self) -> bool {
+            true
+        }
+        fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
+            Ok(on)
+        }
+        fn pick_mails(&mut self, rows: &[Vec<String>], _skipped: usize) -> Result<Vec<bool>> {
+            Ok(vec![true; rows.len()])
+        }
+        fn pick_sender(&mut self, subject: &str, people: &[String]) -> Result<Option<usize>> {
+            self.asked.push((subject.to_string(), people.to_vec()));
+            Ok(self.sender)
+        }
+        fn document(
+            &mut self,
+            _name: &str,
+            _categories: &[String],
+            _keywords: &[String],
+        ) -> Result<(Option<String>, Option<String>)> {
+            Ok((None, None))
+        }
+    }
+
+    /// Alice's Maildir with one mail from an address two persons share.
+    fn ambiguous() -> (tempfile::TempDir, Config, State) {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("new/1.M1P1.h"),
+            "From: Quinn <shared@roe.example>\r\nTo: alice@us.example\r\nSubject: Offer\r\n\
+             Message-ID: <offer@roe.example>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n",
+        )
+        .unwrap();
+        let cfg = Config::parse(
+            &format!(
+                "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n\
+                 [[mail.accounts]]\nname = \"md\"\nuser = \"alice\"\nsource = \"maildir\"\npath = {:?}\nfolders = [\"INBOX\"]\n",
+                dir.path().display().to_string()
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let st = State::open_memory().unwrap();
+        st.sync_users(&cfg).unwrap();
+        let person = |id: &str, first: &str, emails: &[&str]| crate::model::Person {
+            id: id.into(),
+            first_name: first.into(),
+            last_name: "Roe".into(),
+            emails: emails.iter().map(|d| d.to_string()).collect(),
+            ..crate::model::Person::default()
+        };
+        st.upsert_persons(
+            &[
+                person("P3", "Alice", &["alice@us.example"]),
+                person("P4", "Quinn", &["shared@roe.example"]),
+                person("P5", "Other", &["shared@roe.example"]),
+            ],
+            true,
+        )
+        .unwrap();
+        (dir, cfg, st)
+    }
+
+    #[test]
+    fn w2_the_chooser_settles_an_ambiguous_sender() {
+        let (_dir, cfg, st) = ambiguous();
+        let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
+        let mut script = Script {
+            sender: Some(1),
+            asked: Vec::new(),
+        };
+        let report = run(&cfg, &st, &accounts, &Options::default(), &mut script).unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(script.asked.len(), 1);
+        let (subject, people) = &script.asked[0];
+        assert_eq!(subject, "Offer");
+        assert_eq!(people.len(), 2);
+        assert_eq!(report.counts.imported, 1);
+        let item = &report.items[0];
+        assert_eq!(item.rule, "W2");
+        assert_eq!(item.attached_to.as_ref(), Some(&people[1]));
+        assert!(
+            !item
+                .flags
+                .iter()
+                .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
+            "{:?}",
+            item.flags
+        );
+        assert!(item.activity_id.is_some());
+        assert_eq!(report.exit, Exit::Ok);
+    }
+
+    #[test]
+    fn w6_unattended_leaves_an_ambiguous_sender_flagged() {
+        let (_dir, cfg, st) = ambiguous();
+        let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
+        let report = run(&cfg, &st, &accounts, &Options::default(), &mut Unattended).unwrap();
+        assert_eq!(report.counts.imported, 1);
+        let item = &report.items[0];
+        assert_ne!(item.rule, "W2");
+        assert!(
+            item.flags
+                .iter()
+                .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
+            "{:?}",
+            item.flags
+        );
+    }
+
+    /// A Maildir (no keywords: mail is moved to `Archive`) with one message
+    /// per name in INBOX.
+    fn maildir(names: &[&str]) -> (tempfile::TempDir, crate::source::maildir::Maildir) {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        for n in names {
+            std::fs::write(
+                dir.path().join("new").join(n),
+                "From: a@acme.example\r\nSubject: hi\r\n\r\nbody\r\n",
+            )
+            .unwrap();
+        }
+        let md = crate::source::maildir::Maildir::open(dir.path()).unwrap();
+        (dir, md)
+    }
+
+    fn place() -> Place<'static> {
+        Place {
+            account: "acct",
+            folder: "INBOX",
+            key: "k",
+            validity: "maildir",
+            keyword: "",
+            archive: Some("Archive"),
+        }
+    }
+
+    fn archived(md: &mut crate::source::maildir::Maildir) -> usize {
+        md.list("Archive", None).map(|l| l.len()).unwrap_or(0)
+    }
+
+    #[test]
+    fn x5_a_killed_runs_owed_move_is_carried_out_and_marked_done() {
+        let (_dir, mut md) = maildir(&["1.M1P1.h", "2.M1P1.h"]);
+        let st = State::open_memory().unwrap();
+        // Committed by a run killed before its server actions: message 1
+        // is still in INBOX, "3" was moved already (the kill came after
+        // the move, before the pending mark was cleared).
+        st.record_item("k", "1.M1P1.h", "activity", Some(1), "h1", Some("move"))
+            .unwrap();
+        st.record_item("k", "3.M1P1.h", "activity", Some(2), "h3", Some("move"))
+            .unwrap();
+        finish_pending(&st, &mut md, &place()).unwrap();
+        assert_eq!(archived(&mut md), 1);
+        let left: Vec<String> = md
+            .list("INBOX", None)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(left, ["2.M1P1.h"]);
+        assert!(st.pending_actions("k").unwrap().is_empty());
+        // Nothing is owed any more: a second run does nothing.
+        finish_pending(&st, &mut md, &place()).unwrap();
+        assert_eq!(archived(&mut md), 1);
+    }
+
+    #[test]
+    fn x5_server_actions_clear_only_what_they_carried_out() {
+        let (_dir, mut md) = maildir(&["1.M1P1.h", "2.M1P1.h"]);
+        let st = State::open_memory().unwrap();
+        for id in ["1.M1P1.h", "2.M1P1.h"] {
+            st.record_item("k", id, "activity", Some(1), "h", Some("move"))
+                .unwrap();
+        }
+        let done: Vec<MsgRef> = md
+            .list("INBOX", None)
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.id == "1.M1P1.h")
+            .collect();
+        let server = ServerActions {
+            mark: false,
+            archive: true,
+        };
+        server_actions(&st, &mut md, &place(), &done, server).unwrap();
+        assert_eq!(archived(&mut md), 1);
+        let owed: Vec<String> = st
+            .pending_actions("k")
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(owed, ["2.M1P1.h"]);
     }
 }
