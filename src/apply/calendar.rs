@@ -11,14 +11,8 @@
 //! all crmsync's own writes, so an edit made meanwhile, a failed write or
 //! a held-back deletion is seen again next run.
 //!
-//! Order of writes (X5):
-//! - CRM writes and the pair's state commit together (C2, C7 in the CRM);
-//! - a new calendar item (C3, C9): its UID is recorded on the activity
-//!   first, then it is created with `If-None-Match: *`, then the pair is
-//!   recorded. A run killed after the PUT finds the item by its UID next
-//!   time and links it (planner), so nothing is created twice;
-//! - updates and deletes on the server (If-Match) are recorded after the
-//!   server confirmed them; the planner takes a repeated one as agreement.
+//! Carrying out the plan: [`execute`], the X5 home for the calendar (the
+//! order of state commits, server writes and their completion).
 //!
 //! [`to_fetch`]: crate::plan::calendar::to_fetch
 
@@ -202,7 +196,8 @@ fn parse_body(data: Option<&str>) -> Body {
 }
 
 // ---------------------------------------------------------------------------
-// Execution
+// Execution: the X5 home for the calendar (`execute`, `Batch`,
+// `apply_one`; its tests at the end of this file)
 // ---------------------------------------------------------------------------
 
 /// Where new items go and who owns them.
@@ -224,9 +219,27 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Carries out the plan in order; reports each writing action through
-/// `done(index, outcome)`. A rejected item is reported and the run goes
-/// on (C12); a fatal error (401, server gone) stops and is returned.
+/// X5 home: carries out the plan in order, and owns the order of writes
+/// that makes a run killed at any point safe to run again:
+/// 1. CRM writes and the pair's state rows of consecutive items go into one
+///    state batch (`Batch`): they commit together (C2, C7 in the CRM),
+///    every `BATCH` (200) items, before any server write that must follow
+///    them, and at the end (also when the account stops: what was done
+///    stays done);
+/// 2. a new calendar item (C3, C9): its UID is recorded on the activity and
+///    committed first, then the item is created with `If-None-Match: *`,
+///    then the pair is recorded. A run killed after the PUT finds the item
+///    by its UID next time and links it (planner), so nothing is created
+///    twice;
+/// 3. the C8 link: the new activity and its pair (link pending) are
+///    committed, then the link is written into the item (If-Match), then
+///    the pair records it written; a link not written stays owed;
+/// 4. updates and deletes on the server (If-Match) are recorded after the
+///    server confirmed them; the planner takes a repeated one as agreement.
+///
+/// Reports each writing action through `done(index, outcome)`. A rejected
+/// item is reported and the run goes on (C12); a fatal error (401, server
+/// gone) stops and is returned.
 ///
 /// # Errors
 /// The fatal [`StoreError`]; SQLite errors as [`StoreError::Protocol`].
