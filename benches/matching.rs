@@ -42,7 +42,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crmsync::config::Config;
-use crmsync::crm::directory::{upsert_companies, upsert_persons};
 use crmsync::matching::{Matcher, PersonMatch};
 use crmsync::model::{Company, Person};
 use crmsync::state::{Access, State};
@@ -226,9 +225,11 @@ fn capital(s: &str) -> String {
 fn load(path: &Path, s: &Sizes) -> Duration {
     let st = State::open(path, Access::Write, "bench").expect("open state for writing");
     let t0 = Instant::now();
-    let tx = st.conn.unchecked_transaction().expect("begin");
+    let batch = st.batch().expect("begin");
     let companies: Vec<Company> = (0..s.companies).map(company).collect();
-    let c = upsert_companies(&tx, &companies, true).expect("upsert companies");
+    let c = st
+        .upsert_companies(&companies, true)
+        .expect("upsert companies");
     assert_eq!(c.created, s.companies);
     drop(companies);
     let mut created = 0;
@@ -236,7 +237,8 @@ fn load(path: &Path, s: &Sizes) -> Duration {
         let chunk: Vec<Person> = (start..(start + CHUNK).min(s.persons))
             .map(|i| person(i, s))
             .collect();
-        created += upsert_persons(&tx, &chunk, true)
+        created += st
+            .upsert_persons(&chunk, true)
             .expect("upsert persons")
             .created;
     }
@@ -244,7 +246,8 @@ fn load(path: &Path, s: &Sizes) -> Duration {
     // M14: ignored addresses (at company domains, so without the ignore
     // they would match a company) and whole domains.
     {
-        let mut ins = tx
+        let mut ins = st
+            .connection_for_benches()
             .prepare("INSERT INTO ignored (pattern, created_at, by) VALUES (?1, '', 'bench')")
             .expect("prepare ignored");
         for j in 0..IGNORED_ADDRESSES {
@@ -256,9 +259,9 @@ fn load(path: &Path, s: &Sizes) -> Duration {
                 .expect("ignored domain");
         }
     }
-    tx.commit().expect("commit");
+    batch.commit().expect("commit");
     let took = t0.elapsed();
-    st.conn
+    st.connection_for_benches()
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");
     took
@@ -522,7 +525,7 @@ fn file_size(path: &Path) -> u64 {
 
 fn query_plan(st: &State, sql: &str) -> Vec<String> {
     let mut stmt = st
-        .conn
+        .connection_for_benches()
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .expect("explain");
     stmt.query_map(["x"], |r| r.get::<_, String>(3))
@@ -566,7 +569,7 @@ fn take_counters(st: &State) -> (i32, [i32; 2]) {
     let mut runs = [0; 2];
     for (n, (_, sql)) in LOOKUP_SQL.iter().enumerate() {
         let stmt = st
-            .conn
+            .connection_for_benches()
             .prepare_cached(sql)
             .expect("cached lookup statement");
         reprepares += stmt.reset_status(StatementStatus::RePrepare);
@@ -626,10 +629,12 @@ impl Setup {
 fn open(path: &Path, setup: Setup) -> State {
     let st = State::open(path, Access::Read, "bench").expect("open state");
     if let Ok(sql) = std::env::var("BENCH_SQL") {
-        st.conn.execute_batch(&sql).expect("BENCH_SQL");
+        st.connection_for_benches()
+            .execute_batch(&sql)
+            .expect("BENCH_SQL");
     }
     if setup == Setup::WithoutQpsg {
-        st.conn
+        st.connection_for_benches()
             .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, false)
             .expect("switch QPSG off");
     }
@@ -655,10 +660,10 @@ fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Meas
     for _ in 0..reps {
         let t0 = Instant::now();
         let st = open(path, Setup::Shipped);
-        let m = Matcher::new(&st.conn, cfg).expect("matcher");
+        let m = Matcher::new(&st, cfg).expect("matcher");
         open_times.push(t0.elapsed());
         qpsg &= st
-            .conn
+            .connection_for_benches()
             .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
             .expect("read QPSG");
         for row in [&mut cold, &mut warm] {
@@ -669,7 +674,7 @@ fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Meas
     }
     let mut rows = vec![cold, warm];
     let st = open(path, Setup::Shipped);
-    let m = Matcher::new(&st.conn, cfg).expect("matcher");
+    let m = Matcher::new(&st, cfg).expect("matcher");
     check_counted(&counted_pass(&st, &m, &all));
     for (kind, label, _) in KINDS {
         let sub: Vec<&Query> = qs.iter().filter(|q| q.kind == kind).collect();
@@ -693,10 +698,10 @@ fn measure_without_qpsg(path: &Path, cfg: &Config, qs: &[Query], reps: usize) ->
     let all: Vec<&Query> = qs.iter().collect();
     let t0 = Instant::now();
     let st = open(path, Setup::WithoutQpsg);
-    let m = Matcher::new(&st.conn, cfg).expect("matcher");
+    let m = Matcher::new(&st, cfg).expect("matcher");
     let open_time = t0.elapsed();
     let qpsg = st
-        .conn
+        .connection_for_benches()
         .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
         .expect("read QPSG");
     check_counted(&counted_pass(&st, &m, &all));
@@ -782,7 +787,7 @@ fn main() {
     let size = file_size(&path);
     let st = open(&path, Setup::Shipped);
     let (addresses, shared): (i64, i64) = st
-        .conn
+        .connection_for_benches()
         .query_row(
             "SELECT count(*), (SELECT count(*) FROM (SELECT email FROM person_emails
                GROUP BY email HAVING count(*) > 1)) FROM person_emails",

@@ -11,19 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use crate::error::ConfigError;
 use crate::secret::SecretSpec;
-
-/// A configuration mistake; always names the file and, where known, the line.
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The whole configuration file.
 #[derive(Debug, Default, Deserialize)]
@@ -268,18 +257,6 @@ pub enum TlsMode {
     Starttls,
     /// Plain text: only for servers on the same host.
     None,
-}
-
-/// The connection and credentials every networked account shares.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Credentials {
-    pub login: Option<String>,
-    pub password_cmd: Option<String>,
-    pub password_env: Option<String>,
-    #[serde(default)]
-    pub keyring: bool,
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -581,7 +558,9 @@ impl Config {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let cfg = Config::parse(&text, &path)?;
-                crate::secret::warn_if_exposed(&cfg, &path);
+                if cfg.holds_plain_secret() {
+                    crate::secret::warn_if_exposed(&path);
+                }
                 Ok(cfg)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
@@ -882,6 +861,15 @@ impl Config {
         Ok(())
     }
 
+    /// True when an account's password or the REST token is written in
+    /// the file itself (X3: then the file must not be readable by others).
+    pub fn holds_plain_secret(&self) -> bool {
+        self.mail.accounts.iter().any(|a| a.secret().is_plain())
+            || self.calendar.accounts.iter().any(|a| a.secret().is_plain())
+            || self.contacts.accounts.iter().any(|a| a.secret().is_plain())
+            || self.rest_secret().is_plain()
+    }
+
     /// The secret source of the REST CRM token.
     pub fn rest_secret(&self) -> SecretSpec {
         let rest = self.crm.rest.as_ref();
@@ -959,6 +947,200 @@ impl Config {
 }
 
 /// 1-based line number of a byte offset.
+/// The fully commented sample, also written by `init --sample`.
+pub const SAMPLE: &str = include_str!("../config.sample.toml");
+
+/// Writes a config privately (0600): it may name password commands.
+/// Refuses to replace an existing file without `force`.
+///
+/// # Errors
+/// A usage error when the file exists; I/O errors with the path.
+pub fn write_private(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if path.exists() && !force {
+        return Err(crate::error::usage(format!(
+            "{} exists; pass --force to replace it",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The sections `crmsync init` writes (X1), as commented TOML text; the
+/// wizard asks, these say how the answers are written down.
+pub mod generate {
+    use std::path::Path;
+
+    /// A TOML string literal.
+    pub fn q(s: &str) -> String {
+        toml::Value::String(s.to_string()).to_string()
+    }
+
+    /// A TOML array of string literals.
+    pub fn list(items: &[String]) -> String {
+        format!(
+            "[{}]",
+            items.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+        )
+    }
+
+    /// The head: where it came from, the state file, the own domains (M18).
+    pub fn header(state: &Path, own_domains: &[String]) -> String {
+        let mut out = String::from(
+            "# crmsync configuration, written by `crmsync init`.\n\
+             # Every key is explained in config.sample.toml (see the README).\n\n",
+        );
+        out.push_str(&format!(
+            "# The state file: the embedded CRM and what was synced (SQLite).\nstate = {}\n",
+            q(&state.display().to_string())
+        ));
+        out.push_str(&format!("# Mail from and to these domains never enters the unknown-address queue (M18).\nown_domains = {}\n\n", list(own_domains)));
+        out
+    }
+
+    /// `[crm]` for the embedded back end (B1).
+    pub const CRM_EMBEDDED: &str =
+        "[crm]\nbackend = \"embedded\"   # load persons with `crmsync crm import`\n\n";
+
+    /// `[crm]` and `[crm.rest]` for BottleCRM (B2).
+    pub fn crm_rest(base_url: &str, token_env: &str) -> String {
+        format!(
+            "[crm]\nbackend = \"rest\"\n\n[crm.rest]\npreset = \"bottlecrm\"\nbase_url = {}\ntoken_env = {}\n\n",
+            q(base_url),
+            q(token_env)
+        )
+    }
+
+    /// One `[[users]]` entry; `name` only when given.
+    pub fn user(login: &str, emails: &[String], name: &str) -> String {
+        let mut out = format!(
+            "[[users]]\nlogin = {}\nemails = {}\n",
+            q(login),
+            list(emails)
+        );
+        if !name.is_empty() {
+            out.push_str(&format!("name = {}\n", q(name)));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// A password from an environment variable.
+    pub fn password_env(var: &str) -> String {
+        format!("password_env = {}\n", q(var))
+    }
+
+    /// A password printed by a command.
+    pub fn password_cmd(cmd: &str) -> String {
+        format!("password_cmd = {}\n", q(cmd))
+    }
+
+    /// A password variable still to be set.
+    pub fn password_env_unset(var: &str) -> String {
+        format!(
+            "password_env = {}   # set this variable before running crmsync\n",
+            q(var)
+        )
+    }
+
+    /// The default password variable of an account.
+    pub fn password_var(account: &str) -> String {
+        format!("{}_PASSWORD", account.to_uppercase().replace('-', "_"))
+    }
+
+    /// How a mail account is reached.
+    pub enum MailAt<'a> {
+        Imap {
+            host: &'a str,
+            port: &'a str,
+            tls: &'a str,
+            login: &'a str,
+            secret_line: &'a str,
+            folders: &'a [String],
+        },
+        Maildir {
+            path: &'a str,
+        },
+    }
+
+    /// One `[[mail.accounts]]` entry.
+    pub fn mail_account(name: &str, user: &str, at: &MailAt<'_>) -> String {
+        let mut section = format!(
+            "[[mail.accounts]]\nname = {}\nuser = {}   # the mailbox owner\n",
+            q(name),
+            q(user)
+        );
+        match at {
+            MailAt::Imap {
+                host,
+                port,
+                tls,
+                login,
+                secret_line,
+                folders,
+            } => section.push_str(&format!(
+                "source = \"imap\"\nhost = {}\nport = {port}\ntls = {}\nlogin = {}\n{secret_line}folders = {}\n",
+                q(host),
+                q(tls),
+                q(login),
+                list(folders)
+            )),
+            MailAt::Maildir { path } => section.push_str(&format!(
+                "source = \"maildir\"\npath = {}\nfolders = [\"INBOX\"]\n",
+                q(path)
+            )),
+        }
+        section.push('\n');
+        section
+    }
+
+    /// A calendar and an address book account of `user` on one CalDAV/CardDAV server.
+    pub fn dav_accounts(user: &str, url: &str, login: &str, secret_line: &str) -> String {
+        let mut section = String::new();
+        for (table, name, src) in [
+            ("calendar", "cal", "caldav"),
+            ("contacts", "book", "carddav"),
+        ] {
+            section.push_str(&format!(
+                "[[{table}.accounts]]\nname = {}\nuser = {}\nsource = \"{src}\"\nurl = {}\nlogin = {}\n{secret_line}\n",
+                q(&format!("{user}-{name}")),
+                q(user),
+                q(url),
+                q(login)
+            ));
+        }
+        section
+    }
+
+    /// A calendar and an address book account of `user` as vdirs under `base`.
+    pub fn vdir_accounts(user: &str, base: &str) -> String {
+        let mut section = String::new();
+        for (table, name) in [("calendar", "cal"), ("contacts", "book")] {
+            let p = Path::new(base).join(format!("{user}-{name}"));
+            section.push_str(&format!(
+                "[[{table}.accounts]]\nname = {}\nuser = {}\nsource = \"vdir\"\npath = {}\n\n",
+                q(&format!("{user}-{name}")),
+                q(user),
+                q(&p.display().to_string())
+            ));
+        }
+        section
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
@@ -1054,5 +1236,36 @@ mod tests {
                 .unwrap_err()
                 .contains("{id}")
         );
+    }
+
+    #[test]
+    fn x1_init_sections_make_a_config_that_loads() {
+        use super::generate::{self, MailAt};
+        let mut text = generate::header(Path::new("/tmp/s.sqlite"), &["us.example".into()]);
+        text.push_str(generate::CRM_EMBEDDED);
+        text.push_str(&generate::user(
+            "alice",
+            &["alice@us.example".into()],
+            "Alice",
+        ));
+        text.push_str(&generate::mail_account(
+            "alice-mail",
+            "alice",
+            &MailAt::Imap {
+                host: "imap.us.example",
+                port: "993",
+                tls: "tls",
+                login: "alice",
+                secret_line: &generate::password_env(&generate::password_var("alice-mail")),
+                folders: &["INBOX".into(), "Sent".into()],
+            },
+        ));
+        text.push_str(&generate::vdir_accounts("alice", "/tmp/v"));
+        let cfg = Config::parse(&text, Path::new("t.toml")).unwrap();
+        assert_eq!(cfg.own_domains, vec!["us.example"]);
+        assert_eq!(cfg.mail.accounts[0].folders, vec!["INBOX", "Sent"]);
+        assert_eq!(cfg.calendar.accounts[0].name(), "alice-cal");
+        assert_eq!(cfg.contacts.accounts[0].name(), "alice-book");
+        assert!(text.contains("password_env = \"ALICE_MAIL_PASSWORD\"\n"));
     }
 }

@@ -5,16 +5,16 @@
 //! (primary or further address, case-insensitive, after trimming); zero
 //! persons is *unknown*, several is *ambiguous*. Lookups are index probes on
 //! the state file's directory tables (the embedded CRM, or the REST CRM's
-//! cache), with prepared statements cached per connection, so a run never
+//! cache), with statements cached per connection, so a run never
 //! loads the whole directory and never asks a server per address.
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
-use rusqlite::Connection;
 
 use crate::address::{domain_of, is_automated_local, normalize};
 use crate::config::Config;
+use crate::state::State;
 
 /// Who carries an address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl AddressMatch {
 /// free mail, ignored patterns, users) in memory; persons and companies
 /// stay in SQLite.
 pub struct Matcher<'c> {
-    conn: &'c Connection,
+    st: &'c State,
     own_domains: HashSet<String>,
     free_mail: HashSet<String>,
     ignored: HashSet<String>,
@@ -69,11 +69,11 @@ pub struct Matcher<'c> {
 }
 
 impl<'c> Matcher<'c> {
-    /// Builds a matcher over the directory in `conn` with the config's lists.
+    /// Builds a matcher over the directory in `st` with the config's lists.
     ///
     /// # Errors
     /// SQLite errors reading the ignored patterns.
-    pub fn new(conn: &'c Connection, cfg: &Config) -> Result<Matcher<'c>> {
+    pub fn new(st: &'c State, cfg: &Config) -> Result<Matcher<'c>> {
         let mut users = HashMap::new();
         for u in &cfg.users {
             for e in &u.emails {
@@ -81,7 +81,7 @@ impl<'c> Matcher<'c> {
             }
         }
         let mut m = Matcher {
-            conn,
+            st,
             own_domains: cfg
                 .own_domains
                 .iter()
@@ -100,10 +100,7 @@ impl<'c> Matcher<'c> {
     /// # Errors
     /// SQLite errors.
     pub fn reload_ignored(&mut self) -> Result<()> {
-        let mut st = self.conn.prepare("SELECT pattern FROM ignored")?;
-        self.ignored = st
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        self.ignored = self.st.ignored_patterns()?;
         Ok(())
     }
 
@@ -118,13 +115,7 @@ impl<'c> Matcher<'c> {
     /// # Errors
     /// SQLite errors.
     pub fn persons_with(&self, norm: &str) -> Result<Vec<i64>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT person_id FROM person_emails WHERE email = ?1 ORDER BY person_id",
-        )?;
-        let ids = st
-            .query_map([norm], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
-        Ok(ids)
+        self.st.persons_with_email(norm)
     }
 
     /// M10: companies whose web domain or main e-mail domain is `domain`.
@@ -132,15 +123,7 @@ impl<'c> Matcher<'c> {
     /// # Errors
     /// SQLite errors.
     pub fn companies_with_domain(&self, domain: &str) -> Result<Vec<i64>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT company_id FROM company_domains WHERE domain = ?1
-             UNION SELECT id FROM companies WHERE email_domain = ?1
-             ORDER BY 1",
-        )?;
-        let ids = st
-            .query_map([domain], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<i64>>>()?;
-        Ok(ids)
+        self.st.companies_with_domain(domain)
     }
 
     /// Looks one address up.
@@ -211,26 +194,65 @@ impl<'c> Matcher<'c> {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::model::{Company, Person};
     use crate::state::State;
     use std::path::Path;
 
+    /// Internal id of the person with external id `ext`.
+    fn pid(st: &State, ext: &str) -> i64 {
+        st.person_rowid(ext).unwrap().unwrap()
+    }
+
+    /// Internal id of the company with external id `ext`.
+    fn cid(st: &State, ext: &str) -> i64 {
+        st.company_rowid(ext).unwrap().unwrap()
+    }
+
     fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
-        st.conn
-            .execute_batch(
-                "INSERT INTO companies (id, name, email, email_domain, created_at, updated_at)
-                   VALUES (1, 'Acme', 'info@acme.example', 'acme.example', '', ''),
-                          (2, 'Globex', NULL, NULL, '', ''),
-                          (3, 'Globex Twin', NULL, NULL, '', '');
-                 INSERT INTO company_domains VALUES ('globex.example', 2), ('twin.example', 2), ('twin.example', 3), ('gmail.com', 1);
-                 INSERT INTO persons (id, first_name, last_name, created_at, updated_at)
-                   VALUES (10, 'Jane', 'Doe', '', ''), (11, 'John', 'Roe', '', ''), (12, 'Jon', 'Roe', '', ''),
-                          (13, 'Alice', 'Own', '', '');
-                 INSERT INTO person_emails VALUES ('jane@acme.example', 10, 0), ('j.doe@acme.example', 10, 1),
-                   ('info@roe.example', 11, 0), ('info@roe.example', 12, 0), ('alice@us.example', 13, 0);
-                 INSERT INTO ignored VALUES ('spam@acme.example', '', NULL), ('@ignored.example', '', NULL);",
-            )
-            .unwrap();
+        let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
+            id: id.into(),
+            name: name.into(),
+            kind: "customer".into(),
+            email: email.map(str::to_string),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            ..Company::default()
+        };
+        let person = |id: &str, first: &str, last: &str, emails: &[&str]| Person {
+            id: id.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+            ..Person::default()
+        };
+        let b = st.batch().unwrap();
+        st.upsert_companies(
+            &[
+                company("C1", "Acme", Some("info@acme.example"), &["gmail.com"]),
+                company("C2", "Globex", None, &["globex.example", "twin.example"]),
+                company("C3", "Globex Twin", None, &["twin.example"]),
+            ],
+            true,
+        )
+        .unwrap();
+        st.upsert_persons(
+            &[
+                person(
+                    "P10",
+                    "Jane",
+                    "Doe",
+                    &["jane@acme.example", "j.doe@acme.example"],
+                ),
+                person("P11", "John", "Roe", &["info@roe.example"]),
+                person("P12", "Jon", "Roe", &["info@roe.example"]),
+                person("P13", "Alice", "Own", &["alice@us.example"]),
+            ],
+            true,
+        )
+        .unwrap();
+        st.add_ignored("spam@acme.example", "").unwrap();
+        st.add_ignored("@ignored.example", "").unwrap();
+        b.commit().unwrap();
         let cfg = Config::parse(
             "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\", \"a@us.example\"]\n",
             Path::new("t.toml"),
@@ -242,24 +264,24 @@ mod tests {
     #[test]
     fn spec1_unique_by_primary_or_further_address_case_insensitive() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         assert_eq!(
             m.lookup("  Jane@ACME.example ").unwrap().person,
-            PersonMatch::Unique(10)
+            PersonMatch::Unique(pid(&st, "P10"))
         );
         assert_eq!(
             m.lookup("<j.doe@acme.example>").unwrap().person,
-            PersonMatch::Unique(10)
+            PersonMatch::Unique(pid(&st, "P10"))
         );
     }
 
     #[test]
     fn spec1_ambiguous_and_unknown() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         assert_eq!(
             m.lookup("info@roe.example").unwrap().person,
-            PersonMatch::Ambiguous(vec![11, 12])
+            PersonMatch::Ambiguous(vec![pid(&st, "P11"), pid(&st, "P12")])
         );
         let unk = m.lookup("new@nowhere.example").unwrap();
         assert_eq!(unk.person, PersonMatch::Unknown);
@@ -269,9 +291,15 @@ mod tests {
     #[test]
     fn m10_domain_fallback_by_web_domain_and_main_email_domain() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
-        assert_eq!(m.lookup("bob@globex.example").unwrap().company, Some(2));
-        assert_eq!(m.lookup("sales@acme.example").unwrap().company, Some(1));
+        let m = Matcher::new(&st, &cfg).unwrap();
+        assert_eq!(
+            m.lookup("bob@globex.example").unwrap().company,
+            Some(cid(&st, "C2"))
+        );
+        assert_eq!(
+            m.lookup("sales@acme.example").unwrap().company,
+            Some(cid(&st, "C1"))
+        );
         // A known person is not given a company by domain.
         assert_eq!(m.lookup("jane@acme.example").unwrap().company, None);
     }
@@ -279,14 +307,14 @@ mod tests {
     #[test]
     fn m10_domain_of_two_companies_links_none() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         assert_eq!(m.lookup("x@twin.example").unwrap().company, None);
     }
 
     #[test]
     fn m10_free_mail_never_matches_a_company() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         let r = m.lookup("someone@gmail.com").unwrap();
         assert!(r.free_mail);
         assert_eq!(r.company, None);
@@ -295,7 +323,7 @@ mod tests {
     #[test]
     fn m14_ignored_address_and_domain_never_match() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         let a = m.lookup("SPAM@acme.example").unwrap();
         assert!(a.ignored);
         assert_eq!((a.person.clone(), a.company), (PersonMatch::Unknown, None));
@@ -306,7 +334,7 @@ mod tests {
     #[test]
     fn m18_own_domain_automated_and_users() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
+        let m = Matcher::new(&st, &cfg).unwrap();
         let own = m.lookup("a@us.example").unwrap();
         assert!(own.own_domain);
         assert_eq!(own.user.as_deref(), Some("alice"));
@@ -318,8 +346,8 @@ mod tests {
     #[test]
     fn m9_user_person_record() {
         let (st, cfg) = setup();
-        let m = Matcher::new(&st.conn, &cfg).unwrap();
-        assert_eq!(m.user_person(&cfg, "alice").unwrap(), Some(13));
+        let m = Matcher::new(&st, &cfg).unwrap();
+        assert_eq!(m.user_person(&cfg, "alice").unwrap(), Some(pid(&st, "P13")));
         assert_eq!(m.user_person(&cfg, "nobody").unwrap(), None);
     }
 }

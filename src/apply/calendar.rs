@@ -26,9 +26,9 @@ use crate::model::{CrmEntry, Synced};
 use crate::parse::ical::{self, Kind};
 use crate::plan::calendar::{self as plan, Action, Body, Record, Remote};
 use crate::source::dav::{Member, Precondition};
-use crate::source::store::{Cursor, Listing, Store, StoreError, store_cursor, stored_cursor};
-use crate::state::State;
+use crate::source::store::{Listing, Store, StoreError};
 use crate::state::calendar::{NewCalendarActivity, Pair};
+use crate::state::{Cursor, State};
 
 /// The state key of a collection's cursor.
 pub fn cursor_key(account: &str, collection: &str) -> String {
@@ -74,7 +74,7 @@ pub fn view(
     let mut listing: Vec<(String, String)> = Vec::new();
     let mut bodies: HashMap<String, (Option<String>, Body)> = HashMap::new();
     for (c, ctag) in collections {
-        let stored = stored_cursor(&st.conn, &cursor_key(account, c)).map_err(sql)?;
+        let stored = st.stored_cursor(&cursor_key(account, c)).map_err(sql)?;
         let known: BTreeMap<&str, &str> = pairs
             .iter()
             .filter(|p| &p.collection == c)
@@ -408,7 +408,7 @@ fn apply_one(
                 fields,
                 attach: *attach,
                 rep,
-                rule,
+                rule: rule.as_str(),
                 explain: &explain,
                 uid: Some(uid),
             })?;
@@ -571,9 +571,8 @@ pub fn advance(
     for (c, seen) in &v.basis {
         let key = cursor_key(account, c);
         let keep_old = || -> Result<()> {
-            let old = stored_cursor(&st.conn, &key)?;
-            store_cursor(
-                &st.conn,
+            let old = st.stored_cursor(&key)?;
+            st.store_cursor(
                 &key,
                 account,
                 c,
@@ -588,7 +587,7 @@ pub fn advance(
             continue;
         }
         if !wrote.contains(c) {
-            store_cursor(&st.conn, &key, account, c, seen)?;
+            st.store_cursor(&key, account, c, seen)?;
             continue;
         }
         let mine: HashMap<&str, Option<&str>> = rows
@@ -628,8 +627,7 @@ pub fn advance(
             ours = false;
         }
         if ours {
-            store_cursor(
-                &st.conn,
+            st.store_cursor(
                 &key,
                 account,
                 c,
@@ -650,7 +648,7 @@ pub fn advance(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Attach, CrmFields};
+    use crate::model::{Attach, CrmFields, Rule};
     use crate::plan::calendar::{Loser, Side};
     use crate::source::dav::DavKind;
     use crate::source::vdir::Vdir;
@@ -671,16 +669,14 @@ mod tests {
             let st = State::open(&dir.path().join("s.sqlite"), Access::Write, "t").unwrap();
             std::fs::create_dir_all(dir.path().join("vdir/cal")).unwrap();
             let store = Store::Vdir(Vdir::open(&dir.path().join("vdir"), DavKind::Calendar));
-            let (person, _) = crate::crm::directory::create_person(
-                &st.conn,
-                &crate::crm::directory::NewPerson {
+            let (person, _) = st
+                .create_person(&crate::state::directory::NewPerson {
                     first_name: "Alice",
                     last_name: "Owner",
                     email: "alice@example.com",
                     company: None,
-                },
-            )
-            .unwrap();
+                })
+                .unwrap();
             let fields = CrmFields {
                 subject: "Review".into(),
                 ..CrmFields::default()
@@ -710,7 +706,7 @@ mod tests {
         }
 
         /// Runs `actions`; `seen(index, reader)` at each reported one.
-        fn execute(
+        fn run(
             &self,
             actions: &[Action],
             seen: &mut dyn FnMut(usize, &State),
@@ -740,7 +736,7 @@ mod tests {
 
         fn create_on_server(&self, uid: &str, name: &str) -> Action {
             Action::CreateOnServer {
-                rule: "C3",
+                rule: Rule::C3,
                 activity: self.activity,
                 kind: Kind::Event,
                 uid: uid.into(),
@@ -758,7 +754,7 @@ mod tests {
 
         fn conflict(&self) -> Action {
             Action::Conflict {
-                rule: "C6",
+                rule: Rule::C6,
                 activity: self.activity,
                 href: "/cal/old.ics".into(),
                 policy: "crm-wins",
@@ -776,7 +772,7 @@ mod tests {
     fn x5_state_rows_commit_before_the_server_write_and_the_pair_after_it() {
         let w = World::new();
         let actions = [w.conflict(), w.create_on_server("u-1", "u-1.ics")];
-        let outcomes = w.execute(&actions, &mut |i, r| match i {
+        let outcomes = w.run(&actions, &mut |i, r| match i {
             // The conflict's log row is in the open batch, not yet committed.
             0 => assert!(r.conflicts(None).unwrap().is_empty()),
             // Before the PUT the batch committed (the log row and the
@@ -808,7 +804,7 @@ mod tests {
         let w = World::new();
         // Someone else's item where ours would go: If-None-Match fails.
         std::fs::write(w.dir.path().join("vdir/cal/u-2.ics"), "theirs").unwrap();
-        let outcomes = w.execute(&[w.create_on_server("u-2", "u-2.ics")], &mut |_, _| {});
+        let outcomes = w.run(&[w.create_on_server("u-2", "u-2.ics")], &mut |_, _| {});
         assert!(
             matches!(&outcomes[..], [(0, Outcome::Failed(why))] if why.contains("left alone")),
             "{outcomes:?}"
@@ -828,7 +824,7 @@ mod tests {
     #[test]
     fn x5_the_last_batch_commits_at_the_end() {
         let w = World::new();
-        w.execute(&[w.conflict(), w.conflict()], &mut |_, r| {
+        w.run(&[w.conflict(), w.conflict()], &mut |_, r| {
             assert!(r.conflicts(None).unwrap().is_empty());
         });
         assert_eq!(w.reader().conflicts(None).unwrap().len(), 2);

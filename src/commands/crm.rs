@@ -11,13 +11,13 @@ use super::Ctx;
 use crate::cli::{
     CrmCommand, CrmExportArgs, CrmImportArgs, CrmListArgs, ExportFormat, ImportKind, RecordKind,
 };
-use crate::crm::directory::{self, Filter, ImportCounts};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::model::{Company, Person};
 use crate::parse::records::{self, Refs, RowError};
 use crate::report::output::{Tabular, csv_record, write_stdout};
 use crate::state::Access;
+use crate::state::directory::{Filter, ImportCounts};
 
 pub fn run(ctx: &Ctx, cmd: CrmCommand) -> Result<Exit> {
     match cmd {
@@ -134,17 +134,9 @@ fn import(ctx: &Ctx, a: &CrmImportArgs) -> Result<Exit> {
         .iter()
         .map(|u| u.login().to_string())
         .collect();
-    let conn = &st.conn;
-    let exists = |ext: &str| directory::company_rowid(conn, ext).ok().flatten().is_some();
+    let exists = |ext: &str| st.company_rowid(ext).ok().flatten().is_some();
     let by_name = |name: &str| {
-        let mut s = conn
-            .prepare_cached("SELECT ext_id FROM companies WHERE name = ?1 COLLATE NOCASE AND ext_id IS NOT NULL LIMIT 2")
-            .ok()?;
-        let ids: Vec<String> = s
-            .query_map([name], |r| r.get(0))
-            .ok()?
-            .filter_map(|r| r.ok())
-            .collect();
+        let ids = st.company_ext_ids_named(name).ok()?;
         (ids.len() == 1).then(|| ids[0].clone())
     };
     let refs = Refs {
@@ -152,12 +144,12 @@ fn import(ctx: &Ctx, a: &CrmImportArgs) -> Result<Exit> {
         company_exists: &exists,
         company_by_name: &by_name,
     };
-    let tx = st.conn.unchecked_transaction()?;
+    let batch = st.batch()?;
     let counts = match kind {
         ImportKind::Companies => {
             let rows = records::companies_csv(&data, &refs).map_err(|e| row_errors(&a.file, &e))?;
             let items: Vec<Company> = rows.into_iter().map(|(_, c)| c).collect();
-            directory::upsert_companies(&tx, &items, st.writable())?
+            st.upsert_companies(&items, st.writable())?
         }
         ImportKind::Persons => {
             let rows = if vcard {
@@ -173,11 +165,11 @@ fn import(ctx: &Ctx, a: &CrmImportArgs) -> Result<Exit> {
             }
             .map_err(|e| row_errors(&a.file, &e))?;
             let items: Vec<Person> = rows.into_iter().map(|(_, p)| p).collect();
-            directory::upsert_persons(&tx, &items, st.writable())?
+            st.upsert_persons(&items, st.writable())?
         }
     };
     if st.writable() {
-        tx.commit()?;
+        batch.commit()?;
     }
     let summary = ImportSummary {
         command: "crm import",
@@ -296,17 +288,17 @@ fn list(ctx: &Ctx, a: &CrmListArgs) -> Result<Exit> {
     };
     match a.kind {
         RecordKind::Persons => ctx.printer.print(&PersonList {
-            persons: directory::list_persons(&st.conn, &filter)?,
+            persons: st.list_persons(&filter)?,
         })?,
         RecordKind::Companies => ctx.printer.print(&CompanyList {
-            companies: directory::list_companies(&st.conn, &filter)?,
+            companies: st.list_companies(&filter)?,
         })?,
         RecordKind::Users => {
-            let m = Matcher::new(&st.conn, &ctx.cfg)?;
+            let m = Matcher::new(&st, &ctx.cfg)?;
             let mut users = Vec::new();
             for u in &ctx.cfg.users {
                 let pid = match m.user_person(&ctx.cfg, u.login())? {
-                    Some(id) => directory::person_by_rowid(&st.conn, id)?.map(|p| p.id),
+                    Some(id) => st.person_by_rowid(id)?.map(|p| p.id),
                     None => None,
                 };
                 users.push(UserRow {
@@ -329,15 +321,15 @@ fn export(ctx: &Ctx, a: &CrmExportArgs) -> Result<Exit> {
     let all = Filter::default();
     let text = match (a.kind, a.format) {
         (ImportKind::Companies, ExportFormat::Json) => {
-            serde_json::to_string_pretty(&directory::list_companies(&st.conn, &all)?)? + "\n"
+            serde_json::to_string_pretty(&st.list_companies(&all)?)? + "\n"
         }
         (ImportKind::Persons, ExportFormat::Json) => {
-            serde_json::to_string_pretty(&directory::list_persons(&st.conn, &all)?)? + "\n"
+            serde_json::to_string_pretty(&st.list_persons(&all)?)? + "\n"
         }
         (ImportKind::Companies, ExportFormat::Csv) => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(records::company_header())?;
-            for c in directory::list_companies(&st.conn, &all)? {
+            for c in st.list_companies(&all)? {
                 csv_record(
                     &mut w,
                     [
@@ -356,7 +348,7 @@ fn export(ctx: &Ctx, a: &CrmExportArgs) -> Result<Exit> {
         (ImportKind::Persons, ExportFormat::Csv) => {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(records::person_header())?;
-            for p in directory::list_persons(&st.conn, &all)? {
+            for p in st.list_persons(&all)? {
                 csv_record(
                     &mut w,
                     [

@@ -2,15 +2,14 @@
 //! what every address of it matched.
 
 use anyhow::Result;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::ExplainArgs;
-use crate::crm::activities::{self, ActivityView};
 use crate::error::{Exit, usage};
 use crate::report::output::Tabular;
 use crate::state::Access;
+use crate::state::activities::ActivityView;
 
 #[derive(Serialize)]
 struct Explained {
@@ -59,43 +58,27 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> Result<Exit> {
         Ok(id) => Some(id),
         Err(_) => {
             let mid = item.trim_start_matches('<').trim_end_matches('>');
-            st.conn
-                .query_row(
-                    "SELECT activity_id FROM activity_sources WHERE message_id = ?1 ORDER BY id LIMIT 1",
-                    [mid],
-                    |r| r.get(0),
-                )
-                .optional()?
+            st.activity_for_message_id(mid)?
         }
     };
-    let Some(view) = id
-        .map(|id| activities::view(&st.conn, id))
-        .transpose()?
-        .flatten()
-    else {
+    let Some(view) = id.map(|id| st.activity_view(id)).transpose()?.flatten() else {
         return Err(usage(format!(
             "no activity for `{item}`; it was not imported. `crmsync import-mail --dry-run --all-items` shows where new mail would go"
         )));
     };
-    let mut sources = Vec::new();
-    let mut q = st.conn.prepare(
-        "SELECT account, coalesce(folder, ''), coalesce(uid, ''), coalesce(message_id, '') FROM activity_sources WHERE activity_id = ?1 ORDER BY id",
-    )?;
-    let rows = q.query_map([view.id], |r| {
-        Ok(format!(
-            "{} / {} uid {} <{}>",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, rusqlite::types::Value>(2).map(|v| match v {
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                _ => "-".into(),
-            })?,
-            r.get::<_, String>(3)?
-        ))
-    })?;
-    for r in rows {
-        sources.push(r?);
-    }
+    let sources = st
+        .explain_sources(view.id)?
+        .into_iter()
+        .map(|s| {
+            format!(
+                "{} / {} uid {} <{}>",
+                s.account,
+                s.folder,
+                s.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
+                s.message_id
+            )
+        })
+        .collect();
     ctx.printer.print(&Explained {
         rule: view.rule.clone(),
         explain: view.explain.clone(),

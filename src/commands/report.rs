@@ -3,17 +3,17 @@
 //! SPEC 8 shape).
 
 use anyhow::Result;
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::state::calendar::ConflictRow;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
-use crate::crm::activities::{self, ActivityView, ResolutionRow};
 use crate::error::{Exit, usage};
 use crate::report::output::{Tabular, csv_record, write_stdout};
-use crate::state::Access;
+use crate::state::activities::ActivityView;
+use crate::state::report::ActivityFilter;
+use crate::state::{Access, ResolutionRow};
 
 #[derive(Serialize)]
 struct Report {
@@ -125,7 +125,7 @@ impl Tabular for Resolutions {
 
 fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
-    let list = activities::resolutions(&st.conn)?;
+    let list = st.resolutions()?;
     if a.csv {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "at", "by", "address", "action", "target"])?;
@@ -230,26 +230,17 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
         .as_deref()
         .map(|s| date_bound(s, true))
         .transpose()?;
-    let mut q = st.conn.prepare(
-        "SELECT a.id FROM activities a
-         WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM activity_sources s WHERE s.activity_id = a.id AND s.account = ?1))
-           AND (?2 IS NULL OR a.start_at >= ?2)
-           AND (?3 IS NULL OR a.start_at <= ?3)
-           AND (?4 = 0 OR EXISTS (SELECT 1 FROM activity_flags f WHERE f.activity_id = a.id))
-           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM activity_flags f WHERE f.activity_id = a.id AND f.reason = ?5))
-           AND (?6 = 0 OR EXISTS (SELECT 1 FROM unknown_activities u JOIN unknown_addresses x ON x.address = u.address
-                                  WHERE u.activity_id = a.id AND x.state = 'open'))
-         ORDER BY a.start_at, a.id",
-    )?;
-    let ids = q
-        .query_map(
-            params![a.account, since, until, a.flagged, a.flag, a.unknown],
-            |r| r.get::<_, i64>(0),
-        )?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    let ids = st.report_activity_ids(&ActivityFilter {
+        account: a.account.as_deref(),
+        since: since.as_deref(),
+        until: until.as_deref(),
+        flagged: a.flagged,
+        flag: a.flag.as_deref(),
+        unknown: a.unknown,
+    })?;
     let mut list = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(v) = activities::view(&st.conn, id)? {
+        if let Some(v) = st.activity_view(id)? {
             list.push(v);
         }
     }

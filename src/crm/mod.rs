@@ -3,7 +3,6 @@
 //! REST back end (B2) refreshes them as its cache, so matching and listing
 //! read the same tables for both.
 
-pub mod activities;
-pub mod directory;
+pub mod activity;
 pub mod remote;
 pub mod rest;

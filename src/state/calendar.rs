@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::activities::NewActivity;
 use super::{State, now};
-use crate::crm::activities;
 use crate::model::{
     Attach, CALENDAR_TYPES, CrmEntry, CrmFields, Flag, Participant, Queued, Synced, reason,
 };
@@ -417,7 +417,7 @@ impl State {
         self.conn
             .prepare_cached("DELETE FROM activity_participants WHERE activity_id = ?1")?
             .execute([id])?;
-        activities::add_participants(&self.conn, id, &f.participants)?;
+        self.add_participants(id, &f.participants)?;
         Ok(())
     }
 
@@ -426,21 +426,18 @@ impl State {
     /// # Errors
     /// SQLite errors.
     pub fn create_calendar_activity(&self, a: &NewCalendarActivity<'_>) -> Result<i64> {
-        let id = activities::insert(
-            &self.conn,
-            &activities::NewActivity {
-                kind: a.activity_type,
-                status: "I",
-                subject: &a.fields.subject,
-                body: a.fields.text.as_deref(),
-                start_at: None,
-                attach: a.attach,
-                rep: a.rep,
-                rule: a.rule,
-                explain: a.explain,
-                raw_sha256: None,
-            },
-        )?;
+        let id = self.insert_activity(&NewActivity {
+            kind: a.activity_type,
+            status: "I",
+            subject: &a.fields.subject,
+            body: a.fields.text.as_deref(),
+            start_at: None,
+            attach: a.attach,
+            rep: a.rep,
+            rule: a.rule,
+            explain: a.explain,
+            raw_sha256: None,
+        })?;
         self.write_calendar_fields(id, a.fields, false)?;
         if let Some(uid) = a.uid {
             self.set_calendar_uid(id, uid)?;
@@ -471,8 +468,8 @@ impl State {
         self.conn
             .prepare_cached("DELETE FROM activity_flags WHERE activity_id = ?1 AND reason = ?2")?
             .execute(params![id, reason::UNIDENTIFIED_ATTENDEE])?;
-        activities::add_flags(&self.conn, id, flags)?;
-        activities::queue_unknown(&self.conn, id, queue, subject, &now())?;
+        self.add_flags(id, flags)?;
+        self.queue_unknown(id, queue, subject, &now())?;
         Ok(())
     }
 

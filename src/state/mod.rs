@@ -3,17 +3,19 @@
 //!
 //! Opening it applies the numbered migrations in `migrations/`, turns on
 //! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
-//! A writer also takes the run lock (X4): a second writer gets [`Busy`].
+//! A writer also takes the run lock (X4): a second writer gets
+//! [`crate::error::Busy`].
 
-mod activities;
+pub mod activities;
 pub mod calendar;
-mod contacts;
+pub mod contacts;
 mod cursors;
-mod directory;
+pub mod directory;
 mod items;
 mod lock;
 mod notices;
-mod outbox;
+pub mod outbox;
+pub mod report;
 mod runs;
 mod unknown;
 
@@ -22,9 +24,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags};
 
-pub use lock::{Busy, RunLock};
+pub use cursors::Cursor;
+pub use lock::RunLock;
+pub use runs::Blocked;
+pub use unknown::{ResolutionRow, UnknownRow};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -50,7 +55,7 @@ pub enum Access {
 
 /// An open state file.
 pub struct State {
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
     writable: bool,
     _lock: Option<RunLock>,
@@ -81,7 +86,7 @@ impl State {
     /// Opens (and creates, for writers) the state file at `path`.
     ///
     /// # Errors
-    /// [`Busy`] when another run holds the lock (exit 75); I/O and SQLite
+    /// [`crate::error::Busy`] when another run holds the lock (exit 75); I/O and SQLite
     /// errors with the path in their context.
     pub fn open(path: &Path, access: Access, command: &str) -> Result<State> {
         // X4a: a link planted at the state file is refused, not followed
@@ -189,6 +194,14 @@ impl State {
         Ok(Batch(self.conn.unchecked_transaction()?))
     }
 
+    /// The SQLite connection, for `benches/` only (they read query plans and
+    /// connection settings). Code under `src/` keeps its SQL in `state/`
+    /// (tests/architecture.rs).
+    #[doc(hidden)]
+    pub fn connection_for_benches(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -208,100 +221,6 @@ impl State {
     pub fn latest_schema() -> usize {
         MIGRATIONS.len()
     }
-
-    /// A random per-file salt (for X2 fingerprints), made on first use.
-    pub fn salt(&self) -> Result<String> {
-        if let Some(s) = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'salt'", [], |r| {
-                r.get(0)
-            })
-            .optional()?
-        {
-            return Ok(s);
-        }
-        let mut buf = [0u8; 16];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
-            .context("reading /dev/urandom for the state salt")?;
-        let salt = hex::encode(buf);
-        self.conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?1)",
-            [&salt],
-        )?;
-        Ok(salt)
-    }
-
-    /// X2: the block on an account, if any.
-    pub fn blocked(&self, account: &str) -> Result<Option<Blocked>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT reason, fingerprint, blocked_at FROM blocked_accounts WHERE account = ?1",
-                [account],
-                |r| {
-                    Ok(Blocked {
-                        reason: r.get(0)?,
-                        fingerprint: r.get(1)?,
-                        blocked_at: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-
-    /// X2: marks an account blocked after an authentication failure.
-    pub fn block(&self, account: &str, reason: &str, fingerprint: Option<&str>) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO blocked_accounts (account, reason, fingerprint, blocked_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(account) DO UPDATE SET reason = excluded.reason,
-               fingerprint = excluded.fingerprint, blocked_at = excluded.blocked_at",
-            params![account, reason, fingerprint, now()],
-        )?;
-        Ok(())
-    }
-
-    /// X2: lifts a block; returns whether there was one.
-    pub fn unblock(&self, account: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM blocked_accounts WHERE account = ?1", [account])?
-            > 0)
-    }
-
-    pub fn blocked_accounts(&self) -> Result<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT account FROM blocked_accounts ORDER BY account")?;
-        let rows = st.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Records the start of a run; returns its id.
-    pub fn start_run(&self, command: &str, dry_run: bool) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO runs (command, pid, by, dry_run, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![command, std::process::id(), os_user(), dry_run, now()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Records the end of a run with its exit code and counts (JSON).
-    pub fn finish_run(&self, id: i64, exit_code: u8, counts: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE runs SET finished_at = ?2, exit_code = ?3, counts = ?4 WHERE id = ?1",
-            params![id, now(), exit_code, counts],
-        )?;
-        Ok(())
-    }
-}
-
-/// X2: why and when an account was blocked.
-#[derive(Debug, Clone)]
-pub struct Blocked {
-    pub reason: String,
-    pub fingerprint: Option<String>,
-    pub blocked_at: String,
 }
 
 /// The OS user running this process (U5 default for "by whom").
@@ -383,7 +302,9 @@ mod tests {
         let p = dir.path().join("s.sqlite");
         let _first = State::open(&p, Access::Write, "import-mail").unwrap();
         let err = State::open(&p, Access::Write, "check").err().unwrap();
-        let busy = err.downcast_ref::<Busy>().expect("Busy error");
+        let busy = err
+            .downcast_ref::<crate::error::Busy>()
+            .expect("Busy error");
         assert!(
             busy.to_string().contains(&std::process::id().to_string()),
             "{busy}"
@@ -410,18 +331,5 @@ mod tests {
         assert_eq!(st.schema_version().unwrap(), State::latest_schema());
         assert!(!p.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn x2_block_and_unblock() {
-        let st = State::open_memory().unwrap();
-        assert!(st.blocked("a").unwrap().is_none());
-        st.block("a", "authentication failed", Some("fp")).unwrap();
-        assert_eq!(
-            st.blocked("a").unwrap().unwrap().fingerprint.as_deref(),
-            Some("fp")
-        );
-        assert!(st.unblock("a").unwrap());
-        assert!(!st.unblock("a").unwrap());
     }
 }

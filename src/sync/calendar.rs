@@ -439,7 +439,7 @@ fn sync_account(
 ) -> Result<CalendarAccount> {
     let name = a.name();
     let login = a.user();
-    let matcher = Matcher::new(&st.conn, cfg)?;
+    let matcher = Matcher::new(st, cfg)?;
     let owner: Owner = owner(&matcher, cfg, login)?.with_context(|| {
         format!(
             "user `{login}` has no person record of their own in the CRM (C2 attaches events to it); add a person with the user's e-mail address (crmsync crm import)"
@@ -778,7 +778,7 @@ fn report_plan(
             report.items.push(CalendarItem {
                 account: account.to_string(),
                 action: action.to_string(),
-                rule: act.rule(),
+                rule: act.rule().as_str(),
                 activity,
                 href,
                 uid,
@@ -1020,7 +1020,7 @@ mod tests {
     #[test]
     fn c7_held_back_deletions_name_the_flag() {
         let (action, _, _, _, reason, _) = describe(&Action::MassDeleteStop {
-            rule: "C7",
+            rule: crate::model::Rule::C7,
             side: Side::Crm,
             count: 5,
             total: 6,
@@ -1035,14 +1035,14 @@ mod tests {
     #[test]
     fn spec8_json_counts_have_created_updated_deleted_beside_the_detail() {
         let on_server = |activity| Action::DeleteOnServer {
-            rule: "C7",
+            rule: crate::model::Rule::C7,
             activity,
             href: format!("/c/{activity}.ics"),
             if_match: "\"e\"".into(),
         };
         let actions = vec![
             Action::DeleteInCrm {
-                rule: "C7",
+                rule: crate::model::Rule::C7,
                 activity: 1,
                 href: "/c/1.ics".into(),
             },

@@ -5,6 +5,7 @@
 //! print its report; a dry run (X8) is "plan, report, return" in the engine.
 
 pub mod calendar;
+pub mod check;
 pub mod contacts;
 pub mod mail;
 pub mod resolve;

@@ -3,5 +3,7 @@
 //! their engines in [`crate::sync`].
 
 pub mod calendar;
+pub mod contacts;
+pub mod init;
 pub mod mail;
 pub mod resolve;

@@ -1,0 +1,369 @@
+//! The check engine (X1): tests the config, the state file, the CRM and
+//! every configured account (login, folders, calendar and address book
+//! discovery), one row per check. Accounts go through the lockout guard
+//! (X2): a blocked one is not tried, a refused login blocks it.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::accounts::{Guard, auth_failed, guard};
+use crate::config::{Backend, Config, DavAccount, DavSource, MailAccount, MailSource};
+use crate::crm::rest;
+use crate::matching::Matcher;
+use crate::source::dav::{Dav, DavError, DavKind};
+use crate::source::imap;
+use crate::source::mail::{MailSource as _, SourceError};
+use crate::state::State;
+
+/// How one check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Ok,
+    Warn,
+    Fail,
+    Blocked,
+    Skipped,
+}
+
+/// One row of `crmsync check`.
+#[derive(Debug, Serialize)]
+pub struct CheckRow {
+    pub check: String,
+    pub target: String,
+    pub status: CheckStatus,
+    pub detail: String,
+}
+
+/// What `crmsync check` found (X1): one row per check.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub command: &'static str,
+    pub checks: Vec<CheckRow>,
+}
+
+impl CheckReport {
+    /// A check failed or found an account blocked (exit 1).
+    pub fn failed(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Blocked))
+    }
+}
+
+/// X1: checks the config, the state file, the CRM and the accounts named
+/// in `accounts` (all when empty; `crm` names the CRM); with `offline` no
+/// server is asked. Logins go through the lockout guard (X2).
+///
+/// # Errors
+/// SQLite errors, and the errors of building a DAV client.
+pub fn run(cfg: &Config, st: &State, accounts: &[String], offline: bool) -> Result<CheckReport> {
+    let wanted = |name: &str| accounts.is_empty() || accounts.iter().any(|a| a == name);
+    let mut rows = vec![row(
+        "config",
+        cfg.describe_path(),
+        CheckStatus::Ok,
+        format!(
+            "{} users, {} mail, {} calendar, {} contacts accounts; CRM {}",
+            cfg.users.len(),
+            cfg.mail.accounts.len(),
+            cfg.calendar.accounts.len(),
+            cfg.contacts.accounts.len(),
+            match cfg.crm.backend {
+                Backend::Embedded => "embedded",
+                Backend::Rest => "rest",
+            }
+        ),
+    )];
+    rows.push(row(
+        "state",
+        st.path().display().to_string(),
+        CheckStatus::Ok,
+        format!(
+            "schema {}, {}",
+            st.schema_version()?,
+            if st.writable() {
+                "writable, lock held"
+            } else {
+                "read only (dry run)"
+            }
+        ),
+    ));
+    rows.extend(check_crm(cfg, st, wanted("crm") && !offline)?);
+    for a in &cfg.mail.accounts {
+        if wanted(a.name()) {
+            rows.push(check_mail(st, a, offline)?);
+        }
+    }
+    for (list, kind) in [
+        (&cfg.calendar.accounts, DavKind::Calendar),
+        (&cfg.contacts.accounts, DavKind::Contacts),
+    ] {
+        for a in list {
+            if wanted(a.name()) {
+                rows.push(check_dav(st, a, kind, offline)?);
+            }
+        }
+    }
+    Ok(CheckReport {
+        command: "check",
+        checks: rows,
+    })
+}
+
+fn row(
+    check: &str,
+    target: impl Into<String>,
+    status: CheckStatus,
+    detail: impl Into<String>,
+) -> CheckRow {
+    CheckRow {
+        check: check.into(),
+        target: target.into(),
+        status,
+        detail: detail.into(),
+    }
+}
+
+fn check_crm(cfg: &Config, st: &State, online: bool) -> Result<Vec<CheckRow>> {
+    let mut rows = Vec::new();
+    let c = st.counts()?;
+    let m = Matcher::new(st, cfg)?;
+    let mut missing = Vec::new();
+    for u in &cfg.users {
+        if m.user_person(cfg, u.login())?.is_none() {
+            missing.push(u.login().to_string());
+        }
+    }
+    let detail = format!(
+        "{} companies, {} persons, {} activities, {} open unknown addresses",
+        c.companies, c.persons, c.activities, c.open_unknown
+    );
+    if missing.is_empty() {
+        rows.push(row("crm directory", "state file", CheckStatus::Ok, detail));
+    } else {
+        rows.push(row(
+            "crm directory",
+            "state file",
+            CheckStatus::Warn,
+            format!(
+                "{detail}; users without a person record (M9: their mail cannot be imported): {}; \
+                 import a person carrying one of their addresses",
+                missing.join(", ")
+            ),
+        ));
+    }
+    if cfg.crm.backend == Backend::Rest {
+        let target = cfg
+            .crm
+            .rest
+            .as_ref()
+            .map(|r| r.base_url.get_ref().clone())
+            .unwrap_or_default();
+        if !online {
+            rows.push(row("crm rest", target, CheckStatus::Skipped, "--offline"));
+            return Ok(rows);
+        }
+        let secret = match guard(st, "crm", &cfg.rest_secret()) {
+            Ok(Guard::Go(s)) => s,
+            Ok(Guard::Blocked(msg)) => {
+                rows.push(row("crm rest", target, CheckStatus::Blocked, msg));
+                return Ok(rows);
+            }
+            Err(e) => {
+                rows.push(row("crm rest", target, CheckStatus::Fail, format!("{e:#}")));
+                return Ok(rows);
+            }
+        };
+        rows.push(match rest::ping(cfg, &secret) {
+            Ok(d) => row("crm rest", target, CheckStatus::Ok, d),
+            Err(rest::RestError::Auth(code)) => row(
+                "crm rest",
+                target,
+                CheckStatus::Blocked,
+                auth_failed(st, "crm", &secret, &format!("HTTP {code}"))?,
+            ),
+            Err(e) => row("crm rest", target, CheckStatus::Fail, e.to_string()),
+        });
+    }
+    Ok(rows)
+}
+
+fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<CheckRow> {
+    let name = a.name();
+    match a.source {
+        MailSource::Maildir => {
+            let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
+            let ok = path.join("cur").is_dir() || path.join("new").is_dir();
+            Ok(if ok {
+                row(
+                    "mail",
+                    name,
+                    CheckStatus::Ok,
+                    format!("Maildir {}", path.display()),
+                )
+            } else {
+                row(
+                    "mail",
+                    name,
+                    CheckStatus::Fail,
+                    format!(
+                        "{} is not a Maildir (no cur/ or new/ inside); check `path`",
+                        path.display()
+                    ),
+                )
+            })
+        }
+        MailSource::Imap => {
+            let target = format!(
+                "{name} (imap {}:{})",
+                a.host.as_deref().unwrap_or(""),
+                a.port()
+            );
+            if offline {
+                return Ok(row("mail", target, CheckStatus::Skipped, "--offline"));
+            }
+            let secret = match guard(st, name, &a.secret()) {
+                Ok(Guard::Go(s)) => s,
+                Ok(Guard::Blocked(msg)) => {
+                    return Ok(row("mail", target, CheckStatus::Blocked, msg));
+                }
+                Err(e) => return Ok(row("mail", target, CheckStatus::Fail, format!("{e:#}"))),
+            };
+            // M20: the folders as the import finds them (NAMESPACE, the
+            // server's delimiter), named as the server lists them.
+            let mut source = match imap::ImapSource::connect(a, &secret) {
+                Ok(s) => s,
+                Err(SourceError::Auth(detail)) => {
+                    return Ok(row(
+                        "mail",
+                        target,
+                        CheckStatus::Blocked,
+                        auth_failed(st, name, &secret, &detail)?,
+                    ));
+                }
+                Err(e) => {
+                    return Ok(row("mail", target, CheckStatus::Fail, e.to_string()));
+                }
+            };
+            let listing = source.missing_folders(&a.folders);
+            source.close();
+            let (missing, folders) = match listing {
+                Ok(f) => f,
+                Err(e) => {
+                    return Ok(row(
+                        "mail",
+                        target,
+                        CheckStatus::Fail,
+                        format!("listing folders: {e}"),
+                    ));
+                }
+            };
+            Ok(if missing.is_empty() {
+                row(
+                    "mail",
+                    target,
+                    CheckStatus::Ok,
+                    format!(
+                        "login ok, {} folders on the server; configured: {}",
+                        folders.len(),
+                        a.folders.join(", ")
+                    ),
+                )
+            } else {
+                row(
+                    "mail",
+                    target,
+                    CheckStatus::Fail,
+                    format!(
+                        "login ok, but folder(s) {} do not exist on the server; fix `folders` (the server has: {})",
+                        missing
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        folders.join(", ")
+                    ),
+                )
+            })
+        }
+    }
+}
+
+fn check_dav(st: &State, a: &DavAccount, kind: DavKind, offline: bool) -> Result<CheckRow> {
+    let name = a.name();
+    let check = match kind {
+        DavKind::Calendar => "calendar",
+        DavKind::Contacts => "contacts",
+    };
+    if a.source == DavSource::Vdir {
+        let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
+        return Ok(if path.is_dir() {
+            row(
+                check,
+                name,
+                CheckStatus::Ok,
+                format!("vdir {}", path.display()),
+            )
+        } else {
+            row(
+                check,
+                name,
+                CheckStatus::Warn,
+                format!(
+                    "vdir {} does not exist yet; it is created on the first sync",
+                    path.display()
+                ),
+            )
+        });
+    }
+    let target = format!("{name} ({})", a.url.as_deref().unwrap_or(""));
+    if offline {
+        return Ok(row(check, target, CheckStatus::Skipped, "--offline"));
+    }
+    let secret = match guard(st, name, &a.secret()) {
+        Ok(Guard::Go(s)) => s,
+        Ok(Guard::Blocked(msg)) => return Ok(row(check, target, CheckStatus::Blocked, msg)),
+        Err(e) => return Ok(row(check, target, CheckStatus::Fail, format!("{e:#}"))),
+    };
+    let dav = Dav::new(a, secret.clone())?;
+    Ok(match dav.discover(kind) {
+        Ok(cols) if cols.is_empty() => row(
+            check,
+            target,
+            CheckStatus::Warn,
+            format!(
+                "login ok, but no {} collection found; one is created on the first sync",
+                kind.protocol()
+            ),
+        ),
+        Ok(cols) => row(
+            check,
+            target,
+            CheckStatus::Ok,
+            format!(
+                "login ok; {}",
+                cols.iter()
+                    .map(|c| if c.components.is_empty() {
+                        c.name.clone()
+                    } else {
+                        format!("{} ({})", c.name, c.components.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        Err(DavError::Auth(code)) => row(
+            check,
+            target,
+            CheckStatus::Blocked,
+            auth_failed(st, name, &secret, &format!("HTTP {code}"))?,
+        ),
+        Err(e) => row(
+            check,
+            target,
+            CheckStatus::Fail,
+            format!("account `{name}`: {e}"),
+        ),
+    })
+}
