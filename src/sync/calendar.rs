@@ -334,7 +334,8 @@ pub fn run(
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
-    st.activity_rep(id)?
+    st.activity_view(id)?
+        .map(|v| v.rep)
         .with_context(|| format!("activity {id} disappeared"))
 }
 
