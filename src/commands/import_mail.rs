@@ -62,6 +62,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
             None
         } else {
             let cal_st = ctx.state(Access::Write, "sync-calendar")?;
+            crate::crm::remote::pull(&ctx.cfg, &cal_st)?; // B2: as sync-calendar does
             let opts = crate::sync::calendar::Options {
                 kinds: areas.kinds,
                 all_items: ctx.global.verbose > 0,

@@ -24,6 +24,7 @@ pub fn run(ctx: &Ctx, args: &SyncCalendarArgs) -> Result<Exit> {
         "add one (see config.sample.toml)",
     )?;
     let st = ctx.state(Access::Write, "sync-calendar")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let send_as = match args.send_as {
         Some(SendAs::Task) => Kind::Todo,
         _ => Kind::Event,
