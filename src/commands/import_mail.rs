@@ -34,6 +34,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     // W1: what to import now; the default comes from `[mail] areas`.
     let areas = choose_areas(ctx, chooser.as_mut())?;
     let st = ctx.state(Access::Write, "import-mail")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let opts = engine::Options {
         all_items: args.all_items || ctx.global.verbose > 0,
     };
