@@ -17,7 +17,7 @@
 //! X5 home for the calendar: [`crate::apply::calendar::execute`] (state rows
 //! committed, then the server's PUT or DELETE, then the pair recorded). X8:
 //! a dry run plans the missing calendar instead of making it (see
-//! [`pick_collections`]) and then plans, reports and returns in
+//! `pick_collections`) and then plans, reports and returns in
 //! `sync_account`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
