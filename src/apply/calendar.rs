@@ -11,14 +11,8 @@
 //! all crmsync's own writes, so an edit made meanwhile, a failed write or
 //! a held-back deletion is seen again next run.
 //!
-//! Order of writes (X5):
-//! - CRM writes and the pair's state commit together (C2, C7 in the CRM);
-//! - a new calendar item (C3, C9): its UID is recorded on the activity
-//!   first, then it is created with `If-None-Match: *`, then the pair is
-//!   recorded. A run killed after the PUT finds the item by its UID next
-//!   time and links it (planner), so nothing is created twice;
-//! - updates and deletes on the server (If-Match) are recorded after the
-//!   server confirmed them; the planner takes a repeated one as agreement.
+//! Carrying out the plan: [`execute`], the X5 home for the calendar (the
+//! order of state commits, server writes and their completion).
 //!
 //! [`to_fetch`]: crate::plan::calendar::to_fetch
 
@@ -202,7 +196,8 @@ fn parse_body(data: Option<&str>) -> Body {
 }
 
 // ---------------------------------------------------------------------------
-// Execution
+// Execution: the X5 home for the calendar (`execute`, `Batch`,
+// `apply_one`; its tests at the end of this file)
 // ---------------------------------------------------------------------------
 
 /// Where new items go and who owns them.
@@ -224,9 +219,27 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Carries out the plan in order; reports each writing action through
-/// `done(index, outcome)`. A rejected item is reported and the run goes
-/// on (C12); a fatal error (401, server gone) stops and is returned.
+/// X5 home: carries out the plan in order, and owns the order of writes
+/// that makes a run killed at any point safe to run again:
+/// 1. CRM writes and the pair's state rows of consecutive items go into one
+///    state batch (`Batch`): they commit together (C2, C7 in the CRM),
+///    every `BATCH` (200) items, before any server write that must follow
+///    them, and at the end (also when the account stops: what was done
+///    stays done);
+/// 2. a new calendar item (C3, C9): its UID is recorded on the activity and
+///    committed first, then the item is created with `If-None-Match: *`,
+///    then the pair is recorded. A run killed after the PUT finds the item
+///    by its UID next time and links it (planner), so nothing is created
+///    twice;
+/// 3. the C8 link: the new activity and its pair (link pending) are
+///    committed, then the link is written into the item (If-Match), then
+///    the pair records it written; a link not written stays owed;
+/// 4. updates and deletes on the server (If-Match) are recorded after the
+///    server confirmed them; the planner takes a repeated one as agreement.
+///
+/// Reports each writing action through `done(index, outcome)`. A rejected
+/// item is reported and the run goes on (C12); a fatal error (401, server
+/// gone) stops and is returned.
 ///
 /// # Errors
 /// The fatal [`StoreError`]; SQLite errors as [`StoreError::Protocol`].
@@ -628,4 +641,192 @@ pub fn advance(
         }
     }
     Ok(())
+}
+
+/// X5: the order of writes [`execute`] owns, seen from a second reader of
+/// the state file at each reported action.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Attach, CrmFields, Rule};
+    use crate::plan::calendar::{Loser, Side};
+    use crate::source::dav::DavKind;
+    use crate::source::vdir::Vdir;
+    use crate::state::Access;
+
+    const ACCOUNT: &str = "work";
+
+    struct World {
+        dir: tempfile::TempDir,
+        st: State,
+        store: Store,
+        activity: i64,
+    }
+
+    impl World {
+        fn new() -> World {
+            let dir = tempfile::tempdir().unwrap();
+            let st = State::open(&dir.path().join("s.sqlite"), Access::Write, "t").unwrap();
+            std::fs::create_dir_all(dir.path().join("vdir/cal")).unwrap();
+            let store = Store::Vdir(Vdir::open(&dir.path().join("vdir"), DavKind::Calendar));
+            let (person, _) = st
+                .create_person(&crate::state::directory::NewPerson {
+                    first_name: "Alice",
+                    last_name: "Owner",
+                    email: "alice@example.com",
+                    company: None,
+                })
+                .unwrap();
+            let fields = CrmFields {
+                subject: "Review".into(),
+                ..CrmFields::default()
+            };
+            let activity = st
+                .create_calendar_activity(&NewCalendarActivity {
+                    activity_type: "appointment",
+                    fields: &fields,
+                    attach: Attach::Person(person),
+                    rep: "alice",
+                    rule: "B1",
+                    explain: &[],
+                    uid: None,
+                })
+                .unwrap();
+            World {
+                dir,
+                st,
+                store,
+                activity,
+            }
+        }
+
+        /// What another process reading the state file sees now.
+        fn reader(&self) -> State {
+            State::open(&self.dir.path().join("s.sqlite"), Access::Read, "r").unwrap()
+        }
+
+        /// Runs `actions`; `seen(index, reader)` at each reported one.
+        fn run(
+            &self,
+            actions: &[Action],
+            seen: &mut dyn FnMut(usize, &State),
+        ) -> Vec<(usize, Outcome)> {
+            let target = Target {
+                account: ACCOUNT,
+                events: "/cal/",
+                tasks: "/cal/",
+                crm_link: None,
+                now: Utc::now(),
+            };
+            let mut out = Vec::new();
+            execute(
+                &self.store,
+                &self.st,
+                &target,
+                actions,
+                &HashMap::new(),
+                &mut |i, o| {
+                    seen(i, &self.reader());
+                    out.push((i, o));
+                },
+            )
+            .unwrap();
+            out
+        }
+
+        fn create_on_server(&self, uid: &str, name: &str) -> Action {
+            Action::CreateOnServer {
+                rule: Rule::C3,
+                activity: self.activity,
+                kind: Kind::Event,
+                uid: uid.into(),
+                name: name.into(),
+                ics: format!(
+                    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                ),
+                record: Record {
+                    gw_hash: "gw".into(),
+                    crm_hash: "crm".into(),
+                    link_pending: false,
+                },
+            }
+        }
+
+        fn conflict(&self) -> Action {
+            Action::Conflict {
+                rule: Rule::C6,
+                activity: self.activity,
+                href: "/cal/old.ics".into(),
+                policy: "crm-wins",
+                winner: Some(Side::Crm),
+                why: "both sides changed".into(),
+                losers: vec![Loser {
+                    side: Side::Groupware,
+                    data: "BEGIN:VCALENDAR".into(),
+                }],
+            }
+        }
+    }
+
+    #[test]
+    fn x5_state_rows_commit_before_the_server_write_and_the_pair_after_it() {
+        let w = World::new();
+        let actions = [w.conflict(), w.create_on_server("u-1", "u-1.ics")];
+        let outcomes = w.run(&actions, &mut |i, r| match i {
+            // The conflict's log row is in the open batch, not yet committed.
+            0 => assert!(r.conflicts(None).unwrap().is_empty()),
+            // Before the PUT the batch committed (the log row and the
+            // activity's UID); after it, the pair is recorded.
+            1 => {
+                assert_eq!(r.conflicts(None).unwrap().len(), 1);
+                let e = r.calendar_entry(w.activity).unwrap().unwrap();
+                assert_eq!(e.uid.as_deref(), Some("u-1"));
+                let pairs = r.calendar_pairs(ACCOUNT).unwrap();
+                assert_eq!(pairs.len(), 1);
+                assert_eq!(pairs[0].synced.href, "/cal/u-1.ics");
+                assert_eq!(pairs[0].uid, "u-1");
+                assert!(pairs[0].synced.etag.is_some(), "the PUT's ETag");
+            }
+            _ => unreachable!(),
+        });
+        assert_eq!(
+            outcomes,
+            vec![
+                (0, Outcome::Done(w.activity)),
+                (1, Outcome::Done(w.activity))
+            ]
+        );
+        assert!(w.dir.path().join("vdir/cal/u-1.ics").exists());
+    }
+
+    #[test]
+    fn x5_a_create_refused_by_the_server_keeps_the_uid_and_records_no_pair() {
+        let w = World::new();
+        // Someone else's item where ours would go: If-None-Match fails.
+        std::fs::write(w.dir.path().join("vdir/cal/u-2.ics"), "theirs").unwrap();
+        let outcomes = w.run(&[w.create_on_server("u-2", "u-2.ics")], &mut |_, _| {});
+        assert!(
+            matches!(&outcomes[..], [(0, Outcome::Failed(why))] if why.contains("left alone")),
+            "{outcomes:?}"
+        );
+        let r = w.reader();
+        // The UID went first (committed), so a PUT whose answer was lost
+        // would be found by it next run; no pair without the server's yes.
+        let e = r.calendar_entry(w.activity).unwrap().unwrap();
+        assert_eq!(e.uid.as_deref(), Some("u-2"));
+        assert!(r.calendar_pairs(ACCOUNT).unwrap().is_empty());
+        assert_eq!(
+            std::fs::read_to_string(w.dir.path().join("vdir/cal/u-2.ics")).unwrap(),
+            "theirs"
+        );
+    }
+
+    #[test]
+    fn x5_the_last_batch_commits_at_the_end() {
+        let w = World::new();
+        w.run(&[w.conflict(), w.conflict()], &mut |_, r| {
+            assert!(r.conflicts(None).unwrap().is_empty());
+        });
+        assert_eq!(w.reader().conflicts(None).unwrap().len(), 2);
+    }
 }

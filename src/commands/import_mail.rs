@@ -69,10 +69,9 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
                 all_items: ctx.global.verbose > 0,
                 ..Default::default()
             };
-            let mut chooser =
-                crate::wizard::calendar::chooser(ctx.interactive() && !ctx.global.json);
+            let mut asks = crate::wizard::calendar::chooser(ctx.interactive() && !ctx.global.json);
             let report =
-                crate::sync::calendar::run(&ctx.cfg, &cal_st, &calendars, &opts, chooser.as_mut())?;
+                crate::sync::calendar::run(&ctx.cfg, &cal_st, &calendars, &opts, asks.as_mut())?;
             let exit = report.exit();
             Some((report, exit))
         }

@@ -497,17 +497,4 @@ impl State {
             .execute([id])?
             > 0)
     }
-
-    /// The rep (user login) of an activity, if it exists (C9: the account
-    /// an activity to send or unlink belongs to).
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn activity_rep(&self, id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT rep FROM activities WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
-    }
 }

@@ -17,7 +17,7 @@
 //! X5 home for the calendar: [`crate::apply::calendar::execute`] (state rows
 //! committed, then the server's PUT or DELETE, then the pair recorded). X8:
 //! a dry run plans the missing calendar instead of making it (see
-//! [`pick_collections`]) and then plans, reports and returns in
+//! `pick_collections`) and then plans, reports and returns in
 //! `sync_account`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -334,7 +334,8 @@ pub fn run(
 }
 
 fn rep_of(st: &State, id: i64) -> Result<String> {
-    st.activity_rep(id)?
+    st.activity_view(id)?
+        .map(|v| v.rep)
         .with_context(|| format!("activity {id} disappeared"))
 }
 
