@@ -29,10 +29,12 @@ pub fn run(ctx: &Ctx, args: &ResolveUnknownArgs) -> Result<Exit> {
     let interactive = ctx.interactive() && !ctx.global.json;
     if args.list || (requests.is_empty() && !interactive) {
         let st = ctx.state(Access::Read, "resolve-unknown")?;
+        crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
         ctx.printer.print(&engine::list(&ctx.cfg, &st, args.all)?)?;
         return Ok(Exit::Ok);
     }
     let st = ctx.state(Access::Write, "resolve-unknown")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let by = args.by.clone().unwrap_or_else(os_user);
     let mut menu = Menu::default();
     let work = if requests.is_empty() {
