@@ -7,19 +7,19 @@
 //! [`crate::apply::resolve`] and [`crate::plan::resolve`]. A dry run (X8)
 //! works on an in-memory copy of the state file, which is dropped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::address::domain_of;
-use crate::apply::resolve::{self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry};
+use crate::apply::resolve::{Action, Change, Outcome, ResolveError, Resolver};
 use crate::config::Config;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::plan::resolve::split_name;
-use crate::state::State;
+use crate::state::{State, UnknownRow};
 
 /// One action with where it came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +288,93 @@ pub enum Work<'a> {
     Menu(&'a mut dyn Chooser),
 }
 
+/// A person suggested for an address (U1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One line of the U1 list (SPEC 8 `resolve-unknown --list`, plus fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownEntry {
+    pub address: String,
+    pub count: i64,
+    pub display_names: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// M10: the external id of the one company with the address's domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company_name: Option<String>,
+    /// The persons carrying the address (ambiguous), then those named like
+    /// its display name.
+    pub suggested_persons: Vec<Suggestion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_subject: Option<String>,
+    pub state: String,
+}
+
+/// At most this many persons are suggested per address.
+const SUGGESTIONS: usize = 5;
+
+/// U1: the queue (open entries, or all) with suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entries(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
+    st.unknown_addresses(all)?
+        .into_iter()
+        .map(|row| entry(st, matcher, row))
+        .collect()
+}
+
+/// U1: one queue entry with its suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+    let m = matcher.lookup(&row.address)?;
+    let company = match m.company {
+        Some(c) => st.company_by_rowid(c)?,
+        None => None,
+    };
+    let mut ids: Vec<i64> = matcher.persons_with(&row.address)?;
+    for n in &row.display_names {
+        if let Some((first, last)) = split_name(n) {
+            ids.extend(st.persons_named(&first, &last, SUGGESTIONS)?);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids.truncate(SUGGESTIONS);
+    let mut persons = Vec::new();
+    for id in ids {
+        if let Some(p) = st.person_by_rowid(id)? {
+            persons.push(Suggestion {
+                name: p.display_name(),
+                email: p.emails.first().cloned(),
+                id: p.id,
+            });
+        }
+    }
+    Ok(UnknownEntry {
+        address: row.address,
+        count: row.count,
+        display_names: row.display_names,
+        first_seen: row.first_seen,
+        last_seen: row.last_seen,
+        suggested_company: company.as_ref().map(|c| c.id.clone()),
+        suggested_company_name: company.map(|c| c.name),
+        suggested_persons: persons,
+        sample_subject: row.sample_subject,
+        state: row.state,
+    })
+}
+
 /// U1: the queue (open entries, or all) with suggestions.
 #[derive(Debug, Serialize)]
 pub struct UnknownList {
@@ -301,7 +388,7 @@ pub struct UnknownList {
 pub fn list(cfg: &Config, st: &State, all: bool) -> Result<UnknownList> {
     let matcher = Matcher::new(st, cfg)?;
     Ok(UnknownList {
-        unknown: resolve::list(st, &matcher, all)?,
+        unknown: entries(st, &matcher, all)?,
     })
 }
 
@@ -379,7 +466,7 @@ fn menu(
 ) -> Result<Outcome> {
     let entries = {
         let m = Matcher::new(st, cfg)?;
-        resolve::list(st, &m, false)?
+        entries(st, &m, false)?
     };
     let mut total = Outcome::default();
     chooser.start(&entries, dry_run)?;
@@ -392,7 +479,7 @@ fn menu(
         if row.state != "open" {
             continue;
         }
-        let entry = resolve::entry(st, &Matcher::new(st, cfg)?, row)?;
+        let entry = entry(st, &Matcher::new(st, cfg)?, row)?;
         loop {
             let action = match chooser.choose(st, &entry, i + 1, n)? {
                 Choice::Quit => return Ok(total),
@@ -500,6 +587,7 @@ impl ResolveReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::resolve::tests::{import, mail, setup};
 
     #[test]
     fn u4_flag_values_parse() {
@@ -570,5 +658,34 @@ mod tests {
             "{errs:?}"
         );
         assert!(errs[1].starts_with("r.csv:10: assign needs"), "{errs:?}");
+    }
+
+    #[test]
+    fn u1_list_suggests_company_and_persons() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("Jane Doe <jd@acme.example>", "alice@us.example", "l1"),
+            false,
+        );
+        import(
+            &st,
+            &cfg,
+            &mail("shared@roe.example", "alice@us.example", "l2"),
+            false,
+        );
+        let m = Matcher::new(&st, &cfg).unwrap();
+        let l = entries(&st, &m, false).unwrap();
+        assert_eq!(l[0].address, "jd@acme.example");
+        assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
+        assert_eq!(l[0].suggested_persons[0].id, "P1");
+        assert_eq!(l[0].count, 1);
+        let ids: Vec<&str> = l[1]
+            .suggested_persons
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["P4", "P5"]);
     }
 }
