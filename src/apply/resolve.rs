@@ -634,10 +634,16 @@ pub(crate) mod tests {
     use serde_json::Value;
     use std::path::Path;
 
-    /// A directory of three companies and five persons, owner alice (shared
-    /// with the resolve engine's tests).
+    /// A state in memory with [`fill`]'s directory.
     pub(crate) fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
+        let cfg = fill(&st);
+        (st, cfg)
+    }
+
+    /// A directory of three companies and five persons, owner alice (shared
+    /// with the resolve engine's tests).
+    pub(crate) fn fill(st: &State) -> Config {
         let cfg = Config::parse(
             "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n",
             Path::new("t.toml"),
@@ -679,7 +685,7 @@ pub(crate) mod tests {
             true,
         )
         .unwrap();
-        (st, cfg)
+        cfg
     }
 
     /// Imports one mail the way import-mail does; returns the activity id.

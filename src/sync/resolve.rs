@@ -587,7 +587,8 @@ impl ResolveReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::resolve::tests::{import, mail, setup};
+    use crate::apply::resolve::tests::{fill, import, mail, setup};
+    use crate::state::Access;
 
     #[test]
     fn u4_flag_values_parse() {
@@ -687,5 +688,197 @@ mod tests {
             .map(|p| p.id.as_str())
             .collect();
         assert_eq!(ids, vec!["P4", "P5"]);
+    }
+
+    fn assign(address: &str, person: &str) -> Request {
+        Request {
+            origin: format!("--assign {address}={person}"),
+            action: Action::Assign {
+                address: address.into(),
+                person: person.into(),
+            },
+        }
+    }
+
+    fn state_of(st: &State, address: &str) -> String {
+        st.unknown_address(address)
+            .unwrap()
+            .map(|r| r.state)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn x5_one_bad_request_rolls_the_whole_batch_back() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail(
+                "x@nowhere.example",
+                "alice@us.example, y@nowhere.example",
+                "b1",
+            ),
+            false,
+        );
+        let requests = [
+            assign("x@nowhere.example", "P6"),
+            assign("y@nowhere.example", "P99"),
+        ];
+        let err = unattended(&cfg, &st, &requests, "tester").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("--assign y@nowhere.example=P99: there is no person with id `P99`"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("nothing was changed"), "{msg}");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        assert!(st.resolutions().unwrap().is_empty());
+        let out = unattended(&cfg, &st, &requests[..1], "tester").unwrap();
+        assert_eq!(out.resolved.len(), 1);
+        assert_eq!(state_of(&st, "x@nowhere.example"), "resolved");
+    }
+
+    /// A chooser that answers from a script and notes what it was told.
+    #[derive(Default)]
+    struct Script {
+        answers: Vec<Choice>,
+        asked: Vec<String>,
+        invalid: Vec<String>,
+        applied: usize,
+    }
+
+    impl Chooser for Script {
+        fn start(&mut self, _: &[UnknownEntry], _: bool) -> Result<()> {
+            Ok(())
+        }
+        fn choose(&mut self, _: &State, e: &UnknownEntry, i: usize, n: usize) -> Result<Choice> {
+            self.asked.push(format!("{i}/{n} {}", e.address));
+            Ok(if self.answers.is_empty() {
+                Choice::Quit
+            } else {
+                self.answers.remove(0)
+            })
+        }
+        fn invalid(&mut self, msg: &str) {
+            self.invalid.push(msg.to_string());
+        }
+        fn applied(&mut self, _: &Outcome) {
+            self.applied += 1;
+        }
+    }
+
+    #[test]
+    fn u2_menu_asks_again_after_bad_input_and_skips_settled_addresses() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail(
+                "a@spam.example",
+                "alice@us.example, b@spam.example, x@nowhere.example",
+                "m1",
+            ),
+            false,
+        );
+        let mut script = Script {
+            answers: vec![
+                // a@spam.example: an unknown person, then the whole domain.
+                Choice::Act(assign("a@spam.example", "P99").action),
+                Choice::Act(Action::Ignore {
+                    pattern: "@spam.example".into(),
+                }),
+                // b@spam.example is settled by then; x@nowhere.example:
+                Choice::Skip,
+            ],
+            ..Script::default()
+        };
+        let out = menu(&cfg, &st, &mut script, "tester", false).unwrap();
+        assert_eq!(
+            script.asked,
+            vec![
+                "1/3 a@spam.example",
+                "1/3 a@spam.example",
+                "3/3 x@nowhere.example"
+            ]
+        );
+        assert_eq!(script.invalid.len(), 1, "{:?}", script.invalid);
+        assert_eq!(script.applied, 1);
+        assert_eq!(out.resolved.len(), 2, "both addresses at the domain");
+        assert_eq!(state_of(&st, "b@spam.example"), "ignored");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+    }
+
+    #[test]
+    fn u2_the_unattended_chooser_leaves_every_address_open() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "u1"),
+            false,
+        );
+        let out = menu(&cfg, &st, &mut Unattended, "tester", false).unwrap();
+        assert!(out.resolved.is_empty() && out.changes.is_empty());
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        assert!(st.resolutions().unwrap().is_empty());
+    }
+
+    #[test]
+    fn x8_dry_run_reports_the_change_and_leaves_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let cfg = {
+            let st = State::open(&p, Access::Write, "t").unwrap();
+            let cfg = fill(&st);
+            import(
+                &st,
+                &cfg,
+                &mail("x@nowhere.example", "alice@us.example", "d1"),
+                false,
+            );
+            cfg
+        };
+        let before = std::fs::read(&p).unwrap();
+        let st = State::open(&p, Access::DryRun, "resolve-unknown").unwrap();
+        let requests = [assign("x@nowhere.example", "P6")];
+        let report = run(&cfg, &st, Work::Requests(&requests), "tester").unwrap();
+        assert!(report.dry_run);
+        assert_eq!(
+            (report.counts.resolved, report.counts.updated),
+            (1, 1),
+            "{report:?}"
+        );
+        assert_eq!(report.changes[0].after.attached_to, "person P6");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        drop(st);
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+    }
+
+    #[test]
+    fn u3_a_run_reports_counts_and_items_in_the_spec8_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let st = State::open(&p, Access::Write, "resolve-unknown").unwrap();
+        let cfg = fill(&st);
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "r1"),
+            false,
+        );
+        let requests = [assign("x@nowhere.example", "P6")];
+        let report = run(&cfg, &st, Work::Requests(&requests), "tester").unwrap();
+        assert!(!report.dry_run);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["counts"],
+            serde_json::json!({"resolved": 1, "ignored": 0, "created": 0, "updated": 1, "skipped": 0})
+        );
+        assert_eq!(
+            json["items"][0],
+            serde_json::json!({"id": "x@nowhere.example", "action": "assign", "rule": "U2",
+                               "reason": "P6", "state": "resolved", "activities": [1]})
+        );
+        assert_eq!(state_of(&st, "x@nowhere.example"), "resolved");
     }
 }
