@@ -62,12 +62,6 @@ pub enum ResolveError {
     Other(#[from] anyhow::Error),
 }
 
-impl From<rusqlite::Error> for ResolveError {
-    fn from(e: rusqlite::Error) -> Self {
-        ResolveError::Other(e.into())
-    }
-}
-
 fn invalid<T>(msg: impl Into<String>) -> Result<T, ResolveError> {
     Err(ResolveError::Invalid(msg.into()))
 }
