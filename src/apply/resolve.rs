@@ -1,21 +1,17 @@
 //! Resolving the unknown-address queue (SPEC 3): the directory change of
 //! each U2 action, the re-evaluation of the affected activities (U3) and the
-//! audit row (U5), in the caller's transaction.
+//! audit row (U5), in the caller's batch.
 //!
 //! Terms: an *open* address waits in the queue (M7, M8). A *resolution* is
 //! one action on it: `assign` (the address becomes a further address of a
 //! person), `create` (a new person carries it), `link-domain` and
 //! `auto-domain` (its domain becomes a web domain of a company, M10),
-//! `ignore` and `ignore-domain` (M14). *Re-evaluation* plans the stored mail
-//! of every activity linked to a resolved address again, with the planner
-//! of import-mail ([`crate::plan::mail::plan`]) against the directory as it
-//! is after the change, and writes the new place, the added participants
-//! (never removing one) and the new flags. A choice a person made stays: an
-//! ambiguous address assigned to one of its persons counts as that person,
-//! the import wizard's choice (W2) and a thread (M17) keep the record.
-//! Activities whose message is not stored (calendar items; mail imported
-//! with `privacy = headers` before the header block was kept) have only the
-//! addresses concerned re-checked.
+//! `ignore` and `ignore-domain` (M14). *Re-evaluation* finds every activity
+//! linked to or flagged about a resolved address, gathers what it has
+//! stored and the directory's answers as they are after the change, asks
+//! the U3 planner ([`crate::plan::resolve`]) what changes, and writes the
+//! new place, the added participants (never removing one) and the new
+//! flags.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +23,7 @@ use crate::config::Config;
 use crate::matching::{Matcher, PersonMatch};
 use crate::parse::mail as mailparse;
 use crate::plan;
-use crate::plan::resolve::{Facts, Replan, Resolution, names_for, parse_domain, split_name};
+use crate::plan::resolve::{Facts, Replan, Resolution, names_for, parse_domain};
 use crate::state::directory::NewPerson;
 use crate::state::{State, UnknownRow};
 
@@ -64,12 +60,6 @@ pub enum ResolveError {
     Invalid(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-}
-
-impl From<rusqlite::Error> for ResolveError {
-    fn from(e: rusqlite::Error) -> Self {
-        ResolveError::Other(e.into())
-    }
 }
 
 fn invalid<T>(msg: impl Into<String>) -> Result<T, ResolveError> {
@@ -134,93 +124,6 @@ impl Outcome {
             }
         }
     }
-}
-
-/// A person suggested for an address (U1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suggestion {
-    pub id: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-/// One line of the U1 list (SPEC 8 `resolve-unknown --list`, plus fields).
-#[derive(Debug, Clone, Serialize)]
-pub struct UnknownEntry {
-    pub address: String,
-    pub count: i64,
-    pub display_names: Vec<String>,
-    pub first_seen: String,
-    pub last_seen: String,
-    /// M10: the external id of the one company with the address's domain.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggested_company: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suggested_company_name: Option<String>,
-    /// The persons carrying the address (ambiguous), then those named like
-    /// its display name.
-    pub suggested_persons: Vec<Suggestion>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sample_subject: Option<String>,
-    pub state: String,
-}
-
-/// At most this many persons are suggested per address.
-const SUGGESTIONS: usize = 5;
-
-/// U1: the queue (open entries, or all) with suggestions.
-///
-/// # Errors
-/// SQLite errors.
-pub fn list(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
-    st.unknown_addresses(all)?
-        .into_iter()
-        .map(|row| entry(st, matcher, row))
-        .collect()
-}
-
-/// U1: one queue entry with its suggestions.
-///
-/// # Errors
-/// SQLite errors.
-pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
-    let m = matcher.lookup(&row.address)?;
-    let company = match m.company {
-        Some(c) => st.company_by_rowid(c)?,
-        None => None,
-    };
-    let mut ids: Vec<i64> = matcher.persons_with(&row.address)?;
-    for n in &row.display_names {
-        if let Some((first, last)) = split_name(n) {
-            ids.extend(st.persons_named(&first, &last, SUGGESTIONS)?);
-        }
-    }
-    let mut seen = BTreeSet::new();
-    ids.retain(|id| seen.insert(*id));
-    ids.truncate(SUGGESTIONS);
-    let mut persons = Vec::new();
-    for id in ids {
-        if let Some(p) = st.person_by_rowid(id)? {
-            persons.push(Suggestion {
-                name: p.display_name(),
-                email: p.emails.first().cloned(),
-                id: p.id,
-            });
-        }
-    }
-    Ok(UnknownEntry {
-        address: row.address,
-        count: row.count,
-        display_names: row.display_names,
-        first_seen: row.first_seen,
-        last_seen: row.last_seen,
-        suggested_company: company.as_ref().map(|c| c.id.clone()),
-        suggested_company_name: company.map(|c| c.name),
-        suggested_persons: persons,
-        sample_subject: row.sample_subject,
-        state: row.state,
-    })
 }
 
 /// Applies actions to the directory and the queue and re-evaluates the
@@ -716,7 +619,7 @@ impl<'c> Resolver<'c> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
     use crate::model::{Company, Person};
@@ -725,8 +628,16 @@ mod tests {
     use serde_json::Value;
     use std::path::Path;
 
-    fn setup() -> (State, Config) {
+    /// A state in memory with [`fill`]'s directory.
+    pub(crate) fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
+        let cfg = fill(&st);
+        (st, cfg)
+    }
+
+    /// A directory of three companies and five persons, owner alice (shared
+    /// with the resolve engine's tests).
+    pub(crate) fn fill(st: &State) -> Config {
         let cfg = Config::parse(
             "own_domains = [\"us.example\"]\n[[users]]\nlogin = \"alice\"\nemails = [\"alice@us.example\"]\n",
             Path::new("t.toml"),
@@ -768,11 +679,11 @@ mod tests {
             true,
         )
         .unwrap();
-        (st, cfg)
+        cfg
     }
 
     /// Imports one mail the way import-mail does; returns the activity id.
-    fn import(st: &State, cfg: &Config, raw: &str, headers_only: bool) -> i64 {
+    pub(crate) fn import(st: &State, cfg: &Config, raw: &str, headers_only: bool) -> i64 {
         let raw = raw.replace('\n', "\r\n");
         let mail = mailparse::parse(raw.as_bytes()).unwrap();
         let m = Matcher::new(st, cfg).unwrap();
@@ -808,7 +719,7 @@ mod tests {
         }
     }
 
-    fn mail(from: &str, to: &str, subject: &str) -> String {
+    pub(crate) fn mail(from: &str, to: &str, subject: &str) -> String {
         format!(
             "From: {from}\nTo: {to}\nSubject: {subject}\nMessage-ID: <{subject}@t>\nDate: Fri, 20 Nov 2026 10:00:00 +0000\n\nbody of {subject}\n"
         )
@@ -1331,34 +1242,5 @@ mod tests {
             .unwrap();
         assert_eq!(c.domains, vec!["globex.example"]);
         assert_eq!(state_of(&st, "x@nowhere.example"), "open");
-    }
-
-    #[test]
-    fn u1_list_suggests_company_and_persons() {
-        let (st, cfg) = setup();
-        import(
-            &st,
-            &cfg,
-            &mail("Jane Doe <jd@acme.example>", "alice@us.example", "l1"),
-            false,
-        );
-        import(
-            &st,
-            &cfg,
-            &mail("shared@roe.example", "alice@us.example", "l2"),
-            false,
-        );
-        let m = Matcher::new(&st, &cfg).unwrap();
-        let l = list(&st, &m, false).unwrap();
-        assert_eq!(l[0].address, "jd@acme.example");
-        assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
-        assert_eq!(l[0].suggested_persons[0].id, "P1");
-        assert_eq!(l[0].count, 1);
-        let ids: Vec<&str> = l[1]
-            .suggested_persons
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect();
-        assert_eq!(ids, vec!["P4", "P5"]);
     }
 }

@@ -2,8 +2,8 @@
 //! resolutions and the before/after of each re-evaluated activity (U3).
 
 use super::output::{Tabular, render_table};
-use crate::apply::resolve::{Change, Place, UnknownEntry};
-use crate::sync::resolve::{ResolveReport, UnknownList};
+use crate::apply::resolve::{Change, Place};
+use crate::sync::resolve::{ResolveReport, UnknownEntry, UnknownList};
 
 /// The columns of the U1 list.
 pub const LIST_HEADERS: &[&str] = &[

@@ -7,19 +7,19 @@
 //! [`crate::apply::resolve`] and [`crate::plan::resolve`]. A dry run (X8)
 //! works on an in-memory copy of the state file, which is dropped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::address::domain_of;
-use crate::apply::resolve::{self, Action, Change, Outcome, ResolveError, Resolver, UnknownEntry};
+use crate::apply::resolve::{Action, Change, Outcome, ResolveError, Resolver};
 use crate::config::Config;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
 use crate::plan::resolve::split_name;
-use crate::state::State;
+use crate::state::{State, UnknownRow};
 
 /// One action with where it came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,6 +288,93 @@ pub enum Work<'a> {
     Menu(&'a mut dyn Chooser),
 }
 
+/// A person suggested for an address (U1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One line of the U1 list (SPEC 8 `resolve-unknown --list`, plus fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownEntry {
+    pub address: String,
+    pub count: i64,
+    pub display_names: Vec<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// M10: the external id of the one company with the address's domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_company_name: Option<String>,
+    /// The persons carrying the address (ambiguous), then those named like
+    /// its display name.
+    pub suggested_persons: Vec<Suggestion>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_subject: Option<String>,
+    pub state: String,
+}
+
+/// At most this many persons are suggested per address.
+const SUGGESTIONS: usize = 5;
+
+/// U1: the queue (open entries, or all) with suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entries(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
+    st.unknown_addresses(all)?
+        .into_iter()
+        .map(|row| entry(st, matcher, row))
+        .collect()
+}
+
+/// U1: one queue entry with its suggestions.
+///
+/// # Errors
+/// SQLite errors.
+pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<UnknownEntry> {
+    let m = matcher.lookup(&row.address)?;
+    let company = match m.company {
+        Some(c) => st.company_by_rowid(c)?,
+        None => None,
+    };
+    let mut ids: Vec<i64> = matcher.persons_with(&row.address)?;
+    for n in &row.display_names {
+        if let Some((first, last)) = split_name(n) {
+            ids.extend(st.persons_named(&first, &last, SUGGESTIONS)?);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    ids.retain(|id| seen.insert(*id));
+    ids.truncate(SUGGESTIONS);
+    let mut persons = Vec::new();
+    for id in ids {
+        if let Some(p) = st.person_by_rowid(id)? {
+            persons.push(Suggestion {
+                name: p.display_name(),
+                email: p.emails.first().cloned(),
+                id: p.id,
+            });
+        }
+    }
+    Ok(UnknownEntry {
+        address: row.address,
+        count: row.count,
+        display_names: row.display_names,
+        first_seen: row.first_seen,
+        last_seen: row.last_seen,
+        suggested_company: company.as_ref().map(|c| c.id.clone()),
+        suggested_company_name: company.map(|c| c.name),
+        suggested_persons: persons,
+        sample_subject: row.sample_subject,
+        state: row.state,
+    })
+}
+
 /// U1: the queue (open entries, or all) with suggestions.
 #[derive(Debug, Serialize)]
 pub struct UnknownList {
@@ -301,7 +388,7 @@ pub struct UnknownList {
 pub fn list(cfg: &Config, st: &State, all: bool) -> Result<UnknownList> {
     let matcher = Matcher::new(st, cfg)?;
     Ok(UnknownList {
-        unknown: resolve::list(st, &matcher, all)?,
+        unknown: entries(st, &matcher, all)?,
     })
 }
 
@@ -379,7 +466,7 @@ fn menu(
 ) -> Result<Outcome> {
     let entries = {
         let m = Matcher::new(st, cfg)?;
-        resolve::list(st, &m, false)?
+        entries(st, &m, false)?
     };
     let mut total = Outcome::default();
     chooser.start(&entries, dry_run)?;
@@ -392,7 +479,7 @@ fn menu(
         if row.state != "open" {
             continue;
         }
-        let entry = resolve::entry(st, &Matcher::new(st, cfg)?, row)?;
+        let entry = entry(st, &Matcher::new(st, cfg)?, row)?;
         loop {
             let action = match chooser.choose(st, &entry, i + 1, n)? {
                 Choice::Quit => return Ok(total),
@@ -500,6 +587,8 @@ impl ResolveReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::resolve::tests::{fill, import, mail, setup};
+    use crate::state::Access;
 
     #[test]
     fn u4_flag_values_parse() {
@@ -570,5 +659,226 @@ mod tests {
             "{errs:?}"
         );
         assert!(errs[1].starts_with("r.csv:10: assign needs"), "{errs:?}");
+    }
+
+    #[test]
+    fn u1_list_suggests_company_and_persons() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("Jane Doe <jd@acme.example>", "alice@us.example", "l1"),
+            false,
+        );
+        import(
+            &st,
+            &cfg,
+            &mail("shared@roe.example", "alice@us.example", "l2"),
+            false,
+        );
+        let m = Matcher::new(&st, &cfg).unwrap();
+        let l = entries(&st, &m, false).unwrap();
+        assert_eq!(l[0].address, "jd@acme.example");
+        assert_eq!(l[0].suggested_company.as_deref(), Some("C1"));
+        assert_eq!(l[0].suggested_persons[0].id, "P1");
+        assert_eq!(l[0].count, 1);
+        let ids: Vec<&str> = l[1]
+            .suggested_persons
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, vec!["P4", "P5"]);
+    }
+
+    fn assign(address: &str, person: &str) -> Request {
+        Request {
+            origin: format!("--assign {address}={person}"),
+            action: Action::Assign {
+                address: address.into(),
+                person: person.into(),
+            },
+        }
+    }
+
+    fn state_of(st: &State, address: &str) -> String {
+        st.unknown_address(address)
+            .unwrap()
+            .map(|r| r.state)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn x5_one_bad_request_rolls_the_whole_batch_back() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail(
+                "x@nowhere.example",
+                "alice@us.example, y@nowhere.example",
+                "b1",
+            ),
+            false,
+        );
+        let requests = [
+            assign("x@nowhere.example", "P6"),
+            assign("y@nowhere.example", "P99"),
+        ];
+        let err = unattended(&cfg, &st, &requests, "tester").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("--assign y@nowhere.example=P99: there is no person with id `P99`"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("nothing was changed"), "{msg}");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        assert!(st.resolutions().unwrap().is_empty());
+        let out = unattended(&cfg, &st, &requests[..1], "tester").unwrap();
+        assert_eq!(out.resolved.len(), 1);
+        assert_eq!(state_of(&st, "x@nowhere.example"), "resolved");
+    }
+
+    /// A chooser that answers from a script and notes what it was told.
+    #[derive(Default)]
+    struct Script {
+        answers: Vec<Choice>,
+        asked: Vec<String>,
+        invalid: Vec<String>,
+        applied: usize,
+    }
+
+    impl Chooser for Script {
+        fn start(&mut self, _: &[UnknownEntry], _: bool) -> Result<()> {
+            Ok(())
+        }
+        fn choose(&mut self, _: &State, e: &UnknownEntry, i: usize, n: usize) -> Result<Choice> {
+            self.asked.push(format!("{i}/{n} {}", e.address));
+            Ok(if self.answers.is_empty() {
+                Choice::Quit
+            } else {
+                self.answers.remove(0)
+            })
+        }
+        fn invalid(&mut self, msg: &str) {
+            self.invalid.push(msg.to_string());
+        }
+        fn applied(&mut self, _: &Outcome) {
+            self.applied += 1;
+        }
+    }
+
+    #[test]
+    fn u2_menu_asks_again_after_bad_input_and_skips_settled_addresses() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail(
+                "a@spam.example",
+                "alice@us.example, b@spam.example, x@nowhere.example",
+                "m1",
+            ),
+            false,
+        );
+        let mut script = Script {
+            answers: vec![
+                // a@spam.example: an unknown person, then the whole domain.
+                Choice::Act(assign("a@spam.example", "P99").action),
+                Choice::Act(Action::Ignore {
+                    pattern: "@spam.example".into(),
+                }),
+                // b@spam.example is settled by then; x@nowhere.example:
+                Choice::Skip,
+            ],
+            ..Script::default()
+        };
+        let out = menu(&cfg, &st, &mut script, "tester", false).unwrap();
+        assert_eq!(
+            script.asked,
+            vec![
+                "1/3 a@spam.example",
+                "1/3 a@spam.example",
+                "3/3 x@nowhere.example"
+            ]
+        );
+        assert_eq!(script.invalid.len(), 1, "{:?}", script.invalid);
+        assert_eq!(script.applied, 1);
+        assert_eq!(out.resolved.len(), 2, "both addresses at the domain");
+        assert_eq!(state_of(&st, "b@spam.example"), "ignored");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+    }
+
+    #[test]
+    fn u2_the_unattended_chooser_leaves_every_address_open() {
+        let (st, cfg) = setup();
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "u1"),
+            false,
+        );
+        let out = menu(&cfg, &st, &mut Unattended, "tester", false).unwrap();
+        assert!(out.resolved.is_empty() && out.changes.is_empty());
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        assert!(st.resolutions().unwrap().is_empty());
+    }
+
+    #[test]
+    fn x8_dry_run_reports_the_change_and_leaves_the_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let cfg = {
+            let st = State::open(&p, Access::Write, "t").unwrap();
+            let cfg = fill(&st);
+            import(
+                &st,
+                &cfg,
+                &mail("x@nowhere.example", "alice@us.example", "d1"),
+                false,
+            );
+            cfg
+        };
+        let before = std::fs::read(&p).unwrap();
+        let st = State::open(&p, Access::DryRun, "resolve-unknown").unwrap();
+        let requests = [assign("x@nowhere.example", "P6")];
+        let report = run(&cfg, &st, Work::Requests(&requests), "tester").unwrap();
+        assert!(report.dry_run);
+        assert_eq!(
+            (report.counts.resolved, report.counts.updated),
+            (1, 1),
+            "{report:?}"
+        );
+        assert_eq!(report.changes[0].after.attached_to, "person P6");
+        assert_eq!(state_of(&st, "x@nowhere.example"), "open");
+        drop(st);
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+    }
+
+    #[test]
+    fn u3_a_run_reports_counts_and_items_in_the_spec8_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.sqlite");
+        let st = State::open(&p, Access::Write, "resolve-unknown").unwrap();
+        let cfg = fill(&st);
+        import(
+            &st,
+            &cfg,
+            &mail("x@nowhere.example", "alice@us.example", "r1"),
+            false,
+        );
+        let requests = [assign("x@nowhere.example", "P6")];
+        let report = run(&cfg, &st, Work::Requests(&requests), "tester").unwrap();
+        assert!(!report.dry_run);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["counts"],
+            serde_json::json!({"resolved": 1, "ignored": 0, "created": 0, "updated": 1, "skipped": 0})
+        );
+        assert_eq!(
+            json["items"][0],
+            serde_json::json!({"id": "x@nowhere.example", "action": "assign", "rule": "U2",
+                               "reason": "P6", "state": "resolved", "activities": [1]})
+        );
+        assert_eq!(state_of(&st, "x@nowhere.example"), "resolved");
     }
 }

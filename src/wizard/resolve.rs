@@ -8,13 +8,13 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Select};
 
 use crate::address::domain_of;
-use crate::apply::resolve::{Action, Outcome, UnknownEntry};
+use crate::apply::resolve::{Action, Outcome};
 use crate::plan::resolve::names_for;
 use crate::report::output::render_table;
 use crate::report::resolve::{LIST_HEADERS, changes_table, list_rows};
 use crate::state::State;
 use crate::state::directory;
-use crate::sync::resolve::{Choice, Chooser};
+use crate::sync::resolve::{Choice, Chooser, UnknownEntry};
 
 /// The menu on a terminal.
 #[derive(Default)]
