@@ -5,5 +5,6 @@
 
 pub mod activities;
 pub mod calendar;
+pub mod directory;
 pub mod remote;
 pub mod rest;

@@ -2,6 +2,7 @@
 //! the exit code it ends with.
 
 pub mod check;
+pub mod directory;
 pub mod output;
 
 /// How a footer begins: under `--dry-run` (X8) it says that nothing was
