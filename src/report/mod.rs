@@ -1,6 +1,7 @@
 //! The last stage: what a run tells people (tables) and scripts (JSON), and
 //! the exit code it ends with.
 
+pub mod activities;
 pub mod check;
 pub mod directory;
 pub mod output;
