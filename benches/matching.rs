@@ -247,7 +247,7 @@ fn load(path: &Path, s: &Sizes) -> Duration {
     // they would match a company) and whole domains.
     {
         let mut ins = st
-            .conn
+            .connection_for_benches()
             .prepare("INSERT INTO ignored (pattern, created_at, by) VALUES (?1, '', 'bench')")
             .expect("prepare ignored");
         for j in 0..IGNORED_ADDRESSES {
@@ -261,7 +261,7 @@ fn load(path: &Path, s: &Sizes) -> Duration {
     }
     batch.commit().expect("commit");
     let took = t0.elapsed();
-    st.conn
+    st.connection_for_benches()
         .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");
     took
@@ -525,7 +525,7 @@ fn file_size(path: &Path) -> u64 {
 
 fn query_plan(st: &State, sql: &str) -> Vec<String> {
     let mut stmt = st
-        .conn
+        .connection_for_benches()
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .expect("explain");
     stmt.query_map(["x"], |r| r.get::<_, String>(3))
@@ -569,7 +569,7 @@ fn take_counters(st: &State) -> (i32, [i32; 2]) {
     let mut runs = [0; 2];
     for (n, (_, sql)) in LOOKUP_SQL.iter().enumerate() {
         let stmt = st
-            .conn
+            .connection_for_benches()
             .prepare_cached(sql)
             .expect("cached lookup statement");
         reprepares += stmt.reset_status(StatementStatus::RePrepare);
@@ -629,10 +629,12 @@ impl Setup {
 fn open(path: &Path, setup: Setup) -> State {
     let st = State::open(path, Access::Read, "bench").expect("open state");
     if let Ok(sql) = std::env::var("BENCH_SQL") {
-        st.conn.execute_batch(&sql).expect("BENCH_SQL");
+        st.connection_for_benches()
+            .execute_batch(&sql)
+            .expect("BENCH_SQL");
     }
     if setup == Setup::WithoutQpsg {
-        st.conn
+        st.connection_for_benches()
             .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, false)
             .expect("switch QPSG off");
     }
@@ -661,7 +663,7 @@ fn measure_shipped(path: &Path, cfg: &Config, qs: &[Query], reps: usize) -> Meas
         let m = Matcher::new(&st, cfg).expect("matcher");
         open_times.push(t0.elapsed());
         qpsg &= st
-            .conn
+            .connection_for_benches()
             .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
             .expect("read QPSG");
         for row in [&mut cold, &mut warm] {
@@ -699,7 +701,7 @@ fn measure_without_qpsg(path: &Path, cfg: &Config, qs: &[Query], reps: usize) ->
     let m = Matcher::new(&st, cfg).expect("matcher");
     let open_time = t0.elapsed();
     let qpsg = st
-        .conn
+        .connection_for_benches()
         .db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG)
         .expect("read QPSG");
     check_counted(&counted_pass(&st, &m, &all));
@@ -785,7 +787,7 @@ fn main() {
     let size = file_size(&path);
     let st = open(&path, Setup::Shipped);
     let (addresses, shared): (i64, i64) = st
-        .conn
+        .connection_for_benches()
         .query_row(
             "SELECT count(*), (SELECT count(*) FROM (SELECT email FROM person_emails
                GROUP BY email HAVING count(*) > 1)) FROM person_emails",

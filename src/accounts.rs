@@ -5,9 +5,10 @@
 
 use anyhow::Result;
 
-use crate::config::{DavAccount, DavSource};
+use crate::config::{DavAccount, DavSource, MailAccount, MailSource as MailKind};
 use crate::secret::{Secret, SecretSpec};
 use crate::source::dav::{Dav, DavKind};
+use crate::source::mail::{MailSource, SourceError};
 use crate::source::store::{Store, StoreError};
 use crate::source::vdir::Vdir;
 use crate::state::State;
@@ -64,12 +65,49 @@ pub fn auth_failed(state: &State, account: &str, secret: &Secret, detail: &str) 
     ))
 }
 
+/// The secret to log in to a server account with, through the guard: the
+/// one place every source is unlocked (secret look-up, X2 block check).
+///
+/// # Errors
+/// A blocked account (X2, the message names `crmsync unblock`), a secret
+/// that cannot be fetched, SQLite errors.
+fn unlock(state: &State, account: &str, spec: &SecretSpec) -> Result<Secret> {
+    match guard(state, account, spec)? {
+        Guard::Go(s) => Ok(s),
+        Guard::Blocked(msg) => anyhow::bail!(msg),
+    }
+}
+
+/// The mail source of an account: a Maildir, or an IMAP login through the
+/// guard (a refused login blocks the account, X2).
+///
+/// # Errors
+/// Those of [`unlock`]; the folder or server cannot be reached; a refused
+/// login (the message names the next step).
+pub fn open_mail(state: &State, a: &MailAccount) -> Result<Box<dyn MailSource>> {
+    match a.source {
+        MailKind::Maildir => {
+            let path = a.path.as_deref().unwrap_or(std::path::Path::new(""));
+            Ok(Box::new(crate::source::maildir::Maildir::open(path)?))
+        }
+        MailKind::Imap => {
+            let secret = unlock(state, a.name(), &a.secret())?;
+            match crate::source::imap::ImapSource::connect(a, &secret) {
+                Ok(s) => Ok(Box::new(s)),
+                Err(SourceError::Auth(detail)) => {
+                    anyhow::bail!(auth_failed(state, a.name(), &secret, &detail)?)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
 /// The item store of a DAV account (CardDAV/CalDAV through the guard, or
 /// a vdir folder) and the secret it logged in with.
 ///
 /// # Errors
-/// A blocked account (X2, the message names `crmsync unblock`), a secret
-/// that cannot be fetched, a malformed URL.
+/// Those of [`unlock`]; a malformed URL.
 pub fn open_store(state: &State, a: &DavAccount, kind: DavKind) -> Result<(Store, Option<Secret>)> {
     match a.source {
         DavSource::Vdir => {
@@ -77,10 +115,7 @@ pub fn open_store(state: &State, a: &DavAccount, kind: DavKind) -> Result<(Store
             Ok((Store::Vdir(Vdir::open(path, kind)), None))
         }
         _ => {
-            let secret = match guard(state, a.name(), &a.secret())? {
-                Guard::Go(s) => s,
-                Guard::Blocked(msg) => anyhow::bail!(msg),
-            };
+            let secret = unlock(state, a.name(), &a.secret())?;
             Ok((Store::Dav(Dav::new(a, secret.clone())?, kind), Some(secret)))
         }
     }

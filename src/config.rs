@@ -11,19 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use crate::error::ConfigError;
 use crate::secret::SecretSpec;
-
-/// A configuration mistake; always names the file and, where known, the line.
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The whole configuration file.
 #[derive(Debug, Default, Deserialize)]
@@ -268,18 +257,6 @@ pub enum TlsMode {
     Starttls,
     /// Plain text: only for servers on the same host.
     None,
-}
-
-/// The connection and credentials every networked account shares.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Credentials {
-    pub login: Option<String>,
-    pub password_cmd: Option<String>,
-    pub password_env: Option<String>,
-    #[serde(default)]
-    pub keyring: bool,
-    pub password: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -581,7 +558,9 @@ impl Config {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let cfg = Config::parse(&text, &path)?;
-                crate::secret::warn_if_exposed(&cfg, &path);
+                if cfg.holds_plain_secret() {
+                    crate::secret::warn_if_exposed(&path);
+                }
                 Ok(cfg)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
@@ -880,6 +859,15 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// True when an account's password or the REST token is written in
+    /// the file itself (X3: then the file must not be readable by others).
+    pub fn holds_plain_secret(&self) -> bool {
+        self.mail.accounts.iter().any(|a| a.secret().is_plain())
+            || self.calendar.accounts.iter().any(|a| a.secret().is_plain())
+            || self.contacts.accounts.iter().any(|a| a.secret().is_plain())
+            || self.rest_secret().is_plain()
     }
 
     /// The secret source of the REST CRM token.

@@ -5,6 +5,7 @@
 //! context. `main` walks the error chain to find the exit code.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// Process exit codes of SPEC X7.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,29 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A configuration mistake; always names the file and, where known, the line.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Another run holds the state file (exit 75).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "state file {} is in use by another crmsync run ({holder}); wait for it to finish, or pass --state for a separate state file",
+    path.display()
+)]
+pub struct Busy {
+    pub path: PathBuf,
+    pub holder: String,
+}
+
 /// Shorthand for a usage error wrapped in `anyhow`.
 pub fn usage(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(msg.into()))
@@ -48,11 +72,11 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
 pub fn exit_for(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if cause.downcast_ref::<UsageError>().is_some()
-            || cause.downcast_ref::<crate::config::ConfigError>().is_some()
+            || cause.downcast_ref::<ConfigError>().is_some()
         {
             return Exit::Usage;
         }
-        if cause.downcast_ref::<crate::state::Busy>().is_some() {
+        if cause.downcast_ref::<Busy>().is_some() {
             return Exit::Busy;
         }
     }

@@ -1,19 +1,26 @@
 //! crmsync: connects a company's groupware (IMAP mail, CalDAV calendars and
 //! task lists, CardDAV address books) with its CRM.
 //!
-//! Data flows one way through the modules (STYLE.md):
+//! Data flows one way through the stages (docs/ARCHITECTURE.md):
+//! [`source`] (groupware I/O) -> [`parse`] (bytes to typed items) ->
+//! [`matching`] (addresses to persons and companies) -> [`plan`] (the SPEC
+//! rules as pure functions) -> [`apply`] (one batch of writes, X5) ->
+//! [`state`] (the SQLite state file and embedded CRM, the only place with
+//! SQL). An engine in [`sync`] wires the stages for one capability and
+//! returns a typed report; [`report`] prints it; [`wizard`] answers an
+//! engine's questions at a terminal; [`commands`] and [`cli`] parse the
+//! arguments and run an engine.
 //!
-//! - [`source`]: reads and writes the groupware (IMAP, DAV, folders);
-//! - [`parse`]: bytes to typed items;
-//! - [`matching`]: addresses to persons and companies;
-//! - plan and apply: the SPEC rules as pure functions, then one
-//!   transaction per item (they arrive with the sync commands);
-//! - [`report`]: tables, JSON and exit codes.
+//! Around them: [`model`] (the shared types and rule ids), [`address`],
+//! [`error`] (exit codes, X7), [`ui`], [`config`], [`secret`] (X3), [`net`]
+//! (TLS and HTTP), [`compose`] (typed items to bytes), [`accounts`] (the
+//! lockout guard, X2) and [`crm`] (the back ends, B1-B3).
 //!
-//! Around them: [`config`], [`secret`] (X3), [`state`] (the SQLite state
-//! file and embedded CRM), [`crm`] (the directory and back ends),
-//! [`accounts`] (the lockout guard, X2), [`net`] (TLS and HTTP), and
-//! [`commands`], which only wire the stages together.
+//! Layers, lowest first; a module imports only its own layer or lower
+//! (enforced by `tests/architecture.rs`): 0 `model`, `address`, `error`,
+//! `ui`; 1 `config`, `secret`, `net`; 2 `state`; 3 `source`, `parse`,
+//! `compose`; 4 `matching`, `accounts`; 5 `plan`, `crm`; 6 `apply`;
+//! 7 `sync`; 8 `report`; 9 `wizard`; 10 `commands`, `cli`.
 
 pub mod accounts;
 pub mod address;
@@ -24,6 +31,7 @@ pub mod compose;
 pub mod config;
 pub mod crm;
 pub mod error;
+pub mod fuzz;
 pub mod matching;
 pub mod model;
 pub mod net;

@@ -117,6 +117,21 @@ pub struct CrmEntry {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The last agreed state of a calendar pair (a `calendar_items` row): what
+/// the planner compares both sides with (C5, C11) and the state file keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub href: String,
+    pub etag: Option<String>,
+    /// [`crate::parse::ical::content_hash`] of the calendar item.
+    pub gw_hash: String,
+    /// [`crate::plan::calendar::crm_hash`] of the activity's fields.
+    pub crm_hash: String,
+    pub activity: i64,
+    /// C8: the CRM link is still to be written into the description.
+    pub link_pending: bool,
+}
+
 // ---- The directory (SPEC 1, SPEC 8) ----
 
 /// A company as `crm import`/`crm export` see it (SPEC 8 layout).
@@ -168,6 +183,76 @@ impl Person {
 /// The allowed company kinds (SPEC 1).
 pub const COMPANY_KINDS: &[&str] = &["customer", "lead", "partner", "other"];
 
+// ---- Rule ids (docs/SPEC.md) ----
+
+macro_rules! rules {
+    ($($(#[$doc:meta])* $id:ident),* $(,)?) => {
+        /// A rule id of docs/SPEC.md (M import-mail, W its wizard, U
+        /// resolve-unknown, C calendar, P contacts, X everywhere, B back ends). What a plan
+        /// names as the rule that decided (X9); as text, JSON and in the
+        /// state file exactly the id (`M7`, `X10a`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($(#[$doc])* $id),*
+        }
+
+        impl Rule {
+            /// Every rule, in the order of docs/SPEC.md's sections.
+            pub const ALL: &[Rule] = &[$(Rule::$id),*];
+
+            /// The id as docs/SPEC.md writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Rule::$id => stringify!($id)),*
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    // SPEC 2: import-mail, and its wizard.
+    M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13, M14, M15, M16, M17, M18,
+    M19, M20, M21, M22,
+    W1, W2, W3, W4, W5, W6,
+    // SPEC 3: resolve-unknown.
+    U1, U2, U3, U4, U5,
+    // SPEC 4: sync-calendar.
+    C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12,
+    // SPEC 5: push-contacts.
+    P1, P2, P3, P4, P5, P6, P7, P8, P9,
+    // SPEC 6: everywhere.
+    X1, X2, X3, X3a, X4, X4a, X5, X6, X6a, X7, X8, X9, X10, X10a, X11, X11a, X12, X13,
+    // SPEC 7: CRM back ends.
+    B1, B2, B3,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Rule {
+    type Err = String;
+
+    /// The id exactly as docs/SPEC.md writes it (as stored in the state
+    /// file's `rule` column).
+    fn from_str(s: &str) -> Result<Rule, String> {
+        Rule::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a rule id of docs/SPEC.md"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +277,42 @@ mod tests {
         assert_eq!(k.len(), 64);
         assert_eq!(k, source_key(&["calendar", "a", "b"]));
         assert_ne!(k, source_key(&["calendar", "ab", ""]));
+    }
+
+    #[test]
+    fn rule_ids_read_as_spec_writes_them() {
+        assert_eq!(Rule::M7.as_str(), "M7");
+        assert_eq!(Rule::X10a.to_string(), "X10a");
+        assert_eq!(serde_json::to_string(&Rule::C11).unwrap(), "\"C11\"");
+        assert_eq!("X4a".parse::<Rule>(), Ok(Rule::X4a));
+        assert!("M99".parse::<Rule>().is_err());
+        for r in Rule::ALL {
+            assert_eq!(r.as_str().parse::<Rule>(), Ok(*r));
+        }
+    }
+
+    /// Every id in docs/SPEC.md has a variant, and every variant is in
+    /// docs/SPEC.md.
+    #[test]
+    fn rule_ids_are_those_of_the_spec() {
+        let spec = include_str!("../docs/SPEC.md");
+        let mut in_spec = std::collections::BTreeSet::new();
+        for w in spec.split(|c: char| !c.is_ascii_alphanumeric()) {
+            let mut cs = w.chars();
+            let (Some(first), rest) = (cs.next(), cs.as_str()) else {
+                continue;
+            };
+            let digits = rest.trim_end_matches('a');
+            if "MUCPXBW".contains(first)
+                && !digits.is_empty()
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && rest.len() - digits.len() <= 1
+            {
+                in_spec.insert(w.to_string());
+            }
+        }
+        let known: std::collections::BTreeSet<String> =
+            Rule::ALL.iter().map(|r| r.to_string()).collect();
+        assert_eq!(in_spec, known);
     }
 }

@@ -12,8 +12,6 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
-
 /// A password or token. Read it with [`Secret::expose`] at the one place
 /// that sends it to a server.
 #[derive(Clone, PartialEq, Eq)]
@@ -219,16 +217,10 @@ fn keyring_lookup(account: &str, what: &str) -> Result<Secret, SecretError> {
     Ok(Secret(value.to_string()))
 }
 
-/// X3: a config file that holds a plain password and can be read by others
+/// X3: a config file that holds a plain password (the caller knows:
+/// [`crate::config::Config::holds_plain_secret`]) and can be read by others
 /// draws a warning naming the file and the fix.
-pub fn warn_if_exposed(cfg: &Config, path: &Path) {
-    let plain = cfg.mail.accounts.iter().any(|a| a.secret().is_plain())
-        || cfg.calendar.accounts.iter().any(|a| a.secret().is_plain())
-        || cfg.contacts.accounts.iter().any(|a| a.secret().is_plain())
-        || cfg.rest_secret().is_plain();
-    if !plain {
-        return;
-    }
+pub fn warn_if_exposed(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path) {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {

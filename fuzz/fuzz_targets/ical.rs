@@ -1,5 +1,5 @@
 #![no_main]
-//! See crmsync::parse::fuzz::ical (the same entry point the fuzz_corpora unit test replays).
+//! See crmsync::fuzz::ical (the same entry point the fuzz_corpora unit test replays).
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| crmsync::parse::fuzz::ical(data));
+fuzz_target!(|data: &[u8]| crmsync::fuzz::ical(data));

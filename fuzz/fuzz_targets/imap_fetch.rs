@@ -1,5 +1,5 @@
 #![no_main]
-//! See crmsync::parse::fuzz::imap_fetch (the same entry point the fuzz_corpora unit test replays).
+//! See crmsync::fuzz::imap_fetch (the same entry point the fuzz_corpora unit test replays).
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| crmsync::parse::fuzz::imap_fetch(data));
+fuzz_target!(|data: &[u8]| crmsync::fuzz::imap_fetch(data));

@@ -26,166 +26,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apply::Failure;
-use crate::crm::calendar::{self as crm, NewCalendarActivity};
-use crate::model::CrmEntry;
+use crate::model::{CrmEntry, Synced};
 use crate::parse::ical::{self, Kind};
-use crate::plan::calendar::{self as plan, Action, Body, Record, Remote, Synced};
+use crate::plan::calendar::{self as plan, Action, Body, Record, Remote};
 use crate::source::dav::{Member, Precondition};
-use crate::source::store::{Cursor, Listing, Store, StoreError, store_cursor, stored_cursor};
-use crate::state::now;
-
-/// A linked pair as the state file holds it.
-#[derive(Debug, Clone)]
-pub struct Pair {
-    pub synced: Synced,
-    pub collection: String,
-    pub uid: String,
-}
+use crate::source::store::{Listing, Store, StoreError};
+use crate::state::calendar::{NewCalendarActivity, Pair};
+use crate::state::{Cursor, State};
 
 /// The state key of a collection's cursor.
 pub fn cursor_key(account: &str, collection: &str) -> String {
     crate::model::source_key(&["calendar", account, collection])
-}
-
-/// The pairs of an account (C5, C11).
-///
-/// # Errors
-/// SQLite errors.
-pub fn pairs(conn: &Connection, account: &str) -> Result<Vec<Pair>> {
-    let mut st = conn.prepare_cached(
-        "SELECT href, etag, gw_hash, crm_hash, activity_id, link_pending, collection, uid
-         FROM calendar_items WHERE account = ?1 ORDER BY href",
-    )?;
-    let rows = st
-        .query_map([account], |r| {
-            Ok(Pair {
-                synced: Synced {
-                    href: r.get(0)?,
-                    etag: r.get(1)?,
-                    gw_hash: r.get(2)?,
-                    crm_hash: r.get(3)?,
-                    activity: r.get(4)?,
-                    link_pending: r.get(5)?,
-                },
-                collection: r.get(6)?,
-                uid: r.get(7)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-/// Records (or replaces) a pair, and the activity's calendar source.
-fn record(conn: &Connection, account: &str, p: &Pair, uid_of_activity: bool) -> Result<()> {
-    let s = &p.synced;
-    conn.prepare_cached(
-        "INSERT INTO calendar_items (account, href, collection, uid, activity_id, etag, gw_hash, crm_hash,
-                                     link_pending, synced_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT(account, href) DO UPDATE SET collection = excluded.collection, uid = excluded.uid,
-           activity_id = excluded.activity_id, etag = excluded.etag, gw_hash = excluded.gw_hash,
-           crm_hash = excluded.crm_hash, link_pending = excluded.link_pending, synced_at = excluded.synced_at",
-    )?
-    .execute(params![
-        account,
-        s.href,
-        p.collection,
-        p.uid,
-        s.activity,
-        s.etag,
-        s.gw_hash,
-        s.crm_hash,
-        s.link_pending,
-        now()
-    ])?;
-    // SPEC 1: an activity's source is its calendar URL, UID and ETag.
-    let n = conn
-        .prepare_cached(
-            "UPDATE activity_sources SET account = ?2, url = ?3, item_uid = ?4, etag = ?5
-             WHERE activity_id = ?1 AND kind = 'calendar'",
-        )?
-        .execute(params![s.activity, account, s.href, p.uid, s.etag])?;
-    if n == 0 {
-        conn.prepare_cached(
-            "INSERT INTO activity_sources (activity_id, kind, account, url, item_uid, etag)
-             VALUES (?1, 'calendar', ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![s.activity, account, s.href, p.uid, s.etag])?;
-    }
-    if uid_of_activity {
-        crm::set_uid(conn, s.activity, &p.uid)?;
-    }
-    Ok(())
-}
-
-/// Forgets a pair (the calendar source of the activity goes with it).
-fn forget(conn: &Connection, account: &str, href: &str) -> Result<()> {
-    let activity: Option<i64> = conn
-        .prepare_cached("SELECT activity_id FROM calendar_items WHERE account = ?1 AND href = ?2")?
-        .query_row(params![account, href], |r| r.get(0))
-        .optional()?;
-    conn.prepare_cached("DELETE FROM calendar_items WHERE account = ?1 AND href = ?2")?
-        .execute(params![account, href])?;
-    if let Some(id) = activity {
-        conn.prepare_cached(
-            "DELETE FROM activity_sources WHERE activity_id = ?1 AND kind = 'calendar' AND account = ?2",
-        )?
-        .execute(params![id, account])?;
-    }
-    Ok(())
-}
-
-/// C6: a losing version goes to the conflict log.
-fn log_conflict(conn: &Connection, account: &str, href: &str, loser: &plan::Loser) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO conflicts (account, item, loser, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        account,
-        href,
-        loser.side.as_str(),
-        loser.data,
-        now()
-    ])?;
-    Ok(())
-}
-
-/// One row of the conflict log.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ConflictRow {
-    pub id: i64,
-    pub account: String,
-    pub item: String,
-    pub loser: String,
-    pub data: String,
-    pub at: String,
-}
-
-/// The conflict log (C6), oldest first.
-///
-/// # Errors
-/// SQLite errors.
-pub fn conflicts(conn: &Connection, account: Option<&str>) -> Result<Vec<ConflictRow>> {
-    let mut st = conn.prepare_cached(
-        "SELECT id, account, item, loser, data, at FROM conflicts
-         WHERE ?1 IS NULL OR account = ?1 ORDER BY id",
-    )?;
-    let rows = st
-        .query_map([account], |r| {
-            Ok(ConflictRow {
-                id: r.get(0)?,
-                account: r.get(1)?,
-                item: r.get(2)?,
-                loser: r.get(3)?,
-                data: r.get(4)?,
-                at: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }
 
 // ---------------------------------------------------------------------------
@@ -216,7 +69,7 @@ pub struct View {
 /// Fatal [`StoreError`]s; SQLite errors as [`StoreError::Protocol`].
 pub fn view(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     collections: &[(String, Option<String>)],
     pairs: &[Pair],
@@ -227,7 +80,7 @@ pub fn view(
     let mut listing: Vec<(String, String)> = Vec::new();
     let mut bodies: HashMap<String, (Option<String>, Body)> = HashMap::new();
     for (c, ctag) in collections {
-        let stored = stored_cursor(conn, &cursor_key(account, c)).map_err(sql)?;
+        let stored = st.stored_cursor(&cursor_key(account, c)).map_err(sql)?;
         let known: BTreeMap<&str, &str> = pairs
             .iter()
             .filter(|p| &p.collection == c)
@@ -379,7 +232,7 @@ pub enum Outcome {
 /// The fatal [`StoreError`]; SQLite errors as [`StoreError::Protocol`].
 pub fn execute(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     t: &Target<'_>,
     actions: &[Action],
     collection_of: &HashMap<String, String>,
@@ -393,25 +246,25 @@ pub fn execute(
             .unwrap_or_else(|| parent(href))
     };
     let mut batch = Batch {
-        conn,
-        open: false,
+        st,
+        open: None,
         items: 0,
     };
     for (i, a) in actions.iter().enumerate() {
-        let r = apply_one(store, conn, &mut batch, t, a, &coll);
+        let r = apply_one(store, st, &mut batch, t, a, &coll);
         let r = r.and_then(|id| batch.tick().map(|()| id));
         match r {
             Ok(Some(id)) => done(i, Outcome::Done(id)),
             Ok(None) => {}
             Err(Failure::Item(why)) => done(i, Outcome::Failed(why)),
             Err(Failure::Fatal(e)) => {
-                batch.commit().map_err(|e| sql(e.into()))?;
+                batch.commit().map_err(sql)?;
                 return Err(e);
             }
             Err(Failure::State(e)) => return Err(sql(e)),
         }
     }
-    batch.commit().map_err(|e| sql(e.into()))?;
+    batch.commit().map_err(sql)?;
     Ok(())
 }
 
@@ -419,9 +272,9 @@ pub fn execute(
 /// every [`BATCH`] items and before any server write that must follow them
 /// (X5): each item's rows are complete within a transaction, so a run
 /// killed mid-batch loses whole items only, which the next run plans again.
-struct Batch<'c> {
-    conn: &'c Connection,
-    open: bool,
+struct Batch<'s> {
+    st: &'s State,
+    open: Option<crate::state::Batch<'s>>,
     items: usize,
 }
 
@@ -429,18 +282,16 @@ struct Batch<'c> {
 const BATCH: usize = 200;
 
 impl Batch<'_> {
-    fn begin(&mut self) -> rusqlite::Result<()> {
-        if !self.open {
-            self.conn.execute_batch("BEGIN")?;
-            self.open = true;
+    fn begin(&mut self) -> Result<()> {
+        if self.open.is_none() {
+            self.open = Some(self.st.batch()?);
         }
         Ok(())
     }
 
-    fn commit(&mut self) -> rusqlite::Result<()> {
-        if self.open {
-            self.conn.execute_batch("COMMIT")?;
-            self.open = false;
+    fn commit(&mut self) -> Result<()> {
+        if let Some(b) = self.open.take() {
+            b.commit()?;
             self.items = 0;
         }
         Ok(())
@@ -495,18 +346,9 @@ fn pair(
     }
 }
 
-/// The UID of a pair the state holds.
-fn pair_uid(conn: &Connection, account: &str, href: &str) -> Result<String> {
-    Ok(conn
-        .prepare_cached("SELECT uid FROM calendar_items WHERE account = ?1 AND href = ?2")?
-        .query_row(params![account, href], |r| r.get(0))
-        .optional()?
-        .unwrap_or_default())
-}
-
 fn apply_one(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     batch: &mut Batch<'_>,
     t: &Target<'_>,
     a: &Action,
@@ -524,7 +366,7 @@ fn apply_one(
         } => {
             // C6: the losers are logged before the winner is written.
             for l in losers {
-                log_conflict(conn, account, href, l)?;
+                st.log_conflict(account, href, l.side.as_str(), &l.data)?;
             }
             Ok(Some(*activity))
         }
@@ -548,21 +390,18 @@ fn apply_one(
                 "{rule}: {} {uid} in calendar account `{account}` ({href}); attached to the owner's own person record, rep {rep}",
                 item.kind.component()
             )];
-            let id = crm::create(
-                conn,
-                &NewCalendarActivity {
-                    activity_type,
-                    fields,
-                    attach: *attach,
-                    rep,
-                    rule,
-                    explain: &explain,
-                    uid: Some(uid),
-                },
-            )?;
-            crm::set_attendee_flags(conn, id, flags, queue, &fields.subject)?;
+            let id = st.create_calendar_activity(&NewCalendarActivity {
+                activity_type,
+                fields,
+                attach: *attach,
+                rep,
+                rule: rule.as_str(),
+                explain: &explain,
+                uid: Some(uid),
+            })?;
+            st.set_attendee_flags(id, flags, queue, &fields.subject)?;
             let p = pair(href, coll(href), uid.clone(), id, Some(etag.clone()), rec);
-            record(conn, account, &p, false)?;
+            st.record_calendar_pair(account, &p, false)?;
             // C8: the link into the item, after the commit.
             if *link && let Some(tpl) = t.crm_link {
                 batch.commit()?;
@@ -575,7 +414,7 @@ fn apply_one(
                             p.synced.etag = new_etag;
                             p.synced.gw_hash = ical::content_hash(&linked);
                             p.synced.link_pending = false;
-                            record(conn, account, &p, false)?;
+                            st.record_calendar_pair(account, &p, false)?;
                         }
                         // The link stays owed; the next run writes it.
                         Err(e) if e.is_fatal() => return Err(Failure::Fatal(e)),
@@ -595,16 +434,16 @@ fn apply_one(
             record: rec,
             ..
         } => {
-            crm::update(conn, *activity, fields)?;
-            crm::set_attendee_flags(conn, *activity, flags, queue, &fields.subject)?;
-            let uid = pair_uid(conn, account, href)?;
+            st.update_calendar_activity(*activity, fields)?;
+            st.set_attendee_flags(*activity, flags, queue, &fields.subject)?;
+            let uid = st.calendar_pair_uid(account, href)?;
             let p = pair(href, coll(href), uid, *activity, Some(etag.clone()), rec);
-            record(conn, account, &p, false)?;
+            st.record_calendar_pair(account, &p, false)?;
             Ok(Some(*activity))
         }
         Action::DeleteInCrm { activity, href, .. } => {
-            crm::delete(conn, *activity)?;
-            forget(conn, account, href)?;
+            st.delete_activity(*activity)?;
+            st.forget_calendar_pair(account, href)?;
             Ok(Some(*activity))
         }
         Action::CreateOnServer {
@@ -623,7 +462,7 @@ fn apply_one(
             let href = format!("{collection}{name}");
             // X5: the UID first (committed), so a PUT whose answer is lost
             // is found.
-            crm::set_uid(conn, *activity, uid)?;
+            st.set_calendar_uid(*activity, uid)?;
             batch.commit()?;
             let etag = store
                 .put(&href, ics, Precondition::Create)
@@ -641,7 +480,7 @@ fn apply_one(
                 etag,
                 rec,
             );
-            record(conn, account, &p, true)?;
+            st.record_calendar_pair(account, &p, true)?;
             Ok(Some(*activity))
         }
         Action::UpdateServer {
@@ -655,9 +494,9 @@ fn apply_one(
             let etag = store
                 .put(href, ics, Precondition::IfMatch(if_match))
                 .map_err(item)?;
-            let uid = pair_uid(conn, account, href)?;
+            let uid = st.calendar_pair_uid(account, href)?;
             let p = pair(href, coll(href), uid, *activity, etag, rec);
-            record(conn, account, &p, false)?;
+            st.record_calendar_pair(account, &p, false)?;
             Ok(Some(*activity))
         }
         Action::DeleteOnServer {
@@ -670,7 +509,7 @@ fn apply_one(
                 Ok(()) | Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(item(e)),
             }
-            forget(conn, account, href)?;
+            st.forget_calendar_pair(account, href)?;
             Ok(Some(*activity))
         }
         Action::Remember {
@@ -680,19 +519,20 @@ fn apply_one(
             record: rec,
             ..
         } => {
-            let mut uid = pair_uid(conn, account, href)?;
+            let mut uid = st.calendar_pair_uid(account, href)?;
             if uid.is_empty() {
                 // X5: a pair found again by its UID (planner, C5).
-                uid = crm::entry(conn, *activity)?
+                uid = st
+                    .calendar_entry(*activity)?
                     .and_then(|e| e.uid)
                     .unwrap_or_default();
             }
             let p = pair(href, coll(href), uid, *activity, Some(etag.clone()), rec);
-            record(conn, account, &p, false)?;
+            st.record_calendar_pair(account, &p, false)?;
             Ok(None)
         }
         Action::Forget { href, .. } => {
-            forget(conn, account, href)?;
+            st.forget_calendar_pair(account, href)?;
             Ok(None)
         }
     }
@@ -708,19 +548,18 @@ fn apply_one(
 /// without its ctag, so the next run asks again).
 pub fn advance(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     v: &View,
     clean: &BTreeSet<String>,
     wrote: &BTreeSet<String>,
 ) -> Result<()> {
-    let rows = pairs(conn, account)?;
+    let rows = st.calendar_pairs(account)?;
     for (c, seen) in &v.basis {
         let key = cursor_key(account, c);
         let keep_old = || -> Result<()> {
-            let old = stored_cursor(conn, &key)?;
-            store_cursor(
-                conn,
+            let old = st.stored_cursor(&key)?;
+            st.store_cursor(
                 &key,
                 account,
                 c,
@@ -735,7 +574,7 @@ pub fn advance(
             continue;
         }
         if !wrote.contains(c) {
-            store_cursor(conn, &key, account, c, seen)?;
+            st.store_cursor(&key, account, c, seen)?;
             continue;
         }
         let mine: HashMap<&str, Option<&str>> = rows
@@ -762,10 +601,7 @@ pub fn advance(
         for m in &changed {
             match mine.get(m.href.as_str()) {
                 Some(None) => {
-                    conn.prepare_cached(
-                        "UPDATE calendar_items SET etag = ?3 WHERE account = ?1 AND href = ?2",
-                    )?
-                    .execute(params![account, m.href, m.etag])?;
+                    st.set_calendar_pair_etag(account, &m.href, &m.etag)?;
                 }
                 Some(Some(e)) if *e == m.etag => {}
                 // Someone else's change, or a new item: see it next run.
@@ -778,8 +614,7 @@ pub fn advance(
             ours = false;
         }
         if ours {
-            store_cursor(
-                conn,
+            st.store_cursor(
                 &key,
                 account,
                 c,

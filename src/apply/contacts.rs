@@ -12,24 +12,19 @@
 //! before the sync-token stored with it, so a skipped report can never
 //! hide a change.
 //!
-//! Order of writes (X5): a new card is recorded first with no ETag (its
-//! outcome unknown), then written with `If-None-Match: *`, then its ETag is
-//! recorded. A run killed in between leaves a row without ETag; the next
-//! run fetches what the server holds there and finishes the job, so nothing
-//! is lost and nothing is created twice. Updates and deletes are recorded
-//! after the server confirmed them; a repeated one is harmless.
+//! Order of writes (X5): see [`carry_out`], the X5 home for contacts.
 
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::apply::Failure;
 use crate::plan::contacts::{Action, Op, Plan, Pushed, RecordKey, RecordKind, Remote, Wanted};
 use crate::source::dav::{Collection, Fetched, Precondition};
-use crate::source::store::{Cursor, Listing, store_cursor};
-pub use crate::source::store::{Store, StoreError, stored_cursor};
-use crate::state::now;
+use crate::source::store::Listing;
+pub use crate::source::store::{Store, StoreError};
+use crate::state::contacts::CardIntent;
+use crate::state::{Cursor, State};
 
 // ---------------------------------------------------------------------------
 // State rows
@@ -39,107 +34,44 @@ use crate::state::now;
 ///
 /// # Errors
 /// SQLite errors.
-pub fn pushed(conn: &Connection, account: &str) -> Result<Vec<Pushed>> {
-    let mut st = conn.prepare_cached(
-        "SELECT record_kind, record_id, href, collection, uid, etag, content_hash
-         FROM pushed_cards WHERE account = ?1 ORDER BY record_kind, record_id",
-    )?;
-    let rows = st.query_map([account], |r| {
-        let kind: String = r.get(0)?;
-        Ok(Pushed {
+pub fn pushed(st: &State, account: &str) -> Result<Vec<Pushed>> {
+    Ok(st
+        .pushed_cards(account)?
+        .into_iter()
+        .map(|r| Pushed {
             key: RecordKey {
-                kind: RecordKind::parse(&kind).unwrap_or(RecordKind::Person),
-                id: r.get(1)?,
+                kind: RecordKind::parse(&r.record_kind).unwrap_or(RecordKind::Person),
+                id: r.record_id,
             },
-            href: r.get(2)?,
-            collection: r.get(3)?,
-            uid: r.get(4)?,
-            etag: r.get(5)?,
-            hash: r.get(6)?,
+            href: r.href,
+            collection: r.collection,
+            uid: r.uid,
+            etag: r.etag,
+            hash: r.content_hash,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .collect())
 }
 
 /// Records a card about to be written (etag unknown) for a record,
 /// replacing the record's earlier row (X5).
 fn record_intent(
-    conn: &Connection,
+    st: &State,
     account: &str,
-    key: &RecordKey,
+    w: &Wanted,
     href: &str,
     collection: &str,
-    uid: &str,
-    hash: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO pushed_cards (account, href, collection, uid, record_kind, record_id, etag, content_hash, pushed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)
-         ON CONFLICT(account, record_kind, record_id) DO UPDATE SET href = excluded.href,
-           collection = excluded.collection, uid = excluded.uid, etag = NULL,
-           content_hash = excluded.content_hash, pushed_at = excluded.pushed_at",
-    )?
-    .execute(params![
+    st.record_card_intent(
         account,
-        href,
-        collection,
-        uid,
-        key.kind.as_str(),
-        key.id,
-        hash,
-        now()
-    ])?;
-    Ok(())
-}
-
-fn record_written(
-    conn: &Connection,
-    account: &str,
-    href: &str,
-    hash: &str,
-    etag: Option<&str>,
-) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE pushed_cards SET etag = ?3, content_hash = ?4, pushed_at = ?5 WHERE account = ?1 AND href = ?2",
-    )?
-    .execute(params![account, href, etag, hash, now()])?;
-    Ok(())
-}
-
-fn record_etag(conn: &Connection, account: &str, href: &str, etag: &str) -> Result<()> {
-    conn.prepare_cached("UPDATE pushed_cards SET etag = ?3 WHERE account = ?1 AND href = ?2")?
-        .execute(params![account, href, etag])?;
-    Ok(())
-}
-
-fn forget(conn: &Connection, account: &str, href: &str) -> Result<()> {
-    conn.prepare_cached("DELETE FROM pushed_cards WHERE account = ?1 AND href = ?2")?
-        .execute(params![account, href])?;
-    Ok(())
-}
-
-/// P8: when the account was last pushed successfully (RFC 3339).
-///
-/// # Errors
-/// SQLite errors.
-pub fn last_push(conn: &Connection, account: &str) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT last_push_at FROM contact_pushes WHERE account = ?1")?
-        .query_row([account], |r| r.get(0))
-        .optional()?)
-}
-
-/// P8: records a successful push.
-///
-/// # Errors
-/// SQLite errors.
-pub fn set_last_push(conn: &Connection, account: &str, at: &str) -> Result<()> {
-    conn.execute(
-        "INSERT INTO contact_pushes (account, last_push_at) VALUES (?1, ?2)
-         ON CONFLICT(account) DO UPDATE SET last_push_at = excluded.last_push_at",
-        params![account, at],
-    )?;
-    Ok(())
+        &CardIntent {
+            record_kind: w.key.kind.as_str(),
+            record_id: &w.key.id,
+            href,
+            collection,
+            uid: &w.uid,
+            content_hash: &w.hash,
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -167,7 +99,7 @@ pub struct RemoteView {
 /// Fatal [`StoreError`]s; SQLite errors.
 pub fn remote_view(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     books: &[Collection],
     pushed: &[Pushed],
     new_in: &str,
@@ -185,7 +117,8 @@ pub fn remote_view(
             }
             continue;
         };
-        let stored = stored_cursor(conn, &token_key(c))
+        let stored = st
+            .stored_cursor(&token_key(c))
             .map_err(|e| StoreError::Protocol(format!("{e:#}")))?;
         let listing = store.listing(c, &stored, book.ctag.as_deref())?;
         view.listings.push((c.to_string(), listing.describe()));
@@ -280,15 +213,26 @@ pub fn remote_view(
 /// delete), or why it failed.
 pub type Outcome = Result<Option<String>, String>;
 
-/// Carries out the writing actions of `plan` in order; reports each
-/// through `done(index, outcome)`. A rejected item is reported and the run
-/// goes on (C12); a fatal error (401, server gone) stops and is returned.
+/// X5 home: the order of writes for contacts. Carries out the writing
+/// actions of `plan` in order; reports each through `done(index,
+/// outcome)`. A new card is recorded first with no ETag (its outcome
+/// unknown), then written with `If-None-Match: *` (`create`), then its
+/// ETag is recorded (or, when the server sent none, by [`advance_tokens`]).
+/// A run killed in between leaves a row without ETag; the next run fetches
+/// what the server holds there and finishes the job, so nothing is lost and
+/// nothing is created twice. Updates and deletes are recorded after the
+/// server confirmed them; a repeated one is harmless. Tests:
+/// `x5_a_run_killed_around_a_create_loses_nothing_and_duplicates_nothing`
+/// below.
+///
+/// A rejected item is reported and the run goes on (C12); a fatal error
+/// (401, server gone) stops and is returned.
 ///
 /// # Errors
 /// The fatal [`StoreError`]; SQLite errors (as [`StoreError::Protocol`]).
-pub fn execute(
+pub fn carry_out(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     plan: &Plan,
     wanted: &[Wanted],
@@ -298,11 +242,11 @@ pub fn execute(
     for (i, a) in plan.actions.iter().enumerate() {
         if !a.op.writes() {
             if let Op::Forget { href } = &a.op {
-                forget(conn, account, href).map_err(sql)?;
+                st.forget_card(account, href).map_err(sql)?;
             }
             continue;
         }
-        match apply_one(store, conn, account, a, wanted) {
+        match apply_one(store, st, account, a, wanted) {
             Ok(href) => done(i, Ok(href)),
             Err(Failure::Item(why)) => done(i, Err(why)),
             Err(Failure::Fatal(e)) => return Err(e),
@@ -324,7 +268,7 @@ fn item(e: StoreError) -> Failure {
 /// sits there, once more beside it. The row is recorded first (X5).
 fn create(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     w: &Wanted,
     collection: &str,
@@ -337,21 +281,21 @@ fn create(
     }
     let mut last = String::new();
     for h in tries {
-        record_intent(conn, account, &w.key, &h, collection, &w.uid, &w.hash)?;
+        record_intent(st, account, w, &h, collection)?;
         match store.put(&h, &w.card, Precondition::Create) {
             Ok(etag) => {
-                record_written(conn, account, &h, &w.hash, etag.as_deref())?;
+                st.record_card_written(account, &h, &w.hash, etag.as_deref())?;
                 return Ok(Some(h));
             }
             Err(StoreError::Precondition(why)) => {
                 // P1: someone else's card holds this href; never replace it.
                 last = format!("{why}; a card crmsync did not make is there and was left alone");
-                forget(conn, account, &h)?;
+                st.forget_card(account, &h)?;
             }
             Err(e) if e.is_fatal() => return Err(Failure::Fatal(e)),
             Err(e) => {
                 // Nothing was created: the row goes, the next run tries again.
-                forget(conn, account, &h)?;
+                st.forget_card(account, &h)?;
                 return Err(Failure::Item(e.to_string()));
             }
         }
@@ -361,7 +305,7 @@ fn create(
 
 fn apply_one(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     a: &Action,
     wanted: &[Wanted],
@@ -369,13 +313,13 @@ fn apply_one(
     let w = a.wanted.and_then(|i| wanted.get(i));
     match (&a.op, w) {
         (Op::Create { collection, href }, Some(w)) => {
-            create(store, conn, account, w, collection, href)
+            create(store, st, account, w, collection, href)
         }
         (Op::Update { href, if_match }, Some(w)) => {
             let etag = store
                 .put(href, &w.card, Precondition::IfMatch(if_match))
                 .map_err(item)?;
-            record_written(conn, account, href, &w.hash, etag.as_deref())?;
+            st.record_card_written(account, href, &w.hash, etag.as_deref())?;
             Ok(Some(href.clone()))
         }
         (
@@ -391,14 +335,14 @@ fn apply_one(
                 Ok(()) | Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(item(e)),
             }
-            create(store, conn, account, w, collection, href)
+            create(store, st, account, w, collection, href)
         }
         (Op::Delete { href, if_match }, _) => {
             match store.delete(href, if_match) {
                 Ok(()) | Err(StoreError::NotFound(_)) => {}
                 Err(e) => return Err(item(e)),
             }
-            forget(conn, account, href)?;
+            st.forget_card(account, href)?;
             Ok(None)
         }
         _ => Ok(None),
@@ -417,16 +361,16 @@ fn apply_one(
 /// without a ctag, so the next run asks again).
 pub fn advance_tokens(
     store: &Store,
-    conn: &Connection,
+    st: &State,
     account: &str,
     view: &RemoteView,
     written: &BTreeSet<String>,
     token_key: &dyn Fn(&str) -> String,
 ) -> Result<()> {
-    let rows = pushed(conn, account)?;
+    let rows = pushed(st, account)?;
     for (c, seen) in &view.basis {
         if !written.iter().any(|h| h.starts_with(c.as_str())) {
-            store_cursor(conn, &token_key(c), account, c, seen)?;
+            st.store_cursor(&token_key(c), account, c, seen)?;
             continue;
         }
         let in_c: HashMap<&str, &Pushed> = rows
@@ -457,7 +401,7 @@ pub fn advance_tokens(
         for m in &changed {
             match in_c.get(m.href.as_str()) {
                 Some(p) if p.etag.is_none() && written.contains(&m.href) => {
-                    record_etag(conn, account, &m.href, &m.etag)?;
+                    st.record_card_etag(account, &m.href, &m.etag)?;
                 }
                 Some(p) if p.etag.as_deref() != Some(m.etag.as_str()) => ours = false,
                 _ => {}
@@ -474,7 +418,7 @@ pub fn advance_tokens(
         } else {
             since
         };
-        store_cursor(conn, &token_key(c), account, c, &next)?;
+        st.store_cursor(&token_key(c), account, c, &next)?;
     }
     Ok(())
 }
@@ -504,11 +448,8 @@ mod tests {
     /// Plans and applies one run; returns (action, rule) per record.
     fn run(st: &State, store: &Store, w: &[Wanted]) -> Vec<(String, &'static str, &'static str)> {
         let (_, books) = store.collections().unwrap();
-        let rows = pushed(&st.conn, "a").unwrap();
-        let view = remote_view(store, &st.conn, &books, &rows, "c/", &|c: &str| {
-            c.to_string()
-        })
-        .unwrap();
+        let rows = pushed(st, "a").unwrap();
+        let view = remote_view(store, st, &books, &rows, "c/", &|c: &str| c.to_string()).unwrap();
         let placement = Placement {
             new_in: "c/".into(),
             move_all: false,
@@ -523,7 +464,7 @@ mod tests {
             crm_empty: false,
         });
         let mut failed = Vec::new();
-        execute(store, &st.conn, "a", &p, w, &mut |i, o| {
+        carry_out(store, st, "a", &p, w, &mut |i, o| {
             if o.is_err() {
                 failed.push(i);
             }
@@ -532,7 +473,7 @@ mod tests {
         assert!(failed.is_empty());
         p.actions
             .iter()
-            .map(|a| (a.key.id.clone(), a.op.action(), a.rule))
+            .map(|a| (a.key.id.clone(), a.op.action(), a.rule.as_str()))
             .collect()
     }
 
@@ -546,26 +487,8 @@ mod tests {
         let w = vec![wanted("P1", "One"), wanted("P2", "Two")];
         // Killed after recording P1's intent, before its PUT; and after
         // P2's PUT, before its ETag was recorded.
-        record_intent(
-            &st.conn,
-            "a",
-            &w[0].key,
-            "c/crmsync-person-P1.vcf",
-            "c/",
-            &w[0].uid,
-            &w[0].hash,
-        )
-        .unwrap();
-        record_intent(
-            &st.conn,
-            "a",
-            &w[1].key,
-            "c/crmsync-person-P2.vcf",
-            "c/",
-            &w[1].uid,
-            &w[1].hash,
-        )
-        .unwrap();
+        record_intent(&st, "a", &w[0], "c/crmsync-person-P1.vcf", "c/").unwrap();
+        record_intent(&st, "a", &w[1], "c/crmsync-person-P2.vcf", "c/").unwrap();
         v.put("c/crmsync-person-P2.vcf", &w[1].card, Precondition::Create)
             .unwrap();
         let got = run(&st, &store, &w);
@@ -581,12 +504,7 @@ mod tests {
             files,
             vec!["c/crmsync-person-P1.vcf", "c/crmsync-person-P2.vcf"]
         );
-        assert!(
-            pushed(&st.conn, "a")
-                .unwrap()
-                .iter()
-                .all(|p| p.etag.is_some())
-        );
+        assert!(pushed(&st, "a").unwrap().iter().all(|p| p.etag.is_some()));
         // And the run after is quiet (P7).
         let got = run(&st, &store, &w);
         assert!(got.iter().all(|(_, a, _)| *a == "unchanged"), "{got:?}");
@@ -600,7 +518,7 @@ mod tests {
         let store = Store::Vdir(v.clone());
         let st = State::open_memory().unwrap();
         run(&st, &store, &[wanted("P1", "One")]);
-        let e1 = pushed(&st.conn, "a").unwrap()[0].etag.clone();
+        let e1 = pushed(&st, "a").unwrap()[0].etag.clone();
         assert_eq!(e1, v.list("c/").unwrap().first().map(|m| m.etag.clone()));
         assert_eq!(run(&st, &store, &[wanted("P1", "Uno")])[0].1, "updated");
         assert!(
@@ -611,7 +529,7 @@ mod tests {
                 .contains("FN:Uno")
         );
         assert_eq!(run(&st, &store, &[])[0].1, "deleted");
-        assert!(pushed(&st.conn, "a").unwrap().is_empty());
+        assert!(pushed(&st, "a").unwrap().is_empty());
         assert!(v.list("c/").unwrap().is_empty());
     }
 }

@@ -4,16 +4,15 @@
 //! after the commit.
 
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::address::normalize;
 use crate::config::{Config, MailAccount, MailConfig, Privacy};
-use crate::crm::activities::{self, AttachmentRow, MailSourceRow, NewActivity};
 use crate::matching::Matcher;
 use crate::model::{Attach, Participant};
 use crate::parse::mail::ParsedMail;
 use crate::plan::mail::{MailAction, MailInput, Owner, Party, Placement, Settings, Skip};
 use crate::source::mail::MsgRef;
+use crate::state::activities::{AttachmentRow, MailSourceRow, NewActivity};
 use crate::state::{State, now};
 
 /// The parties of a parsed mail with their matches: the planner's input
@@ -112,35 +111,15 @@ pub enum Applied {
     Failed,
 }
 
-/// Has this message (by folder key and id) been handled already?
-///
-/// # Errors
-/// SQLite errors.
-pub fn seen(conn: &Connection, source_key: &str, id: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM item_map WHERE source_key = ?1 AND remote_id = ?2")?
-        .query_row(params![source_key, id], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
 fn record_item(
-    conn: &Connection,
+    st: &State,
     o: &Origin<'_>,
     kind: &str,
     local: Option<i64>,
     hash: &str,
     pending: Option<&str>,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO item_map (source_key, remote_id, local_kind, local_id, content_hash, synced_at, pending)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(source_key, remote_id) DO UPDATE SET local_kind = excluded.local_kind,
-           local_id = excluded.local_id, content_hash = excluded.content_hash, synced_at = excluded.synced_at,
-           pending = excluded.pending",
-    )?
-    .execute(params![o.source_key, o.msg.id, kind, local, hash, now(), pending])?;
-    Ok(())
+    st.record_item(o.source_key, &o.msg.id, kind, local, hash, pending)
 }
 
 fn source_row<'a>(o: &'a Origin<'a>, mail: &'a ParsedMail) -> MailSourceRow<'a> {
@@ -160,7 +139,7 @@ fn source_row<'a>(o: &'a Origin<'a>, mail: &'a ParsedMail) -> MailSourceRow<'a> 
 /// # Errors
 /// SQLite errors.
 pub fn apply(
-    conn: &Connection,
+    st: &State,
     o: &Origin<'_>,
     mail: &ParsedMail,
     raw: &[u8],
@@ -170,9 +149,9 @@ pub fn apply(
 ) -> Result<Applied> {
     match action {
         MailAction::Import(p) => {
-            let id = import(conn, o, mail, raw, p, documents)?;
+            let id = import(st, o, mail, raw, p, documents)?;
             record_item(
-                conn,
+                st,
                 o,
                 "activity",
                 Some(id),
@@ -186,21 +165,17 @@ pub fn apply(
             person_id,
         } => {
             // M3: the same mail in a second mailbox: one activity, the owner joins.
-            let addr: Option<String> = conn
-                .prepare_cached("SELECT email FROM person_emails WHERE person_id = ?1 ORDER BY position LIMIT 1")?
-                .query_row([person_id], |r| r.get(0))
-                .optional()?;
-            activities::add_participants(
-                conn,
+            let addr = st.first_email(*person_id)?;
+            st.add_participants(
                 *activity_id,
                 &[Participant {
                     address: addr.unwrap_or_default(),
                     person_id: Some(*person_id),
                 }],
             )?;
-            activities::add_mail_source(conn, *activity_id, &source_row(o, mail))?;
+            st.add_mail_source(*activity_id, &source_row(o, mail))?;
             record_item(
-                conn,
+                st,
                 o,
                 "activity",
                 Some(*activity_id),
@@ -210,9 +185,9 @@ pub fn apply(
             Ok(Applied::OwnerAdded(*activity_id))
         }
         MailAction::Skip(s) => {
-            record_skip(conn, o, &mail.content_hash, s)?;
+            record_skip(st, o, &mail.content_hash, s)?;
             if s.notify_owner {
-                queue_notice(conn, o, mail, &format!("was not imported: {}", s.detail))?;
+                queue_notice(st, o, mail, &format!("was not imported: {}", s.detail))?;
             }
             Ok(Applied::Skipped)
         }
@@ -223,9 +198,9 @@ pub fn apply(
 ///
 /// # Errors
 /// SQLite errors.
-pub fn record_skip(conn: &Connection, o: &Origin<'_>, hash: &str, s: &Skip) -> Result<()> {
+pub fn record_skip(st: &State, o: &Origin<'_>, hash: &str, s: &Skip) -> Result<()> {
     record_item(
-        conn,
+        st,
         o,
         &format!("skipped:{}:{}", s.rule, s.reason),
         None,
@@ -239,13 +214,13 @@ pub fn record_skip(conn: &Connection, o: &Origin<'_>, hash: &str, s: &Skip) -> R
 ///
 /// # Errors
 /// SQLite errors.
-pub fn record_failure(conn: &Connection, o: &Origin<'_>, why: &str) -> Result<()> {
+pub fn record_failure(st: &State, o: &Origin<'_>, why: &str) -> Result<()> {
     let kind = format!("failed:{}", why.chars().take(200).collect::<String>());
-    record_item(conn, o, &kind, None, "", None)
+    record_item(st, o, &kind, None, "", None)
 }
 
 fn import(
-    conn: &Connection,
+    st: &State,
     o: &Origin<'_>,
     mail: &ParsedMail,
     raw: &[u8],
@@ -256,7 +231,7 @@ fn import(
     let raw_sha = if p.headers_only {
         None
     } else {
-        activities::put_blob(conn, &mail.content_hash, raw)?;
+        st.put_blob(&mail.content_hash, raw)?;
         Some(mail.content_hash.as_str())
     };
     let body = if p.headers_only {
@@ -267,28 +242,25 @@ fn import(
     let start_at = mail
         .date
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    let id = activities::insert(
-        conn,
-        &NewActivity {
-            kind: p.kind,
-            status: &p.status,
-            subject: &mail.subject,
-            body,
-            start_at: start_at.clone(),
-            attach: p.attach,
-            rep: &p.rep,
-            rule: p.rule,
-            explain: &p.why,
-            raw_sha256: raw_sha,
-        },
-    )?;
-    activities::add_participants(conn, id, &p.participants)?;
-    activities::add_flags(conn, id, &p.flags)?;
+    let id = st.insert_activity(&NewActivity {
+        kind: p.kind,
+        status: &p.status,
+        subject: &mail.subject,
+        body,
+        start_at: start_at.clone(),
+        attach: p.attach,
+        rep: &p.rep,
+        rule: p.rule.as_str(),
+        explain: &p.why,
+        raw_sha256: raw_sha,
+    })?;
+    st.add_participants(id, &p.participants)?;
+    st.add_flags(id, &p.flags)?;
     if p.headers_only {
         // U3: resolve-unknown re-reads the parties later; M19 allows the
         // header block, never the body.
         let head = crate::parse::mail::header_block_len(raw).unwrap_or(raw.len());
-        activities::set_headers_blob(conn, id, &raw[..head])?;
+        st.set_headers_blob(id, &raw[..head])?;
     } else {
         let rows: Vec<AttachmentRow> = mail
             .attachments
@@ -306,16 +278,10 @@ fn import(
                 }
             })
             .collect();
-        activities::add_attachments(conn, id, &rows, p.drop_attachments)?;
+        st.add_attachments(id, &rows, p.drop_attachments)?;
     }
-    activities::queue_unknown(
-        conn,
-        id,
-        &p.queue,
-        &mail.subject,
-        &start_at.unwrap_or_else(now),
-    )?;
-    activities::add_mail_source(conn, id, &source_row(o, mail))?;
+    st.queue_unknown(id, &p.queue, &mail.subject, &start_at.unwrap_or_else(now))?;
+    st.add_mail_source(id, &source_row(o, mail))?;
     if p.notify_owner {
         let names: Vec<String> = mail
             .attachments
@@ -323,7 +289,7 @@ fn import(
             .map(|a| format!("{} ({} bytes)", a.name, a.size))
             .collect();
         queue_notice(
-            conn,
+            st,
             o,
             mail,
             &format!(
@@ -336,7 +302,7 @@ fn import(
 }
 
 /// M5: records a notice for the owner, once per mail; sent after the commit.
-fn queue_notice(conn: &Connection, o: &Origin<'_>, mail: &ParsedMail, what: &str) -> Result<()> {
+fn queue_notice(st: &State, o: &Origin<'_>, mail: &ParsedMail, what: &str) -> Result<()> {
     let key = format!(
         "{}:{}",
         o.account,
@@ -362,11 +328,7 @@ fn queue_notice(conn: &Connection, o: &Origin<'_>, mail: &ParsedMail, what: &str
          The message is still in your mailbox. Raise max_size in the crmsync config, or file it in the CRM by hand.\n",
         mail.subject, o.folder
     );
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO notices (mail_key, account, sent_at, subject, body, sent) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-    )?
-    .execute(params![key, o.account, now(), subject, body])?;
-    Ok(())
+    st.queue_notice(&key, o.account, &subject, &body)
 }
 
 fn short(s: &str) -> String {
@@ -378,128 +340,12 @@ fn short(s: &str) -> String {
     }
 }
 
-/// A notice still to send: (key, subject, body).
-///
-/// # Errors
-/// SQLite errors.
-pub fn pending_notices(conn: &Connection, account: &str) -> Result<Vec<(String, String, String)>> {
-    let mut st = conn.prepare_cached(
-        "SELECT mail_key, subject, body FROM notices WHERE account = ?1 AND sent = 0",
-    )?;
-    let v = st
-        .query_map([account], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(v)
-}
-
-/// Marks a notice as sent.
-///
-/// # Errors
-/// SQLite errors.
-pub fn notice_sent(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE notices SET sent = 1, sent_at = ?2 WHERE mail_key = ?1",
-        params![key, now()],
-    )?;
-    Ok(())
-}
-
-/// Messages of a folder with server actions still owed: (id, uid, actions).
-///
-/// # Errors
-/// SQLite errors.
-pub fn pending_actions(conn: &Connection, source_key: &str) -> Result<Vec<(String, String)>> {
-    let mut st = conn.prepare_cached(
-        "SELECT remote_id, pending FROM item_map WHERE source_key = ?1 AND pending IS NOT NULL",
-    )?;
-    let v = st
-        .query_map([source_key], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(v)
-}
-
-/// Clears the pending server actions of these messages.
-///
-/// # Errors
-/// SQLite errors.
-pub fn clear_pending(conn: &Connection, source_key: &str, ids: &[String]) -> Result<()> {
-    let mut st = conn.prepare_cached(
-        "UPDATE item_map SET pending = NULL WHERE source_key = ?1 AND remote_id = ?2",
-    )?;
-    for id in ids {
-        st.execute(params![source_key, id])?;
-    }
-    Ok(())
-}
-
-/// The folder cursor (M3): (validity, highest UID seen).
-///
-/// # Errors
-/// SQLite errors.
-pub fn cursor(conn: &Connection, source_key: &str) -> Result<Option<(String, Option<u32>)>> {
-    Ok(conn
-        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
-        .query_row([source_key], |r| {
-            let v: Option<String> = r.get(0)?;
-            let p: Option<String> = r.get(1)?;
-            Ok((v.unwrap_or_default(), p.and_then(|p| p.parse().ok())))
-        })
-        .optional()?)
-}
-
-/// M3: the folder's UIDVALIDITY changed: forgets the UIDs remembered for
-/// it (with the server actions owed to them) and restarts its cursor at the
-/// new validity. Activities stay; re-scanned mail finds them by Message-ID
-/// and hash.
-///
-/// # Errors
-/// SQLite errors.
-pub fn forget_folder(
-    conn: &Connection,
-    source_key: &str,
-    account: &str,
-    folder: &str,
-    validity: &str,
-) -> Result<()> {
-    conn.prepare_cached("DELETE FROM item_map WHERE source_key = ?1")?
-        .execute([source_key])?;
-    set_cursor(conn, source_key, account, folder, validity, None)
-}
-
-/// Moves the folder cursor forward.
-///
-/// # Errors
-/// SQLite errors.
-pub fn set_cursor(
-    conn: &Connection,
-    source_key: &str,
-    account: &str,
-    folder: &str,
-    validity: &str,
-    last_uid: Option<u32>,
-) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
-           position = CASE WHEN excluded.validity = cursors.validity
-                           THEN max(coalesce(CAST(cursors.position AS INTEGER), 0), coalesce(CAST(excluded.position AS INTEGER), 0))
-                           ELSE excluded.position END,
-           updated_at = excluded.updated_at",
-    )?
-    .execute(params![source_key, account, folder, validity, last_uid.map(|u| u.to_string()), now()])?;
-    Ok(())
-}
-
 /// The record a thread continues (M17) and the M3 duplicate, for the planner.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn known(
-    conn: &Connection,
-    mail: &ParsedMail,
-    account: &str,
-) -> Result<crate::plan::mail::Known> {
-    known_in_run(conn, mail, account, &RunThreads::default())
+pub fn known(st: &State, mail: &ParsedMail, account: &str) -> Result<crate::plan::mail::Known> {
+    known_in_run(st, mail, account, &RunThreads::default())
 }
 
 /// M17 within one run: where each mail planned for import in this run is
@@ -538,17 +384,12 @@ impl RunThreads {
 /// # Errors
 /// SQLite errors.
 pub fn known_in_run(
-    conn: &Connection,
+    st: &State,
     mail: &ParsedMail,
     account: &str,
     run: &RunThreads,
 ) -> Result<crate::plan::mail::Known> {
-    let existing = activities::find_mail(
-        conn,
-        mail.message_id.as_deref(),
-        &mail.content_hash,
-        account,
-    )?;
+    let existing = st.find_mail(mail.message_id.as_deref(), &mail.content_hash, account)?;
     let mut ids: Vec<String> = mail.in_reply_to.clone();
     ids.extend(mail.references.iter().rev().cloned());
     let mut thread = None;
@@ -559,7 +400,7 @@ pub fn known_in_run(
         }
         thread = match run.attach.get(&id) {
             Some(a) => Some(*a),
-            None => activities::thread_attach(conn, std::slice::from_ref(&id))?,
+            None => st.thread_attach(std::slice::from_ref(&id))?,
         };
         if thread.is_some() {
             break;

@@ -18,21 +18,18 @@
 //! addresses concerned re-checked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::address::{domain_of, looks_like_address, normalize};
 use crate::config::Config;
-use crate::crm::activities::{self, Stored, UnknownRow};
 use crate::matching::{Matcher, PersonMatch};
-use crate::model::{Attach, reason};
 use crate::parse::mail as mailparse;
-use crate::plan::mail::{self as plan, Folder, Known, MailAction};
-use crate::state::State;
+use crate::plan;
+use crate::plan::resolve::{Facts, Replan, Resolution, names_for, parse_domain, split_name};
 use crate::state::directory::NewPerson;
+use crate::state::{State, UnknownRow};
 
 /// One U2 action, as given on the command line, in a CSV row or chosen in
 /// the interactive menu. Ids are external ids, as `crm list` shows them.
@@ -177,7 +174,7 @@ const SUGGESTIONS: usize = 5;
 /// # Errors
 /// SQLite errors.
 pub fn list(st: &State, matcher: &Matcher<'_>, all: bool) -> Result<Vec<UnknownEntry>> {
-    activities::unknown_addresses(&st.conn, all)?
+    st.unknown_addresses(all)?
         .into_iter()
         .map(|row| entry(st, matcher, row))
         .collect()
@@ -226,72 +223,9 @@ pub fn entry(st: &State, matcher: &Matcher<'_>, row: UnknownRow) -> Result<Unkno
     })
 }
 
-/// Splits a display name into (first, last): `Jane Doe`, `Mary Ann Smith`
-/// (last word is the last name), `Doe, Jane`. None for an empty name or
-/// one that is an address.
-pub fn split_name(display: &str) -> Option<(String, String)> {
-    let t = display
-        .trim()
-        .trim_matches(|c| c == '"' || c == '\'')
-        .trim();
-    if t.is_empty() || t.contains('@') {
-        return None;
-    }
-    if let Some((last, first)) = t.split_once(',') {
-        let (first, last) = (first.trim(), last.trim());
-        if !first.is_empty() && !last.is_empty() {
-            return Some((first.to_string(), last.to_string()));
-        }
-    }
-    let words: Vec<&str> = t.split_whitespace().collect();
-    match words.as_slice() {
-        [] => None,
-        [one] => Some((one.to_string(), String::new())),
-        [first @ .., last] => Some((first.join(" "), last.to_string())),
-    }
-}
-
-/// U2 "create a person": names from the first usable display name, else
-/// from a local part such as `max.muster`; empty when neither helps.
-pub fn names_for(display_names: &[String], address: &str) -> (String, String) {
-    if let Some(n) = display_names.iter().find_map(|n| split_name(n)) {
-        return n;
-    }
-    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
-    let parts: Vec<String> = local
-        .split(['.', '_'])
-        .filter(|p| !p.is_empty() && p.chars().all(char::is_alphabetic))
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
-        })
-        .collect();
-    match parts.as_slice() {
-        [first @ .., last] if !first.is_empty() => (first.join(" "), last.clone()),
-        _ => (String::new(), String::new()),
-    }
-}
-
-/// A domain as given (`acme.example`, `@acme.example`), lower case; None
-/// when it cannot be a domain.
-pub fn parse_domain(s: &str) -> Option<String> {
-    let d = s.trim().trim_start_matches('@').to_lowercase();
-    let ok = !d.is_empty()
-        && !d.contains('@')
-        && !d.starts_with('.')
-        && !d.ends_with('.')
-        && !d.contains("..")
-        && d.chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-    ok.then_some(d)
-}
-
 /// Applies actions to the directory and the queue and re-evaluates the
-/// affected activities, in the connection's open transaction.
+/// affected activities, in the state's open batch (X5).
 pub struct Resolver<'c> {
-    conn: &'c Connection,
     st: &'c State,
     cfg: &'c Config,
     matcher: Matcher<'c>,
@@ -305,7 +239,6 @@ impl<'c> Resolver<'c> {
     /// SQLite errors.
     pub fn new(st: &'c State, cfg: &'c Config, by: &str) -> Result<Resolver<'c>> {
         Ok(Resolver {
-            conn: &st.conn,
             st,
             cfg,
             matcher: Matcher::new(st, cfg)?,
@@ -355,7 +288,7 @@ impl<'c> Resolver<'c> {
         if !looks_like_address(&a) {
             return invalid(format!("`{address}` is not an e-mail address"));
         }
-        match activities::unknown_address(self.conn, &a)? {
+        match self.st.unknown_address(&a)? {
             Some(row) => Ok(row),
             None => invalid(format!(
                 "`{a}` is not in the unknown-address queue; `crmsync resolve-unknown --list` shows it"
@@ -418,7 +351,8 @@ impl<'c> Resolver<'c> {
     }
 
     fn record(&self, address: &str, action: &str, target: Option<&str>) -> Result<()> {
-        activities::record_resolution(self.conn, address, action, target, &self.by)?;
+        self.st
+            .record_resolution(address, action, target, &self.by)?;
         Ok(())
     }
 
@@ -490,7 +424,7 @@ impl<'c> Resolver<'c> {
         }
         self.st.add_company_domain(cid, &d)?;
         let mut items = Vec::new();
-        for a in activities::unknown_at(self.conn, &d, &["open"])? {
+        for a in self.st.unknown_at(&d, &["open"])? {
             // Only addresses that now match the company by domain; an
             // ambiguous one still needs a person.
             if self.matcher.lookup(&a)?.company == Some(cid) {
@@ -521,7 +455,7 @@ impl<'c> Resolver<'c> {
             let Some(d) = parse_domain(t) else {
                 return invalid(format!("`{pattern}` is not a domain"));
             };
-            let addrs = activities::unknown_at(self.conn, &d, &["open", "resolved"])?;
+            let addrs = self.st.unknown_at(&d, &["open", "resolved"])?;
             (format!("@{d}"), "ignore-domain", addrs)
         } else {
             let a = normalize(t);
@@ -531,8 +465,10 @@ impl<'c> Resolver<'c> {
                 ));
             }
             // A resolved address can still flag (M10); an ignored one is done.
-            let queued =
-                activities::unknown_address(self.conn, &a)?.is_some_and(|r| r.state != "ignored");
+            let queued = self
+                .st
+                .unknown_address(&a)?
+                .is_some_and(|r| r.state != "ignored");
             let addrs = if queued { vec![a.clone()] } else { Vec::new() };
             (a, "ignore", addrs)
         };
@@ -563,7 +499,7 @@ impl<'c> Resolver<'c> {
 
     fn auto_domain(&mut self) -> Result<Outcome, ResolveError> {
         let mut items = Vec::new();
-        for row in activities::unknown_addresses(self.conn, false)? {
+        for row in self.st.unknown_addresses(false)? {
             let m = self.matcher.lookup(&row.address)?;
             let (PersonMatch::Unknown, Some(cid), false) = (&m.person, m.company, m.ignored) else {
                 continue;
@@ -590,7 +526,7 @@ impl<'c> Resolver<'c> {
             .collect();
         let (changes, per_address) = self.reevaluate(&pairs)?;
         for (a, _, ext) in items {
-            activities::set_unknown_state(self.conn, &a, "resolved")?;
+            self.st.set_unknown_state(&a, "resolved")?;
             out.resolved.push(Resolved {
                 activities: per_address.get(&a).cloned().unwrap_or_default(),
                 address: a,
@@ -617,7 +553,7 @@ impl<'c> Resolver<'c> {
             ..Outcome::default()
         };
         for (a, _) in items {
-            activities::set_unknown_state(self.conn, &a, state)?;
+            self.st.set_unknown_state(&a, state)?;
             out.resolved.push(Resolved {
                 activities: per_address.get(&a).cloned().unwrap_or_default(),
                 address: a,
@@ -640,8 +576,8 @@ impl<'c> Resolver<'c> {
         let mut notes: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         let mut per_address: HashMap<String, Vec<i64>> = HashMap::new();
         for (a, note) in items {
-            let mut ids = activities::unknown_activity_ids(self.conn, a)?;
-            ids.extend(activities::flagged_activity_ids(self.conn, a)?);
+            let mut ids = self.st.unknown_activity_ids(a)?;
+            ids.extend(self.st.flagged_activity_ids(a)?);
             ids.sort_unstable();
             ids.dedup();
             for id in &ids {
@@ -657,10 +593,16 @@ impl<'c> Resolver<'c> {
             };
             let mut notes = notes;
             notes.dedup();
-            self.reevaluate_one(id, &resolved, &notes.join("; "), &chosen)
+            let note = notes.join("; ");
+            let r = Resolution {
+                resolved: &resolved,
+                note: &note,
+                chosen: &chosen,
+            };
+            self.reevaluate_one(id, &r)
                 .with_context(|| format!("re-evaluating activity {id}"))?;
             for a in &resolved {
-                activities::unlink_unknown(self.conn, a, id)?;
+                self.st.unlink_unknown(a, id)?;
             }
             if let Some(after) = self.place(id)? {
                 changes.push(Change {
@@ -678,7 +620,7 @@ impl<'c> Resolver<'c> {
     /// (U2 assign/create), the latest winning.
     fn chosen(&self) -> Result<HashMap<String, i64>> {
         let mut map = HashMap::new();
-        for r in activities::resolutions(self.conn)? {
+        for r in self.st.resolutions()? {
             if matches!(r.action.as_str(), "assign" | "create")
                 && let Some(t) = &r.target
                 && let Some(p) = self.st.person_rowid(t)?
@@ -690,7 +632,7 @@ impl<'c> Resolver<'c> {
     }
 
     fn place(&self, id: i64) -> Result<Option<(Place, String)>> {
-        Ok(activities::view(self.st, id)?.map(|v| {
+        Ok(self.st.activity_view(id)?.map(|v| {
             (
                 Place {
                     attached_to: format!("{} {}", v.attached_to.kind, v.attached_to.id),
@@ -714,240 +656,63 @@ impl<'c> Resolver<'c> {
         }))
     }
 
-    /// U3 for one activity: the stored mail planned again by the import
-    /// rules (M6-M11) against today's directory.
-    fn reevaluate_one(
-        &self,
-        id: i64,
-        resolved: &BTreeSet<String>,
-        note: &str,
-        chosen: &HashMap<String, i64>,
-    ) -> Result<()> {
-        let Some(s) = activities::stored(self.conn, id)? else {
+    /// U3 for one activity: gathers what it has stored and today's
+    /// directory answers, asks the planner ([`crate::plan::resolve`]) and
+    /// writes its update.
+    fn reevaluate_one(&self, id: i64, r: &Resolution<'_>) -> Result<()> {
+        let Some(s) = self.st.stored_activity(id)? else {
             return Ok(());
         };
         let mail = match (&s.raw_sha256, &s.headers_sha256) {
-            (Some(sha), _) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse(&b).ok())
-            }
+            (Some(sha), _) => self.st.blob(sha)?.and_then(|b| mailparse::parse(&b).ok()),
             // M19: only the header block was kept.
-            (None, Some(sha)) => {
-                activities::blob(self.conn, sha)?.and_then(|b| mailparse::parse_headers(&b).ok())
-            }
+            (None, Some(sha)) => self
+                .st
+                .blob(sha)?
+                .and_then(|b| mailparse::parse_headers(&b).ok()),
             (None, None) => None,
         };
         let owner = crate::apply::mail::owner(&self.matcher, self.cfg, &s.rep)?;
-        let (Some(mail), Some(owner)) = (mail, owner) else {
-            let why = if s.raw_sha256.is_none() && s.headers_sha256.is_none() {
-                "the message is not stored"
-            } else {
-                "its rep has no person record (M9)"
-            };
-            return self.recheck(&s, resolved, note, chosen, why);
+        let replan = match (mail, &owner) {
+            (Some(mail), Some(owner)) => {
+                let account = s
+                    .account
+                    .as_deref()
+                    .and_then(|n| self.cfg.mail.accounts.iter().find(|a| a.name() == n));
+                Some(Replan {
+                    input: crate::apply::mail::mail_input(&self.matcher, &mail)?,
+                    owner,
+                    settings: crate::apply::mail::settings(&self.cfg.mail, account, true),
+                })
+            }
+            _ => None,
         };
-        let account = s
-            .account
-            .as_deref()
-            .and_then(|n| self.cfg.mail.accounts.iter().find(|a| a.name() == n));
-        let mut settings = crate::apply::mail::settings(&self.cfg.mail, account, true);
-        settings.headers_only = s.raw_sha256.is_none();
-        let mut input = crate::apply::mail::mail_input(&self.matcher, &mail)?;
-        // A person's choice for an ambiguous address stays: U2 assignments,
-        // and the import wizard's choice of the sender (W2).
-        let wizard = s.rule.as_deref() == Some("W2");
-        let mut choices = chosen.clone();
-        if wizard && let (Some(Attach::Person(p)), Some(from)) = (s.attach, &input.from) {
-            choices.insert(from.m.address.clone(), p);
-        }
-        for party in input
-            .from
-            .iter_mut()
-            .chain(input.to.iter_mut())
-            .chain(input.cc.iter_mut())
-        {
-            if let (PersonMatch::Ambiguous(ids), Some(p)) =
-                (&party.m.person, choices.get(&party.m.address))
-                && ids.contains(p)
-            {
-                party.m.person = PersonMatch::Unique(*p);
+        let mut directory = HashMap::new();
+        for (_, a) in &s.flags {
+            if r.resolved.contains(a) && !directory.contains_key(a) {
+                directory.insert(a.clone(), self.matcher.lookup(a)?);
             }
         }
-        let known = Known {
-            existing: None,
-            // M17: a reply stays with its thread.
-            thread: if s.rule.as_deref() == Some("M17") {
-                s.attach
-            } else {
-                None
-            },
+        let facts = Facts {
+            status: &s.status,
+            attach: s.attach,
+            rule: s.rule.as_deref(),
+            explain: &s.explain,
+            flags: &s.flags,
+            raw_stored: s.raw_sha256.is_some(),
+            headers_stored: s.headers_sha256.is_some(),
         };
-        let folder = Folder {
-            status: Some(s.status.clone()),
-            // The mail is imported already: M13 does not apply again.
-            import_folder: true,
-        };
-        let p = match plan::plan(&input, &owner, &folder, &settings, &known) {
-            MailAction::Import(p) => p,
-            MailAction::Skip(skip) => {
-                let why = format!(
-                    "the mail would now be skipped ({} {}: {})",
-                    skip.rule, skip.reason, skip.detail
-                );
-                return self.recheck(&s, resolved, note, chosen, &why);
-            }
-            MailAction::AddOwner { .. } => {
-                return self.recheck(&s, resolved, note, chosen, "unexpected M3 plan");
-            }
-        };
-        let (attach, rule) = match (wizard, s.attach) {
-            (true, Some(a)) => (a, "W2"),
-            _ => (p.attach, p.rule),
-        };
-        let mut explain = p.why.clone();
-        if wizard {
-            explain.push("attached as chosen in the import wizard (W2)".into());
+        let u = plan::resolve::reevaluate(&facts, replan, &directory, r);
+        if let Some(p) = &u.placement {
+            self.st.set_placement(id, p.attach, &p.rule, &p.explain)?;
         }
-        explain.extend(earlier_resolutions(&s.explain));
-        explain.push(format!(
-            "resolve-unknown: {note}; re-evaluated with the rules above (U3)"
-        ));
-        activities::set_placement(self.conn, id, attach, rule, &explain)?;
-        activities::add_participants(self.conn, id, &p.participants)?;
-        for party in input
-            .from
-            .iter()
-            .chain(input.to.iter())
-            .chain(input.cc.iter())
-        {
-            if let Some(pid) = party.m.person_id() {
-                activities::identify_participant(self.conn, id, &party.m.address, pid)?;
-            }
+        self.st.add_participants(id, &u.participants)?;
+        for (address, person) in &u.identified {
+            self.st.identify_participant(id, address, *person)?;
         }
-        // M4's flag belongs to the stored attachments, not to the parties.
-        let mut flags: Vec<(String, String)> = p
-            .flags
-            .iter()
-            .filter(|f| f.reason != reason::ATTACHMENTS_DROPPED)
-            .map(|f| (f.reason.to_string(), f.address.clone()))
-            .collect();
-        flags.extend(
-            s.flags
-                .iter()
-                .filter(|(r, _)| r == reason::ATTACHMENTS_DROPPED)
-                .cloned(),
-        );
-        activities::replace_flags(self.conn, id, &flags)?;
+        self.st.replace_flags(id, &u.flags)?;
         Ok(())
     }
-
-    /// U3 without a plan: only the flags about the resolved addresses are
-    /// looked at again, and a sender that is now a person takes the activity.
-    fn recheck(
-        &self,
-        s: &Stored,
-        resolved: &BTreeSet<String>,
-        note: &str,
-        chosen: &HashMap<String, i64>,
-        why: &str,
-    ) -> Result<()> {
-        let mut attach = s.attach;
-        let mut rule = s.rule.clone();
-        let mut flags = Vec::new();
-        for (r, addr) in &s.flags {
-            if !resolved.contains(addr) {
-                flags.push((r.clone(), addr.clone()));
-                continue;
-            }
-            let m = self.matcher.lookup(addr)?;
-            if m.ignored {
-                // M14: an ignored address stops flagging.
-                continue;
-            }
-            let person = match &m.person {
-                PersonMatch::Unique(p) => Some(*p),
-                PersonMatch::Ambiguous(ids) => {
-                    chosen.get(addr).filter(|p| ids.contains(p)).copied()
-                }
-                PersonMatch::Unknown => None,
-            };
-            let sender = r == reason::UNKNOWN_SENDER || r == reason::AMBIGUOUS_SENDER;
-            let placed_by_sender = matches!(rule.as_deref(), Some("M7" | "M10"));
-            if let Some(p) = person {
-                activities::identify_participant(self.conn, s.id, addr, p)?;
-                if sender && placed_by_sender {
-                    attach = Some(Attach::Person(p));
-                    rule = Some("M6".into());
-                }
-                continue;
-            }
-            if let (true, Some(c), Some("M7")) = (sender, m.company, rule.as_deref()) {
-                attach = Some(Attach::Company(c));
-                rule = Some("M10".into());
-            }
-            // M10: the person stays unknown, so the flag stays.
-            flags.push((r.clone(), addr.clone()));
-        }
-        let mut explain = s.explain.clone();
-        explain.push(format!(
-            "resolve-unknown: {note}; {why}, so only the addresses concerned were re-checked (U3)"
-        ));
-        if let Some(a) = attach {
-            activities::set_placement(self.conn, s.id, a, rule.as_deref().unwrap_or(""), &explain)?;
-        }
-        activities::replace_flags(self.conn, s.id, &flags)?;
-        Ok(())
-    }
-}
-
-/// The lines earlier resolutions appended to an activity's explanation.
-fn earlier_resolutions(explain: &[String]) -> impl Iterator<Item = String> + '_ {
-    explain
-        .iter()
-        .filter(|l| l.starts_with("resolve-unknown:"))
-        .cloned()
-}
-
-/// X8: an in-memory copy of the state file for `--dry-run`: actions run on
-/// the copy, which is dropped, so nothing is written anywhere. Without a
-/// state file, an empty state.
-///
-/// # Errors
-/// SQLite errors reading the file.
-pub fn scratch_copy(path: &Path) -> Result<State> {
-    let st = State::open_memory()?;
-    if !path.exists() {
-        return Ok(st);
-    }
-    let uri = format!(
-        "file:{}?mode=ro",
-        path.display()
-            .to_string()
-            .replace('%', "%25")
-            .replace('?', "%3f")
-            .replace('#', "%23")
-    );
-    st.conn.pragma_update(None, "foreign_keys", false)?;
-    st.conn
-        .execute("ATTACH DATABASE ?1 AS src", [&uri])
-        .with_context(|| format!("reading {} for the dry run", path.display()))?;
-    let tables: Vec<String> = {
-        let mut q = st.conn.prepare(
-            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )?;
-        q.query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    for t in tables {
-        st.conn
-            .execute(
-                &format!("INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\""),
-                [],
-            )
-            .with_context(|| format!("copying table {t} for the dry run"))?;
-    }
-    st.conn.execute("DETACH DATABASE src", [])?;
-    st.conn.pragma_update(None, "foreign_keys", true)?;
-    Ok(st)
 }
 
 #[cfg(test)]
@@ -955,8 +720,10 @@ mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
     use crate::model::{Company, Person};
+    use crate::plan::mail::Folder;
     use crate::source::mail::MsgRef;
     use serde_json::Value;
+    use std::path::Path;
 
     fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
@@ -1013,12 +780,12 @@ mod tests {
         let owner = apply_mail::owner(&m, cfg, "alice").unwrap().unwrap();
         let mut settings = apply_mail::settings(&cfg.mail, None, true);
         settings.headers_only = headers_only;
-        let known = apply_mail::known(&st.conn, &mail, "acct").unwrap();
+        let known = apply_mail::known(st, &mail, "acct").unwrap();
         let folder = Folder {
             status: None,
             import_folder: true,
         };
-        let action = plan::plan(&input, &owner, &folder, &settings, &known);
+        let action = plan::mail::plan(&input, &owner, &folder, &settings, &known);
         let msg = MsgRef {
             id: mail.content_hash.clone(),
             uid: None,
@@ -1035,8 +802,7 @@ mod tests {
             mark: false,
             archive: false,
         };
-        match apply_mail::apply(&st.conn, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap()
-        {
+        match apply_mail::apply(st, &o, &mail, raw.as_bytes(), &action, &[], server).unwrap() {
             apply_mail::Applied::Imported(id) => id,
             other => panic!("not imported: {other:?} {action:?}"),
         }
@@ -1049,25 +815,22 @@ mod tests {
     }
 
     fn view(st: &State, id: i64) -> Value {
-        serde_json::to_value(activities::view(st, id).unwrap().unwrap()).unwrap()
+        serde_json::to_value(st.activity_view(id).unwrap().unwrap()).unwrap()
     }
 
     fn run(st: &State, cfg: &Config, a: Action) -> Result<Outcome, ResolveError> {
-        let tx = st.conn.unchecked_transaction().unwrap();
+        let b = st.batch().unwrap();
         let mut r = Resolver::new(st, cfg, "tester").unwrap();
         let out = r.apply(&a);
         drop(r);
         if out.is_ok() {
-            tx.commit().unwrap();
+            b.commit().unwrap();
         }
         out
     }
 
     fn state_of(st: &State, a: &str) -> String {
-        activities::unknown_address(&st.conn, a)
-            .unwrap()
-            .unwrap()
-            .state
+        st.unknown_address(a).unwrap().unwrap().state
     }
 
     #[test]
@@ -1100,14 +863,14 @@ mod tests {
             v["explain"].is_null(),
             "explain is not part of the report JSON"
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(
             s.explain.last().unwrap().contains("assigned to person P6"),
             "{:?}",
             s.explain
         );
         // U5: recorded, by whom.
-        let r = activities::resolutions(&st.conn).unwrap();
+        let r = st.resolutions().unwrap();
         assert_eq!(
             (
                 r[0].action.as_str(),
@@ -1183,26 +946,12 @@ mod tests {
             v["flag_details"],
             serde_json::json!([{"reason": "unidentified_recipient", "address": "b@new.example"}])
         );
-        let conn = &st.conn;
-        let pid: Option<i64> = conn
-            .query_row(
-                "SELECT person_id FROM activity_participants WHERE activity_id = ?1 AND address = 'a@new.example'",
-                [id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let pid = st.participant_person(id, "a@new.example").unwrap();
         assert!(pid.is_some(), "the participant is now the new person");
         // The second address still waits.
         assert_eq!(state_of(&st, "b@new.example"), "open");
-        assert_eq!(
-            activities::unknown_activity_ids(conn, "b@new.example").unwrap(),
-            vec![id]
-        );
-        assert!(
-            activities::unknown_activity_ids(conn, "a@new.example")
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(st.unknown_activity_ids("b@new.example").unwrap(), vec![id]);
+        assert!(st.unknown_activity_ids("a@new.example").unwrap().is_empty());
     }
 
     #[test]
@@ -1388,9 +1137,10 @@ mod tests {
             &mail("x@nowhere.example", "alice@us.example", "h1"),
             true,
         );
-        let s = activities::stored(&st.conn, id).unwrap().unwrap();
+        let s = st.stored_activity(id).unwrap().unwrap();
         assert!(s.raw_sha256.is_none());
-        let head = activities::blob(&st.conn, s.headers_sha256.as_deref().unwrap())
+        let head = st
+            .blob(s.headers_sha256.as_deref().unwrap())
             .unwrap()
             .unwrap();
         assert!(
@@ -1418,8 +1168,7 @@ mod tests {
             &mail("x@nowhere.example", "alice@us.example", "n1"),
             true,
         );
-        st.conn
-            .execute("UPDATE activities SET headers_sha256 = NULL", [])
+        st.tamper("UPDATE activities SET headers_sha256 = NULL", [])
             .unwrap();
         run(
             &st,
@@ -1453,18 +1202,16 @@ mod tests {
         );
         // As the wizard records a choice (W2).
         let p4 = st.person_rowid("P4").unwrap().unwrap();
-        st.conn
-            .execute(
-                "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
-                [id, p4],
-            )
-            .unwrap();
-        st.conn
-            .execute(
-                "DELETE FROM activity_flags WHERE reason = 'ambiguous_sender'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE activities SET person_id = ?2, rule = 'W2' WHERE id = ?1",
+            [id, p4],
+        )
+        .unwrap();
+        st.tamper(
+            "DELETE FROM activity_flags WHERE reason = 'ambiguous_sender'",
+            [],
+        )
+        .unwrap();
         run(
             &st,
             &cfg,
@@ -1529,7 +1276,7 @@ mod tests {
             })
             .contains("no company with id `C9`")
         );
-        assert!(activities::resolutions(&st.conn).unwrap().is_empty());
+        assert!(st.resolutions().unwrap().is_empty());
         run(
             &st,
             &cfg,
@@ -1551,12 +1298,11 @@ mod tests {
     fn u4_auto_domain_links_main_email_domains() {
         let (st, cfg) = setup();
         // Imported before Globex's main e-mail was known: attached to the owner.
-        st.conn
-            .execute(
-                "UPDATE companies SET email_domain = NULL WHERE ext_id = 'C2'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE companies SET email_domain = NULL WHERE ext_id = 'C2'",
+            [],
+        )
+        .unwrap();
         let id = import(
             &st,
             &cfg,
@@ -1570,12 +1316,11 @@ mod tests {
             false,
         );
         assert_eq!(view(&st, id)["attached_to"]["id"], "P3");
-        st.conn
-            .execute(
-                "UPDATE companies SET email_domain = 'globex.example' WHERE ext_id = 'C2'",
-                [],
-            )
-            .unwrap();
+        st.tamper(
+            "UPDATE companies SET email_domain = 'globex.example' WHERE ext_id = 'C2'",
+            [],
+        )
+        .unwrap();
         let out = run(&st, &cfg, Action::AutoDomain).unwrap();
         assert_eq!(out.resolved.len(), 1);
         assert_eq!(out.resolved[0].address, "bob@globex.example");
@@ -1615,64 +1360,5 @@ mod tests {
             .map(|p| p.id.as_str())
             .collect();
         assert_eq!(ids, vec!["P4", "P5"]);
-    }
-
-    #[test]
-    fn x8_scratch_copy_holds_the_data_and_leaves_the_file_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.sqlite");
-        {
-            let st = State::open(&p, crate::state::Access::Write, "t").unwrap();
-            st.conn
-                .execute("INSERT INTO ignored VALUES ('@x.example', 'now', 'me')", [])
-                .unwrap();
-        }
-        let before = std::fs::read(&p).unwrap();
-        let copy = scratch_copy(&p).unwrap();
-        copy.conn
-            .execute("INSERT INTO ignored VALUES ('@y.example', 'now', 'me')", [])
-            .unwrap();
-        let n: i64 = copy
-            .conn
-            .query_row("SELECT count(*) FROM ignored", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(std::fs::read(&p).unwrap(), before);
-    }
-
-    #[test]
-    fn u2_names_from_display_name() {
-        let s = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
-        assert_eq!(split_name("Jane Doe"), s("Jane", "Doe"));
-        assert_eq!(split_name("  \"Mary Ann Smith\" "), s("Mary Ann", "Smith"));
-        assert_eq!(split_name("Doe, Jane"), s("Jane", "Doe"));
-        assert_eq!(split_name("Cher"), s("Cher", ""));
-        assert_eq!(split_name("x@y.example"), None);
-        assert_eq!(split_name("  "), None);
-    }
-
-    #[test]
-    fn u2_names_fall_back_to_the_local_part() {
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-        assert_eq!(
-            names_for(&["Xavier New".into()], "x@nowhere.example"),
-            pair("Xavier", "New")
-        );
-        assert_eq!(
-            names_for(&["x@nowhere.example".into()], "max.muster@acme.example"),
-            pair("Max", "Muster")
-        );
-        assert_eq!(names_for(&[], "sales@acme.example"), pair("", ""));
-        assert_eq!(names_for(&[], "info2.x@acme.example"), pair("", ""));
-    }
-
-    #[test]
-    fn u4_domains() {
-        assert_eq!(parse_domain("@Acme.Example"), Some("acme.example".into()));
-        assert_eq!(parse_domain("acme.example"), Some("acme.example".into()));
-        assert_eq!(parse_domain("a@acme.example"), None);
-        assert_eq!(parse_domain("acme example"), None);
-        assert_eq!(parse_domain(""), None);
-        assert_eq!(parse_domain(".acme"), None);
     }
 }

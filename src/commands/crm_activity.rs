@@ -1,189 +1,138 @@
-//! `crmsync crm activity add|edit|show|delete`: the embedded CRM's own
-//! editing of appointments, meetings, follow-ups and tasks (B1), what a
-//! sales rep does in the CRM and sync-calendar carries to the calendar
-//! (C3, C7). `show --from --to` lists a series' occurrences (C4).
+//! `crmsync crm activity add|edit|show|delete` (B1, C3, C4, C7): parses
+//! the flags, runs the rules of `crm::activity` over the state file and
+//! prints the activity. With a REST CRM the directory cache is pulled
+//! first and the edits are pushed after the command (B2, `crm::remote`).
 
 use anyhow::Result;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::Ctx;
-use crate::address::normalize;
-use crate::cli::{ActivityCommand, ActivityFields, ActivityType};
-use crate::crm::calendar::{self as crm, NewCalendarActivity};
+use super::{Ctx, crm_rest};
+use crate::cli::{
+    ActivityAddArgs, ActivityCommand, ActivityEditArgs, ActivityFields, ActivityIdArgs,
+    ActivityShowArgs, ActivityType,
+};
+use crate::crm::activity::{self, Edits};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
-use crate::model::{Attach, CrmEntry, CrmFields, Participant};
-use crate::parse::ical::{self, CalTime, Occurrence};
-use crate::plan::calendar as plan;
-use crate::plan::mail::Owner;
+use crate::model::CrmEntry;
+use crate::parse::ical::{CalTime, Occurrence};
 use crate::report::output::Tabular;
-use crate::state::Access;
+use crate::state::calendar::NewCalendarActivity;
+use crate::state::{Access, State};
 
+/// Runs one subcommand; what add, edit and delete wrote goes to a REST
+/// CRM after it (B2).
+///
+/// # Errors
+/// Usage errors for bad flags or an unknown activity; SQLite errors.
 pub fn run(ctx: &Ctx, cmd: ActivityCommand) -> Result<Exit> {
     match cmd {
-        ActivityCommand::Add(a) => {
-            let st = ctx.state(Access::Write, "crm activity add")?;
-            let user = ctx.cfg.user(&a.rep).ok_or_else(|| {
-                usage(format!(
-                    "--rep {}: no such user in {}; users are the [[users]] of the config",
-                    a.rep,
-                    ctx.cfg.describe_path()
-                ))
-            })?;
-            let matcher = Matcher::new(&st, &ctx.cfg)?;
-            let attach = match &a.person {
-                Some(ext) => Attach::Person(st.person_rowid(ext)?.ok_or_else(
-                    || usage(format!("--person {ext}: no person with this id (crm list)")),
-                )?),
-                None => Attach::Person(matcher.user_person(&ctx.cfg, user.login.get_ref())?.ok_or_else(
-                    || usage(format!(
-                        "user `{}` has no person record of their own; add one (crm import) or give --person",
-                        user.login.get_ref()
-                    )),
-                )?),
-            };
-            let mut fields = CrmFields::default();
-            apply_fields(&matcher, &mut fields, &a.fields)?;
-            if fields.subject.trim().is_empty() {
-                return Err(usage("--subject is required"));
-            }
-            let activity_type = match a.activity_type {
-                ActivityType::Appointment => "appointment",
-                ActivityType::Meeting => "meeting",
-                ActivityType::FollowUp => "follow_up",
-                ActivityType::Task => "task",
-            };
-            if st.writable() {
-                let id = crm::create(
-                    &st.conn,
-                    &NewCalendarActivity {
-                        activity_type,
-                        fields: &fields,
-                        attach,
-                        rep: user.login.get_ref(),
-                        rule: "B1",
-                        explain: &["B1: added with crm activity add".to_string()],
-                        uid: None,
-                    },
-                )?;
-                show(ctx, &st, id, None)
-            } else {
-                crate::ui::info("dry run: nothing added");
-                Ok(Exit::Ok)
-            }
-        }
-        ActivityCommand::Edit(a) => {
-            let st = ctx.state(Access::Write, "crm activity edit")?;
-            let e = crm::entry(&st.conn, a.id)?
-                .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
-            let matcher = Matcher::new(&st, &ctx.cfg)?;
-            let mut fields = e.fields.clone();
-            apply_fields(&matcher, &mut fields, &a.fields)?;
-            if st.writable() {
-                crm::update(&st.conn, a.id, &fields)?;
-                show(ctx, &st, a.id, None)
-            } else {
-                crate::ui::info("dry run: nothing changed");
-                Ok(Exit::Ok)
-            }
-        }
-        ActivityCommand::Show(a) => {
-            let st = ctx.state(Access::Read, "crm activity show")?;
-            let window = match (&a.from, &a.to) {
-                (Some(f), Some(t)) => Some((day(f, "--from")?, day(t, "--to")?)),
-                _ => None,
-            };
-            show(ctx, &st, a.id, window)
-        }
+        ActivityCommand::Add(a) => add(ctx, &a).and_then(|exit| crm_rest::push_after(ctx, exit)),
+        ActivityCommand::Edit(a) => edit(ctx, &a).and_then(|exit| crm_rest::push_after(ctx, exit)),
+        ActivityCommand::Show(a) => show_command(ctx, &a),
         ActivityCommand::Delete(a) => {
-            let st = ctx.state(Access::Write, "crm activity delete")?;
-            if crm::entry(&st.conn, a.id)?.is_none() {
-                return Err(usage(format!("there is no activity {}", a.id)));
-            }
-            if st.writable() {
-                crm::delete(&st.conn, a.id)?;
-            }
-            ctx.printer.print(&Deleted {
-                deleted: a.id,
-                dry_run: !st.writable(),
-            })?;
-            Ok(Exit::Ok)
+            delete(ctx, &a).and_then(|exit| crm_rest::push_after(ctx, exit))
         }
     }
 }
 
-fn day(s: &str, flag: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| usage(format!("{flag} {s}: expected a date YYYY-MM-DD")))
+fn edits(f: &ActivityFields) -> Edits<'_> {
+    Edits {
+        subject: f.subject.as_deref(),
+        text: f.text.as_deref(),
+        start: f.start.as_deref(),
+        end: f.end.as_deref(),
+        due: f.due.as_deref(),
+        rrule: f.rrule.as_deref(),
+        exdate: &f.exdate,
+        participant: &f.participant,
+    }
 }
 
-fn time(s: &str, flag: &str) -> Result<CalTime> {
-    s.parse::<CalTime>().map_err(|e| {
+fn add(ctx: &Ctx, a: &ActivityAddArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Write, "crm activity add")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+    let user = ctx.cfg.user(&a.rep).ok_or_else(|| {
         usage(format!(
-            "{flag}: {e}; use 2026-03-05, 2026-03-05T10:00:00, 2026-03-05T09:00:00Z or 2026-03-05T10:00:00[Europe/Berlin]"
+            "--rep {}: no such user in {}; users are the [[users]] of the config",
+            a.rep,
+            ctx.cfg.describe_path()
         ))
-    })
+    })?;
+    let login = user.login.get_ref();
+    let matcher = Matcher::new(&st, &ctx.cfg)?;
+    let person =
+        match &a.person {
+            Some(ext) => Some(st.person_rowid(ext)?.ok_or_else(|| {
+                usage(format!("--person {ext}: no person with this id (crm list)"))
+            })?),
+            None => None,
+        };
+    let attach = activity::attach(&matcher, &ctx.cfg, person, login)?;
+    let fields = activity::new_fields(&matcher, &edits(&a.fields))?;
+    let activity_type = match a.activity_type {
+        ActivityType::Appointment => "appointment",
+        ActivityType::Meeting => "meeting",
+        ActivityType::FollowUp => "follow_up",
+        ActivityType::Task => "task",
+    };
+    if !st.writable() {
+        crate::ui::info("dry run: nothing added");
+        return Ok(Exit::Ok);
+    }
+    let id = st.create_calendar_activity(&NewCalendarActivity {
+        activity_type,
+        fields: &fields,
+        attach,
+        rep: login,
+        rule: "B1",
+        explain: &["B1: added with crm activity add".to_string()],
+        uid: None,
+    })?;
+    show(ctx, &st, id, None)
 }
 
-/// The given flags onto `f`; what is not given stays. An empty value
-/// clears an optional field.
-fn apply_fields(matcher: &Matcher<'_>, f: &mut CrmFields, a: &ActivityFields) -> Result<()> {
-    let opt_time = |v: &str, flag: &str| -> Result<Option<CalTime>> {
-        if v.is_empty() {
-            Ok(None)
-        } else {
-            time(v, flag).map(Some)
-        }
+fn edit(ctx: &Ctx, a: &ActivityEditArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Write, "crm activity edit")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+    let e = st
+        .calendar_entry(a.id)?
+        .ok_or_else(|| usage(format!("there is no activity {}", a.id)))?;
+    let matcher = Matcher::new(&st, &ctx.cfg)?;
+    let mut fields = e.fields.clone();
+    activity::apply(&matcher, &mut fields, &edits(&a.fields))?;
+    if !st.writable() {
+        crate::ui::info("dry run: nothing changed");
+        return Ok(Exit::Ok);
+    }
+    st.update_calendar_activity(a.id, &fields)?;
+    show(ctx, &st, a.id, None)
+}
+
+fn show_command(ctx: &Ctx, a: &ActivityShowArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Read, "crm activity show")?;
+    let window = match (&a.from, &a.to) {
+        (Some(f), Some(t)) => Some((activity::day(f, "--from")?, activity::day(t, "--to")?)),
+        _ => None,
     };
-    if let Some(s) = &a.subject {
-        f.subject = s.clone();
+    show(ctx, &st, a.id, window)
+}
+
+fn delete(ctx: &Ctx, a: &ActivityIdArgs) -> Result<Exit> {
+    let st = ctx.state(Access::Write, "crm activity delete")?;
+    crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
+    if st.calendar_entry(a.id)?.is_none() {
+        return Err(usage(format!("there is no activity {}", a.id)));
     }
-    if let Some(t) = &a.text {
-        f.text = (!t.is_empty()).then(|| t.clone());
+    if st.writable() {
+        st.delete_activity(a.id)?;
     }
-    if let Some(v) = &a.start {
-        f.start = opt_time(v, "--start")?;
-    }
-    if let Some(v) = &a.end {
-        f.end = opt_time(v, "--end")?;
-    }
-    if let Some(v) = &a.due {
-        f.due = opt_time(v, "--due")?;
-    }
-    if let Some(r) = &a.rrule {
-        f.rrule = (!r.is_empty()).then(|| r.clone());
-    }
-    if !a.exdate.is_empty() {
-        f.exdate = a
-            .exdate
-            .iter()
-            .filter(|v| !v.is_empty())
-            .map(|v| time(v, "--exdate").map(|t| ical::date_line("EXDATE", &t)))
-            .collect::<Result<_>>()?;
-    }
-    if !a.participant.is_empty() {
-        let mut ps = Vec::new();
-        for p in a.participant.iter().filter(|p| !p.is_empty()) {
-            let addr = normalize(p);
-            if !crate::address::looks_like_address(&addr) {
-                return Err(usage(format!("--participant {p}: not an e-mail address")));
-            }
-            let person_id = matcher.lookup(&addr)?.person_id();
-            ps.push(Participant {
-                address: addr,
-                person_id,
-            });
-        }
-        f.participants = ps;
-    }
-    if let (Some(s), Some(e)) = (&f.start, &f.end)
-        && let (Some(si), Some(ei)) = (s.instant(), e.instant())
-        && ei < si
-    {
-        return Err(usage(format!("--end {e} is before --start {s}")));
-    }
-    Ok(())
+    ctx.printer.print(&Deleted {
+        deleted: a.id,
+        dry_run: !st.writable(),
+    })?;
+    Ok(Exit::Ok)
 }
 
 #[derive(Serialize)]
@@ -267,35 +216,15 @@ impl Tabular for Shown {
     }
 }
 
-fn show(
-    ctx: &Ctx,
-    st: &crate::state::State,
-    id: i64,
-    window: Option<(NaiveDate, NaiveDate)>,
-) -> Result<Exit> {
-    let conn = &st.conn;
-    let entry = crm::entry(conn, id)?.ok_or_else(|| usage(format!("there is no activity {id}")))?;
-    let rep = crate::crm::activities::view(st, id)?
-        .map(|v| v.rep)
-        .unwrap_or_default();
-    let occurrences =
-        match window {
-            Some((from, to)) => {
-                // C4: the series as the calendar would hold it, expanded.
-                let kind = plan::kind_of(&entry.activity_type).unwrap_or(ical::Kind::Event);
-                let owner = Owner {
-                    login: rep.clone(),
-                    person_id: 0,
-                    addresses: Vec::new(),
-                };
-                let item = plan::crm_item(&entry, kind, &owner, Utc::now());
-                let at = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-                Some(ical::occurrences(&item, at(from), at(to)).map_err(|e| {
-                    usage(format!("activity {id}: its series cannot be expanded: {e}"))
-                })?)
-            }
-            None => None,
-        };
+fn show(ctx: &Ctx, st: &State, id: i64, window: Option<(NaiveDate, NaiveDate)>) -> Result<Exit> {
+    let entry = st
+        .calendar_entry(id)?
+        .ok_or_else(|| usage(format!("there is no activity {id}")))?;
+    let rep = st.activity_view(id)?.map(|v| v.rep).unwrap_or_default();
+    let occurrences = match window {
+        Some((from, to)) => Some(activity::occurrences(&entry, &rep, from, to)?),
+        None => None,
+    };
     ctx.printer.print(&Shown {
         entry,
         rep,

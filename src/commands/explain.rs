@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::ExplainArgs;
-use crate::crm::activities::{self, ActivityView};
 use crate::error::{Exit, usage};
 use crate::report::output::Tabular;
 use crate::state::Access;
+use crate::state::activities::ActivityView;
 
 #[derive(Serialize)]
 struct Explained {
@@ -61,11 +61,7 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> Result<Exit> {
             st.activity_for_message_id(mid)?
         }
     };
-    let Some(view) = id
-        .map(|id| activities::view(&st, id))
-        .transpose()?
-        .flatten()
-    else {
+    let Some(view) = id.map(|id| st.activity_view(id)).transpose()?.flatten() else {
         return Err(usage(format!(
             "no activity for `{item}`; it was not imported. `crmsync import-mail --dry-run --all-items` shows where new mail would go"
         )));

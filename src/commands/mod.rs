@@ -35,7 +35,7 @@ impl Ctx {
     /// Opens the state file for `command`; `--dry-run` turns a writer into a reader.
     ///
     /// # Errors
-    /// [`crate::state::Busy`] and the errors of [`State::open`].
+    /// [`crate::error::Busy`] and the errors of [`State::open`].
     pub fn state(&self, access: Access, command: &str) -> Result<State> {
         let access = if self.global.dry_run && access == Access::Write {
             Access::DryRun
@@ -46,9 +46,6 @@ impl Ctx {
         let st = State::open(&path, access, command)?;
         if st.writable() {
             st.sync_users(&self.cfg)?;
-        }
-        if crm_rest::REFRESHED.contains(&command) {
-            crm_rest::refresh(self, &st)?;
         }
         Ok(st)
     }
@@ -116,22 +113,27 @@ pub fn run(cli: Cli) -> Result<Exit> {
             global: global.clone(),
         })
     };
-    let push_after = crm_rest::pushes_after(&cli.command);
-    let exit = match cli.command {
+    // B2: what import-mail, resolve-unknown, sync-calendar and `crm
+    // activity add|edit|delete` wrote goes to a REST CRM after them.
+    match cli.command {
         Command::Init(args) => init::run(&global, &args),
         Command::Check(args) => check::run(&ctx()?, &args),
         Command::Unblock(args) => check::unblock(&ctx()?, &args),
-        Command::ImportMail(args) => import_mail::run(&ctx()?, &args),
+        Command::ImportMail(args) => {
+            let ctx = ctx()?;
+            import_mail::run(&ctx, &args).and_then(|exit| crm_rest::push_after(&ctx, exit))
+        }
         Command::Explain(args) => explain::run(&ctx()?, &args),
         Command::Report(args) => report::run(&ctx()?, &args),
         Command::PushContacts(args) => push_contacts::run(&ctx()?, &args),
-        Command::ResolveUnknown(args) => resolve_unknown::run(&ctx()?, &args),
-        Command::SyncCalendar(args) => sync_calendar::run(&ctx()?, &args),
+        Command::ResolveUnknown(args) => {
+            let ctx = ctx()?;
+            resolve_unknown::run(&ctx, &args).and_then(|exit| crm_rest::push_after(&ctx, exit))
+        }
+        Command::SyncCalendar(args) => {
+            let ctx = ctx()?;
+            sync_calendar::run(&ctx, &args).and_then(|exit| crm_rest::push_after(&ctx, exit))
+        }
         Command::Crm(sub) => crm::run(&ctx()?, sub),
-    }?;
-    if push_after {
-        // B2: what the command wrote goes to a REST CRM now.
-        return crm_rest::after(&ctx()?, exit);
     }
-    Ok(exit)
 }

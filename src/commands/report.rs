@@ -6,7 +6,6 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
-use crate::crm::activities;
 use crate::error::{Exit, usage};
 use crate::report::activities::{self as table, ActivityList, Conflicts, Resolutions};
 use crate::report::output::write_stdout;
@@ -42,7 +41,7 @@ fn date_bound(s: &str, end: bool) -> Result<String> {
 
 fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
-    let list = activities::resolutions(&st.conn)?;
+    let list = st.resolutions()?;
     if a.csv {
         write_stdout(&table::resolutions_csv(&list)?)?;
     } else {
@@ -53,7 +52,7 @@ fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
 
 fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
-    let list = crate::apply::calendar::conflicts(&st.conn, a.account.as_deref())?;
+    let list = st.conflicts(a.account.as_deref())?;
     if a.csv {
         write_stdout(&table::conflicts_csv(&list)?)?;
     } else {
@@ -90,7 +89,7 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     })?;
     let mut list = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(v) = activities::view(&st, id)? {
+        if let Some(v) = st.activity_view(id)? {
             list.push(v);
         }
     }

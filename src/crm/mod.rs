@@ -3,8 +3,7 @@
 //! REST back end (B2) refreshes them as its cache, so matching and listing
 //! read the same tables for both.
 
-pub mod activities;
-pub mod calendar;
+pub mod activity;
 pub mod directory;
 pub mod remote;
 pub mod rest;

@@ -1,45 +1,73 @@
-//! The REST back end's two halves (B2), over [`Client`]:
+//! The REST back end (B2) is a directory cache and an outbox in the state
+//! file, kept in step with the CRM by two explicit steps, pull then push.
+//! The commands and engines only ever read and write the state file (the
+//! same tables as the embedded CRM, B1); the steps are named where they
+//! run, one line each:
+//!
+//! - [`pull`] before a command that matches addresses or writes
+//!   activities (import-mail, resolve-unknown, sync-calendar,
+//!   push-contacts, `crm activity add|edit|delete`): when the last pull is
+//!   older than `crm.rest.refresh_secs`, it sends what waits in the outbox
+//!   and refreshes the cache ([`sync`]). A CRM that does not answer is a
+//!   warning (the command goes on with the cache, its writes wait in the
+//!   outbox); a refused token stops the command and blocks the `crm`
+//!   account (X2). A dry run (X8) writes nothing, not even the cache.
+//! - [`push`] after a command whose writes go to the CRM (import-mail,
+//!   resolve-unknown, sync-calendar, `crm activity add|edit|delete`), in a
+//!   run of its own under the run lock; [`exit_after_push`] says what its
+//!   outcome makes of the command's exit code.
+//! - `crm pull` is [`sync`] forced, `crm push` is [`push`].
+//!
+//! Under the steps, over [`Client`] and the state file's `rest_records`
+//! (state/outbox.rs, where every statement lives):
 //!
 //! - [`Remote::pull`] refreshes the directory cache: companies and persons
 //!   page by page into the same tables the embedded CRM uses, so matching
 //!   stays one index probe per address and never a request (B2); only what
-//!   changed is written. It also takes over edits made in the CRM to the
-//!   activities that sync-calendar pairs with the calendar (the calendar
-//!   round trip).
+//!   changed is written, in one transaction. It also takes over edits made
+//!   in the CRM to the activities that sync-calendar pairs with the
+//!   calendar (the calendar round trip). A listing that would empty most
+//!   of the cache at once is refused.
 //! - [`Remote::push`] sends the outbox: persons created by resolve-unknown,
-//!   activities created, changed or deleted by the commands. Each create is
-//!   recorded as `sending` (with a reference marker) and committed before
-//!   the request goes out; a run killed before the answer was recorded
-//!   finds the record again by its marker (BottleCRM has no client-set
-//!   external id). A create whose answer never came may still be stored
-//!   later, after the next run looked and sent it again: such a create is
-//!   "in doubt" for [`DOUBT_SECS`], and every push meanwhile looks for its
-//!   marker again and deletes the extra copies, keeping one (X5; the
-//!   argument is in docs/CRM-REST.md).
-//! - A record the CRM no longer has (404) fails that record only; the
-//!   pull drops a deleted person from the cache and re-plans what hung on
-//!   it (B3).
+//!   activities created, changed or deleted by the commands.
 //!
-//! Everything the CRM refuses (4xx) is reported by record and field and
-//! stays in the outbox; a CRM that does not answer stops the run, and the
-//! next one resumes (X5).
+//! X5, in doubt: each create is recorded as `sending` (with a reference
+//! marker) and committed before the request goes out; a run killed before
+//! the answer was recorded finds the record again by its marker
+//! (BottleCRM has no client-set external id). A create whose answer never
+//! came may still be stored later, after the next run looked and sent it
+//! again: such a create is "in doubt" for [`DOUBT_SECS`], and every push
+//! meanwhile looks for its marker again and deletes the extra copies,
+//! keeping one ([`Remote::push`]'s `recheck_doubts`; an activity deleted
+//! while in doubt keeps its row to sweep late copies). The argument is in
+//! docs/CRM-REST.md.
+//!
+//! A record the CRM no longer has (404) fails that record only; the pull
+//! drops a deleted person from the cache and re-plans what hung on it
+//! (B3). Everything the CRM refuses (4xx) is reported by record and field
+//! and stays in the outbox; a CRM that does not answer stops the run, and
+//! the next one resumes (X5).
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::rest::{Client, RestError};
+use super::rest::{Client, Preset, RestError};
+use crate::accounts::{Guard, auth_failed, guard};
 use crate::address::normalize;
+use crate::config::{Backend, Config};
+use crate::error::Exit;
 use crate::model::{Company, Person};
 use crate::parse::ical::CalTime;
-use crate::state::State;
+use crate::secret::Secret;
 use crate::state::directory::ImportCounts;
-use crate::state::now;
+use crate::state::outbox::OutboxActivity;
+use crate::state::{State, now};
+use crate::ui;
 
 /// What [`Remote::pull`] did.
 #[derive(Debug, Default, Serialize)]
@@ -89,12 +117,143 @@ pub struct PushCounts {
 
 /// The directory cache and outbox of one state file against one CRM.
 pub struct Remote<'a> {
-    pub conn: &'a Connection,
-    /// The same state file, for what state/ offers as methods.
-    pub st: &'a State,
-    pub client: &'a Client,
+    st: &'a State,
+    client: &'a Client,
     /// The state file's salt: markers differ between state files.
-    pub salt: String,
+    salt: String,
+}
+
+// -- the steps the commands call ----------------------------------------------
+
+/// The client for the configured REST CRM, after the X2 block list.
+fn connect(cfg: &Config, st: &State) -> Result<(Client, Secret)> {
+    let preset = Preset::of(cfg)?;
+    preset.check_config(cfg)?;
+    let secret = match guard(st, "crm", &cfg.rest_secret())? {
+        Guard::Go(s) => s,
+        Guard::Blocked(msg) => anyhow::bail!(msg),
+    };
+    Ok((Client::new(cfg, &secret)?, secret))
+}
+
+/// A refused token blocks the `crm` account (X2): one attempt, never more.
+fn fatal(st: &State, secret: &Secret, e: anyhow::Error) -> anyhow::Error {
+    if let Some(RestError::Auth(code)) = e.downcast_ref::<RestError>() {
+        return match auth_failed(st, "crm", secret, &format!("HTTP {code}")) {
+            Ok(msg) => anyhow::anyhow!(msg),
+            Err(db) => db,
+        };
+    }
+    e
+}
+
+impl<'a> Remote<'a> {
+    fn new(st: &'a State, client: &'a Client) -> Result<Remote<'a>> {
+        Ok(Remote {
+            st,
+            client,
+            salt: st.salt()?,
+        })
+    }
+}
+
+/// B2, the push step: sends the outbox now; a refused token blocks `crm`
+/// (X2).
+///
+/// # Errors
+/// The CRM's errors ([`RestError`]) and SQLite errors; what was sent is
+/// recorded.
+pub fn push(cfg: &Config, st: &State) -> Result<PushCounts> {
+    let (client, secret) = connect(cfg, st)?;
+    Remote::new(st, &client)?
+        .push()
+        .map_err(|e| fatal(st, &secret, e))
+}
+
+/// B2: sends what waits, then refreshes the cache. Unless `force`, the
+/// refresh is skipped (None) when the last one is younger than
+/// `refresh_secs`.
+///
+/// # Errors
+/// The CRM's errors ([`RestError`]), a blocked or refused token (X2),
+/// SQLite errors.
+pub fn sync(cfg: &Config, st: &State, force: bool) -> Result<Option<(PushCounts, PullCounts)>> {
+    if !force
+        && let Some(at) = st.rest_pulled_at()?
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at)
+        && let Some(rest) = &cfg.crm.rest
+        && (Utc::now() - at.with_timezone(&Utc)).num_seconds()
+            < i64::try_from(rest.refresh_secs).unwrap_or(i64::MAX)
+    {
+        return Ok(None);
+    }
+    let (client, secret) = connect(cfg, st)?;
+    let r = Remote::new(st, &client)?;
+    let pushed = r.push().map_err(|e| fatal(st, &secret, e))?;
+    let pulled = r.pull().map_err(|e| fatal(st, &secret, e))?;
+    st.set_rest_pulled_now()?;
+    Ok(Some((pushed, pulled)))
+}
+
+/// B2, the pull step before a command: refreshes the directory cache when
+/// it is due (see the module docs); nothing with the embedded CRM.
+///
+/// # Errors
+/// A blocked or refused token (X2); SQLite errors.
+pub fn pull(cfg: &Config, st: &State) -> Result<()> {
+    if cfg.crm.backend != Backend::Rest {
+        return Ok(());
+    }
+    if !st.writable() {
+        // X8: a dry run writes nothing, not even the cache.
+        if st.rest_pulled_at()?.is_none() {
+            ui::warn(
+                "the CRM directory was never pulled into the state file, so this dry run sees no persons; \
+                 run `crmsync crm pull` first",
+            );
+        }
+        return Ok(());
+    }
+    match sync(cfg, st, false) {
+        Ok(Some((_, pulled))) => {
+            ui::debug(format!(
+                "crm: directory refreshed ({} persons, {} companies changed)",
+                pulled.persons.created + pulled.persons.updated,
+                pulled.companies.created + pulled.companies.updated
+            ));
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e)
+            if e.downcast_ref::<RestError>()
+                .is_some_and(|r| !matches!(r, RestError::Auth(_))) =>
+        {
+            ui::warn(format!(
+                "the CRM directory could not be refreshed ({e:#}); going on with the cache of {}",
+                st.rest_pulled_at()?.unwrap_or_else(|| "never".into())
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// B2: whether a command's writes are pushed after it: only to a REST
+/// CRM, never in a dry run (X8) nor after a usage error.
+pub fn pushes(cfg: &Config, dry_run: bool, exit: Exit) -> bool {
+    cfg.crm.backend == Backend::Rest && !dry_run && exit != Exit::Usage
+}
+
+/// B2: the exit code of a command whose writes were pushed after it
+/// (`pushed`: the push's counts, or None when the CRM could not be
+/// reached). A refusal makes a clean run partial (3); a CRM that cannot be
+/// reached makes it fail (1): the writes wait in the outbox.
+pub fn exit_after_push(exit: Exit, pushed: Option<&PushCounts>) -> Exit {
+    match pushed {
+        Some(c) if c.refused.is_empty() || exit != Exit::Ok => exit,
+        Some(_) => Exit::Partial,
+        None => Exit::Failed,
+    }
 }
 
 /// A JSON value as text (numbers too: some CRMs use integer ids).
@@ -172,7 +331,7 @@ fn shift(t: &CalTime, d: Duration) -> CalTime {
 
 /// A time column (a CalTime's text, or an RFC 3339 instant) as an instant.
 fn column_instant(s: Option<&str>) -> Option<DateTime<Utc>> {
-    super::calendar::column_time(s).and_then(|t| t.instant())
+    crate::state::calendar::column_time(s).and_then(|t| t.instant())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -207,32 +366,6 @@ struct Outgoing {
     title: String,
 }
 
-/// (local id, remote kind, remote id, link, remote hash).
-type PairedRow = (i64, String, String, Option<String>, Option<String>);
-/// (local id, state, remote kind, remote id, hash, link).
-type OutboxRow = (
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// An activity row, as the outbox reads it.
-struct LocalActivity {
-    id: i64,
-    kind: String,
-    subject: String,
-    body: Option<String>,
-    start_at: Option<String>,
-    end_at: Option<String>,
-    due_at: Option<String>,
-    person_id: Option<i64>,
-    company_id: Option<i64>,
-    created_at: String,
-}
-
 impl Remote<'_> {
     fn marker(&self, kind: &str, id: i64) -> String {
         let h = sha(&format!("{}:{kind}:{id}", self.salt));
@@ -261,7 +394,7 @@ impl Remote<'_> {
         )?;
         let users = self.users(&first)?;
         let mut counts = PullCounts::default();
-        let tx = self.conn.unchecked_transaction()?;
+        let batch = self.st.batch()?;
         let cs: Vec<Company> = companies
             .iter()
             .filter_map(|v| self.company_of(v).transpose())
@@ -271,30 +404,21 @@ impl Remote<'_> {
             .iter()
             .filter_map(|v| self.person_of(v, &company_ids, &users).transpose())
             .collect::<Result<_>>()?;
-        self.guard_removals(&tx, &cs, &ps)?;
-        counts.companies = self.st.upsert_companies(&cs, true)?;
-        counts.persons = self.st.upsert_persons(&ps, true)?;
-        for c in &cs {
-            let id = self
-                .st
-                .company_rowid(&c.id)?
-                .context("company just written")?;
-            record_pulled(&tx, "company", id, &c.id)?;
-        }
-        for person in &ps {
-            let id = self
-                .st
-                .person_rowid(&person.id)?
-                .context("person just written")?;
-            record_pulled(&tx, "person", id, &person.id)?;
-        }
-        let (companies_gone, of_companies) =
-            remove_gone(&tx, "company", &cs.iter().map(|c| c.id.as_str()).collect())?;
-        let (persons_gone, of_persons) =
-            remove_gone(&tx, "person", &ps.iter().map(|c| c.id.as_str()).collect())?;
+        self.guard_removals(&cs, &ps)?;
+        (counts.companies, counts.persons) = self.st.cache_directory(&cs, &ps)?;
+        let (companies_gone, of_companies) = remove_gone(
+            self.st,
+            "company",
+            &cs.iter().map(|c| c.id.as_str()).collect(),
+        )?;
+        let (persons_gone, of_persons) = remove_gone(
+            self.st,
+            "person",
+            &ps.iter().map(|c| c.id.as_str()).collect(),
+        )?;
         counts.removed = companies_gone + persons_gone;
         counts.replanned = of_companies + of_persons;
-        tx.commit()?;
+        batch.commit()?;
         let (changed, deleted) = self.pull_calendar()?;
         counts.calendar_changed = changed;
         counts.calendar_deleted = deleted;
@@ -309,14 +433,9 @@ impl Remote<'_> {
         else {
             return Ok(map);
         };
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT login FROM user_emails WHERE email = ?1")?;
         for u in us {
             if let (Some(id), Some(email)) = (text(u, &p.user_id), text(u, &p.user_email))
-                && let Some(login) = q
-                    .query_row([normalize(&email)], |r| r.get::<_, String>(0))
-                    .optional()?
+                && let Some(login) = self.st.user_login_by_email(&normalize(&email))?
             {
                 map.insert(id, login);
             }
@@ -337,9 +456,7 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Domains added here (resolve-unknown) stay: the CRM keeps one.
-        if let Some(row) = self.st.company_rowid(&id)?
-            && let Some(local) = self.st.company_by_rowid(row)?
-        {
+        if let Some(local) = self.st.cached_company(&id)? {
             for d in local.domains {
                 if !domains.contains(&d) {
                     domains.push(d);
@@ -376,9 +493,7 @@ impl Remote<'_> {
             .into_iter()
             .collect();
         // Further addresses given in resolve-unknown stay in the cache.
-        if let Some(row) = self.st.person_rowid(&id)?
-            && let Some(local) = self.st.person_by_rowid(row)?
-        {
+        if let Some(local) = self.st.cached_person(&id)? {
             for e in local.emails.into_iter().skip(1) {
                 if !emails.contains(&e) {
                     emails.push(e);
@@ -421,12 +536,8 @@ impl Remote<'_> {
     /// Like C7 for the directory: a listing that would remove more than
     /// half of a cache of 20 or more records is refused (a wrong token or
     /// org looks exactly like that).
-    fn guard_removals(&self, conn: &Connection, cs: &[Company], ps: &[Person]) -> Result<()> {
-        let known: i64 = conn.query_row(
-            "SELECT count(*) FROM rest_records WHERE kind IN ('person','company') AND remote_id IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )?;
+    fn guard_removals(&self, cs: &[Company], ps: &[Person]) -> Result<()> {
+        let known = self.st.cached_remote_records()?;
         let seen = (cs.len() + ps.len()) as i64;
         if known >= 20 && seen * 2 < known {
             anyhow::bail!(
@@ -442,18 +553,7 @@ impl Remote<'_> {
     /// to the CRM, changed or deleted there since, are changed or deleted
     /// here; sync-calendar then carries that to the calendar (C6, C7).
     fn pull_calendar(&self) -> Result<(usize, usize)> {
-        let rows: Vec<PairedRow> = self
-            .conn
-            .prepare(
-                "SELECT r.local_id, r.remote_kind, r.remote_id, r.link, r.remote_hash
-                   FROM rest_records r
-                  WHERE r.kind = 'activity' AND r.state = 'sent'
-                    AND EXISTS (SELECT 1 FROM calendar_items c WHERE c.activity_id = r.local_id)",
-            )?
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = self.st.sent_calendar_activities()?;
         if rows.is_empty() {
             return Ok((0, 0));
         }
@@ -512,13 +612,9 @@ impl Remote<'_> {
                 continue;
             }
             let Some(v) = seen.get(&format!("{kind}:{remote}")) else {
-                let tx = self.conn.unchecked_transaction()?;
-                super::calendar::delete(&tx, local)?;
-                tx.execute(
-                    "DELETE FROM rest_records WHERE kind = 'activity' AND local_id = ?1",
-                    [local],
-                )?;
-                tx.commit()?;
+                let batch = self.st.batch()?;
+                self.st.delete_pulled_activity(local)?;
+                batch.commit()?;
                 deleted += 1;
                 continue;
             };
@@ -526,7 +622,7 @@ impl Remote<'_> {
             if Some(view.hash()) == remote_hash {
                 continue;
             }
-            let Some(mut entry) = super::calendar::entry(self.conn, local)? else {
+            let Some(mut entry) = self.st.calendar_entry(local)? else {
                 continue;
             };
             let f = &mut entry.fields;
@@ -560,18 +656,18 @@ impl Remote<'_> {
                     f.end = f.end.as_ref().map(|t| shift(t, d));
                 }
             }
-            let tx = self.conn.unchecked_transaction()?;
-            super::calendar::update(&tx, local, &entry.fields)?;
+            let batch = self.st.batch()?;
+            self.st.update_calendar_activity(local, &entry.fields)?;
             // What we now hold is what the CRM holds: nothing to send back.
-            let a = load(&tx, local)?.context("activity just written")?;
-            let out = self.outgoing(&tx, &a, Some(&kind))?;
+            let a = self
+                .st
+                .outbox_activity(local)?
+                .context("activity just written")?;
+            let out = self.outgoing(&a, Some(&kind))?;
             let hash = out.as_ref().map(|o| sha(&o.body.to_string()));
-            tx.execute(
-                "UPDATE rest_records SET hash = ?2, remote_hash = ?3, updated_at = ?4
-                  WHERE kind = 'activity' AND local_id = ?1",
-                params![local, hash, view.hash(), now()],
-            )?;
-            tx.commit()?;
+            self.st
+                .set_remote_hashes(local, hash.as_deref(), &view.hash())?;
+            batch.commit()?;
             changed += 1;
         }
         Ok((changed, deleted))
@@ -622,18 +718,10 @@ impl Remote<'_> {
     /// Persons created here (resolve-unknown --create), and creates of an
     /// interrupted run.
     fn push_persons(&self, counts: &mut PushCounts) -> Result<()> {
-        let ids: Vec<(i64, Option<String>)> = self
-            .conn
-            .prepare(
-                "SELECT p.id, r.state FROM persons p
-                   LEFT JOIN rest_records r ON r.kind = 'person' AND r.local_id = p.id
-                  WHERE r.state IS NULL OR r.state = 'sending' ORDER BY p.id",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids = self.st.persons_to_send()?;
         let p = &self.client.preset.persons;
         for (id, state) in ids {
-            let Some(person) = self.st.person_by_rowid(id)? else {
+            let Some(person) = self.st.person_record(id)? else {
                 continue;
             };
             let what = format!(
@@ -645,11 +733,7 @@ impl Remote<'_> {
                 continue;
             };
             if state.is_none() {
-                self.conn.execute(
-                    "INSERT INTO rest_records (kind, local_id, remote_kind, state, updated_at)
-                     VALUES ('person', ?1, 'person', 'sending', ?2)",
-                    params![id, now()],
-                )?;
+                self.st.person_sending(id)?;
             }
             // X5: an earlier run may have created it and died before hearing.
             let existing = self.find_person(&email, &what)?;
@@ -667,7 +751,7 @@ impl Remote<'_> {
                         body.insert(k.clone(), json!(ph));
                     }
                     if let (Some(k), Some(c)) = (&p.fields.company, &person.company_id)
-                        && let Some(cid) = self.remote_id_of_company(c)?
+                        && let Some(cid) = self.st.remote_id_of_company(c)?
                     {
                         body.insert(k.clone(), json!(cid));
                     }
@@ -701,17 +785,9 @@ impl Remote<'_> {
                     }
                 }
             };
-            let tx = self.conn.unchecked_transaction()?;
-            tx.execute(
-                "UPDATE persons SET ext_id = ?2 WHERE id = ?1",
-                params![id, remote],
-            )?;
-            tx.execute(
-                "UPDATE rest_records SET remote_id = ?2, state = 'sent', error = NULL, updated_at = ?3
-                  WHERE kind = 'person' AND local_id = ?1",
-                params![id, remote, now()],
-            )?;
-            tx.commit()?;
+            let batch = self.st.batch()?;
+            self.st.person_sent(id, &remote)?;
+            batch.commit()?;
         }
         Ok(())
     }
@@ -731,19 +807,6 @@ impl Remote<'_> {
         }))
     }
 
-    fn remote_id_of_company(&self, ext: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT r.remote_id FROM companies c JOIN rest_records r ON r.kind = 'company' AND r.local_id = c.id
-                  WHERE c.ext_id = ?1",
-                [ext],
-                |r| r.get(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
     fn refuse(
         &self,
         counts: &mut PushCounts,
@@ -752,10 +815,7 @@ impl Remote<'_> {
         what: &str,
         msg: &str,
     ) -> Result<()> {
-        self.conn.execute(
-            "UPDATE rest_records SET error = ?3, updated_at = ?4 WHERE kind = ?1 AND local_id = ?2",
-            params![kind, id, msg, now()],
-        )?;
+        self.st.set_remote_error(kind, id, msg)?;
         counts.refused.push(Refused {
             item: what.to_string(),
             error: format!(
@@ -796,10 +856,7 @@ impl Remote<'_> {
              cache and re-plans the activity (B3), the next push sends it",
             link.replacen(':', " ", 1)
         );
-        self.conn.execute(
-            "UPDATE rest_records SET error = ?2, updated_at = ?3 WHERE kind = 'activity' AND local_id = ?1",
-            params![id, msg, now()],
-        )?;
+        self.st.set_remote_error("activity", id, &msg)?;
         counts.refused.push(Refused {
             item: what.to_string(),
             error: msg,
@@ -809,41 +866,26 @@ impl Remote<'_> {
     }
 
     /// The CRM link of an activity: its person's, else its company's id.
-    fn link(&self, conn: &Connection, a: &LocalActivity) -> Result<Option<(bool, String)>> {
-        let q = |kind: &str, id: i64| -> Result<Option<String>> {
-            Ok(conn
-                .query_row(
-                    "SELECT remote_id FROM rest_records WHERE kind = ?1 AND local_id = ?2",
-                    params![kind, id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten())
-        };
+    fn link(&self, a: &OutboxActivity) -> Result<Option<(bool, String)>> {
         if let Some(p) = a.person_id {
-            return Ok(q("person", p)?.map(|r| (true, r)));
+            return Ok(self.st.remote_id("person", p)?.map(|r| (true, r)));
         }
         if let Some(c) = a.company_id {
-            return Ok(q("company", c)?.map(|r| (false, r)));
+            return Ok(self.st.remote_id("company", c)?.map(|r| (false, r)));
         }
         Ok(None)
     }
 
     /// The request body for an activity, or None while it has no CRM
     /// record to hang on. `kind` keeps the CRM resource it was sent as.
-    fn outgoing(
-        &self,
-        conn: &Connection,
-        a: &LocalActivity,
-        kind: Option<&str>,
-    ) -> Result<Option<Outgoing>> {
-        let Some((is_person, link_id)) = self.link(conn, a)? else {
+    fn outgoing(&self, a: &OutboxActivity, kind: Option<&str>) -> Result<Option<Outgoing>> {
+        let Some((is_person, link_id)) = self.link(a)? else {
             return Ok(None);
         };
         let p = &self.client.preset;
         let marker = self.marker("activity", a.id);
         let entry = if crate::model::CALENDAR_TYPES.contains(&a.kind.as_str()) {
-            super::calendar::entry(conn, a.id)?
+            self.st.calendar_entry(a.id)?
         } else {
             None
         };
@@ -1007,22 +1049,12 @@ impl Remote<'_> {
 
     fn push_activities(&self, counts: &mut PushCounts) -> Result<()> {
         // New ones, creates of an interrupted run, and changed ones.
-        let rows: Vec<OutboxRow> = self
-            .conn
-            .prepare(
-                "SELECT a.id, r.state, r.remote_kind, r.remote_id, r.hash, r.link FROM activities a
-                   LEFT JOIN rest_records r ON r.kind = 'activity' AND r.local_id = a.id
-                  WHERE r.state IS NULL OR r.state = 'sending' OR a.updated_at >= r.updated_at
-                     OR r.hash IS NULL
-                  ORDER BY a.id",
-            )?
-            .query_map([], six_columns)?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = self.st.activities_to_send()?;
         for (id, state, remote_kind, remote_id, hash, link) in rows {
-            let Some(a) = load(self.conn, id)? else {
+            let Some(a) = self.st.outbox_activity(id)? else {
                 continue;
             };
-            let Some(out) = self.outgoing(self.conn, &a, remote_kind.as_deref())? else {
+            let Some(out) = self.outgoing(&a, remote_kind.as_deref())? else {
                 counts.waiting += 1;
                 continue;
             };
@@ -1082,10 +1114,11 @@ impl Remote<'_> {
                         }
                         Err(e) => return Err(e.into()),
                     }
-                    self.conn.execute(
-                        "UPDATE rest_records SET hash = ?2, remote_hash = ?3, link = ?4, error = NULL, updated_at = ?5
-                          WHERE kind = 'activity' AND local_id = ?1",
-                        params![id, body_hash, out.view.hash(), out.link, now()],
+                    self.st.activity_updated_remotely(
+                        id,
+                        &body_hash,
+                        &out.view.hash(),
+                        &out.link,
                     )?;
                 }
                 (Some("sent"), None) => {}
@@ -1106,7 +1139,7 @@ impl Remote<'_> {
     fn create_activity(
         &self,
         counts: &mut PushCounts,
-        a: &LocalActivity,
+        a: &OutboxActivity,
         out: &Outgoing,
         retrying: bool,
         body_hash: &str,
@@ -1134,14 +1167,8 @@ impl Remote<'_> {
         } else {
             // Committed before the request: a kill after the CRM stored it
             // leaves this row, and the next run looks before it sends.
-            self.conn.execute(
-                "INSERT INTO rest_records (kind, local_id, remote_kind, state, marker, hash, link, updated_at)
-                 VALUES ('activity', ?1, ?2, 'sending', ?3, ?4, ?5, ?6)
-                 ON CONFLICT (kind, local_id) DO UPDATE SET remote_kind = excluded.remote_kind, remote_id = NULL,
-                   state = 'sending', marker = excluded.marker, hash = excluded.hash, link = excluded.link,
-                   doubt_until = NULL, updated_at = excluded.updated_at",
-                params![a.id, out.remote_kind, marker, body_hash, out.link, now()],
-            )?;
+            self.st
+                .activity_sending(a.id, out.remote_kind, &marker, body_hash, &out.link)?;
         }
         if remote.is_none() {
             let p = &self.client.preset;
@@ -1178,20 +1205,14 @@ impl Remote<'_> {
                 }
             }
         }
-        self.conn.execute(
-            "UPDATE rest_records SET remote_kind = ?2, remote_id = ?3, state = 'sent', hash = ?4, remote_hash = ?5,
-                    link = ?6, error = NULL, doubt_until = ?8, updated_at = ?7
-              WHERE kind = 'activity' AND local_id = ?1",
-            params![
-                a.id,
-                out.remote_kind,
-                remote,
-                body_hash,
-                out.view.hash(),
-                out.link,
-                now(),
-                doubt
-            ],
+        self.st.activity_sent(
+            a.id,
+            out.remote_kind,
+            remote.as_deref(),
+            body_hash,
+            &out.view.hash(),
+            &out.link,
+            doubt.as_deref(),
         )?;
         Ok(posted)
     }
@@ -1289,33 +1310,16 @@ impl Remote<'_> {
     /// sends the current fields). The first look after the window ends the
     /// doubt.
     fn recheck_doubts(&self, counts: &mut PushCounts) -> Result<()> {
-        type DoubtRow = (
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            String,
-        );
-        let rows: Vec<DoubtRow> = self
-            .conn
-            .prepare(
-                "SELECT local_id, remote_kind, remote_id, marker, link, doubt_until FROM rest_records
-                  WHERE kind = 'activity' AND state = 'sent' AND doubt_until IS NOT NULL
-                    AND EXISTS (SELECT 1 FROM activities a WHERE a.id = local_id)
-                  ORDER BY local_id",
-            )?
-            .query_map([], six_columns)?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = self.st.activities_in_doubt()?;
         for (local, kind, remote, marker, link, until) in rows {
-            let Some(a) = load(self.conn, local)? else {
+            let Some(a) = self.st.outbox_activity(local)? else {
                 continue;
             };
             let what = format!("activity {local} ({})", cut(&a.subject, 60));
             let expired = DateTime::parse_from_rfc3339(&until)
                 .map_or(true, |t| t.with_timezone(&Utc) <= Utc::now());
             let title = self
-                .outgoing(self.conn, &a, Some(&kind))?
+                .outgoing(&a, Some(&kind))?
                 .map(|o| o.title)
                 .unwrap_or_default();
             let (Some(marker), Some(link)) = (marker, link) else {
@@ -1334,18 +1338,13 @@ impl Remote<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if keep.is_some() && keep != remote {
-                self.conn.execute(
-                    "UPDATE rest_records SET remote_id = ?2, hash = NULL, remote_hash = NULL, updated_at = ?3
-                      WHERE kind = 'activity' AND local_id = ?1",
-                    params![local, keep, now()],
-                )?;
+            if let Some(keep) = keep.as_deref()
+                && Some(keep) != remote.as_deref()
+            {
+                self.st.repoint_remote_activity(local, keep)?;
             }
             if expired {
-                self.conn.execute(
-                    "UPDATE rest_records SET doubt_until = NULL WHERE kind = 'activity' AND local_id = ?1",
-                    [local],
-                )?;
+                self.st.end_doubt(local)?;
             }
         }
         Ok(())
@@ -1359,34 +1358,7 @@ impl Remote<'_> {
     /// carrying its marker on the record it hung on is deleted, and the
     /// row stays (without a CRM id) to look again until the doubt ends.
     fn push_deletes(&self, counts: &mut PushCounts) -> Result<()> {
-        type GoneRow = (
-            i64,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let gone: Vec<GoneRow> = self
-            .conn
-            .prepare(
-                "SELECT r.local_id, r.remote_kind, r.remote_id, r.state, r.marker, r.link, r.doubt_until
-                   FROM rest_records r
-                  WHERE r.kind = 'activity' AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = r.local_id)",
-            )?
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let gone = self.st.deleted_activities_to_send()?;
         let p = &self.client.preset;
         for (local, kind, remote, state, marker, link, doubt) in gone {
             let path = if kind == "task" {
@@ -1442,102 +1414,23 @@ impl Remote<'_> {
                     continue;
                 }
                 if until > Utc::now() {
-                    self.conn.execute(
-                        "UPDATE rest_records SET state = 'sent', remote_id = NULL, doubt_until = ?2, updated_at = ?3
-                          WHERE kind = 'activity' AND local_id = ?1",
-                        params![local, rfc3339(until), now()],
-                    )?;
+                    self.st.deleted_in_doubt(local, &rfc3339(until))?;
                     continue;
                 }
             }
-            self.conn.execute(
-                "DELETE FROM rest_records WHERE kind = 'activity' AND local_id = ?1",
-                [local],
-            )?;
+            self.st.forget_remote_activity(local)?;
         }
         Ok(())
     }
 }
 
-fn load(conn: &Connection, id: i64) -> Result<Option<LocalActivity>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, type, subject, body, start_at, end_at, due_at, person_id, company_id, created_at
-               FROM activities WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok(LocalActivity {
-                id: r.get(0)?,
-                kind: r.get(1)?,
-                subject: r.get(2)?,
-                body: r.get(3)?,
-                start_at: r.get(4)?,
-                end_at: r.get(5)?,
-                due_at: r.get(6)?,
-                person_id: r.get(7)?,
-                company_id: r.get(8)?,
-                created_at: r.get(9)?,
-            })
-        })
-        .optional()?)
-}
-
-/// A row of six columns as a tuple.
-fn six_columns<A, B, C, D, E, F>(r: &rusqlite::Row<'_>) -> rusqlite::Result<(A, B, C, D, E, F)>
-where
-    A: rusqlite::types::FromSql,
-    B: rusqlite::types::FromSql,
-    C: rusqlite::types::FromSql,
-    D: rusqlite::types::FromSql,
-    E: rusqlite::types::FromSql,
-    F: rusqlite::types::FromSql,
-{
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-/// Records a pulled record (once).
-fn record_pulled(conn: &Connection, kind: &str, local: i64, remote: &str) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO rest_records (kind, local_id, remote_kind, remote_id, state, updated_at)
-         VALUES (?1, ?2, ?1, ?3, 'pulled', ?4)",
-    )?
-    .execute(params![kind, local, remote, now()])?;
-    Ok(())
-}
-
 /// Removes cached records the CRM no longer lists; returns how many, and
 /// how many activities that hung on removed persons were re-planned (B3).
-fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<(usize, usize)> {
-    let rows: Vec<(i64, String)> = conn
-        .prepare_cached(
-            "SELECT local_id, remote_id FROM rest_records WHERE kind = ?1 AND state IN ('pulled','sent')
-               AND remote_id IS NOT NULL",
-        )?
-        .query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let table = if kind == "person" {
-        "persons"
-    } else {
-        "companies"
-    };
+fn remove_gone(st: &State, kind: &str, seen: &HashSet<&str>) -> Result<(usize, usize)> {
     let (mut n, mut replanned) = (0, 0);
-    for (local, remote) in rows {
-        if seen.contains(remote.as_str()) {
-            continue;
-        }
-        replanned += replan_orphans(conn, kind, local)?;
-        conn.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [local])?;
-        conn.execute(
-            "DELETE FROM rest_records WHERE kind = ?1 AND local_id = ?2",
-            params![kind, local],
-        )?;
+    for (local, _) in st.cached_records_not_in(kind, seen)? {
+        replanned += replan_orphans(st, kind, local)?;
+        st.remove_cached(kind, local)?;
         n += 1;
     }
     Ok((n, replanned))
@@ -1554,32 +1447,10 @@ fn remove_gone(conn: &Connection, kind: &str, seen: &HashSet<&str>) -> Result<(u
 /// waits in the outbox. Where a person was only a participant, the
 /// activity is flagged and the address queued the same way (M8). Returns
 /// how many were re-planned.
-fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
+fn replan_orphans(st: &State, kind: &str, local: i64) -> Result<usize> {
     let is_person = kind == "person";
-    let (name, email): (String, Option<String>) = if is_person {
-        conn.query_row(
-            "SELECT trim(first_name || ' ' || last_name),
-                    (SELECT email FROM person_emails e WHERE e.person_id = p.id ORDER BY position LIMIT 1)
-               FROM persons p WHERE id = ?1",
-            [local],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?
-    } else {
-        conn.query_row("SELECT name FROM companies WHERE id = ?1", [local], |r| {
-            Ok((r.get(0)?, None))
-        })?
-    };
-    let attached: Vec<(i64, String, String, String, String)> = conn
-        .prepare_cached(if is_person {
-            "SELECT id, type, rep, subject, explain FROM activities WHERE person_id = ?1 ORDER BY id"
-        } else {
-            "SELECT id, type, rep, subject, explain FROM activities
-              WHERE company_id = ?1 AND person_id IS NULL ORDER BY id"
-        })?
-        .query_map([local], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let (name, email) = st.orphaned_record(kind, local)?;
+    let attached = st.activities_attached_to(kind, local)?;
     let person = if is_person { local } else { -1 };
     let who = match &email {
         _ if !is_person => format!("company {name}"),
@@ -1589,13 +1460,7 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
     };
     let mut n = 0;
     for (id, kind, rep, subject, explain) in attached {
-        let own: Option<i64> = conn
-            .prepare_cached(
-                "SELECT pe.person_id FROM user_emails ue JOIN person_emails pe ON pe.email = ue.email
-                  WHERE ue.login = ?1 AND pe.person_id != ?2 ORDER BY ue.position, pe.person_id LIMIT 1",
-            )?
-            .query_row(params![rep, person], |r| r.get(0))
-            .optional()?;
+        let own = st.own_person_of_rep(&rep, person)?;
         let mut explain: Vec<String> = serde_json::from_str(&explain).unwrap_or_default();
         let reason = if kind == "email_in" {
             crate::model::reason::UNKNOWN_SENDER
@@ -1614,13 +1479,7 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
                         "B3: its {who} was deleted in the CRM; attached to the rep's own person record"
                     )
                 });
-                super::activities::set_placement(
-                    conn,
-                    id,
-                    crate::model::Attach::Person(own),
-                    "B3",
-                    &explain,
-                )?;
+                st.set_placement(id, crate::model::Attach::Person(own), "B3", &explain)?;
             }
             None => {
                 explain.push(format!(
@@ -1628,29 +1487,18 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
                      there (M9): it waits in the outbox until one is added",
                     if is_person { "person " } else { "" }
                 ));
-                conn.execute(
-                    "UPDATE activities SET person_id = NULL, company_id = NULL, rule = 'B3', explain = ?2,
-                            updated_at = ?3 WHERE id = ?1",
-                    params![id, serde_json::to_string(&explain)?, now()],
-                )?;
+                st.unattach_activity(id, "B3", &explain)?;
             }
         }
         if is_person {
-            flag_and_queue(conn, id, reason, email.as_deref(), &subject)?;
+            flag_and_queue(st, id, reason, email.as_deref(), &subject)?;
         }
         n += 1;
     }
     if let (true, Some(e)) = (is_person, &email) {
-        let involved: Vec<(i64, String)> = conn
-            .prepare_cached(
-                "SELECT a.id, a.subject FROM activity_participants p JOIN activities a ON a.id = p.activity_id
-                  WHERE p.person_id = ?1 ORDER BY a.id",
-            )?
-            .query_map([local], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (id, subject) in involved {
+        for (id, subject) in st.activities_with_participant(local)? {
             flag_and_queue(
-                conn,
+                st,
                 id,
                 crate::model::reason::UNIDENTIFIED_RECIPIENT,
                 Some(e),
@@ -1663,19 +1511,21 @@ fn replan_orphans(conn: &Connection, kind: &str, local: i64) -> Result<usize> {
 
 /// B3: flags an activity for an address and queues it (M7, M8).
 fn flag_and_queue(
-    conn: &Connection,
+    st: &State,
     id: i64,
-    reason: &str,
+    reason: &'static str,
     address: Option<&str>,
     subject: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO activity_flags (activity_id, reason, address) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![id, reason, address.unwrap_or_default()])?;
+    st.add_flags(
+        id,
+        &[crate::model::Flag {
+            reason,
+            address: address.unwrap_or_default().to_string(),
+        }],
+    )?;
     if let Some(a) = address {
-        super::activities::queue_unknown(
-            conn,
+        st.queue_unknown(
             id,
             &[crate::model::Queued {
                 address: a.to_string(),
@@ -1691,6 +1541,29 @@ fn flag_and_queue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b2_a_refusal_makes_a_clean_run_partial_and_no_answer_makes_it_fail() {
+        let clean = PushCounts::default();
+        let refused = PushCounts {
+            refused: vec![Refused {
+                item: "activity 1".into(),
+                error: "the CRM refused it".into(),
+                says_next: false,
+            }],
+            ..PushCounts::default()
+        };
+        assert_eq!(exit_after_push(Exit::Ok, Some(&clean)), Exit::Ok);
+        assert_eq!(exit_after_push(Exit::Ok, Some(&refused)), Exit::Partial);
+        // A run that was not clean keeps its own code.
+        assert_eq!(
+            exit_after_push(Exit::Partial, Some(&refused)),
+            Exit::Partial
+        );
+        assert_eq!(exit_after_push(Exit::Failed, Some(&refused)), Exit::Failed);
+        assert_eq!(exit_after_push(Exit::Ok, None), Exit::Failed);
+        assert_eq!(exit_after_push(Exit::Partial, None), Exit::Failed);
+    }
 
     #[test]
     fn b2_website_host_is_the_company_domain() {

@@ -2,7 +2,6 @@
 //! Mail and iCalendar parsing join here as their commands arrive.
 
 #[doc(hidden)]
-pub mod fuzz;
 pub mod ical;
 pub mod mail;
 pub mod records;

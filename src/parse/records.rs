@@ -2,7 +2,12 @@
 //! separated by `;`) for companies and persons, and vCard files for
 //! persons. Every problem is reported as `file:line: what is wrong`, and all
 //! problems of a file are collected before anything is written.
+//!
+//! The CSV cell escaping of X10a lives here both ways: [`csv_cell`] for
+//! every CSV crmsync writes (`crate::report::output::csv_record`),
+//! [`csv_unescape`] for reading it back.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use calcard::vcard::{VCard, VCardProperty};
@@ -10,6 +15,34 @@ use calcard::{Entry, Parser};
 
 use crate::address::{looks_like_address, normalize};
 use crate::model::{COMPANY_KINDS, Company, Person};
+
+/// The characters that make a spreadsheet read a cell as a formula (OWASP,
+/// "CSV Injection"): `=`, `+`, `-`, `@`, tab and carriage return.
+const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+
+/// X10a: one CSV cell, safe to open in a spreadsheet. A cell that starts
+/// with a formula character, after any number of `'`, gets one more `'` in
+/// front (OWASP's advice), so `=HYPERLINK(...)` from a mail subject stays
+/// text. [`csv_unescape`] takes exactly that `'` off again: `crm import`
+/// reads what `crm export` wrote back to the same values. Every CSV that
+/// crmsync writes goes through here.
+pub fn csv_cell(cell: &str) -> Cow<'_, str> {
+    if cell.trim_start_matches('\'').starts_with(FORMULA_START) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// The inverse of [`csv_cell`] for `crm import`: a cell of one or more `'`
+/// and then a formula character loses its first `'` (`'+49 30 1234` is
+/// `+49 30 1234`); any other cell is kept as it is (`'t Hooft` too).
+pub fn csv_unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_START) => rest,
+        _ => cell,
+    }
+}
 
 /// A problem at a line of the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +151,7 @@ impl Row<'_> {
         self.cols
             .get(name)
             .and_then(|i| self.rec.get(*i))
-            .map(|c| crate::report::output::csv_unescape(c.trim()))
+            .map(|c| csv_unescape(c.trim()))
             .unwrap_or("")
     }
 }
@@ -464,6 +497,39 @@ fn person_from_vcard(card: &VCard, refs: &Refs<'_>, errs: &mut Vec<String>) -> P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 16 item 7: formula cells are neutralised, and the way back is exact.
+    #[test]
+    fn x10a_formula_cells_get_a_quote_and_lose_exactly_it_again() {
+        for (raw, safe) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+49 30 1234", "'+49 30 1234"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("''-x", "'''-x"),
+        ] {
+            assert_eq!(csv_cell(raw), safe, "{raw:?}");
+            assert_eq!(csv_unescape(safe), raw, "{safe:?}");
+        }
+        for plain in [
+            "Jane",
+            "'t Hooft",
+            "a=b",
+            "jane@acme.example",
+            "",
+            "'",
+            "2026-01-01",
+        ] {
+            assert_eq!(csv_cell(plain), plain);
+            assert_eq!(csv_unescape(plain), plain);
+        }
+    }
 
     fn with_refs<R>(f: impl FnOnce(&Refs<'_>) -> R) -> R {
         let users: HashSet<String> = ["alice".to_string()].into();

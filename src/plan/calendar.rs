@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ConflictPolicy;
 use crate::matching::AddressMatch;
-use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, reason};
+use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, Rule, Synced, reason};
 use crate::parse::ical::{self, CalAddress, CalItem, CalTime, Kind, Override, Props};
 use crate::plan::mail::Owner;
 
@@ -66,20 +66,6 @@ pub struct Remote {
     pub href: String,
     pub etag: String,
     pub body: Body,
-}
-
-/// The last agreed state of a pair (an `item_map` row).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synced {
-    pub href: String,
-    pub etag: Option<String>,
-    /// [`ical::content_hash`] of the calendar item.
-    pub gw_hash: String,
-    /// [`crm_hash`] of the activity's fields.
-    pub crm_hash: String,
-    pub activity: i64,
-    /// C8: the CRM link is still to be written into the description.
-    pub link_pending: bool,
 }
 
 /// Settings after defaults (SPEC 8 `[calendar]`, `[crm] link`, flags).
@@ -156,7 +142,7 @@ pub enum Action {
     /// into the item after the commit ([`link_item`]) and stays pending
     /// in the state until then.
     CreateInCrm {
-        rule: &'static str,
+        rule: Rule,
         href: String,
         etag: String,
         uid: String,
@@ -175,7 +161,7 @@ pub enum Action {
     /// C2: the calendar item changed: the activity follows. `flags` are the
     /// complete `unidentified_attendee` flags now (replace the old ones).
     UpdateCrm {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
         etag: String,
@@ -186,14 +172,14 @@ pub enum Action {
     },
     /// C7: deleted in the calendar, unchanged in the CRM since.
     DeleteInCrm {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
     },
     /// C3/C9: a CRM activity becomes a calendar item. `name` is the file
     /// name in the collection for `kind` (If-None-Match: *).
     CreateOnServer {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         kind: Kind,
         uid: String,
@@ -203,7 +189,7 @@ pub enum Action {
     },
     /// C3/C8: the calendar item gets the CRM's changes (PUT, If-Match).
     UpdateServer {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
         if_match: String,
@@ -212,7 +198,7 @@ pub enum Action {
     },
     /// C7/C9: the calendar item goes (DELETE, If-Match); so does the pair.
     DeleteOnServer {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
         if_match: String,
@@ -221,7 +207,7 @@ pub enum Action {
     /// the losers go to the conflict log. `winner` None (`ask`): nothing
     /// is written, both versions are kept for the person to decide.
     Conflict {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
         policy: &'static str,
@@ -231,21 +217,21 @@ pub enum Action {
     },
     /// C12 (and C5, C9): an item that cannot be synced; the run goes on.
     Report {
-        rule: &'static str,
+        rule: Rule,
         item: ItemRef,
         problem: String,
     },
     /// C7 (STYLE 6): the run would delete `count` of `total` synced items
     /// on `side`; no deletes are in the plan.
     MassDeleteStop {
-        rule: &'static str,
+        rule: Rule,
         side: Side,
         count: usize,
         total: usize,
     },
     /// State only (C11): nothing to write; remember the new ETag and hashes.
     Remember {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
         etag: String,
@@ -254,7 +240,7 @@ pub enum Action {
     /// State only: the pair is gone on both sides (or its activity was a
     /// C9-sent one whose calendar entry went).
     Forget {
-        rule: &'static str,
+        rule: Rule,
         activity: i64,
         href: String,
     },
@@ -262,7 +248,7 @@ pub enum Action {
 
 impl Action {
     /// The SPEC rule behind this step.
-    pub fn rule(&self) -> &'static str {
+    pub fn rule(&self) -> Rule {
         match self {
             Action::CreateInCrm { rule, .. }
             | Action::UpdateCrm { rule, .. }
@@ -274,7 +260,7 @@ impl Action {
             | Action::Report { rule, .. }
             | Action::MassDeleteStop { rule, .. }
             | Action::Remember { rule, .. }
-            | Action::Forget { rule, .. } => rule,
+            | Action::Forget { rule, .. } => *rule,
         }
     }
 
@@ -760,7 +746,7 @@ impl Planner<'_> {
             .map(|t| link_url(t, activity))
     }
 
-    fn report(&mut self, rule: &'static str, item: ItemRef, problem: String) {
+    fn report(&mut self, rule: Rule, item: ItemRef, problem: String) {
         self.out.push(Action::Report {
             rule,
             item,
@@ -769,7 +755,7 @@ impl Planner<'_> {
     }
 
     /// C3 (C7 re-create, C9 send): a CRM activity becomes a calendar item.
-    fn create_on_server(&mut self, rule: &'static str, c: &CrmEntry, kind: Kind) {
+    fn create_on_server(&mut self, rule: Rule, c: &CrmEntry, kind: Kind) {
         let uid = c.uid.clone().unwrap_or_else(|| new_uid(self.owner, c.id));
         let base = CalItem::new(uid.clone(), kind, self.settings.now);
         let link = self.link(c.id);
@@ -796,7 +782,7 @@ impl Planner<'_> {
     }
 
     /// C2 (C7 re-create): a calendar item becomes an activity.
-    fn create_in_crm(&mut self, rule: &'static str, r: &Remote, item: &CalItem) {
+    fn create_in_crm(&mut self, rule: Rule, r: &Remote, item: &CalItem) {
         let (fields, flags, queue) = project(item, self.owner, self.input.matches, None);
         let activity_type = match item.kind {
             Kind::Todo => "task",
@@ -826,14 +812,7 @@ impl Planner<'_> {
         });
     }
 
-    fn update_crm(
-        &mut self,
-        rule: &'static str,
-        s: &Synced,
-        r: &Remote,
-        item: &CalItem,
-        hash: &str,
-    ) {
+    fn update_crm(&mut self, rule: Rule, s: &Synced, r: &Remote, item: &CalItem, hash: &str) {
         let link = self.link(s.activity);
         let (fields, flags, queue) = project(item, self.owner, self.input.matches, link.as_deref());
         self.out.push(Action::UpdateCrm {
@@ -854,20 +833,13 @@ impl Planner<'_> {
 
     /// C3 (C8): the CRM's fields onto the server's item. Nothing is
     /// written when the result has the same content (C11).
-    fn update_server(
-        &mut self,
-        rule: &'static str,
-        s: &Synced,
-        r: &Remote,
-        item: &CalItem,
-        c: &CrmEntry,
-    ) {
+    fn update_server(&mut self, rule: Rule, s: &Synced, r: &Remote, item: &CalItem, c: &CrmEntry) {
         if let Some(k) = kind_of(&c.activity_type)
             && k != item.kind
         {
             // C12: a component cannot change its type in place.
             self.report(
-                "C12",
+                Rule::C12,
                 ItemRef {
                     href: Some(r.href.clone()),
                     activity: Some(c.id),
@@ -886,7 +858,7 @@ impl Planner<'_> {
         }
         if !item.has_master {
             self.report(
-                "C12",
+                Rule::C12,
                 ItemRef {
                     href: Some(r.href.clone()),
                     activity: Some(c.id),
@@ -913,7 +885,7 @@ impl Planner<'_> {
         if gw_hash == ical::content_hash(item) {
             // C11: the calendar already says what the CRM says.
             self.out.push(Action::Remember {
-                rule: "C11",
+                rule: Rule::C11,
                 activity: s.activity,
                 href: r.href.clone(),
                 etag: r.etag.clone(),
@@ -931,7 +903,7 @@ impl Planner<'_> {
         }
     }
 
-    fn remember(&mut self, rule: &'static str, s: &Synced, r: &Remote, gw_hash: &str, crm: &str) {
+    fn remember(&mut self, rule: Rule, s: &Synced, r: &Remote, gw_hash: &str, crm: &str) {
         self.out.push(Action::Remember {
             rule,
             activity: s.activity,
@@ -1019,7 +991,7 @@ impl Planner<'_> {
             ],
         };
         self.out.push(Action::Conflict {
-            rule: "C6",
+            rule: Rule::C6,
             activity: s.activity,
             href: r.href.clone(),
             policy: policy_name(policy),
@@ -1029,9 +1001,9 @@ impl Planner<'_> {
         });
         match winner {
             // C6 -> C3: the winner's fields onto the calendar item.
-            Some(Side::Crm) => self.update_server("C6", s, r, item, c),
+            Some(Side::Crm) => self.update_server(Rule::C6, s, r, item, c),
             // C6 -> C2: the calendar item's fields into the activity.
-            Some(Side::Groupware) => self.update_crm("C6", s, r, item, hash),
+            Some(Side::Groupware) => self.update_crm(Rule::C6, s, r, item, hash),
             None => {}
         }
     }
@@ -1046,7 +1018,7 @@ impl Planner<'_> {
             // C5: changed but not fetched: a caller that skipped to_fetch.
             Body::NotFetched => {
                 self.report(
-                    "C5",
+                    Rule::C5,
                     ItemRef {
                         href: Some(r.href.clone()),
                         activity: Some(s.activity),
@@ -1084,7 +1056,7 @@ impl Planner<'_> {
             GwNow::Unchanged => {
                 // C3 / C8 need the body to write onto it.
                 self.report(
-                    "C5",
+                    Rule::C5,
                     ItemRef {
                         href: Some(r.href.clone()),
                         activity: Some(s.activity),
@@ -1101,12 +1073,12 @@ impl Planner<'_> {
                 if crm_changed || s.link_pending {
                     // C3: the CRM changed, the calendar did not (C8: the
                     // link is written with it, or alone when owed).
-                    let rule = if crm_changed { "C3" } else { "C8" };
+                    let rule = if crm_changed { Rule::C3 } else { Rule::C8 };
                     self.update_server(rule, s, r, item, c);
                 } else if s.etag.as_deref() != Some(r.etag.as_str()) {
                     // C11: a new ETag, the same content (the server
                     // re-serialised it, or only DTSTAMP moved).
-                    self.remember("C11", s, r, &hash, &c_hash);
+                    self.remember(Rule::C11, s, r, &hash, &c_hash);
                 }
             }
             GwNow::Fetched {
@@ -1120,10 +1092,10 @@ impl Planner<'_> {
                     // C11 (C6): the change is in something the CRM does not
                     // model, or both sides made the same change.
                     let h = crm_hash(&fields);
-                    self.remember("C11", s, r, &hash, &h);
+                    self.remember(Rule::C11, s, r, &hash, &h);
                 } else if !crm_changed {
                     // C2: the calendar changed, the CRM did not.
-                    self.update_crm("C2", s, r, item, &hash);
+                    self.update_crm(Rule::C2, s, r, item, &hash);
                 } else {
                     // C6: both changed, differently.
                     self.conflict(s, r, item, &hash, c);
@@ -1164,7 +1136,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
         match &r.body {
             // C12: an item that does not parse.
             Body::Broken(e) => {
-                p.report("C12", at(None), format!("does not parse: {e}"));
+                p.report(Rule::C12, at(None), format!("does not parse: {e}"));
                 skip.insert(&r.href);
             }
             // C12: a resource with no item, or with several UIDs.
@@ -1182,7 +1154,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                             .join(", ")
                     )
                 };
-                p.report("C12", at(None), problem);
+                p.report(Rule::C12, at(None), problem);
                 skip.insert(&r.href);
             }
             // C12: collected to find one UID in two resources.
@@ -1199,7 +1171,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
         if hrefs.len() > 1 {
             for h in hrefs {
                 p.report(
-                    "C12",
+                    Rule::C12,
                     ItemRef {
                         href: Some((*h).to_string()),
                         activity: state_by_href.get(h).map(|s| s.activity),
@@ -1224,7 +1196,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
     let crm_vanished = guard && input.crm.is_empty();
     if gw_vanished {
         p.out.push(Action::MassDeleteStop {
-            rule: "C7",
+            rule: Rule::C7,
             side: Side::Crm,
             count: known,
             total: known,
@@ -1232,7 +1204,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
     }
     if crm_vanished {
         p.out.push(Action::MassDeleteStop {
-            rule: "C7",
+            rule: Rule::C7,
             side: Side::Groupware,
             count: known,
             total: known,
@@ -1249,7 +1221,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                 Some(r) => {
                     unlink_deletes.insert(s.href.clone());
                     p.out.push(Action::DeleteOnServer {
-                        rule: "C9",
+                        rule: Rule::C9,
                         activity: *id,
                         href: s.href.clone(),
                         if_match: r.etag.clone(),
@@ -1258,7 +1230,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                 // STYLE 6: a server that listed nothing may be broken;
                 // forgetting the pair now would duplicate it later.
                 None if gw_vanished => p.report(
-                    "C9",
+                    Rule::C9,
                     ItemRef {
                         href: Some(s.href.clone()),
                         activity: Some(*id),
@@ -1268,14 +1240,14 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                 ),
                 // C9: the entry is gone already: only the pair goes.
                 None => p.out.push(Action::Forget {
-                    rule: "C9",
+                    rule: Rule::C9,
                     activity: *id,
                     href: s.href.clone(),
                 }),
             },
             // C9: nothing to unlink.
             None => p.report(
-                "C9",
+                Rule::C9,
                 ItemRef {
                     activity: Some(*id),
                     ..ItemRef::default()
@@ -1292,7 +1264,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
         match state_by_activity.get(&c.id) {
             // C9: sent before; the pair syncs like any other.
             Some(s) => p.report(
-                "C9",
+                Rule::C9,
                 ItemRef {
                     href: Some(s.href.clone()),
                     activity: Some(c.id),
@@ -1304,7 +1276,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                 ),
             ),
             // C9: a new event or task for the activity.
-            None => p.create_on_server("C9", c, *kind),
+            None => p.create_on_server(Rule::C9, c, *kind),
         }
     }
 
@@ -1323,7 +1295,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
             (None, None) => {
                 // C7: deleted on both sides.
                 p.out.push(Action::Forget {
-                    rule: "C7",
+                    rule: Rule::C7,
                     activity: s.activity,
                     href: s.href.clone(),
                 });
@@ -1333,19 +1305,19 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                     // C9: deleting a sent activity's entry unlinks it; the
                     // activity (a mail, say) stays and is not sent again.
                     p.out.push(Action::Forget {
-                        rule: "C9",
+                        rule: Rule::C9,
                         activity: c.id,
                         href: s.href.clone(),
                     });
                 }
                 Some(kind) if crm_hash(&c.fields) != s.crm_hash => {
                     // C7: an edit against a delete re-creates.
-                    p.create_on_server("C7", c, kind);
+                    p.create_on_server(Rule::C7, c, kind);
                 }
                 Some(_) => {
                     // C7: deleted in the calendar, unchanged in the CRM.
                     p.out.push(Action::DeleteInCrm {
-                        rule: "C7",
+                        rule: Rule::C7,
                         activity: c.id,
                         href: s.href.clone(),
                     });
@@ -1358,12 +1330,12 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                     ..
                 }) => {
                     // C7: an edit against a delete re-creates.
-                    p.create_in_crm("C7", r, item);
+                    p.create_in_crm(Rule::C7, r, item);
                 }
                 Some(_) => {
                     // C7: deleted in the CRM, unchanged in the calendar.
                     p.out.push(Action::DeleteOnServer {
-                        rule: "C7",
+                        rule: Rule::C7,
                         activity: s.activity,
                         href: s.href.clone(),
                         if_match: r.etag.clone(),
@@ -1397,7 +1369,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
             // C5: a resource the state does not know must be fetched.
             _ => {
                 p.report(
-                    "C5",
+                    Rule::C5,
                     ItemRef {
                         href: Some((*href).to_string()),
                         ..ItemRef::default()
@@ -1426,13 +1398,13 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
                 let (fields, _, _) = project(item, owner, input.matches, link.as_deref());
                 let hash = ical::content_hash(item);
                 if same(&fields, &c.fields) {
-                    p.remember("C5", &s, r, &hash, &crm_hash(&c.fields));
+                    p.remember(Rule::C5, &s, r, &hash, &crm_hash(&c.fields));
                 } else {
                     p.conflict(&s, r, item, &hash, c);
                 }
             }
             // C2: a new event or task of the user.
-            _ => p.create_in_crm("C2", r, item),
+            _ => p.create_in_crm(Rule::C2, r, item),
         }
     }
 
@@ -1443,7 +1415,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
         }
         if let Some(kind) = kind_of(&c.activity_type) {
             // C3: a new appointment or task of the user.
-            p.create_on_server("C3", c, kind);
+            p.create_on_server(Rule::C3, c, kind);
         }
     }
 
@@ -1467,7 +1439,7 @@ pub fn plan(input: &Input<'_>, owner: &Owner, settings: &Settings) -> Vec<Action
             if trips(n) {
                 tripped = true;
                 out.push(Action::MassDeleteStop {
-                    rule: "C7",
+                    rule: Rule::C7,
                     side,
                     count: n,
                     total: known,
@@ -1719,7 +1691,7 @@ mod tests {
     }
 
     fn shape(plan: &[Action]) -> Vec<(&'static str, &'static str)> {
-        plan.iter().map(|a| (kind(a), a.rule())).collect()
+        plan.iter().map(|a| (kind(a), a.rule().as_str())).collect()
     }
 
     /// Edits of one pair in a World made by [`World::agreed`].
@@ -2734,7 +2706,7 @@ DTEND;TZID=Europe/Berlin:20240327T150000\r\nSUMMARY:Weekly (moved)\r\nEND:VEVENT
         assert_eq!(
             plan,
             vec![Action::MassDeleteStop {
-                rule: "C7",
+                rule: Rule::C7,
                 side: Side::Groupware,
                 count: 3,
                 total: 10

@@ -14,6 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::model::Rule;
+
 /// Person or company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -203,7 +205,7 @@ pub struct Action {
     pub key: RecordKey,
     pub op: Op,
     /// The SPEC rule behind it (X9).
-    pub rule: &'static str,
+    pub rule: Rule,
     pub reason: String,
     /// Index into `Input::wanted` for writes of a card.
     pub wanted: Option<usize>,
@@ -231,7 +233,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
     let mut out = Plan::default();
     let target_word = if pl.move_all { "target" } else { "default" };
     for (i, w) in input.wanted.iter().enumerate() {
-        let act = |op: Op, rule: &'static str, reason: String| Action {
+        let act = |op: Op, rule: Rule, reason: String| Action {
             key: w.key.clone(),
             op,
             rule,
@@ -247,7 +249,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                     href: href_in(&collection, &w.uid),
                     collection,
                 },
-                "P6",
+                Rule::P6,
                 format!(
                     "new contact (selected {}), into the {target_word} address book",
                     w.why
@@ -282,7 +284,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                         href: href_in(&collection, &w.uid),
                         collection,
                     },
-                    "P4",
+                    Rule::P4,
                     why.into(),
                 ));
             }
@@ -299,7 +301,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                         href: href_in(&collection, &format!("{}-2", w.uid)),
                         collection,
                     },
-                    "P1",
+                    Rule::P1,
                     format!(
                         "{} now holds a card crmsync did not make; it is left alone and this contact is written beside it",
                         p.href
@@ -316,7 +318,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                             href: href_in(&pl.new_in, &w.uid),
                             collection: pl.new_in.clone(),
                         },
-                        "P6",
+                        Rule::P6,
                         "moved to the target address book (target_folder)".into(),
                     ));
                 } else if w.hash != p.hash {
@@ -326,18 +328,18 @@ pub fn plan(input: &Input<'_>) -> Plan {
                             href: p.href.clone(),
                             if_match: etag,
                         },
-                        "P7",
+                        Rule::P7,
                         "changed in the CRM".into(),
                     ));
                 } else if p.etag.as_deref() != Some(etag.as_str()) {
                     // P4: edited in the address book; the CRM wins.
                     let (rule, why) = if p.etag.is_none() {
                         (
-                            "X5",
+                            Rule::X5,
                             "an interrupted run left its state unknown; written again",
                         )
                     } else {
-                        ("P4", "edited in the address book; the CRM wins")
+                        (Rule::P4, "edited in the address book; the CRM wins")
                     };
                     out.actions.push(act(
                         Op::Update {
@@ -353,7 +355,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                         Op::Keep {
                             href: p.href.clone(),
                         },
-                        "P7",
+                        Rule::P7,
                         "unchanged".into(),
                     ));
                 }
@@ -381,14 +383,14 @@ pub fn plan(input: &Input<'_>) -> Plan {
                 Op::Forget {
                     href: p.href.clone(),
                 },
-                "P5",
+                Rule::P5,
                 format!("{why}; already gone from the address book"),
             ),
             Remote::Foreign => (
                 Op::Forget {
                     href: p.href.clone(),
                 },
-                "P1",
+                Rule::P1,
                 format!(
                     "{why}; {} holds a card crmsync did not make, left alone",
                     p.href
@@ -404,7 +406,7 @@ pub fn plan(input: &Input<'_>) -> Plan {
                     href: p.href.clone(),
                     if_match: etag,
                 },
-                "P5",
+                Rule::P5,
                 why.to_string(),
             ),
         };
@@ -628,7 +630,7 @@ mod tests {
             let got: Vec<(String, &str, &str)> = p
                 .actions
                 .iter()
-                .map(|a| (a.key.id.clone(), a.op.action(), a.rule))
+                .map(|a| (a.key.id.clone(), a.op.action(), a.rule.as_str()))
                 .collect();
             let want: Vec<(String, &str, &str)> = c
                 .expect

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::matching::{AddressMatch, PersonMatch};
-use crate::model::{Attach, Flag, Participant, Queued, reason};
+use crate::model::{Attach, Flag, Participant, Queued, Rule, reason};
 
 /// Where and how to import a mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,7 +20,7 @@ pub struct Placement {
     pub flags: Vec<Flag>,
     pub queue: Vec<Queued>,
     /// The rule that chose `attach` (X9).
-    pub rule: &'static str,
+    pub rule: Rule,
     /// One line per decision, for `explain` (X9).
     pub why: Vec<String>,
     /// M4: import without attachments.
@@ -37,7 +37,7 @@ pub struct Placement {
 /// Why a mail is not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skip {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub reason: &'static str,
     pub detail: String,
     /// M5: the owner gets a notice (mail too large).
@@ -145,7 +145,7 @@ pub fn plan(
     if let Some((activity_id, owner_on_it)) = known.existing {
         return if owner_on_it {
             skip(
-                "M3",
+                Rule::M3,
                 "already_imported",
                 format!("already imported as activity {activity_id}"),
             )
@@ -161,7 +161,7 @@ pub fn plan(
     if mail.raw_size > settings.max_size {
         if mail.text_size > settings.max_size {
             return MailAction::Skip(Skip {
-                rule: "M4",
+                rule: Rule::M4,
                 reason: "too_large",
                 detail: format!(
                     "{} bytes, text alone {} bytes, over max_size {}",
@@ -189,7 +189,7 @@ pub fn plan(
     if no_address {
         if !folder.import_folder && !settings.scan_all {
             return skip(
-                "M13",
+                Rule::M13,
                 "no_address",
                 "From, To and Cc name no usable address, so no party is known (scan_all = false)"
                     .into(),
@@ -197,13 +197,17 @@ pub fn plan(
         }
     } else if !settings.import_internal && others.iter().all(|p| p.m.user.is_some()) {
         // M12: only internal users take part (the owner alone included).
-        return skip("M12", "internal", "every party is an internal user".into());
+        return skip(
+            Rule::M12,
+            "internal",
+            "every party is an internal user".into(),
+        );
     }
     // M14: the only external parties are ignored.
     let external: Vec<&&Party> = others.iter().filter(|p| p.m.user.is_none()).collect();
     if !external.is_empty() && external.iter().all(|p| p.m.ignored) {
         return skip(
-            "M14",
+            Rule::M14,
             "ignored",
             format!("only ignored parties: {}", addresses(&external)),
         );
@@ -218,7 +222,7 @@ pub fn plan(
     });
     if !folder.import_folder && !settings.scan_all && !known_party {
         return skip(
-            "M13",
+            Rule::M13,
             "no_known_party",
             "no party is a known person or company (scan_all = false)".into(),
         );
@@ -299,15 +303,15 @@ pub fn plan(
                 p.m.address
             ));
             participants.retain(|x| x.address != p.m.address);
-            ("email_out", Attach::Person(id), "M11")
+            ("email_out", Attach::Person(id), Rule::M11)
         } else if let Some(c) = to.iter().find_map(|p| p.m.company) {
             why.push(format!(
                 "outgoing: no identified To recipient; company {c} by domain (M10)"
             ));
-            ("email_out", Attach::Company(c), "M10")
+            ("email_out", Attach::Company(c), Rule::M10)
         } else {
             why.push("outgoing: no identified To recipient; attached to the owner (M11)".into());
-            ("email_out", Attach::Person(owner.person_id), "M11")
+            ("email_out", Attach::Person(owner.person_id), Rule::M11)
         }
     } else {
         match mail.from.as_ref() {
@@ -318,7 +322,7 @@ pub fn plan(
                         why.push(format!(
                             "incoming from a known person: attached to person {id} (M6)"
                         ));
-                        ("email_in", Attach::Person(*id), "M6")
+                        ("email_in", Attach::Person(*id), Rule::M6)
                     }
                     (person, company) => {
                         let ambiguous = matches!(person, PersonMatch::Ambiguous(_));
@@ -344,11 +348,11 @@ pub fn plan(
                                 why.push(format!(
                                     "sender unknown: linked to company {c} by domain (M10)"
                                 ));
-                                ("email_in", Attach::Company(c), "M10")
+                                ("email_in", Attach::Company(c), Rule::M10)
                             }
                             _ => {
                                 why.push("sender not uniquely identified: attached to the owner, flagged (M7)".into());
-                                ("email_in", Attach::Person(owner.person_id), "M7")
+                                ("email_in", Attach::Person(owner.person_id), Rule::M7)
                             }
                         }
                     }
@@ -356,7 +360,7 @@ pub fn plan(
             }
             None => {
                 why.push("no sender: attached to the owner (M7)".into());
-                ("email_in", Attach::Person(owner.person_id), "M7")
+                ("email_in", Attach::Person(owner.person_id), Rule::M7)
             }
         }
     };
@@ -366,7 +370,7 @@ pub fn plan(
             "reply to an imported mail: attached like the thread ({t:?}) (M17)"
         ));
         attach = t;
-        rule = "M17";
+        rule = Rule::M17;
     }
     if drop_attachments {
         why.push(format!(
@@ -411,12 +415,13 @@ fn addresses(ps: &[&&Party]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const OWNER_PERSON: i64 = 1;
 
-    fn m(addr: &str) -> AddressMatch {
+    /// An address nobody is known by (shared with the U3 planner's tests).
+    pub(crate) fn m(addr: &str) -> AddressMatch {
         AddressMatch {
             address: addr.to_string(),
             person: PersonMatch::Unknown,
@@ -552,7 +557,7 @@ mod tests {
         ));
         assert_eq!(
             (p.kind, p.attach, p.rule, p.rep.as_str()),
-            ("email_in", Attach::Person(10), "M6", "alice")
+            ("email_in", Attach::Person(10), Rule::M6, "alice")
         );
         assert!(p.flags.is_empty() && p.queue.is_empty());
         assert_eq!(p.status, "I");
@@ -567,7 +572,7 @@ mod tests {
             &settings(),
             &Known::default(),
         ));
-        assert_eq!((p.attach, p.rule), (Attach::Person(OWNER_PERSON), "M7"));
+        assert_eq!((p.attach, p.rule), (Attach::Person(OWNER_PERSON), Rule::M7));
         assert_eq!(reasons(&p), vec![("unknown_sender", "x@nowhere.example")]);
         assert_eq!(
             p.queue,
@@ -591,7 +596,7 @@ mod tests {
             &settings(),
             &Known::default(),
         ));
-        assert_eq!((p.attach, p.rule), (Attach::Person(OWNER_PERSON), "M7"));
+        assert_eq!((p.attach, p.rule), (Attach::Person(OWNER_PERSON), Rule::M7));
         assert_eq!(reasons(&p), vec![("ambiguous_sender", "info@roe.example")]);
         assert_eq!(p.choices, vec![11, 12]);
     }
@@ -654,7 +659,7 @@ mod tests {
             &settings(),
             &Known::default(),
         ));
-        assert_eq!((p.attach, p.rule), (Attach::Company(5), "M10"));
+        assert_eq!((p.attach, p.rule), (Attach::Company(5), Rule::M10));
         assert_eq!(
             reasons(&p),
             vec![("unknown_sender", "sales@globex.example")]
@@ -681,7 +686,7 @@ mod tests {
         ));
         assert_eq!(
             (p.kind, p.attach, p.rule),
-            ("email_out", Attach::Person(10), "M11")
+            ("email_out", Attach::Person(10), Rule::M11)
         );
         let addrs: Vec<&str> = p.participants.iter().map(|x| x.address.as_str()).collect();
         assert_eq!(addrs, vec!["x@y.example", "max@acme.example"]);
@@ -716,7 +721,7 @@ mod tests {
                 &Known::default()
             ))
             .rule,
-            "M12"
+            Rule::M12
         );
         let s = Settings {
             import_internal: true,
@@ -740,7 +745,7 @@ mod tests {
         let m = mail(unknown("x@nowhere.example"), vec![alice()], vec![]);
         assert_eq!(
             skipped(plan(&m, &owner(), &inbox(), &settings(), &Known::default())).rule,
-            "M13"
+            Rule::M13
         );
         placed(plan(
             &m,
@@ -788,7 +793,7 @@ mod tests {
                 &Known::default()
             ))
             .rule,
-            "M14"
+            Rule::M14
         );
         let p = placed(plan(
             &mail(
@@ -816,7 +821,7 @@ mod tests {
         let s = skipped(plan(&m, &owner(), &inbox(), &settings(), &Known::default()));
         assert_eq!(
             (s.rule, s.reason, s.notify_owner),
-            ("M4", "too_large", true)
+            (Rule::M4, "too_large", true)
         );
         let quiet = Settings {
             warn_owner: false,
@@ -885,7 +890,7 @@ mod tests {
             },
             &k,
         ));
-        assert_eq!((p.attach, p.rule), (Attach::Company(9), "M17"));
+        assert_eq!((p.attach, p.rule), (Attach::Company(9), Rule::M17));
         assert_eq!(reasons(&p), vec![("unknown_sender", "x@nowhere.example")]);
     }
 
@@ -947,7 +952,7 @@ mod tests {
         ));
         assert_eq!(
             (p.kind, p.attach, p.rule),
-            ("email_in", Attach::Person(OWNER_PERSON), "M7")
+            ("email_in", Attach::Person(OWNER_PERSON), Rule::M7)
         );
         assert!(p.queue.is_empty());
         let s = skipped(plan(
@@ -957,7 +962,7 @@ mod tests {
             &settings(),
             &Known::default(),
         ));
-        assert_eq!((s.rule, s.reason), ("M13", "no_address"));
+        assert_eq!((s.rule, s.reason), (Rule::M13, "no_address"));
         assert!(s.detail.contains("no usable address"), "{}", s.detail);
         // scan_all imports it in a whole mailbox too.
         let scan_all = Settings {
@@ -973,7 +978,7 @@ mod tests {
                 &Known::default()
             ))
             .rule,
-            "M7"
+            Rule::M7
         );
         // A note to self still has a party, the owner: M12 as before.
         let to_self = mail(alice(), vec![alice()], vec![]);
@@ -986,7 +991,7 @@ mod tests {
                 &Known::default()
             ))
             .rule,
-            "M12"
+            Rule::M12
         );
     }
 

@@ -4,9 +4,10 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::apply::calendar::ConflictRow;
-use crate::crm::activities::{ActivityView, ResolutionRow};
 use crate::report::output::{Tabular, csv_record};
+use crate::state::ResolutionRow;
+use crate::state::activities::ActivityView;
+use crate::state::calendar::ConflictRow;
 
 /// X10: the activities `report` selected (the SPEC 8 shape).
 #[derive(Serialize)]

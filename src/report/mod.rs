@@ -2,9 +2,14 @@
 //! the exit code it ends with.
 
 pub mod activities;
+pub mod calendar;
 pub mod check;
+pub mod contacts;
 pub mod directory;
+pub mod mail;
 pub mod output;
+pub mod resolve;
+pub mod rest;
 
 /// How a footer begins: under `--dry-run` (X8) it says that nothing was
 /// written, then `then` ("would have ", "Planned: "); otherwise nothing.

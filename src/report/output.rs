@@ -1,12 +1,13 @@
 //! One printer renders a table for people or one JSON document for scripts
 //! from the same `Serialize` value (STYLE 10, X6). Only data goes to stdout.
 
-use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
+
+use crate::parse::records::csv_cell;
 
 /// A value that can be shown as a table.
 pub trait Tabular {
@@ -84,34 +85,6 @@ pub fn write_stdout(s: &str) -> Result<()> {
     Ok(())
 }
 
-/// The characters that make a spreadsheet read a cell as a formula (OWASP,
-/// "CSV Injection"): `=`, `+`, `-`, `@`, tab and carriage return.
-const FORMULA_START: &[char] = &['=', '+', '-', '@', '\t', '\r'];
-
-/// X10a: one CSV cell, safe to open in a spreadsheet. A cell that starts
-/// with a formula character, after any number of `'`, gets one more `'` in
-/// front (OWASP's advice), so `=HYPERLINK(...)` from a mail subject stays
-/// text. [`csv_unescape`] takes exactly that `'` off again: `crm import`
-/// reads what `crm export` wrote back to the same values. Every CSV that
-/// crmsync writes goes through here.
-pub fn csv_cell(cell: &str) -> Cow<'_, str> {
-    if cell.trim_start_matches('\'').starts_with(FORMULA_START) {
-        Cow::Owned(format!("'{cell}"))
-    } else {
-        Cow::Borrowed(cell)
-    }
-}
-
-/// The inverse of [`csv_cell`] for `crm import`: a cell of one or more `'`
-/// and then a formula character loses its first `'` (`'+49 30 1234` is
-/// `+49 30 1234`); any other cell is kept as it is (`'t Hooft` too).
-pub fn csv_unescape(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_START) => rest,
-        _ => cell,
-    }
-}
-
 /// Writes one CSV record, every cell through [`csv_cell`] (X10a).
 ///
 /// # Errors
@@ -121,42 +94,4 @@ pub fn csv_record<W: Write, S: AsRef<str>>(
     cells: impl IntoIterator<Item = S>,
 ) -> csv::Result<()> {
     w.write_record(cells.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 16 item 7: formula cells are neutralised, and the way back is exact.
-    #[test]
-    fn x10a_formula_cells_get_a_quote_and_lose_exactly_it_again() {
-        for (raw, safe) in [
-            (
-                "=HYPERLINK(\"http://x\",\"y\")",
-                "'=HYPERLINK(\"http://x\",\"y\")",
-            ),
-            ("+49 30 1234", "'+49 30 1234"),
-            ("-1", "'-1"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("'=x", "''=x"),
-            ("''-x", "'''-x"),
-        ] {
-            assert_eq!(csv_cell(raw), safe, "{raw:?}");
-            assert_eq!(csv_unescape(safe), raw, "{safe:?}");
-        }
-        for plain in [
-            "Jane",
-            "'t Hooft",
-            "a=b",
-            "jane@acme.example",
-            "",
-            "'",
-            "2026-01-01",
-        ] {
-            assert_eq!(csv_cell(plain), plain);
-            assert_eq!(csv_unescape(plain), plain);
-        }
-    }
 }

@@ -8,13 +8,12 @@
 //! 6578); a server without either gets an ETag listing.
 
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::source::dav::{
     Collection, Dav, DavError, DavKind, Fetched, Member, Precondition, SyncDelta,
 };
 use crate::source::vdir::{Vdir, VdirError};
-use crate::state::now;
+use crate::state::Cursor;
 
 /// Multiget batch size (C5: changed items are fetched in batches).
 const MULTIGET_BATCH: usize = 100;
@@ -82,13 +81,6 @@ impl From<VdirError> for StoreError {
 pub enum Store {
     Dav(Dav, DavKind),
     Vdir(Vdir),
-}
-
-/// A collection's position from the last run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cursor {
-    pub ctag: Option<String>,
-    pub token: Option<String>,
 }
 
 /// What a listing of one collection found.
@@ -374,38 +366,4 @@ pub fn make_collection(store: &Store, href: &str, name: &str) -> Result<Collecti
         }
     }
     Err(last.unwrap_or_else(|| StoreError::Rejected(format!("cannot create {href}"))))
-}
-
-/// A collection's ctag and sync-token from the last run (C5, `cursors`).
-///
-/// # Errors
-/// SQLite errors.
-pub fn stored_cursor(conn: &Connection, key: &str) -> Result<Cursor> {
-    Ok(conn
-        .prepare_cached("SELECT validity, position FROM cursors WHERE source_key = ?1")?
-        .query_row([key], |r| {
-            Ok(Cursor {
-                ctag: r.get(0)?,
-                token: r.get(1)?,
-            })
-        })
-        .optional()?
-        .unwrap_or_default())
-}
-
-pub fn store_cursor(
-    conn: &Connection,
-    key: &str,
-    account: &str,
-    collection: &str,
-    c: &Cursor,
-) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO cursors (source_key, account, collection, validity, position, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT(source_key) DO UPDATE SET validity = excluded.validity,
-           position = excluded.position, updated_at = excluded.updated_at",
-    )?
-    .execute(params![key, account, collection, c.ctag, c.token, now()])?;
-    Ok(())
 }

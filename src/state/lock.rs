@@ -8,16 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Another run holds the state file (exit 75).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "state file {} is in use by another crmsync run ({holder}); wait for it to finish, or pass --state for a separate state file",
-    path.display()
-)]
-pub struct Busy {
-    pub path: PathBuf,
-    pub holder: String,
-}
+use crate::error::Busy;
 
 /// Opens (or creates, 0600) a file of ours without following a symbolic
 /// link and without truncating anything (X4a): a link planted at the path

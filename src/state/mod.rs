@@ -3,17 +3,18 @@
 //!
 //! Opening it applies the numbered migrations in `migrations/`, turns on
 //! WAL, a busy timeout and foreign keys, and keeps the file private (0600).
-//! A writer also takes the run lock (X4): a second writer gets [`Busy`].
+//! A writer also takes the run lock (X4): a second writer gets
+//! [`crate::error::Busy`].
 
-mod activities;
-mod calendar;
-mod contacts;
+pub mod activities;
+pub mod calendar;
+pub mod contacts;
 mod cursors;
 pub mod directory;
 mod items;
 mod lock;
 mod notices;
-mod outbox;
+pub mod outbox;
 pub mod report;
 mod runs;
 mod unknown;
@@ -25,8 +26,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
-pub use lock::{Busy, RunLock};
+pub use cursors::Cursor;
+pub use lock::RunLock;
 pub use runs::Blocked;
+pub use unknown::{ResolutionRow, UnknownRow};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -52,7 +55,7 @@ pub enum Access {
 
 /// An open state file.
 pub struct State {
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
     writable: bool,
     _lock: Option<RunLock>,
@@ -83,7 +86,7 @@ impl State {
     /// Opens (and creates, for writers) the state file at `path`.
     ///
     /// # Errors
-    /// [`Busy`] when another run holds the lock (exit 75); I/O and SQLite
+    /// [`crate::error::Busy`] when another run holds the lock (exit 75); I/O and SQLite
     /// errors with the path in their context.
     pub fn open(path: &Path, access: Access, command: &str) -> Result<State> {
         // X4a: a link planted at the state file is refused, not followed
@@ -191,6 +194,14 @@ impl State {
         Ok(Batch(self.conn.unchecked_transaction()?))
     }
 
+    /// The SQLite connection, for `benches/` only (they read query plans and
+    /// connection settings). Code under `src/` keeps its SQL in `state/`
+    /// (tests/architecture.rs).
+    #[doc(hidden)]
+    pub fn connection_for_benches(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -291,7 +302,9 @@ mod tests {
         let p = dir.path().join("s.sqlite");
         let _first = State::open(&p, Access::Write, "import-mail").unwrap();
         let err = State::open(&p, Access::Write, "check").err().unwrap();
-        let busy = err.downcast_ref::<Busy>().expect("Busy error");
+        let busy = err
+            .downcast_ref::<crate::error::Busy>()
+            .expect("Busy error");
         assert!(
             busy.to_string().contains(&std::process::id().to_string()),
             "{busy}"

@@ -1,1 +1,1023 @@
-//! The mail engine (issue 14).
+//! The mail engine (SPEC 2): mail accounts to CRM activities. Per account
+//! and folder: source -> parse -> match -> plan -> apply, in batches of
+//! [`BATCH`] messages that commit together (X5, see [`commit_batch`]); with
+//! a wizard ([`Chooser::wizard`]) the mails of every folder are gathered
+//! and offered (W2, W3) before anything is written. The rules live in
+//! `plan::mail`; what to write in `apply::mail`.
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::accounts::open_mail;
+use crate::apply::mail::{self as apply, Applied, Origin, ServerActions};
+use crate::config::{Config, MailAccount, MailSource as SourceKind};
+use crate::error::Exit;
+use crate::matching::Matcher;
+use crate::model::{Attach, Rule, reason};
+use crate::parse::mail::{self as mailparse, ParsedMail};
+use crate::plan::mail::{self as plan, MailAction, Owner, Settings};
+use crate::source::mail::{FolderInfo, MailSource, MsgRef, OutlinePart, SourceError};
+use crate::state::State;
+
+/// Messages fetched and committed together (X5: one transaction each).
+const BATCH: usize = 200;
+/// At most about this many bytes (by RFC822.SIZE) per batch; a bigger
+/// message is a batch alone. Bounds the memory of the fetched bodies
+/// (docs/PERFORMANCE.md: 2,000 mails of 54 KB peaked at 68 MB with 20 MB
+/// batches, at 38 MB with 8 MB).
+const BATCH_BYTES: u64 = 8 << 20;
+
+/// What one run did, per kind of outcome.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct MailCounts {
+    pub imported: usize,
+    pub updated: usize,
+    pub flagged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+/// One mail of the run and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailItem {
+    pub id: String,
+    pub action: String,
+    pub rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip)]
+    pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+}
+
+/// The report of one import-mail run.
+#[derive(Debug, Serialize)]
+pub struct MailReport {
+    pub command: &'static str,
+    pub dry_run: bool,
+    pub counts: MailCounts,
+    pub items: Vec<MailItem>,
+    /// Accounts that could not be read, with the reason and the next step.
+    pub errors: Vec<String>,
+    /// M21: what was left out without failing the account (a folder whose
+    /// name cannot be sent back to the server), named as the server lists it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// W1: the appointments and tasks synced in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<serde_json::Value>,
+    /// Every item in the table, not only those needing attention.
+    #[serde(skip)]
+    pub all_items: bool,
+    /// The run's exit code (X7), as recorded in `runs`.
+    #[serde(skip)]
+    pub exit: Exit,
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// List every item in the table (`--all-items`, `-v`).
+    pub all_items: bool,
+}
+
+/// The wizard's questions (W1-W3). [`Unattended`] takes the defaults (W6);
+/// `crate::wizard::mail` asks a person.
+pub trait Chooser {
+    /// True when a person chooses (W2): the new mail of every folder is
+    /// gathered and offered before anything is written.
+    fn wizard(&self) -> bool;
+
+    /// W1: what to import now, as [mail, appointments, tasks]; `on` holds
+    /// the defaults from `[mail] areas`.
+    ///
+    /// # Errors
+    /// A usage error when nothing is chosen; terminal errors.
+    fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]>;
+
+    /// W2: the new mails to import. `rows`: number, date, from, subject,
+    /// attached to, flags of each importable mail; `skipped`: the new mails
+    /// the rules skip. Returns one answer per row.
+    ///
+    /// # Errors
+    /// Terminal errors.
+    fn pick_mails(&mut self, rows: &[Vec<String>], skipped: usize) -> Result<Vec<bool>>;
+
+    /// W2: the sender of the mail `subject` is ambiguous: which of
+    /// `people` it is (None: none of them).
+    ///
+    /// # Errors
+    /// Terminal errors.
+    fn pick_sender(&mut self, subject: &str, people: &[String]) -> Result<Option<usize>>;
+
+    /// W3: the category and keyword of the attachment `name`, from the
+    /// configured lists.
+    ///
+    /// # Errors
+    /// Terminal errors.
+    fn document(
+        &mut self,
+        name: &str,
+        categories: &[String],
+        keywords: &[String],
+    ) -> Result<(Option<String>, Option<String>)>;
+}
+
+/// W6: no one to ask; every default is taken and mail is written batch by
+/// batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unattended;
+
+impl Chooser for Unattended {
+    fn wizard(&self) -> bool {
+        false
+    }
+    fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
+        Ok(on)
+    }
+    fn pick_mails(&mut self, rows: &[Vec<String>], _skipped: usize) -> Result<Vec<bool>> {
+        Ok(vec![true; rows.len()])
+    }
+    fn pick_sender(&mut self, _subject: &str, _people: &[String]) -> Result<Option<usize>> {
+        Ok(None)
+    }
+    fn document(
+        &mut self,
+        _name: &str,
+        _categories: &[String],
+        _keywords: &[String],
+    ) -> Result<(Option<String>, Option<String>)> {
+        Ok((None, None))
+    }
+}
+
+/// One fetched and planned mail.
+struct Item {
+    id: String,
+    folder: usize,
+    msg: MsgRef,
+    mail: Option<ParsedMail>,
+    raw: Vec<u8>,
+    action: Result<MailAction, String>,
+    documents: Vec<(Option<String>, Option<String>)>,
+    selected: bool,
+}
+
+/// Imports the new mail of `accounts` (none: only the run is recorded).
+/// An account that fails is named in the report's errors; the others go on.
+///
+/// # Errors
+/// SQLite errors of the run record, and of writing the counts.
+pub fn run(
+    cfg: &Config,
+    st: &State,
+    accounts: &[&MailAccount],
+    opts: &Options,
+    chooser: &mut dyn Chooser,
+) -> Result<MailReport> {
+    let run_id = if st.writable() {
+        Some(st.start_run("import-mail", false)?)
+    } else {
+        None
+    };
+    let mut report = MailReport {
+        command: "import-mail",
+        dry_run: !st.writable(),
+        counts: MailCounts::default(),
+        items: Vec::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        calendar: None,
+        all_items: opts.all_items,
+        exit: Exit::Ok,
+    };
+    for a in accounts {
+        if let Err(e) = import_account(cfg, st, a, chooser, &mut report) {
+            report.errors.push(format!("account `{}`: {e:#}", a.name()));
+        }
+    }
+    report.exit = if !accounts.is_empty() && report.errors.len() == accounts.len() {
+        Exit::Failed
+    } else if !report.errors.is_empty()
+        || !report.warnings.is_empty()
+        || report.counts.failed > 0
+        || report
+            .items
+            .iter()
+            .any(|i| i.reason.as_deref() == Some("too_large"))
+    {
+        Exit::Partial
+    } else {
+        Exit::Ok
+    };
+    if let Some(id) = run_id {
+        st.finish_run(
+            id,
+            report.exit.code(),
+            &serde_json::to_string(&report.counts)?,
+        )?;
+    }
+    Ok(report)
+}
+
+/// The settings in force for one account (account value, else `[mail]`).
+fn settings(cfg: &Config, a: &MailAccount, folder: &FolderInfo) -> Settings {
+    apply::settings(&cfg.mail, Some(a), folder.import_folder)
+}
+
+/// One folder being imported: where its mail lies, and what the server is
+/// owed for imported mail (M16).
+struct Place<'a> {
+    account: &'a str,
+    folder: &'a str,
+    key: &'a str,
+    validity: &'a str,
+    keyword: &'a str,
+    archive: Option<&'a str>,
+}
+
+fn folder_key(a: &MailAccount, folder: &str) -> String {
+    match a.source {
+        SourceKind::Imap => crate::model::source_key(&[
+            "imap",
+            a.host.as_deref().unwrap_or(""),
+            &a.port().to_string(),
+            a.login.as_deref().unwrap_or(a.user()),
+            folder,
+        ]),
+        SourceKind::Maildir => crate::model::source_key(&[
+            "maildir",
+            &a.path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+                .to_string(),
+            folder,
+        ]),
+    }
+}
+
+/// One account: its folders, batch by batch (or, with a wizard, all new
+/// mail offered first), then the owner notices (M5).
+fn import_account(
+    cfg: &Config,
+    st: &State,
+    a: &MailAccount,
+    chooser: &mut dyn Chooser,
+    summary: &mut MailReport,
+) -> Result<()> {
+    let interactive = chooser.wizard();
+    let matcher = Matcher::new(st, cfg)?;
+    let user = cfg
+        .user(a.user())
+        .context("the account's user is not configured")?;
+    // M9: an owner without a person record is a configuration error.
+    let Some(owner) = apply::owner(&matcher, cfg, a.user())? else {
+        let how = match cfg.crm.backend {
+            crate::config::Backend::Embedded => "(crmsync crm import FILE --kind persons)",
+            crate::config::Backend::Rest => "in the CRM, then run `crmsync crm pull`",
+        };
+        anyhow::bail!(
+            "user `{}` has no person record (M9), so nothing was imported from this account; \
+             add a person carrying {} {how}",
+            a.user(),
+            user.emails.join(" or ")
+        );
+    };
+    let mut source = open_mail(st, a)?;
+    let prefix = &cfg.mail.folder_prefix;
+    // M1: a configured folder deleted on the server is named, and the
+    // other folders are still imported (the run then fails with the name).
+    let mut configured = a.folders.clone();
+    let mut missing: Vec<String> = Vec::new();
+    let folders = loop {
+        match source.folders(
+            &configured,
+            a.include_subfolders,
+            prefix,
+            a.import_parent.as_deref(),
+        ) {
+            Err(SourceError::Folder { folder, detail })
+                if configured.len() > 1
+                    && configured
+                        .iter()
+                        .any(|c| crate::source::mail::normalize_folder(c) == folder) =>
+            {
+                configured.retain(|c| crate::source::mail::normalize_folder(c) != folder);
+                missing.push(format!("folder `{folder}`: {detail}"));
+            }
+            other => break other?,
+        }
+    };
+    // M21: folders left out (a name the server cannot be sent back).
+    for w in source.take_warnings() {
+        let w = format!("account `{}`: {w}", a.name());
+        crate::ui::warn(&w);
+        summary.warnings.push(w);
+    }
+    let keyword = a
+        .keyword
+        .clone()
+        .unwrap_or_else(|| cfg.mail.keyword.clone());
+    let archive = a
+        .archive_folder
+        .clone()
+        .or_else(|| cfg.mail.archive_folder.clone());
+    let mut items: Vec<Item> = Vec::new();
+    let mut run = apply::RunThreads::default();
+    let mut keys = Vec::new();
+    let mut statuses = Vec::new();
+    for (fi, folder) in folders.iter().enumerate() {
+        let status = source.select(&folder.name)?;
+        let key = folder_key(a, &folder.name);
+        // M3: a changed UIDVALIDITY re-scans; duplicates are caught by
+        // Message-ID and hash. The UIDs remembered for the old validity
+        // name other messages now: forget them (and actions owed to them)
+        // first, or new mail at a reused UID would be taken as seen (lost)
+        // and an owed keyword set on the wrong message.
+        let (after, renumbered) = match st.folder_cursor(&key)? {
+            Some((v, uid)) if v == status.validity => (uid, false),
+            Some(_) => {
+                crate::ui::info(format!(
+                    "{}: folder `{}` changed its UIDVALIDITY; re-scanning (M3)",
+                    a.name(),
+                    source.server_name(&folder.name)
+                ));
+                if st.writable() {
+                    let b = st.batch()?;
+                    st.forget_folder(&key, a.name(), &folder.name, &status.validity)?;
+                    b.commit()?;
+                }
+                (None, true)
+            }
+            None => (None, false),
+        };
+        let place = Place {
+            account: a.name(),
+            folder: &folder.name,
+            key: &key,
+            validity: &status.validity,
+            keyword: &keyword,
+            archive: archive.as_deref(),
+        };
+        if st.writable() {
+            finish_pending(st, source.as_mut(), &place)?;
+        }
+        let mut refs = source.list(&folder.name, after)?;
+        if !renumbered {
+            refs.retain(|r| !st.seen(&key, &r.id).unwrap_or(false));
+        }
+        let s = settings(cfg, a, folder);
+        let bar = crate::ui::progress(refs.len() as u64, &folder.name);
+        for chunk in batches(&refs) {
+            let mut fetched: Vec<Item> = Vec::new();
+            // M4: a message over max_size is outlined (header, text parts,
+            // attachment sizes from BODYSTRUCTURE), never fetched whole:
+            // memory stays bounded by max_size, not by the biggest mail.
+            let outline = source.can_outline();
+            let (big, small): (Vec<MsgRef>, Vec<MsgRef>) = chunk
+                .iter()
+                .cloned()
+                .partition(|m| outline && m.size > s.max_size);
+            source.fetch(&folder.name, &small, &mut |msg, raw| {
+                bar.inc(1);
+                fetched.push(plan_one(
+                    st, &matcher, a, &owner, folder, fi, &s, msg, raw, None, &mut run,
+                )?);
+                Ok(())
+            })?;
+            for msg in &big {
+                bar.inc(1);
+                if let Some(o) = source.fetch_outline(&folder.name, msg, s.max_size)? {
+                    let fix = Some((o.text_size, o.attachments));
+                    fetched.push(plan_one(
+                        st, &matcher, a, &owner, folder, fi, &s, msg, o.raw, fix, &mut run,
+                    )?);
+                }
+            }
+            fetched.sort_by_key(|i| i.msg.uid);
+            rethread(st, &matcher, a, &owner, folder, &s, &mut run, &mut fetched)?;
+            if interactive {
+                items.extend(fetched);
+            } else {
+                apply_batch(st, source.as_mut(), &place, &fetched, summary)?;
+            }
+        }
+        bar.finish_and_clear();
+        keys.push(key);
+        statuses.push(status);
+    }
+    if interactive {
+        if items.is_empty() {
+            crate::ui::info(format!("{}: no new mail", a.name()));
+        } else {
+            choose(st, &mut items, cfg, chooser)?;
+            for (fi, folder) in folders.iter().enumerate() {
+                let chosen: Vec<Item> = items
+                    .iter_mut()
+                    .filter(|i| i.folder == fi)
+                    .map(take_item)
+                    .collect();
+                let place = Place {
+                    account: a.name(),
+                    folder: &folder.name,
+                    key: &keys[fi],
+                    validity: &statuses[fi].validity,
+                    keyword: &keyword,
+                    archive: archive.as_deref(),
+                };
+                apply_batch(st, source.as_mut(), &place, &chosen, summary)?;
+            }
+        }
+    }
+    if st.writable() {
+        send_notices(st, source.as_mut(), a, &owner.addresses[0])?;
+    }
+    source.close();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{}; the other folders were imported. Recreate the folder or remove it from `folders` of account `{}`",
+            missing.join("; "),
+            a.name()
+        );
+    }
+    Ok(())
+}
+
+fn take_item(i: &mut Item) -> Item {
+    Item {
+        id: i.id.clone(),
+        folder: i.folder,
+        msg: i.msg.clone(),
+        mail: i.mail.take(),
+        raw: std::mem::take(&mut i.raw),
+        action: i.action.clone(),
+        documents: std::mem::take(&mut i.documents),
+        selected: i.selected,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    st: &State,
+    matcher: &Matcher<'_>,
+    a: &MailAccount,
+    owner: &Owner,
+    folder: &FolderInfo,
+    fi: usize,
+    s: &Settings,
+    msg: &MsgRef,
+    raw: Vec<u8>,
+    outline: Option<(u64, Vec<OutlinePart>)>,
+    run: &mut apply::RunThreads,
+) -> Result<Item> {
+    let id = format!("{}/{}/{}", a.name(), folder.name, msg.id);
+    let mut item = Item {
+        id,
+        folder: fi,
+        msg: msg.clone(),
+        mail: None,
+        raw: Vec::new(),
+        action: Err(String::new()),
+        documents: Vec::new(),
+        selected: true,
+    };
+    let mut mail = match mailparse::parse(&raw) {
+        Ok(m) => m,
+        Err(e) => {
+            item.action = Err(format!("{e}; the message stays untouched in the mailbox"));
+            return Ok(item);
+        }
+    };
+    // An outlined message (M4): `raw` is its stand-in; the sizes and the
+    // attachments are the real message's.
+    if let Some((text_size, parts)) = outline {
+        mail.raw_size = msg.size;
+        mail.text_size = text_size;
+        mail.attachments = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = p
+                    .name
+                    .map(|n| mailparse::sanitize_file_name(&n))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| format!("attachment-{}", i + 1));
+                mailparse::Attachment {
+                    name,
+                    media_type: p.media_type,
+                    size: p.size,
+                    sha256: String::new(),
+                    data: Vec::new(),
+                }
+            })
+            .collect();
+    }
+    let input = apply::mail_input(matcher, &mail)?;
+    // M17: the mails planned before in this run count as imported.
+    let known = apply::known_in_run(st, &mail, a.name(), run)?;
+    let pf = plan::Folder {
+        status: folder.status.clone(),
+        import_folder: folder.import_folder,
+    };
+    let action = plan::plan(&input, owner, &pf, s, &known);
+    run.note(&mail, &action);
+    item.action = Ok(action);
+    item.documents = vec![(None, None); mail.attachments.len()];
+    item.mail = Some(mail);
+    item.raw = raw;
+    Ok(item)
+}
+
+/// M17 within a batch: a reply planned before its original (fetched
+/// first, or a lower UID) is planned again once the original's place is
+/// known, until nothing moves (chains of replies settle one link a pass).
+#[allow(clippy::too_many_arguments)]
+fn rethread(
+    st: &State,
+    matcher: &Matcher<'_>,
+    a: &MailAccount,
+    owner: &Owner,
+    folder: &FolderInfo,
+    s: &Settings,
+    run: &mut apply::RunThreads,
+    items: &mut [Item],
+) -> Result<()> {
+    let pf = plan::Folder {
+        status: folder.status.clone(),
+        import_folder: folder.import_folder,
+    };
+    for _ in 0..items.len() {
+        let mut moved = false;
+        for item in items.iter_mut() {
+            let (Ok(MailAction::Import(p)), Some(mail)) = (&item.action, &item.mail) else {
+                continue;
+            };
+            // Nothing of this run named: the state file's answer, as planned.
+            if !run.mentions(mail) {
+                continue;
+            }
+            let known = apply::known_in_run(st, mail, a.name(), run)?;
+            match known.thread {
+                Some(t) if p.rule != Rule::M17 || p.attach != t => {
+                    let input = apply::mail_input(matcher, mail)?;
+                    let action = plan::plan(&input, owner, &pf, s, &known);
+                    run.note(mail, &action);
+                    item.action = Ok(action);
+                    moved = true;
+                }
+                _ => {}
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `refs` in batches of at most [`BATCH`] messages and, past the first
+/// message, [`BATCH_BYTES`].
+fn batches(refs: &[MsgRef]) -> Vec<&[MsgRef]> {
+    let mut out = Vec::new();
+    let mut rest = refs;
+    while !rest.is_empty() {
+        let mut end = 1;
+        let mut bytes = rest[0].size;
+        while end < rest.len().min(BATCH) && bytes.saturating_add(rest[end].size) <= BATCH_BYTES {
+            bytes = bytes.saturating_add(rest[end].size);
+            end += 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// Writes the chosen mails of one batch, or under `--dry-run` (X8) only
+/// plans and reports them: nothing is written, nothing is asked of the
+/// server.
+fn apply_batch(
+    st: &State,
+    source: &mut dyn MailSource,
+    place: &Place<'_>,
+    items: &[Item],
+    summary: &mut MailReport,
+) -> Result<()> {
+    if !st.writable() {
+        // X8: plan, report, return.
+        for item in items.iter().filter(|i| i.selected) {
+            report_item(st, item, None, summary)?;
+        }
+        return Ok(());
+    }
+    commit_batch(st, source, place, items, summary)
+}
+
+/// The report line of one mail; `activity`: the activity it was written
+/// to or joined (none under `--dry-run`).
+fn report_item(
+    st: &State,
+    item: &Item,
+    activity: Option<i64>,
+    summary: &mut MailReport,
+) -> Result<()> {
+    let subject = item
+        .mail
+        .as_ref()
+        .map(|m| m.subject.clone())
+        .unwrap_or_default();
+    let mut report = MailItem {
+        id: item.id.clone(),
+        action: String::new(),
+        rule: String::new(),
+        reason: None,
+        subject,
+        activity_id: activity,
+        attached_to: None,
+        flags: Vec::new(),
+    };
+    match (&item.action, &item.mail) {
+        (Ok(action), Some(_)) => match action {
+            MailAction::Import(p) => {
+                report.action = "imported".into();
+                report.rule = p.rule.to_string();
+                report.attached_to = Some(apply::describe_attach(st, p.attach)?);
+                report.flags = p
+                    .flags
+                    .iter()
+                    .map(|f| {
+                        if f.address.is_empty() {
+                            f.reason.to_string()
+                        } else {
+                            format!("{}: {}", f.reason, f.address)
+                        }
+                    })
+                    .collect();
+                summary.counts.imported += 1;
+                if !p.flags.is_empty() {
+                    summary.counts.flagged += 1;
+                }
+            }
+            MailAction::AddOwner { activity_id, .. } => {
+                report.action = "updated".into();
+                report.rule = "M3".into();
+                report.reason = Some(format!(
+                    "same mail as activity {activity_id}: owner added as participant"
+                ));
+                summary.counts.updated += 1;
+            }
+            MailAction::Skip(s) => {
+                report.action = "skipped".into();
+                report.rule = s.rule.to_string();
+                report.reason = Some(s.reason.into());
+                summary.counts.skipped += 1;
+            }
+        },
+        (Err(_), _) | (Ok(_), None) => {
+            report.action = "failed".into();
+            report.rule = "parse".into();
+            report.reason = Some(failure(item));
+            summary.counts.failed += 1;
+        }
+    }
+    summary.items.push(report);
+    Ok(())
+}
+
+/// Why a mail could not be planned (it stays untouched on the server).
+fn failure(item: &Item) -> String {
+    match &item.action {
+        Err(why) if !why.is_empty() => why.clone(),
+        _ => "the message could not be read".to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// X5: batch commit, then server actions, then their completion
+// ---------------------------------------------------------------------------
+
+/// X5 home: the order that keeps a killed run from losing or doubling
+/// mail. (1) Everything one batch writes (activities, item records with
+/// the server actions still owed as `pending`, the folder cursor) commits
+/// in one transaction. (2) Only then are the server actions carried out
+/// (M16: keyword, move to the archive folder). (3) Only then are they
+/// marked done. A run killed between (1) and (3) leaves them pending, and
+/// [`finish_pending`] carries them out at the start of the next run.
+fn commit_batch(
+    st: &State,
+    source: &mut dyn MailSource,
+    place: &Place<'_>,
+    items: &[Item],
+    summary: &mut MailReport,
+) -> Result<()> {
+    let server = ServerActions {
+        mark: source.supports_keywords() && !place.keyword.is_empty(),
+        archive: place.archive.is_some(),
+    };
+    let batch = st.batch()?;
+    let mut done = Vec::new();
+    let mut max_uid: Option<u32> = None;
+    let mut first_deselected: Option<u32> = None;
+    for item in items {
+        if !item.selected {
+            first_deselected = Some(
+                first_deselected.map_or(item.msg.uid.unwrap_or(0), |u: u32| {
+                    u.min(item.msg.uid.unwrap_or(0))
+                }),
+            );
+            continue;
+        }
+        max_uid = max_uid.max(item.msg.uid);
+        let origin = Origin {
+            account: place.account,
+            folder: place.folder,
+            source_key: place.key,
+            validity: place.validity,
+            msg: &item.msg,
+        };
+        let mut activity = None;
+        match (&item.action, &item.mail) {
+            (Ok(action), Some(mail)) => {
+                let applied = apply::apply(
+                    st,
+                    &origin,
+                    mail,
+                    &item.raw,
+                    action,
+                    &item.documents,
+                    server,
+                )?;
+                match applied {
+                    Applied::Imported(id) | Applied::OwnerAdded(id) => {
+                        activity = Some(id);
+                        done.push(item.msg.clone());
+                    }
+                    Applied::Skipped | Applied::Failed => {}
+                }
+            }
+            (Err(_), _) | (Ok(_), None) => {
+                apply::record_failure(st, &origin, &failure(item))?;
+            }
+        }
+        report_item(st, item, activity, summary)?;
+    }
+    // The cursor never passes an item the person chose not to import now.
+    let cursor = match (max_uid, first_deselected) {
+        (Some(m), Some(d)) => Some(m.min(d.saturating_sub(1))),
+        (m, _) => m,
+    };
+    if cursor.is_some() || items.iter().all(|i| i.msg.uid.is_none()) {
+        st.set_folder_cursor(
+            place.key,
+            place.account,
+            place.folder,
+            place.validity,
+            cursor,
+        )?;
+    }
+    batch.commit()?;
+    // M16 / X5: server actions only after the commit.
+    server_actions(st, source, place, &done, server)
+}
+
+/// X5 steps (2) and (3) for `done`: the keyword and the move (M16), then
+/// their pending marks are cleared.
+fn server_actions(
+    st: &State,
+    source: &mut dyn MailSource,
+    place: &Place<'_>,
+    done: &[MsgRef],
+    server: ServerActions,
+) -> Result<()> {
+    if done.is_empty() || (!server.mark && !server.archive) {
+        return Ok(());
+    }
+    let (folder, keyword) = (place.folder, place.keyword);
+    // M20: named as the server lists it.
+    let shown = source.server_name(folder);
+    if server.mark
+        && let Err(e) = source.mark(folder, done, keyword)
+    {
+        // X5: a connection lost mid-STORE is not a server without
+        // keywords: keep the actions pending (the next run sets them) and
+        // fail the run.
+        if source.connection_lost() {
+            return Err(anyhow::Error::new(e).context(format!(
+                "setting keyword {keyword} in `{shown}`; the mail is imported, the next run sets the keyword"
+            )));
+        }
+        // The activities are committed; a server that keeps no keywords
+        // must not make every run fail (M16).
+        crate::ui::warn(format!(
+            "setting keyword {keyword} in `{shown}` failed: {e}; set keyword = \"\" for this account to stop trying"
+        ));
+    }
+    if let Some(target) = place.archive {
+        source
+            .move_to(folder, done, target)
+            .with_context(|| format!("moving imported mail from `{shown}` to `{target}`"))?;
+    }
+    let ids: Vec<String> = done.iter().map(|m| m.id.clone()).collect();
+    let b = st.batch()?;
+    st.clear_pending(place.key, &ids)?;
+    b.commit()?;
+    Ok(())
+}
+
+/// X5: server actions a killed run owed, for messages still in the folder.
+fn finish_pending(st: &State, source: &mut dyn MailSource, place: &Place<'_>) -> Result<()> {
+    let pending = st.pending_actions(place.key)?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = pending.iter().map(|(id, _)| id.as_str()).collect();
+    let present: Vec<MsgRef> = source
+        .list(place.folder, None)?
+        .into_iter()
+        .filter(|m| ids.contains(&m.id.as_str()))
+        .collect();
+    let server = ServerActions {
+        mark: source.supports_keywords() && !place.keyword.is_empty(),
+        archive: place.archive.is_some(),
+    };
+    server_actions(st, source, place, &present, server)?;
+    // Those no longer in the folder were moved already.
+    let all: Vec<String> = pending.into_iter().map(|(id, _)| id).collect();
+    let b = st.batch()?;
+    st.clear_pending(place.key, &all)?;
+    b.commit()?;
+    Ok(())
+}
+
+/// M5: sends the owner notices recorded by this and earlier runs.
+fn send_notices(
+    st: &State,
+    source: &mut dyn MailSource,
+    a: &MailAccount,
+    owner: &str,
+) -> Result<()> {
+    for (key, subject, body) in st.pending_notices(a.name())? {
+        let date = chrono::Utc::now().to_rfc2822();
+        let mid = crate::compose::notice_message_id(&key);
+        let raw = crate::compose::notice(owner, &subject, &date, &mid, &body);
+        // X5: a run killed after the APPEND but before recording it left
+        // the notice in INBOX already: never twice (M5).
+        let there = source
+            .has_message_id("INBOX", &mid)
+            .with_context(|| "looking for an earlier notice in INBOX (M5)")?;
+        if !there {
+            source
+                .append("INBOX", raw.as_bytes())
+                .with_context(|| "appending a notice to INBOX (M5)")?;
+        }
+        st.notice_sent(&key)?;
+    }
+    Ok(())
+}
+
+/// W2 and W3: the chooser picks the mails to import, settles the
+/// mandatory choices (an ambiguous sender) and files the documents.
+fn choose(st: &State, items: &mut [Item], cfg: &Config, chooser: &mut dyn Chooser) -> Result<()> {
+    let importable: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(items[i].action, Ok(MailAction::Import(_))))
+        .collect();
+    let mut rows = Vec::new();
+    for &i in &importable {
+        let it = &items[i];
+        let (Some(m), Ok(MailAction::Import(p))) = (&it.mail, &it.action) else {
+            continue;
+        };
+        rows.push(vec![
+            (rows.len() + 1).to_string(),
+            m.date
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            m.from
+                .as_ref()
+                .map(|f| f.address.clone())
+                .unwrap_or_default(),
+            m.subject.chars().take(40).collect(),
+            apply::describe_attach(st, p.attach)?,
+            p.flags
+                .iter()
+                .map(|f| f.reason)
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if p.choices.is_empty() {
+                    ""
+                } else {
+                    " (choice needed)"
+                },
+        ]);
+    }
+    let skipped = items.len() - importable.len();
+    let chosen = chooser.pick_mails(&rows, skipped)?;
+    if importable.is_empty() {
+        return Ok(());
+    }
+    for (n, &i) in importable.iter().enumerate() {
+        items[i].selected = chosen.get(n).copied().unwrap_or(false);
+    }
+    // W2: mandatory choices (an ambiguous sender) must be settled.
+    for &i in &importable {
+        if !items[i].selected {
+            continue;
+        }
+        let Ok(MailAction::Import(p)) = &mut items[i].action else {
+            continue;
+        };
+        if p.choices.is_empty() {
+            continue;
+        }
+        let subject = items[i]
+            .mail
+            .as_ref()
+            .map(|m| m.subject.clone())
+            .unwrap_or_default();
+        let mut people = Vec::new();
+        for id in &p.choices {
+            people.push(apply::describe_attach(st, Attach::Person(*id))?);
+        }
+        if let Some(&person) = chooser
+            .pick_sender(&subject, &people)?
+            .and_then(|pick| p.choices.get(pick))
+        {
+            p.attach = Attach::Person(person);
+            p.rule = Rule::W2;
+            p.why.push(format!(
+                "the sender was ambiguous; person {person} chosen in the wizard (W2)"
+            ));
+            let sender: Vec<String> = p
+                .flags
+                .iter()
+                .filter(|f| f.reason == reason::AMBIGUOUS_SENDER)
+                .map(|f| f.address.clone())
+                .collect();
+            p.flags.retain(|f| f.reason != reason::AMBIGUOUS_SENDER);
+            p.queue.retain(|q| !sender.contains(&q.address));
+            p.participants.retain(|x| x.person_id != Some(person));
+        }
+        p.choices.clear();
+    }
+    // W3: documents.
+    let m = &cfg.mail;
+    if m.edit_documents && (!m.document_categories.is_empty() || !m.document_keywords.is_empty()) {
+        for &i in &importable {
+            if !items[i].selected {
+                continue;
+            }
+            let (Some(mail), Ok(MailAction::Import(p))) = (&items[i].mail, &items[i].action) else {
+                continue;
+            };
+            if p.drop_attachments || p.headers_only || mail.attachments.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
+            let mut docs = Vec::new();
+            for name in names {
+                docs.push(chooser.document(&name, &m.document_categories, &m.document_keywords)?);
+            }
+            items[i].documents = docs;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(sizes: &[u64]) -> Vec<MsgRef> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| MsgRef {
+                id: (i + 1).to_string(),
+                uid: Some(i as u32 + 1),
+                size,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn x5_batches_bound_count_and_bytes_and_keep_order() {
+        let big = BATCH_BYTES;
+        let r = refs(&[10, big, 10, 10]);
+        let b: Vec<usize> = batches(&r).iter().map(|c| c.len()).collect();
+        // A message over the limit is a batch alone; none is lost or reordered.
+        assert_eq!(b, vec![1, 1, 2]);
+        let r = refs(&vec![1; BATCH * 2 + 3]);
+        let b: Vec<usize> = batches(&r).iter().map(|c| c.len()).collect();
+        assert_eq!(b, vec![BATCH, BATCH, 3]);
+        let flat: Vec<&MsgRef> = batches(&r).into_iter().flatten().collect();
+        assert!(flat.iter().zip(&r).all(|(a, b)| a.id == b.id));
+        assert!(batches(&[]).is_empty());
+    }
+}

@@ -4,6 +4,7 @@
 
 use crmsync::address::is_automated_local;
 use crmsync::matching::{AddressMatch, PersonMatch};
+use crmsync::model::Rule;
 use crmsync::parse::mail as mailparse;
 use crmsync::plan::mail as plan;
 use serde_json::Value;
@@ -254,9 +255,9 @@ fn m12_m13_corpus_mail_parses_and_plans_with_true_reasons() {
             // The reason each outcome needs, checked against the mail itself.
             let truth = match &action {
                 plan::MailAction::Skip(s) => match (s.rule, s.reason) {
-                    ("M12", "internal") => internal_only,
-                    ("M13", "no_address") => parties.is_empty() && !import_folder,
-                    ("M13", "no_known_party") => {
+                    (Rule::M12, "internal") => internal_only,
+                    (Rule::M13, "no_address") => parties.is_empty() && !import_folder,
+                    (Rule::M13, "no_known_party") => {
                         !parties.is_empty() && !import_folder && !internal_only
                     }
                     _ => false,
@@ -265,8 +266,8 @@ fn m12_m13_corpus_mail_parses_and_plans_with_true_reasons() {
                     import_folder
                         && !internal_only
                         && match p.rule {
-                            "M7" => input.from.as_ref().is_none_or(|f| f.m.address != OWNER),
-                            "M11" => input.from.as_ref().is_some_and(|f| f.m.address == OWNER),
+                            Rule::M7 => input.from.as_ref().is_none_or(|f| f.m.address != OWNER),
+                            Rule::M11 => input.from.as_ref().is_some_and(|f| f.m.address == OWNER),
                             _ => false,
                         }
                 }

@@ -15,7 +15,7 @@ use std::path::Path;
 /// The mail parsing path of import-mail: full parse, header-only parse
 /// (M4/M19) and the header-block scan; sizes must be consistent.
 pub fn mail(data: &[u8]) {
-    if let Ok(m) = super::mail::parse(data) {
+    if let Ok(m) = crate::parse::mail::parse(data) {
         assert_eq!(m.raw_size, data.len() as u64);
         assert!(m.text_size <= m.raw_size, "text_size over raw_size");
         // Attachment names are safe file names (no traversal).
@@ -30,11 +30,11 @@ pub fn mail(data: &[u8]) {
             );
         }
     }
-    if let Some(n) = super::mail::header_block_len(data) {
+    if let Some(n) = crate::parse::mail::header_block_len(data) {
         assert!(n <= data.len());
-        let _ = super::mail::parse_headers(&data[..n]);
+        let _ = crate::parse::mail::parse_headers(&data[..n]);
     }
-    let _ = super::mail::parse_headers(data);
+    let _ = crate::parse::mail::parse_headers(data);
 }
 
 /// iCalendar: parse, and every parsed item writes and re-parses (C4, the
@@ -43,20 +43,20 @@ pub fn ical(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(items) = super::ical::parse(text) else {
+    let Ok(items) = crate::parse::ical::parse(text) else {
         return;
     };
     for item in &items {
-        let written = super::ical::write(item);
-        let _ = super::ical::content_hash(item);
-        let again = super::ical::parse(&written);
+        let written = crate::parse::ical::write(item);
+        let _ = crate::parse::ical::content_hash(item);
+        let again = crate::parse::ical::parse(&written);
         assert!(
             again.is_ok(),
             "a parsed item does not re-parse: {:?}\n{written}",
             again.err()
         );
     }
-    let _ = super::ical::unescape_text(text);
+    let _ = crate::parse::ical::unescape_text(text);
 }
 
 /// vCard as read by `crm import` (and the UID/hash helpers of push-contacts).
@@ -65,14 +65,14 @@ pub fn vcard(data: &[u8]) {
         return;
     };
     let users: HashSet<String> = ["alice".to_string()].into_iter().collect();
-    let refs = super::records::Refs {
+    let refs = crate::parse::records::Refs {
         users: &users,
         company_exists: &|id: &str| id == "C1",
         company_by_name: &|name: &str| (name == "Acme").then(|| "C1".to_string()),
     };
-    let _ = super::records::persons_vcard(text, &refs);
-    let _ = super::vcard::card_uid(text);
-    let _ = super::vcard::content_hash(text);
+    let _ = crate::parse::records::persons_vcard(text, &refs);
+    let _ = crate::parse::vcard::card_uid(text);
+    let _ = crate::parse::vcard::content_hash(text);
 }
 
 /// The config file (SPEC 8): errors carry a line, never a panic.
