@@ -639,17 +639,7 @@ impl<'c> Resolver<'c> {
                     name: v.attached_to.name,
                     rule: v.rule,
                     participants: v.participants,
-                    flags: v
-                        .flag_details
-                        .iter()
-                        .map(|f| {
-                            if f.address.is_empty() {
-                                f.reason.clone()
-                            } else {
-                                format!("{} {}", f.reason, f.address)
-                            }
-                        })
-                        .collect(),
+                    flags: v.flag_details.iter().map(ToString::to_string).collect(),
                 },
                 v.subject,
             )

@@ -43,13 +43,7 @@ impl Tabular for ActivityList {
                     a.rep.clone(),
                     a.flag_details
                         .iter()
-                        .map(|f| {
-                            if f.address.is_empty() {
-                                f.reason.clone()
-                            } else {
-                                format!("{} {}", f.reason, f.address)
-                            }
-                        })
+                        .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join("\n"),
                 ]
@@ -116,21 +110,24 @@ impl Tabular for Resolutions {
     fn rows(&self) -> Vec<Vec<String>> {
         self.resolutions
             .iter()
-            .map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.at.clone(),
-                    r.by.clone(),
-                    r.address.clone(),
-                    r.action.clone(),
-                    r.target.clone().unwrap_or_default(),
-                ]
-            })
+            .map(|r| resolution_cells(r).to_vec())
             .collect()
     }
     fn footer(&self) -> Vec<String> {
         vec![format!("{} resolutions", self.resolutions.len())]
     }
+}
+
+/// One resolution as table cells and CSV fields.
+fn resolution_cells(r: &ResolutionRow) -> [String; 6] {
+    [
+        r.id.to_string(),
+        r.at.clone(),
+        r.by.clone(),
+        r.address.clone(),
+        r.action.clone(),
+        r.target.clone().unwrap_or_default(),
+    ]
 }
 
 /// U5: the resolutions as CSV.
@@ -141,17 +138,7 @@ pub fn resolutions_csv(list: &[ResolutionRow]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["id", "at", "by", "address", "action", "target"])?;
     for r in list {
-        csv_record(
-            &mut w,
-            [
-                r.id.to_string(),
-                r.at.clone(),
-                r.by.clone(),
-                r.address.clone(),
-                r.action.clone(),
-                r.target.clone().unwrap_or_default(),
-            ],
-        )?;
+        csv_record(&mut w, resolution_cells(r))?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
