@@ -709,7 +709,7 @@ impl<'c> Resolver<'c> {
 mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
-    use crate::model::{Company, Person};
+    use crate::model::fixtures::{company, person};
     use crate::plan::mail::Folder;
     use crate::source::mail::MsgRef;
     use serde_json::Value;
@@ -723,21 +723,6 @@ mod tests {
         )
         .unwrap();
         st.sync_users(&cfg).unwrap();
-        let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
-            id: id.into(),
-            name: name.into(),
-            kind: "customer".into(),
-            email: email.map(Into::into),
-            domains: domains.iter().map(|d| d.to_string()).collect(),
-            ..Company::default()
-        };
-        let person = |id: &str, first: &str, last: &str, emails: &[&str]| Person {
-            id: id.into(),
-            first_name: first.into(),
-            last_name: last.into(),
-            emails: emails.iter().map(|d| d.to_string()).collect(),
-            ..Person::default()
-        };
         st.upsert_companies(
             &[
                 company("C1", "Acme", None, &["acme.example"]),
