@@ -194,7 +194,7 @@ impl<'c> Matcher<'c> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::model::{Company, Person};
+    use crate::model::fixtures::{company, person};
     use crate::state::State;
     use std::path::Path;
 
@@ -210,21 +210,6 @@ mod tests {
 
     fn setup() -> (State, Config) {
         let st = State::open_memory().unwrap();
-        let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
-            id: id.into(),
-            name: name.into(),
-            kind: "customer".into(),
-            email: email.map(str::to_string),
-            domains: domains.iter().map(|d| d.to_string()).collect(),
-            ..Company::default()
-        };
-        let person = |id: &str, first: &str, last: &str, emails: &[&str]| Person {
-            id: id.into(),
-            first_name: first.into(),
-            last_name: last.into(),
-            emails: emails.iter().map(|e| e.to_string()).collect(),
-            ..Person::default()
-        };
         let b = st.batch().unwrap();
         st.upsert_companies(
             &[

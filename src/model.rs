@@ -253,6 +253,35 @@ impl std::str::FromStr for Rule {
     }
 }
 
+/// Directory records for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Company, Person};
+
+    /// A customer company with a main e-mail and web domains.
+    pub fn company(id: &str, name: &str, email: Option<&str>, domains: &[&str]) -> Company {
+        Company {
+            id: id.into(),
+            name: name.into(),
+            kind: "customer".into(),
+            email: email.map(Into::into),
+            domains: domains.iter().map(|d| d.to_string()).collect(),
+            ..Company::default()
+        }
+    }
+
+    /// A person with its addresses, the first primary.
+    pub fn person(id: &str, first: &str, last: &str, emails: &[&str]) -> Person {
+        Person {
+            id: id.into(),
+            first_name: first.into(),
+            last_name: last.into(),
+            emails: emails.iter().map(|e| e.to_string()).collect(),
+            ..Person::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

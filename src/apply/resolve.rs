@@ -542,17 +542,7 @@ impl<'c> Resolver<'c> {
                     name: v.attached_to.name,
                     rule: v.rule,
                     participants: v.participants,
-                    flags: v
-                        .flag_details
-                        .iter()
-                        .map(|f| {
-                            if f.address.is_empty() {
-                                f.reason.clone()
-                            } else {
-                                format!("{} {}", f.reason, f.address)
-                            }
-                        })
-                        .collect(),
+                    flags: v.flag_details.iter().map(ToString::to_string).collect(),
                 },
                 v.subject,
             )
@@ -622,7 +612,7 @@ impl<'c> Resolver<'c> {
 pub(crate) mod tests {
     use super::*;
     use crate::apply::mail::{self as apply_mail, Origin, ServerActions};
-    use crate::model::{Company, Person};
+    use crate::model::fixtures::{company, person};
     use crate::plan::mail::Folder;
     use crate::source::mail::MsgRef;
     use serde_json::Value;
@@ -644,21 +634,6 @@ pub(crate) mod tests {
         )
         .unwrap();
         st.sync_users(&cfg).unwrap();
-        let company = |id: &str, name: &str, email: Option<&str>, domains: &[&str]| Company {
-            id: id.into(),
-            name: name.into(),
-            kind: "customer".into(),
-            email: email.map(Into::into),
-            domains: domains.iter().map(|d| d.to_string()).collect(),
-            ..Company::default()
-        };
-        let person = |id: &str, first: &str, last: &str, emails: &[&str]| Person {
-            id: id.into(),
-            first_name: first.into(),
-            last_name: last.into(),
-            emails: emails.iter().map(|d| d.to_string()).collect(),
-            ..Person::default()
-        };
         st.upsert_companies(
             &[
                 company("C1", "Acme", None, &["acme.example"]),

@@ -1,70 +1,16 @@
 //! `crmsync report` (X10): imported activities with their assignment and
 //! flags, filterable by account, date and flag; a table, CSV or JSON (the
-//! SPEC 8 shape).
+//! SPEC 8 shape). The tables and CSV live in [`crate::report::activities`].
 
 use anyhow::Result;
-use serde::Serialize;
-
-use crate::state::calendar::ConflictRow;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
 use crate::error::{Exit, usage};
-use crate::report::output::{Tabular, csv_record, write_stdout};
-use crate::state::activities::ActivityView;
+use crate::report::activities::{self as table, ActivityList, Conflicts, Resolutions};
+use crate::report::output::write_stdout;
+use crate::state::Access;
 use crate::state::report::ActivityFilter;
-use crate::state::{Access, ResolutionRow};
-
-#[derive(Serialize)]
-struct Report {
-    activities: Vec<ActivityView>,
-}
-
-impl Tabular for Report {
-    fn headers(&self) -> Vec<&'static str> {
-        vec![
-            "id",
-            "type",
-            "date",
-            "subject",
-            "attached to",
-            "rep",
-            "flags",
-        ]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.activities
-            .iter()
-            .map(|a| {
-                vec![
-                    a.id.to_string(),
-                    a.kind.clone(),
-                    a.start_at.clone().unwrap_or_default(),
-                    a.subject.chars().take(50).collect(),
-                    format!(
-                        "{} {} ({})",
-                        a.attached_to.kind, a.attached_to.name, a.attached_to.id
-                    ),
-                    a.rep.clone(),
-                    a.flag_details
-                        .iter()
-                        .map(|f| {
-                            if f.address.is_empty() {
-                                f.reason.clone()
-                            } else {
-                                format!("{} {}", f.reason, f.address)
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ]
-            })
-            .collect()
-    }
-    fn footer(&self) -> Vec<String> {
-        vec![format!("{} activities", self.activities.len())]
-    }
-}
 
 /// A date filter: `YYYY-MM-DD` or an RFC 3339 time, as RFC 3339 UTC text.
 fn date_bound(s: &str, end: bool) -> Result<String> {
@@ -93,119 +39,22 @@ fn date_bound(s: &str, end: bool) -> Result<String> {
         })
 }
 
-/// U5: the resolutions of the unknown-address queue.
-#[derive(Serialize)]
-struct Resolutions {
-    resolutions: Vec<ResolutionRow>,
-}
-
-impl Tabular for Resolutions {
-    fn headers(&self) -> Vec<&'static str> {
-        vec!["#", "at", "by", "address", "action", "target"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.resolutions
-            .iter()
-            .map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.at.clone(),
-                    r.by.clone(),
-                    r.address.clone(),
-                    r.action.clone(),
-                    r.target.clone().unwrap_or_default(),
-                ]
-            })
-            .collect()
-    }
-    fn footer(&self) -> Vec<String> {
-        vec![format!("{} resolutions", self.resolutions.len())]
-    }
-}
-
 fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
     let list = st.resolutions()?;
     if a.csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["id", "at", "by", "address", "action", "target"])?;
-        for r in &list {
-            csv_record(
-                &mut w,
-                [
-                    r.id.to_string(),
-                    r.at.clone(),
-                    r.by.clone(),
-                    r.address.clone(),
-                    r.action.clone(),
-                    r.target.clone().unwrap_or_default(),
-                ],
-            )?;
-        }
-        write_stdout(&String::from_utf8(w.into_inner()?)?)?;
+        write_stdout(&table::resolutions_csv(&list)?)?;
     } else {
         ctx.printer.print(&Resolutions { resolutions: list })?;
     }
     Ok(Exit::Ok)
 }
 
-/// C6: the conflict log.
-#[derive(Serialize)]
-struct Conflicts {
-    conflicts: Vec<ConflictRow>,
-}
-
-impl Tabular for Conflicts {
-    fn headers(&self) -> Vec<&'static str> {
-        vec!["#", "at", "account", "item", "loser", "version kept"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.conflicts
-            .iter()
-            .map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.at.clone(),
-                    r.account.clone(),
-                    r.item.clone(),
-                    r.loser.clone(),
-                    r.data
-                        .chars()
-                        .take(60)
-                        .collect::<String>()
-                        .replace(['\r', '\n'], " "),
-                ]
-            })
-            .collect()
-    }
-    fn footer(&self) -> Vec<String> {
-        vec![format!(
-            "{} losing versions kept; --json shows them whole",
-            self.conflicts.len()
-        )]
-    }
-}
-
 fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
     let list = st.conflicts(a.account.as_deref())?;
     if a.csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["id", "at", "account", "item", "loser", "data"])?;
-        for r in &list {
-            csv_record(
-                &mut w,
-                [
-                    r.id.to_string(),
-                    r.at.clone(),
-                    r.account.clone(),
-                    r.item.clone(),
-                    r.loser.clone(),
-                    r.data.clone(),
-                ],
-            )?;
-        }
-        write_stdout(&String::from_utf8(w.into_inner()?)?)?;
+        write_stdout(&table::conflicts_csv(&list)?)?;
     } else {
         ctx.printer.print(&Conflicts { conflicts: list })?;
     }
@@ -245,43 +94,9 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
         }
     }
     if a.csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "id",
-            "type",
-            "status",
-            "date",
-            "subject",
-            "attached_kind",
-            "attached_id",
-            "attached_email",
-            "rep",
-            "participants",
-            "flags",
-            "message_id",
-        ])?;
-        for v in &list {
-            csv_record(
-                &mut w,
-                [
-                    v.id.to_string(),
-                    v.kind.clone(),
-                    v.status.clone(),
-                    v.start_at.clone().unwrap_or_default(),
-                    v.subject.clone(),
-                    v.attached_to.kind.to_string(),
-                    v.attached_to.id.clone(),
-                    v.attached_to.email.clone().unwrap_or_default(),
-                    v.rep.clone(),
-                    v.participants.join(";"),
-                    v.flags.join(";"),
-                    v.message_id.clone().unwrap_or_default(),
-                ],
-            )?;
-        }
-        write_stdout(&String::from_utf8(w.into_inner()?)?)?;
+        write_stdout(&table::activities_csv(&list)?)?;
     } else {
-        ctx.printer.print(&Report { activities: list })?;
+        ctx.printer.print(&ActivityList { activities: list })?;
     }
     Ok(Exit::Ok)
 }

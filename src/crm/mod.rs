@@ -4,5 +4,6 @@
 //! read the same tables for both.
 
 pub mod activity;
+pub mod directory;
 pub mod remote;
 pub mod rest;

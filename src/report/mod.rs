@@ -1,9 +1,11 @@
 //! The last stage: what a run tells people (tables) and scripts (JSON), and
 //! the exit code it ends with.
 
+pub mod activities;
 pub mod calendar;
 pub mod check;
 pub mod contacts;
+pub mod directory;
 pub mod mail;
 pub mod output;
 pub mod resolve;

@@ -93,6 +93,17 @@ pub struct FlagView {
     pub address: String,
 }
 
+/// "reason address", or the reason alone for a flag without an address.
+impl std::fmt::Display for FlagView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.address.is_empty() {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "{} {}", self.reason, self.address)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentView {
     pub name: String,

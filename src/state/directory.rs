@@ -24,9 +24,9 @@ pub struct ImportCounts {
     pub unchanged: usize,
 }
 
-/// Row counts for `check` and `crm list`.
+/// Row counts of the directory and activity tables (`check`, push-contacts).
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Counts {
+pub struct RowCounts {
     pub users: i64,
     pub companies: i64,
     pub persons: i64,
@@ -140,10 +140,10 @@ impl State {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn counts(&self) -> Result<Counts> {
+    pub fn counts(&self) -> Result<RowCounts> {
         let conn = &self.conn;
         let one = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
-        Ok(Counts {
+        Ok(RowCounts {
             users: one("SELECT count(*) FROM users")?,
             companies: one("SELECT count(*) FROM companies")?,
             persons: one("SELECT count(*) FROM persons")?,
