@@ -1,7 +1,8 @@
 //! The vocabulary every stage shares (issue 14): the types a planner
 //! produces and the state file, the CRM back ends and the reports consume.
-//! Nothing here does I/O. Calendar fields are typed with the calendar
-//! value types of [`crate::parse::ical`] (`CalTime`, `Override`).
+//! Nothing here does I/O, and nothing here imports another module of the
+//! crate. The calendar values ([`CalTime`], [`Props`], [`Override`],
+//! [`CalAddress`]) live in `model/calendar.rs`.
 
 use std::fmt;
 
@@ -9,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::parse::ical::{CalTime, Override};
+mod calendar;
+
+pub use calendar::{CalAddress, CalTime, Override, Props, parse_duration};
 
 /// The stable identity of a source (a mail folder, a calendar collection,
 /// an address book) from its parts (STYLE 5): SHA-256, never DefaultHasher.
@@ -94,7 +97,7 @@ pub struct CrmFields {
     pub end: Option<CalTime>,
     pub due: Option<CalTime>,
     pub rrule: Option<String>,
-    /// RDATE / EXDATE content lines (see [`crate::parse::ical::Props`]).
+    /// RDATE / EXDATE content lines (see [`Props`]).
     pub rdate: Vec<String>,
     pub exdate: Vec<String>,
     /// Moved or changed instances: RECURRENCE-ID with summary,

@@ -15,8 +15,8 @@ use crate::cli::{
 use crate::crm::activity::{self, Edits};
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
-use crate::model::CrmEntry;
-use crate::parse::ical::{CalTime, Occurrence};
+use crate::model::{CalTime, CrmEntry};
+use crate::parse::ical::Occurrence;
 use crate::report::output::Tabular;
 use crate::state::calendar::NewCalendarActivity;
 use crate::state::{Access, State};

@@ -11,8 +11,8 @@ use crate::address::{looks_like_address, normalize};
 use crate::config::Config;
 use crate::error::usage;
 use crate::matching::Matcher;
-use crate::model::{Attach, CrmEntry, CrmFields, Participant};
-use crate::parse::ical::{self, CalTime, Occurrence};
+use crate::model::{Attach, CalTime, CrmEntry, CrmFields, Participant};
+use crate::parse::ical::{self, Occurrence};
 use crate::plan::calendar as plan;
 use crate::plan::mail::Owner;
 

@@ -27,8 +27,11 @@ use sha2::{Digest, Sha256};
 
 use crate::config::ConflictPolicy;
 use crate::matching::AddressMatch;
-use crate::model::{Attach, CrmEntry, CrmFields, Flag, Participant, Queued, Rule, Synced, reason};
-use crate::parse::ical::{self, CalAddress, CalItem, CalTime, Kind, Override, Props};
+use crate::model::{
+    Attach, CalAddress, CalTime, CrmEntry, CrmFields, Flag, Override, Participant, Props, Queued,
+    Rule, Synced, reason,
+};
+use crate::parse::ical::{self, CalItem, Kind};
 use crate::plan::mail::Owner;
 
 /// A side of the sync. As text: `crm`, `groupware` (the `conflicts.loser`

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::activities::NewActivity;
 use super::{State, now};
 use crate::model::{
-    Attach, CALENDAR_TYPES, CrmEntry, CrmFields, Flag, Participant, Queued, Synced, reason,
+    Attach, CALENDAR_TYPES, CalTime, CrmEntry, CrmFields, Flag, Override, Participant, Queued,
+    Synced, reason,
 };
-use crate::parse::ical::{CalTime, Override};
 
 /// A linked pair as the state file holds it.
 #[derive(Debug, Clone)]

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use crmsync::parse::ical::{self, CalTime};
+use crmsync::model::CalTime;
+use crmsync::parse::ical;
 use serde_json::Value;
 
 use crate::cli::Env;

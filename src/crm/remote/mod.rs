@@ -62,7 +62,7 @@ use super::rest::{Client, Preset, RestError};
 use crate::accounts::{Guard, auth_failed, guard};
 use crate::config::{Backend, Config};
 use crate::error::Exit;
-use crate::parse::ical::CalTime;
+use crate::model::CalTime;
 use crate::secret::Secret;
 use crate::state::State;
 use crate::state::directory::ImportCounts;

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Map, Value, json};
 
 use super::{Outgoing, Remote, View, column_instant, cut, rfc3339, strip_marker, text};
-use crate::parse::ical::CalTime;
+use crate::model::CalTime;
 use crate::state::outbox::OutboxActivity;
 
 impl Remote<'_> {

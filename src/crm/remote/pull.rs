@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::{PullCounts, Remote, column_instant, host_of, sha, shift, text};
 use crate::address::normalize;
+use crate::model::CalTime;
 use crate::model::{Company, Person};
-use crate::parse::ical::CalTime;
 use crate::state::{State, now};
 
 impl Remote<'_> {

@@ -43,7 +43,7 @@ mod write;
 
 pub use hash::{VOLATILE, content_hash};
 pub use line::{escape_text, unescape_text};
-pub use model::{CalAddress, CalItem, CalTime, IcalError, Kind, Override, Props, date_line};
+pub use model::{CalItem, IcalError, Kind, date_line};
 pub use read::parse;
 pub use recur::{Occurrence, TimedOccurrence, occurrences, timed_occurrences};
 pub use write::{PRODID, write};
@@ -145,8 +145,8 @@ mod fixtures {
         unfold(text).into_iter().map(|(_, l)| l).collect()
     }
 
-    pub(super) fn zoned(s: &str) -> CalTime {
-        CalTime::Zoned {
+    pub(super) fn zoned(s: &str) -> crate::model::CalTime {
+        crate::model::CalTime::Zoned {
             tzid: "Europe/Berlin".into(),
             local: NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap(),
         }

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use crate::address::normalize;
 
 use super::line::{Comp, Line, Node, parse_tree, shorten, split_line, unescape_text};
-use super::model::{
-    CalAddress, CalItem, CalTime, IcalError, Kind, Override, Props, Src, parse_duration,
-};
+use crate::model::{CalAddress, CalTime, Override, Props, parse_duration};
+
+use super::model::{CalItem, IcalError, Kind, Src};
 
 pub(super) fn bad(uid: &str, property: &str, value: &str, problem: String) -> IcalError {
     IcalError::BadValue {
@@ -208,6 +208,7 @@ pub fn parse(ics: &str) -> Result<Vec<CalItem>, IcalError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::date_list;
     use super::*;
     use crate::parse::ical::fixtures::*;
 
@@ -229,7 +230,7 @@ mod tests {
         assert_eq!(p.start, Some(zoned("2024-03-05 10:00")));
         assert_eq!(p.rrule.as_deref(), Some("FREQ=WEEKLY;COUNT=8"));
         assert_eq!(
-            p.exdate_times(),
+            date_list(&p.exdate),
             vec![zoned("2024-03-19 10:00"), zoned("2024-04-09 10:00")]
         );
         assert_eq!(p.sequence, Some(2));

@@ -14,7 +14,9 @@ use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use serde::Serialize;
 
 use super::line::{Comp, Node, clean_raw, push_folded, serialize_comp};
-use super::model::{CalItem, CalTime, IcalError, Kind, Override, Props, date_list, date_values};
+use crate::model::{CalTime, Override, Props};
+
+use super::model::{CalItem, IcalError, Kind, date_list, date_values};
 use super::write::time_line;
 
 /// One instance of an item in a window (C4).
@@ -536,7 +538,7 @@ pub fn timed_occurrences(
         }
     }
     // EXDATE: removes RRULE and RDATE instances alike (3.8.5.1).
-    let exdates = item.props.exdate_times();
+    let exdates = date_list(&item.props.exdate);
     set.retain(|i| {
         !exdates
             .iter()

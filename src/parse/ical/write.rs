@@ -13,7 +13,9 @@ use super::line::{
     Comp, Line, Node, clean_raw, encode_param, escape_text, is_name_char, line, parse_tree,
     serialize_comp, split_line,
 };
-use super::model::{CalAddress, CalItem, CalTime, Kind, Props, parse_duration};
+use crate::model::{CalAddress, CalTime, Props, parse_duration};
+
+use super::model::{CalItem, Kind};
 use super::read::address_of;
 
 /// PRODID of calendars crmsync creates.
@@ -624,6 +626,7 @@ mod tests {
     use chrono::NaiveDateTime;
 
     use super::*;
+    use crate::model::Override;
     use crate::parse::ical::fixtures::*;
     use crate::parse::ical::*;
 
