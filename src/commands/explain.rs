@@ -2,54 +2,12 @@
 //! what every address of it matched.
 
 use anyhow::Result;
-use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::ExplainArgs;
 use crate::error::{Exit, usage};
-use crate::report::output::Tabular;
+use crate::report::activities::Explained;
 use crate::state::Access;
-use crate::state::activities::ActivityView;
-
-#[derive(Serialize)]
-struct Explained {
-    activity: ActivityView,
-    rule: Option<String>,
-    explain: Vec<String>,
-    sources: Vec<String>,
-}
-
-impl Tabular for Explained {
-    fn headers(&self) -> Vec<&'static str> {
-        vec!["activity", "attached to", "rule", "why"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        let a = &self.activity;
-        vec![vec![
-            format!("{} {} \"{}\"", a.id, a.kind, a.subject),
-            format!(
-                "{} {} ({})",
-                a.attached_to.kind, a.attached_to.name, a.attached_to.id
-            ),
-            self.rule.clone().unwrap_or_default(),
-            self.explain.join("\n"),
-        ]]
-    }
-    fn footer(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .sources
-            .iter()
-            .map(|s| format!("source: {s}"))
-            .collect();
-        if !self.activity.flags.is_empty() {
-            v.push(format!(
-                "flagged for editing: {}",
-                self.activity.flags.join(", ")
-            ));
-        }
-        v
-    }
-}
 
 pub fn run(ctx: &Ctx, args: &ExplainArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "explain")?;
@@ -68,16 +26,8 @@ pub fn run(ctx: &Ctx, args: &ExplainArgs) -> Result<Exit> {
     };
     let sources = st
         .explain_sources(view.id)?
-        .into_iter()
-        .map(|s| {
-            format!(
-                "{} / {} uid {} <{}>",
-                s.account,
-                s.folder,
-                s.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
-                s.message_id
-            )
-        })
+        .iter()
+        .map(Explained::source_line)
         .collect();
     ctx.printer.print(&Explained {
         rule: view.rule.clone(),

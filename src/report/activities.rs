@@ -1,5 +1,6 @@
 //! The tables and CSV files of `crmsync report` (X10): activities, the
-//! resolutions of the unknown-address queue (U5), the conflict log (C6).
+//! resolutions of the unknown-address queue (U5), the conflict log (C6);
+//! and the table of `crmsync explain` (X9).
 
 use anyhow::Result;
 use serde::Serialize;
@@ -8,6 +9,7 @@ use crate::report::output::{Tabular, csv_record};
 use crate::state::ResolutionRow;
 use crate::state::activities::ActivityView;
 use crate::state::calendar::ConflictRow;
+use crate::state::report::SourceRow;
 
 /// X10: the activities `report` selected (the SPEC 8 shape).
 #[derive(Serialize)]
@@ -36,10 +38,7 @@ impl Tabular for ActivityList {
                     a.kind.clone(),
                     a.start_at.clone().unwrap_or_default(),
                     a.subject.chars().take(50).collect(),
-                    format!(
-                        "{} {} ({})",
-                        a.attached_to.kind, a.attached_to.name, a.attached_to.id
-                    ),
+                    attached_to(a),
                     a.rep.clone(),
                     a.flag_details
                         .iter()
@@ -53,6 +52,14 @@ impl Tabular for ActivityList {
     fn footer(&self) -> Vec<String> {
         vec![format!("{} activities", self.activities.len())]
     }
+}
+
+/// "kind name (id)" of what an activity hangs on.
+fn attached_to(a: &ActivityView) -> String {
+    format!(
+        "{} {} ({})",
+        a.attached_to.kind, a.attached_to.name, a.attached_to.id
+    )
 }
 
 /// X10: the activities as CSV.
@@ -201,4 +208,55 @@ pub fn conflicts_csv(list: &[ConflictRow]) -> Result<String> {
         )?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// X9: one activity, the rule that placed it and why, and its sources.
+#[derive(Serialize)]
+pub struct Explained {
+    pub activity: ActivityView,
+    pub rule: Option<String>,
+    pub explain: Vec<String>,
+    pub sources: Vec<String>,
+}
+
+impl Explained {
+    /// "account / folder uid N <message-id>" ("-" for a source without a uid).
+    pub fn source_line(s: &SourceRow) -> String {
+        format!(
+            "{} / {} uid {} <{}>",
+            s.account,
+            s.folder,
+            s.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
+            s.message_id
+        )
+    }
+}
+
+impl Tabular for Explained {
+    fn headers(&self) -> Vec<&'static str> {
+        vec!["activity", "attached to", "rule", "why"]
+    }
+    fn rows(&self) -> Vec<Vec<String>> {
+        let a = &self.activity;
+        vec![vec![
+            format!("{} {} \"{}\"", a.id, a.kind, a.subject),
+            attached_to(a),
+            self.rule.clone().unwrap_or_default(),
+            self.explain.join("\n"),
+        ]]
+    }
+    fn footer(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| format!("source: {s}"))
+            .collect();
+        if !self.activity.flags.is_empty() {
+            v.push(format!(
+                "flagged for editing: {}",
+                self.activity.flags.join(", ")
+            ));
+        }
+        v
+    }
 }
