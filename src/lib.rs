@@ -14,13 +14,14 @@
 //! Around them: [`model`] (the shared types and rule ids), [`address`],
 //! [`error`] (exit codes, X7), [`ui`], [`config`], [`secret`] (X3), [`net`]
 //! (TLS and HTTP), [`compose`] (typed items to bytes), [`accounts`] (the
-//! lockout guard, X2) and [`crm`] (the back ends, B1-B3).
+//! lockout guard, X2), [`crm`] (the back ends, B1-B3) and [`fuzz`] (the
+//! fuzzing entry points).
 //!
 //! Layers, lowest first; a module imports only its own layer or lower
 //! (enforced by `tests/architecture.rs`): 0 `model`, `address`, `error`,
-//! `ui`; 1 `config`, `secret`, `net`; 2 `state`; 3 `source`, `parse`,
-//! `compose`; 4 `matching`, `accounts`; 5 `plan`, `crm`; 6 `apply`;
-//! 7 `sync`; 8 `report`; 9 `wizard`; 10 `commands`, `cli`.
+//! `ui`; 1 `config`, `secret`, `net`; 2 `parse`, `compose`; 3 `state`;
+//! 4 `source`; 5 `matching`, `accounts`; 6 `plan`, `crm`; 7 `apply`;
+//! 8 `sync`; 9 `report`; 10 `wizard`; 11 `commands`, `cli`, `fuzz`.
 
 pub mod accounts;
 pub mod address;

@@ -7,13 +7,14 @@
 //! written inline) and fails naming the file, the line and the import when
 //! one points upwards. A second check keeps SQL in `src/state/`: no
 //! statement calls (`.execute(`, `.prepare(`, `.query_row(`, ...) or
-//! `unchecked_transaction` anywhere else.
+//! `unchecked_transaction` anywhere else. A third finds import circles
+//! between modules (which the layer rule allows within one layer).
 //!
 //! [`ALLOWED_IMPORTS`] and [`ALLOWED_SQL`] name what is known and not yet
 //! moved; an entry that no longer matches anything fails too, so the lists
 //! only shrink.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -342,6 +343,52 @@ fn check_sql(rel: &str, code: &str) -> Vec<Violation> {
     out
 }
 
+/// Import circles between top-level modules (they can only form within a
+/// layer): each as the modules around it, with the first place each step
+/// is imported. `files` is (file relative to `src/`, code).
+fn check_circles(files: &[(String, String)]) -> Vec<String> {
+    // module -> imported module -> first "src/file:line".
+    let mut edges: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (rel, code) in files {
+        let Some(me) = module_of(rel) else { continue };
+        for i in imports(code) {
+            if i.module != me && i.module != "self" {
+                edges
+                    .entry(me.to_string())
+                    .or_default()
+                    .entry(i.module)
+                    .or_insert_with(|| format!("src/{rel}:{}", i.line));
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    for start in edges.keys() {
+        // Depth-first from `start`, looking for a way back to it.
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = BTreeSet::new();
+        while let Some((at, path)) = stack.pop() {
+            for next in edges.get(&at).into_iter().flat_map(|e| e.keys()) {
+                if next == start {
+                    // Name each circle once, from its smallest module.
+                    if path.iter().min() == Some(start) {
+                        let steps: Vec<String> = path
+                            .iter()
+                            .zip(path.iter().skip(1).chain(std::iter::once(start)))
+                            .map(|(a, b)| format!("{a} -> {b} ({})", edges[a][b]))
+                            .collect();
+                        found.insert(steps.join(", "));
+                    }
+                } else if seen.insert(next.clone()) {
+                    let mut p = path.clone();
+                    p.push(next.clone());
+                    stack.push((next.clone(), p));
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for e in entries {
@@ -440,6 +487,19 @@ fn sql_lives_only_in_state() {
     );
 }
 
+#[test]
+fn no_import_circles_between_modules() {
+    let circles = check_circles(&sources());
+    assert!(
+        circles.is_empty(),
+        "import circles between modules (move the shared type down a layer):\n{}",
+        circles
+            .iter()
+            .map(|c| format!("  {c}\n"))
+            .collect::<String>()
+    );
+}
+
 // ---- The checker itself, on synthetic input ----
 
 #[test]
@@ -516,4 +576,43 @@ fn sql_is_found_outside_state_only() {
     let v = check_sql("apply/mail.rs", &code);
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].line, 2);
+}
+
+#[test]
+fn a_circle_is_named_with_its_steps() {
+    let files = vec![
+        (
+            "config.rs".to_string(),
+            "use crate::secret::SecretSpec;\n".to_string(),
+        ),
+        (
+            "secret.rs".to_string(),
+            "\nuse crate::config::Config;\n".to_string(),
+        ),
+        (
+            "net/http.rs".to_string(),
+            "use crate::config::Config;\n".to_string(),
+        ),
+    ];
+    assert_eq!(
+        check_circles(&files),
+        vec!["config -> secret (src/config.rs:1), secret -> config (src/secret.rs:2)".to_string()]
+    );
+    assert!(check_circles(&files[..1]).is_empty());
+    let three = vec![
+        ("ui.rs".to_string(), "use crate::model::X;".to_string()),
+        ("model.rs".to_string(), "use crate::address::Y;".to_string()),
+        (
+            "address.rs".to_string(),
+            "fn f() { crate::ui::warn(); }".to_string(),
+        ),
+    ];
+    assert_eq!(
+        check_circles(&three),
+        vec![
+            "address -> ui (src/address.rs:1), ui -> model (src/ui.rs:1), \
+             model -> address (src/model.rs:1)"
+                .to_string()
+        ]
+    );
 }

@@ -3,10 +3,11 @@
 //! An *item* ([`CalItem`]) is everything one UID stands for in a calendar
 //! resource: the series master (or the single event or task) and its
 //! overridden instances (components with a RECURRENCE-ID). The fields the
-//! CRM models ([`Props`]: summary, description, start/end/due, recurrence,
-//! organizer, attendees, status, ...) are typed; everything else stays as
-//! the text it came in (C10): alarms, X- properties, categories, unknown
-//! parameters, other components of the file, VTIMEZONE definitions.
+//! CRM models ([`crate::model::Props`]: summary, description,
+//! start/end/due, recurrence, organizer, attendees, status, ...) are typed;
+//! everything else stays as the text it came in (C10): alarms, X-
+//! properties, categories, unknown parameters, other components of the
+//! file, VTIMEZONE definitions.
 //!
 //! Two layers do the work:
 //!
