@@ -28,7 +28,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use cursors::Cursor;
 pub use lock::RunLock;
-pub use runs::Blocked;
+pub use runs::{Blocked, Run};
 pub use unknown::{ResolutionRow, UnknownRow};
 
 /// Numbered migrations; `PRAGMA user_version` records how many ran.

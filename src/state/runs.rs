@@ -3,8 +3,10 @@
 
 use anyhow::{Context, Result};
 use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
 
 use super::{State, now, os_user};
+use crate::error::Exit;
 
 impl State {
     /// A random per-file salt (for X2 fingerprints), made on first use.
@@ -75,24 +77,42 @@ impl State {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Records the start of a run; returns its id.
-    pub fn start_run(&self, command: &str, dry_run: bool) -> Result<i64> {
+    /// Records the start of a run of `command` in the `runs` table (what
+    /// `crmsync report` and `explain` read); a dry run or a read-only open
+    /// records nothing (X8).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn begin_run(&self, command: &str) -> Result<Run> {
+        if !self.writable() {
+            return Ok(Run(None));
+        }
         self.conn.execute(
             "INSERT INTO runs (command, pid, by, dry_run, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![command, std::process::id(), os_user(), dry_run, now()],
+            params![command, std::process::id(), os_user(), false, now()],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(Run(Some(self.conn.last_insert_rowid())))
     }
 
-    /// Records the end of a run with its exit code and counts (JSON).
-    pub fn finish_run(&self, id: i64, exit_code: u8, counts: &str) -> Result<()> {
+    /// Records the end of `run` with its exit code and counts (as JSON).
+    ///
+    /// # Errors
+    /// SQLite errors; a `counts` that cannot be serialised.
+    pub fn end_run(&self, run: Run, exit: Exit, counts: &impl Serialize) -> Result<()> {
+        let Run(Some(id)) = run else { return Ok(()) };
         self.conn.execute(
             "UPDATE runs SET finished_at = ?2, exit_code = ?3, counts = ?4 WHERE id = ?1",
-            params![id, now(), exit_code, counts],
+            params![id, now(), exit.code(), serde_json::to_string(counts)?],
         )?;
         Ok(())
     }
 }
+
+/// A run as the `runs` table records it, from [`State::begin_run`] to
+/// [`State::end_run`]; nothing for a dry run.
+#[derive(Debug)]
+#[must_use = "a begun run is ended with State::end_run"]
+pub struct Run(Option<i64>);
 
 /// X2: why and when an account was blocked.
 #[derive(Debug, Clone)]

@@ -270,11 +270,7 @@ pub fn run(
             )));
         }
     }
-    let run_id = if st.writable() {
-        Some(st.start_run("sync-calendar", false)?)
-    } else {
-        None
-    };
+    let run = st.begin_run("sync-calendar")?;
     let mut report = CalendarReport {
         command: "sync-calendar",
         dry_run: !st.writable(),
@@ -323,13 +319,7 @@ pub fn run(
         };
         report.accounts.push(account);
     }
-    if let Some(id) = run_id {
-        st.finish_run(
-            id,
-            report.exit().code(),
-            &serde_json::to_string(&report.counts)?,
-        )?;
-    }
+    st.end_run(run, report.exit(), &report.counts)?;
     Ok(report)
 }
 

@@ -214,11 +214,7 @@ pub fn run(
     opts: &Options,
     chooser: &mut dyn Chooser,
 ) -> Result<ContactsReport> {
-    let run_id = if st.writable() {
-        Some(st.start_run("push-contacts", false)?)
-    } else {
-        None
-    };
+    let run = st.begin_run("push-contacts")?;
     let mut summary = ContactsReport {
         command: "push-contacts",
         dry_run: !st.writable(),
@@ -249,13 +245,7 @@ pub fn run(
         };
         summary.accounts.push(report);
     }
-    if let Some(id) = run_id {
-        st.finish_run(
-            id,
-            summary.exit().code(),
-            &serde_json::to_string(&summary.counts)?,
-        )?;
-    }
+    st.end_run(run, summary.exit(), &summary.counts)?;
     Ok(summary)
 }
 

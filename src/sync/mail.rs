@@ -180,11 +180,7 @@ pub fn run(
     opts: &Options,
     chooser: &mut dyn Chooser,
 ) -> Result<MailReport> {
-    let run_id = if st.writable() {
-        Some(st.start_run("import-mail", false)?)
-    } else {
-        None
-    };
+    let run = st.begin_run("import-mail")?;
     let mut report = MailReport {
         command: "import-mail",
         dry_run: !st.writable(),
@@ -215,13 +211,7 @@ pub fn run(
     } else {
         Exit::Ok
     };
-    if let Some(id) = run_id {
-        st.finish_run(
-            id,
-            report.exit.code(),
-            &serde_json::to_string(&report.counts)?,
-        )?;
-    }
+    st.end_run(run, report.exit, &report.counts)?;
     Ok(report)
 }
 

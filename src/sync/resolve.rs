@@ -408,23 +408,13 @@ pub fn run(cfg: &Config, st: &State, work: Work<'_>, by: &str) -> Result<Resolve
         Some(s)
     };
     let target = scratch.as_ref().unwrap_or(st);
-    let run_id = if st.writable() {
-        Some(st.start_run("resolve-unknown", false)?)
-    } else {
-        None
-    };
+    let run = st.begin_run("resolve-unknown")?;
     let outcome = match work {
         Work::Requests(requests) => unattended(cfg, target, requests, by)?,
         Work::Menu(chooser) => menu(cfg, target, chooser, by, !st.writable())?,
     };
     let report = ResolveReport::new(outcome, !st.writable());
-    if let Some(id) = run_id {
-        st.finish_run(
-            id,
-            report.exit().code(),
-            &serde_json::to_string(&report.counts)?,
-        )?;
-    }
+    st.end_run(run, report.exit(), &report.counts)?;
     Ok(report)
 }
 
