@@ -17,7 +17,7 @@ impl Tabular for ContactsReport {
                 vec![
                     i.id.clone(),
                     i.action.clone(),
-                    i.rule.clone(),
+                    i.rule.to_string(),
                     i.name.clone(),
                     i.reason.clone().unwrap_or_default(),
                 ]

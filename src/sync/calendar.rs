@@ -31,7 +31,7 @@ use crate::apply::mail::owner;
 use crate::config::{Config, ConflictPolicy, DavAccount};
 use crate::error::{Exit, usage};
 use crate::matching::{AddressMatch, Matcher};
-use crate::model::{CrmEntry, Synced};
+use crate::model::{CrmEntry, Rule, Synced};
 use crate::parse::ical::Kind;
 use crate::plan::calendar::{self as plan, Action, Body, Settings, Side};
 use crate::plan::mail::Owner;
@@ -73,7 +73,7 @@ pub struct CalendarCounts {
 pub struct CalendarItem {
     pub account: String,
     pub action: String,
-    pub rule: &'static str,
+    pub rule: Rule,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -395,7 +395,7 @@ fn pick_collections(
                 report.items.push(CalendarItem {
                     account: a.name().to_string(),
                     action: "created calendar".into(),
-                    rule: "C1",
+                    rule: Rule::C1,
                     activity: None,
                     href: Some(made.href.clone()),
                     uid: None,
@@ -769,7 +769,7 @@ fn report_plan(
             report.items.push(CalendarItem {
                 account: account.to_string(),
                 action: action.to_string(),
-                rule: act.rule().as_str(),
+                rule: act.rule(),
                 activity,
                 href,
                 uid,
@@ -1011,7 +1011,7 @@ mod tests {
     #[test]
     fn c7_held_back_deletions_name_the_flag() {
         let (action, _, _, _, reason, _) = describe(&Action::MassDeleteStop {
-            rule: crate::model::Rule::C7,
+            rule: Rule::C7,
             side: Side::Crm,
             count: 5,
             total: 6,
@@ -1026,14 +1026,14 @@ mod tests {
     #[test]
     fn spec8_json_counts_have_created_updated_deleted_beside_the_detail() {
         let on_server = |activity| Action::DeleteOnServer {
-            rule: crate::model::Rule::C7,
+            rule: Rule::C7,
             activity,
             href: format!("/c/{activity}.ics"),
             if_match: "\"e\"".into(),
         };
         let actions = vec![
             Action::DeleteInCrm {
-                rule: crate::model::Rule::C7,
+                rule: Rule::C7,
                 activity: 1,
                 href: "/c/1.ics".into(),
             },

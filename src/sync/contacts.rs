@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::apply::contacts::{self as apply, Store, StoreError};
 use crate::config::{Config, DavAccount};
 use crate::error::Exit;
+use crate::model::Rule;
 use crate::parse::vcard::{self, CardVersion, FieldMap, PersonExtras};
 use crate::plan::contacts::{self as plan, Op, Placement, Plan, RecordKey, RecordKind, Wanted};
 use crate::source::dav::{Collection, DavKind};
@@ -57,7 +58,7 @@ pub struct ContactsCounts {
 pub struct ContactsItem {
     pub id: String,
     pub action: String,
-    pub rule: String,
+    pub rule: Rule,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub account: String,
@@ -531,7 +532,7 @@ fn address_book(
     items.push(ContactsItem {
         id: format!("{account}/addressbook/{book_name}"),
         action: "created".into(),
-        rule: "P6".into(),
+        rule: Rule::P6,
         reason: Some(rule_reason.into()),
         account: account.to_string(),
         name: book_name,
@@ -650,7 +651,7 @@ fn report_items(
         summary.items.push(ContactsItem {
             id: format!("{account}/{}", x.key),
             action: action.to_string(),
-            rule: x.rule.to_string(),
+            rule: x.rule,
             reason: Some(reason),
             account: account.to_string(),
             name: names.get(&x.key).cloned().unwrap_or_default(),

@@ -18,6 +18,7 @@ use crate::apply::resolve::{Action, Change, Outcome, ResolveError, Resolver};
 use crate::config::Config;
 use crate::error::{Exit, usage};
 use crate::matching::Matcher;
+use crate::model::Rule;
 use crate::plan::resolve::split_name;
 use crate::state::{State, UnknownRow};
 
@@ -511,7 +512,7 @@ pub struct ResolveItem {
     /// The address (or `@domain`).
     pub id: String,
     pub action: String,
-    pub rule: &'static str,
+    pub rule: Rule,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub state: String,
@@ -547,9 +548,9 @@ impl ResolveReport {
                 }
                 ResolveItem {
                     rule: match r.action {
-                        "link-domain" | "auto-domain" => "M10",
-                        "ignore" | "ignore-domain" => "M14",
-                        _ => "U2",
+                        "link-domain" | "auto-domain" => Rule::M10,
+                        "ignore" | "ignore-domain" => Rule::M14,
+                        _ => Rule::U2,
                     },
                     id: r.address,
                     action: r.action.to_string(),
