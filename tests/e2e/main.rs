@@ -23,3 +23,4 @@ mod rest_crm;
 mod security;
 mod smoke;
 mod sync_calendar;
+mod systemd;
