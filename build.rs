@@ -23,10 +23,17 @@ fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     // `.git` is a directory in a clone and a file in a worktree; a tarball has neither.
     let revision = if Path::new(&manifest).join(".git").exists() {
-        // HEAD, the branch file it names and packed-refs: a commit or a
-        // checkout changes one of them. Only existing paths are named (a
-        // missing one would re-run this script on every build).
-        let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
+        // HEAD, its reflog (every commit and checkout of this work tree
+        // appends to it, even on a branch whose ref is packed), the branch
+        // file HEAD names and packed-refs. Only existing paths are named (a
+        // missing one would re-run this script on every build); nothing
+        // shared by all work trees (refs/heads/) is watched, so another
+        // work tree's commit does not rebuild this one.
+        let mut watched = vec![
+            "HEAD".to_string(),
+            "logs/HEAD".to_string(),
+            "packed-refs".to_string(),
+        ];
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
             watched.push(branch);
         }
