@@ -46,6 +46,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
             [CompletionResult]::new('sync-calendar', 'sync-calendar', [CompletionResultType]::ParameterValue, 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)')
             [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory and activities (embedded back end, B1)')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (X21)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page crmsync(1), or write every page into a directory (X21)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -553,6 +555,43 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
         'crmsync;crm;help;help' {
             break
         }
+        'crmsync;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crmsync;man' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write crmsync.1 and every subcommand''s page into this directory instead (created if missing)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'State file (SQLite), overrides `state` in the config')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout instead of tables (X6)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--non-interactive', '--non-interactive', [CompletionResultType]::ParameterName, 'Take every default and never wait for input (W6)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and write nothing anywhere (X8)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the result')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more about what happens (repeat for more)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'crmsync;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented config through a wizard, testing each connection (X1)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Test the config, the state file, the CRM and every account (X1)')
@@ -564,6 +603,8 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             [CompletionResult]::new('push-contacts', 'push-contacts', [CompletionResultType]::ParameterValue, 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)')
             [CompletionResult]::new('sync-calendar', 'sync-calendar', [CompletionResultType]::ParameterValue, 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)')
             [CompletionResult]::new('crm', 'crm', [CompletionResultType]::ParameterValue, 'Read and load the CRM directory and activities (embedded back end, B1)')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the shell completion script for SHELL (X21)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page crmsync(1), or write every page into a directory (X21)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -635,6 +676,12 @@ Register-ArgumentCompleter -Native -CommandName 'crmsync' -ScriptBlock {
             break
         }
         'crmsync;help;crm;activity;delete' {
+            break
+        }
+        'crmsync;help;completions' {
+            break
+        }
+        'crmsync;help;man' {
             break
         }
         'crmsync;help;help' {

@@ -19,6 +19,9 @@ _crmsync() {
             crmsync,check)
                 cmd="crmsync__subcmd__check"
                 ;;
+            crmsync,completions)
+                cmd="crmsync__subcmd__completions"
+                ;;
             crmsync,crm)
                 cmd="crmsync__subcmd__crm"
                 ;;
@@ -33,6 +36,9 @@ _crmsync() {
                 ;;
             crmsync,init)
                 cmd="crmsync__subcmd__init"
+                ;;
+            crmsync,man)
+                cmd="crmsync__subcmd__man"
                 ;;
             crmsync,push-contacts)
                 cmd="crmsync__subcmd__push__subcmd__contacts"
@@ -136,6 +142,9 @@ _crmsync() {
             crmsync__subcmd__help,check)
                 cmd="crmsync__subcmd__help__subcmd__check"
                 ;;
+            crmsync__subcmd__help,completions)
+                cmd="crmsync__subcmd__help__subcmd__completions"
+                ;;
             crmsync__subcmd__help,crm)
                 cmd="crmsync__subcmd__help__subcmd__crm"
                 ;;
@@ -150,6 +159,9 @@ _crmsync() {
                 ;;
             crmsync__subcmd__help,init)
                 cmd="crmsync__subcmd__help__subcmd__init"
+                ;;
+            crmsync__subcmd__help,man)
+                cmd="crmsync__subcmd__help__subcmd__man"
                 ;;
             crmsync__subcmd__help,push-contacts)
                 cmd="crmsync__subcmd__help__subcmd__push__subcmd__contacts"
@@ -203,7 +215,7 @@ _crmsync() {
 
     case "${cmd}" in
         crmsync)
-            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm help"
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -226,6 +238,28 @@ _crmsync() {
             ;;
         crmsync__subcmd__check)
             opts="-y -q -v -h -V --offline --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__completions)
+            opts="-y -q -v -h -V --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -879,7 +913,7 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help)
-            opts="init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm help"
+            opts="init check unblock import-mail explain report resolve-unknown push-contacts sync-calendar crm completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,6 +927,20 @@ _crmsync() {
             return 0
             ;;
         crmsync__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1116,6 +1164,20 @@ _crmsync() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crmsync__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crmsync__subcmd__help__subcmd__push__subcmd__contacts)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1220,6 +1282,32 @@ _crmsync() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crmsync__subcmd__man)
+            opts="-y -q -v -h -V --dir --config --state --json --non-interactive --yes --dry-run --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

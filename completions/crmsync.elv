@@ -43,6 +43,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
             cand sync-calendar 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)'
             cand crm 'Read and load the CRM directory and activities (embedded back end, B1)'
+            cand completions 'Print the shell completion script for SHELL (X21)'
+            cand man 'Print the man page crmsync(1), or write every page into a directory (X21)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;init'= {
@@ -511,6 +513,41 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         }
         &'crmsync;crm;help;help'= {
         }
+        &'crmsync;completions'= {
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crmsync;man'= {
+            cand --dir 'Write crmsync.1 and every subcommand''s page into this directory instead (created if missing)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/crmsync/config.toml]'
+            cand --state 'State file (SQLite), overrides `state` in the config'
+            cand --json 'Print one JSON document on stdout instead of tables (X6)'
+            cand -y 'Take every default and never wait for input (W6)'
+            cand --yes 'Take every default and never wait for input (W6)'
+            cand --non-interactive 'Take every default and never wait for input (W6)'
+            cand --dry-run 'Print the plan and write nothing anywhere (X8)'
+            cand -q 'Print only errors and the result'
+            cand --quiet 'Print only errors and the result'
+            cand -v 'Print more about what happens (repeat for more)'
+            cand --verbose 'Print more about what happens (repeat for more)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'crmsync;help'= {
             cand init 'Write a commented config through a wizard, testing each connection (X1)'
             cand check 'Test the config, the state file, the CRM and every account (X1)'
@@ -522,6 +559,8 @@ set edit:completion:arg-completer[crmsync] = {|@words|
             cand push-contacts 'Push CRM persons (and companies) into each user''s address book, one way (P1-P9)'
             cand sync-calendar 'Sync appointments and tasks both ways between each user''s calendar and the CRM (C1-C12)'
             cand crm 'Read and load the CRM directory and activities (embedded back end, B1)'
+            cand completions 'Print the shell completion script for SHELL (X21)'
+            cand man 'Print the man page crmsync(1), or write every page into a directory (X21)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crmsync;help;init'= {
@@ -573,6 +612,10 @@ set edit:completion:arg-completer[crmsync] = {|@words|
         &'crmsync;help;crm;activity;show'= {
         }
         &'crmsync;help;crm;activity;delete'= {
+        }
+        &'crmsync;help;completions'= {
+        }
+        &'crmsync;help;man'= {
         }
         &'crmsync;help;help'= {
         }

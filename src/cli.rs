@@ -6,11 +6,30 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+
+/// `--version`: the package version and the git revision it was built from
+/// (X20; `unknown` when built without git, see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("CRMSYNC_GIT_REVISION"),
+    ")"
+);
 
 /// Connects IMAP mail, CalDAV calendars and CardDAV address books with a CRM.
 #[derive(Debug, Parser)]
-#[command(name = "crmsync", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "crmsync",
+    version = VERSION,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "Examples:
+  crmsync init                        # write a config, testing each connection
+  crmsync check                       # test the config and every account
+  crmsync --yes --quiet import-mail   # unattended, e.g. from cron"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -54,16 +73,37 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented config through a wizard, testing each connection (X1)
+    #[command(after_help = "Examples:
+  crmsync init
+  crmsync init --sample --output ~/.config/crmsync/config.toml")]
     Init(InitArgs),
     /// Test the config, the state file, the CRM and every account (X1)
+    #[command(after_help = "Examples:
+  crmsync check
+  crmsync check --offline
+  crmsync check alice-mail")]
     Check(CheckArgs),
     /// Clear the lockout guard of an account after fixing its password (X2)
+    #[command(after_help = "Examples:
+  crmsync unblock alice-mail
+  crmsync unblock --all")]
     Unblock(UnblockArgs),
     /// Import mail from IMAP folders or Maildir into CRM activities (M1-M19, W1-W6)
+    #[command(after_help = "Examples:
+  crmsync import-mail                 # on a terminal: the wizard
+  crmsync --yes import-mail alice-mail
+  crmsync --dry-run --json import-mail")]
     ImportMail(ImportMailArgs),
     /// Say which rule placed an activity where (X9)
+    #[command(after_help = "Examples:
+  crmsync explain 42
+  crmsync explain '<4711@mail.example.com>'")]
     Explain(ExplainArgs),
     /// Imported activities with their assignment and flags (X10)
+    #[command(after_help = "Examples:
+  crmsync report --flagged --since 2026-01-01
+  crmsync report --csv > activities.csv
+  crmsync report --conflicts --json")]
     Report(ReportArgs),
     /// Resolve the queue of unknown addresses: list, assign, create, link, ignore (U1-U5)
     ///
@@ -72,6 +112,10 @@ pub enum Command {
     /// be given; they apply in the given order, in one transaction: when one of them
     /// is bad input, nothing changes (exit 2).
     #[command(verbatim_doc_comment)]
+    #[command(after_help = "Examples:
+  crmsync resolve-unknown --list
+  crmsync resolve-unknown --assign x@new.example=P2
+  crmsync resolve-unknown --apply resolve.csv")]
     ResolveUnknown(ResolveUnknownArgs),
     /// Push CRM persons (and companies) into each user's address book, one way (P1-P9)
     ///
@@ -79,6 +123,9 @@ pub enum Command {
     /// made are never touched. Unchanged contacts are not written. With
     /// times_per_day, a run before the next push is due does nothing (use --force).
     #[command(verbatim_doc_comment)]
+    #[command(after_help = "Examples:
+  crmsync push-contacts --dry-run
+  crmsync push-contacts --force alice-book")]
     PushContacts(PushContactsArgs),
     /// Sync appointments and tasks both ways between each user's calendar and the CRM (C1-C12)
     ///
@@ -89,10 +136,103 @@ pub enum Command {
     /// would delete more than max_delete_percent stops before deleting anything.
     /// Exit 3 when an item was reported, failed or held back.
     #[command(verbatim_doc_comment)]
+    #[command(after_help = "Examples:
+  crmsync sync-calendar --dry-run
+  crmsync sync-calendar alice-cal
+  crmsync sync-calendar --send 42 --as task")]
     SyncCalendar(SyncCalendarArgs),
     /// Read and load the CRM directory and activities (embedded back end, B1)
     #[command(subcommand)]
+    #[command(after_help = "Examples:
+  crmsync crm import persons.csv --kind persons
+  crmsync crm list --search gibbons")]
     Crm(CrmCommand),
+    /// Print the shell completion script for SHELL (X21)
+    ///
+    /// The same text as completions/ in the sources. Load it from your shell's
+    /// completion directory (see the examples) or source it in its startup file.
+    #[command(
+        verbatim_doc_comment,
+        after_help = "Examples:
+  crmsync completions bash > ~/.local/share/bash-completion/completions/crmsync
+  crmsync completions zsh > ~/.zfunc/_crmsync    # with fpath+=(~/.zfunc) in ~/.zshrc
+  crmsync completions fish > ~/.config/fish/completions/crmsync.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page crmsync(1), or write every page into a directory (X21)
+    ///
+    /// The same pages as man/ in the sources: crmsync.1 and one per
+    /// subcommand (crmsync-import-mail.1, ...).
+    #[command(
+        verbatim_doc_comment,
+        after_help = "Examples:
+  crmsync man | man -l -
+  crmsync man --dir ~/.local/share/man/man1    # then: man crmsync-import-mail"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write crmsync.1 and every subcommand's page into this directory instead (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The command as the generated files describe it (X21): the version
+/// without the git revision, so that completions/ and man/ in the sources
+/// stay the same from one commit to the next.
+pub fn docs_command() -> clap::Command {
+    let mut cmd = Cli::command().version(env!("CARGO_PKG_VERSION"));
+    cmd.build();
+    cmd
+}
+
+/// The completion script for `shell`, as completions/ holds it (X21).
+pub fn completion(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut docs_command(), "crmsync", &mut buf);
+    buf
+}
+
+/// The file names of completions/, one per shell.
+pub const COMPLETION_FILES: [(clap_complete::Shell, &str); 5] = [
+    (clap_complete::Shell::Bash, "crmsync.bash"),
+    (clap_complete::Shell::Zsh, "_crmsync"),
+    (clap_complete::Shell::Fish, "crmsync.fish"),
+    (clap_complete::Shell::PowerShell, "_crmsync.ps1"),
+    (clap_complete::Shell::Elvish, "crmsync.elv"),
+];
+
+/// Every man page as man/ holds it (X21): `crmsync.1` first, then one per
+/// subcommand (`crmsync-crm-import.1`), with its roff text.
+///
+/// # Errors
+/// Only a failing writer, which a `Vec` is not.
+pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    fn walk(
+        cmd: &clap::Command,
+        name: String,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(cmd.clone().name(name.clone())).render(&mut buf)?;
+        out.push((format!("{name}.1"), buf));
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            walk(sub, format!("{name}-{}", sub.get_name()), out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(&docs_command(), "crmsync".into(), &mut out)?;
+    Ok(out)
 }
 
 #[derive(Debug, Args, Default)]
@@ -275,29 +415,56 @@ pub struct UnblockArgs {
 #[derive(Debug, Subcommand)]
 pub enum CrmCommand {
     /// Load companies or persons from CSV (SPEC 8 layout) or vCard
+    #[command(after_help = "Examples:
+  crmsync crm import companies.csv --kind companies
+  crmsync crm import contacts.vcf")]
     Import(CrmImportArgs),
     /// Show the directory as a table (or --json)
+    #[command(after_help = "Examples:
+  crmsync crm list --kind companies
+  crmsync crm list --search gibbons --json")]
     List(CrmListArgs),
     /// Write the directory as CSV in the import layout, or JSON
+    #[command(after_help = "Examples:
+  crmsync crm export --kind persons --output persons.csv
+  crmsync crm export --kind companies --format json")]
     Export(CrmExportArgs),
     /// REST back end (B2): send what waits, then refresh the directory cache from the CRM
+    #[command(after_help = "Examples:
+  CRM_TOKEN=... crmsync crm pull")]
     Pull,
     /// REST back end (B2): send the activities and persons that wait for the CRM
+    #[command(after_help = "Examples:
+  CRM_TOKEN=... crmsync crm push")]
     Push,
     /// Add, change, show or delete an appointment, meeting, follow-up or task
     #[command(subcommand)]
+    #[command(after_help = "Examples:
+  crmsync crm activity add --type appointment --rep alice --subject Visit --start '2026-03-05T10:00:00[Europe/Berlin]'
+  crmsync crm activity show 42")]
     Activity(Box<ActivityCommand>),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ActivityCommand {
     /// Add a calendar activity; prints its id
+    #[command(after_help = "Examples:
+  crmsync crm activity add --type task --rep alice --subject 'Send offer' --due 2026-03-06
+  crmsync crm activity add --type meeting --rep bob --subject Review --start 2026-03-05T09:00:00Z --end 2026-03-05T10:00:00Z --participant jane@acme.example")]
     Add(ActivityAddArgs),
     /// Change the fields given; the others stay
+    #[command(after_help = "Examples:
+  crmsync crm activity edit 42 --start '2026-03-12T10:00:00[Europe/Berlin]'
+  crmsync crm activity edit 42 --rrule 'FREQ=WEEKLY;COUNT=10'")]
     Edit(ActivityEditArgs),
     /// Show an activity with its calendar data, and its occurrences in a window (C4)
+    #[command(after_help = "Examples:
+  crmsync crm activity show 42
+  crmsync crm activity show 42 --from 2026-01-01 --to 2027-01-01")]
     Show(ActivityShowArgs),
     /// Delete an activity (sync-calendar then deletes its calendar entry, C7)
+    #[command(after_help = "Examples:
+  crmsync crm activity delete 42")]
     Delete(ActivityIdArgs),
 }
 

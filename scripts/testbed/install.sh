@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh - install the real-server test bed used by the e2e tests:
 #   * Debian packages: dovecot-imapd openssl python3-venv eatmydata curl
+#     systemd (systemd-analyze, for the contrib/systemd/ units' test)
 #   * Radicale (CalDAV/CardDAV) in a venv:  $TESTBED/radicale-venv
 #   * Xandikos (CalDAV/CardDAV) in a venv:  $TESTBED/xandikos-venv
 #   * BottleCRM (PyPI django-crm, a Django REST CRM) in a venv on Python >= 3.12:
@@ -30,7 +31,7 @@ set -euo pipefail
 RADICALE_SPEC="radicale==3.9.0"
 XANDIKOS_SPEC="xandikos==0.4.10"
 BOTTLECRM_SPECS=("django-crm==1.35.0")  # pulls in gunicorn (used by bottlecrm-up.sh)
-APT_PKGS=(dovecot-imapd openssl python3-venv eatmydata curl)
+APT_PKGS=(dovecot-imapd openssl python3-venv eatmydata curl systemd)
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)

@@ -6,6 +6,7 @@ mod check;
 mod crm;
 mod crm_activity;
 mod crm_rest;
+mod docs;
 mod explain;
 mod import_mail;
 mod init;
@@ -117,6 +118,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
     // activity add|edit|delete` wrote goes to a REST CRM after them.
     match cli.command {
         Command::Init(args) => init::run(&global, &args),
+        // X21: generated from cli.rs; no config is read.
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
         Command::Check(args) => check::run(&ctx()?, &args),
         Command::Unblock(args) => check::unblock(&ctx()?, &args),
         Command::ImportMail(args) => {

@@ -641,12 +641,12 @@ impl Radicale {
 // The server matrix
 // ---------------------------------------------------------------------------
 
-/// The server matrix of issue 15 (README "Servers tested"):
+/// The server matrix of issue 15 (docs/SERVERS.md):
 /// `server_matrix!(case [servers...] scenarios...)` makes each scenario a
 /// module `<scenario>` with one test per server, written by the calling
 /// file's own `case!(server scenario)` (which builds that server's world).
 /// A scenario that cannot apply to a server is not listed for it, and the
-/// README's expected-differences table says why.
+/// expected-differences table of docs/SERVERS.md says why.
 #[macro_export]
 macro_rules! server_matrix {
     (@each $case:ident [$($server:ident)*] $name:ident) => {

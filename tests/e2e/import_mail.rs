@@ -10,7 +10,7 @@
 //! scenario are the server's own ([`ImapServer::folder`]): `CRM Import` on
 //! Dovecot and Cyrus alt, `INBOX.CRM Import` on Cyrus classic, configured
 //! as the server lists them. Expected differences between the servers: see
-//! the README's "Servers tested" table (none of these scenarios needs one).
+//! the table of docs/SERVERS.md (none of these scenarios needs one).
 
 use std::process::Command;
 use std::time::Duration;

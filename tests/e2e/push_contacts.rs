@@ -1,5 +1,5 @@
 //! `crmsync push-contacts` (SPEC 5, P1-P9) against the real DAV servers of
-//! the matrix (README "Servers tested"): each scenario as
+//! the matrix (docs/SERVERS.md): each scenario as
 //! `<name>::radicale` and `<name>::xandikos`, one per rule, asserting on what
 //! the server holds (PROPFIND and GET with the harness's own HTTP client);
 //! the same core scenario against a vdir; the lockout guard (X2, Radicale

@@ -1,7 +1,7 @@
 //! `crmsync sync-calendar` (SPEC 4, C1-C12): every rule group as one
 //! scenario, run against each server of the matrix: the real Radicale and
 //! Xandikos (asserting on what the server holds, fetched back over HTTP) and
-//! a vdir folder (README "Servers tested"). The CRM side is read with
+//! a vdir folder (docs/SERVERS.md). The CRM side is read with
 //! `report --json` and `crm activity show --json`.
 
 use std::collections::BTreeMap;
