@@ -1,6 +1,7 @@
 //! `crmsync check` against the real servers (X1), the lockout guard (X2)
 //! and certificate verification (X11).
 
+use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -306,4 +307,142 @@ fn x1_check_reaches_bottlecrm_and_blocks_a_refused_token() {
             .contains("crmsync unblock crm"),
         "{r}"
     );
+}
+
+/// Every file under `dir`, for "nothing was created".
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn x17_check_without_config_fails_exit_2_and_creates_no_state_file() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let home = tempfile::tempdir().unwrap();
+    for json in [false, true] {
+        let mut cmd = std::process::Command::cargo_bin("crmsync").unwrap();
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .arg("check")
+            .env_remove("CRMSYNC_CONFIG")
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // X7: a configuration error.
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(all.contains("no config file"), "{all}");
+        assert!(all.contains("crmsync init"), "{all}");
+        assert!(all.contains("--config"), "{all}");
+        assert!(!all.contains("all checks passed"), "{all}");
+        // A check creates nothing it does not need: no state file, no lock.
+        assert_eq!(files_under(home.path()), Vec::<std::path::PathBuf>::new());
+    }
+}
+
+#[test]
+fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
+    let maildir = "[[mail.accounts]]\nname = \"md\"\nuser = \"alice\"\nsource = \"maildir\"\npath = \"mail\"\n\n";
+    // Nothing listens on port 1: a login would fail, not be skipped.
+    let imap = imap_account("im", "alice", 1, "none", "alice", "");
+    let env = Env::new(&format!("{maildir}{imap}"));
+    std::fs::create_dir_all(env.path("mail/cur")).unwrap();
+    // The state file's directory is a file.
+    env.write("afile", "");
+    let cfg = std::fs::read_to_string(&env.config)
+        .unwrap()
+        .replace("state = \"state.sqlite\"", "state = \"afile/state.sqlite\"");
+    std::fs::write(&env.config, cfg).unwrap();
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", "x")], &[]);
+    assert_eq!(code, 1, "{v} {err}");
+    let state = row(&v, "state");
+    assert_eq!(state["status"], "fail", "{state}");
+    let detail = state["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("afile is a file, not a directory") && detail.contains("--state PATH"),
+        "{detail}"
+    );
+    assert_eq!(row(&v, "config")["status"], "ok", "{v}");
+    assert_eq!(row(&v, "crm directory")["status"], "skipped", "{v}");
+    let mail: Vec<&Value> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["check"] == "mail")
+        .collect();
+    assert_eq!(mail.len(), 2, "{v}");
+    assert_eq!(mail[0]["status"], "ok", "the Maildir needs no state: {v}");
+    assert_eq!(mail[1]["status"], "skipped", "{v}");
+    assert!(
+        mail[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("lockout guard"),
+        "{v}"
+    );
+
+    // The state path is a directory.
+    std::fs::create_dir(env.path("sdir")).unwrap();
+    let sdir = env.path("sdir");
+    let out = env
+        .cmd()
+        .arg("--state")
+        .arg(&sdir)
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("is a directory: name a file in it"), "{all}");
+    assert!(all.contains("state.sqlite"), "{all}");
+
+    // A directory this user cannot write (not testable as root, who can).
+    let ro = env.path("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
+    if std::fs::write(ro.join("probe"), "").is_err() {
+        let out = env
+            .cmd()
+            .arg("--state")
+            .arg(ro.join("sub/state.sqlite"))
+            .args(["check", "--offline"])
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(
+            all.contains(&format!("chmod 700 {}", ro.display())),
+            "{all}"
+        );
+        assert!(!ro.join("sub").exists());
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
