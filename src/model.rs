@@ -227,7 +227,7 @@ rules! {
     // SPEC 6: everywhere.
     X1, X2, X3, X3a, X4, X4a, X5, X6, X6a, X7, X8, X9, X10, X10a, X11, X11a, X12, X13,
     // Issue 19: check and report mistakes in words.
-    X17,
+    X17, X18,
     // SPEC 7: CRM back ends.
     B1, B2, B3,
 }

@@ -446,3 +446,74 @@ fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
     }
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
 }
+
+/// Exit code and stdout + stderr of `crmsync ARGS` with `env`'s config.
+fn run_all(env: &Env, args: &[&str]) -> (i32, String) {
+    let (code, out, err) = env.run(args);
+    (code, format!("{out}{err}"))
+}
+
+#[test]
+fn x18_tls_to_dovecots_plain_port_is_named_with_the_fix() {
+    let Some(d) = harness::dovecot() else { return };
+    let (login, pw) = d.add_user("check-plain");
+    d.create_folder(&login, "CRM Import");
+    let ca = format!("ca_file = \"{}\"", d.ca_cert.display());
+    let env = Env::new(&imap_account("m", "alice", d.port, "tls", &login, &ca));
+    let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
+    assert_eq!(code, 1, "{v} {err}");
+    let r = row(&v, "mail");
+    assert_eq!(r["status"], "fail", "{r}");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!(
+            "port {} answered without TLS: it is a plain-text port; use port 993",
+            d.port
+        )) && detail.contains("tls = \"starttls\""),
+        "{detail}"
+    );
+    for debug in ["InvalidContentType", "InvalidMessage", "corrupt message"] {
+        assert!(!detail.contains(debug), "{debug}: {detail}");
+    }
+    // Not a wrong password: the account is not blocked (X2).
+    assert!(!detail.contains("unblock"), "{detail}");
+}
+
+#[test]
+fn x18_port_in_quotes_and_a_config_directory_are_said_in_words() {
+    let env = Env::new(
+        "[[mail.accounts]]\nname = \"m\"\nuser = \"alice\"\nsource = \"imap\"\nhost = \"127.0.0.1\"\n\
+         port = \"143\"\npassword_env = \"IMAP_PW\"\n",
+    );
+    let (code, all) = run_all(&env, &["check"]);
+    assert_eq!(code, 2, "{all}");
+    assert!(
+        all.contains("config.toml:")
+            && all.contains("port must be a number without quotes: port = 143"),
+        "{all}"
+    );
+    assert!(!all.contains("expected u16"), "{all}");
+    assert!(!env.path("state.sqlite").exists());
+
+    let dir = env.dir.path().to_str().unwrap().to_string();
+    use assert_cmd::cargo::CommandCargoExt;
+    let out = std::process::Command::cargo_bin("crmsync")
+        .unwrap()
+        .args(["--config", &dir, "check"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains(&format!(
+            "config {dir} is a directory; pass the config file, e.g. --config {dir}/config.toml"
+        )),
+        "{all}"
+    );
+    assert!(!all.contains("os error"), "{all}");
+}
