@@ -43,6 +43,14 @@ pub mod reason {
     pub const ATTACHMENTS_DROPPED: &str = "attachments_dropped";
     /// An ORGANIZER or ATTENDEE that is not uniquely identified (C2, as M8).
     pub const UNIDENTIFIED_ATTENDEE: &str = "unidentified_attendee";
+    /// Every reason, for `report --flag` (X19).
+    pub const ALL: [&str; 5] = [
+        UNKNOWN_SENDER,
+        AMBIGUOUS_SENDER,
+        UNIDENTIFIED_RECIPIENT,
+        ATTACHMENTS_DROPPED,
+        UNIDENTIFIED_ATTENDEE,
+    ];
 }
 
 /// A flag reason with the address it is about ('' for none).
@@ -227,7 +235,7 @@ rules! {
     // SPEC 6: everywhere.
     X1, X2, X3, X3a, X4, X4a, X5, X6, X6a, X7, X8, X9, X10, X10a, X11, X11a, X12, X13,
     // Issue 19: check and report mistakes in words.
-    X17, X18,
+    X17, X18, X19,
     // SPEC 7: CRM back ends.
     B1, B2, B3,
 }
