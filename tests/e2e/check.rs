@@ -517,3 +517,24 @@ fn x18_port_in_quotes_and_a_config_directory_are_said_in_words() {
     );
     assert!(!all.contains("os error"), "{all}");
 }
+
+#[test]
+fn x18_https_to_radicales_plain_http_port_is_named_with_the_fix() {
+    let Some(r) = harness::radicale() else { return };
+    let (login, pw) = r.add_user("check-plain-http");
+    let https = r.url.replacen("http://", "https://", 1);
+    let env = Env::new(&dav_accounts(&https, &login));
+    let (code, v, err) = check_json(&env, &[("DAV_PW", &pw)], &[]);
+    assert_eq!(code, 1, "{v} {err}");
+    for c in ["calendar", "contacts"] {
+        let x = row(&v, c);
+        assert_eq!(x["status"], "fail", "{x}");
+        let detail = x["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("port {} answered without TLS", r.port))
+                && detail.contains("use the server's HTTPS port, or an http:// url"),
+            "{detail}"
+        );
+        assert!(!detail.contains("unblock"), "{detail}");
+    }
+}
