@@ -240,6 +240,15 @@ fn row(
     }
 }
 
+/// The REST CRM's base URL, the target of the `crm rest` row.
+fn rest_target(cfg: &Config) -> String {
+    cfg.crm
+        .rest
+        .as_ref()
+        .map(|r| r.base_url.get_ref().clone())
+        .unwrap_or_default()
+}
+
 fn check_crm(cfg: &Config, st: Option<&State>, online: bool) -> Result<Vec<CheckRow>> {
     let mut rows = Vec::new();
     let Some(st) = st else {
@@ -250,14 +259,8 @@ fn check_crm(cfg: &Config, st: Option<&State>, online: bool) -> Result<Vec<Check
             "needs the state file (see the state row)",
         ));
         if cfg.crm.backend == Backend::Rest {
-            let target = cfg
-                .crm
-                .rest
-                .as_ref()
-                .map(|r| r.base_url.get_ref().clone())
-                .unwrap_or_default();
             let why = if online { NO_STATE } else { "--offline" };
-            rows.push(row("crm rest", target, CheckStatus::Skipped, why));
+            rows.push(row("crm rest", rest_target(cfg), CheckStatus::Skipped, why));
         }
         return Ok(rows);
     };
@@ -288,12 +291,7 @@ fn check_crm(cfg: &Config, st: Option<&State>, online: bool) -> Result<Vec<Check
         ));
     }
     if cfg.crm.backend == Backend::Rest {
-        let target = cfg
-            .crm
-            .rest
-            .as_ref()
-            .map(|r| r.base_url.get_ref().clone())
-            .unwrap_or_default();
+        let target = rest_target(cfg);
         if !online {
             rows.push(row("crm rest", target, CheckStatus::Skipped, "--offline"));
             return Ok(rows);

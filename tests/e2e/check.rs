@@ -18,6 +18,16 @@ fn row<'a>(v: &'a Value, check: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no `{check}` row in {v}"))
 }
 
+/// Every row of one check (e.g. all `mail` rows), in order.
+fn rows_of<'a>(v: &'a Value, check: &str) -> Vec<&'a Value> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["check"] == check)
+        .collect()
+}
+
 fn check_json(env: &Env, envs: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
     let mut cmd = env.cmd();
     cmd.arg("--json").arg("check").args(args);
@@ -65,12 +75,7 @@ fn x1_check_logs_into_dovecot_with_tls_starttls_and_plain() {
     let env = Env::new(&cfg);
     let (code, v, err) = check_json(&env, &[("IMAP_PW", &pw)], &[]);
     assert_eq!(code, 0, "{v} {err}");
-    let mail: Vec<&Value> = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["check"] == "mail")
-        .collect();
+    let mail = rows_of(&v, "mail");
     assert_eq!(mail.len(), 3);
     for r in mail {
         assert_eq!(r["status"], "ok", "{r}");
@@ -309,6 +314,15 @@ fn x1_check_reaches_bottlecrm_and_blocks_a_refused_token() {
     );
 }
 
+/// stdout and stderr of a run, together (output routing may change).
+fn combined(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Every file under `dir`, for "nothing was created".
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -344,11 +358,7 @@ fn x17_check_without_config_fails_exit_2_and_creates_no_state_file() {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let all = combined(&out);
         // X7: a configuration error.
         assert_eq!(out.status.code(), Some(2), "{all}");
         assert!(all.contains("no config file"), "{all}");
@@ -384,12 +394,7 @@ fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
     );
     assert_eq!(row(&v, "config")["status"], "ok", "{v}");
     assert_eq!(row(&v, "crm directory")["status"], "skipped", "{v}");
-    let mail: Vec<&Value> = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["check"] == "mail")
-        .collect();
+    let mail = rows_of(&v, "mail");
     assert_eq!(mail.len(), 2, "{v}");
     assert_eq!(mail[0]["status"], "ok", "the Maildir needs no state: {v}");
     assert_eq!(mail[1]["status"], "skipped", "{v}");
@@ -404,19 +409,8 @@ fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
     // The state path is a directory.
     std::fs::create_dir(env.path("sdir")).unwrap();
     let sdir = env.path("sdir");
-    let out = env
-        .cmd()
-        .arg("--state")
-        .arg(&sdir)
-        .args(["check", "--offline"])
-        .output()
-        .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(1), "{all}");
+    let (code, all) = offline_check_at(&env, &sdir);
+    assert_eq!(code, 1, "{all}");
     assert!(all.contains("is a directory: name a file in it"), "{all}");
     assert!(all.contains("state.sqlite"), "{all}");
 
@@ -425,19 +419,8 @@ fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
     std::fs::create_dir(&ro).unwrap();
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o500)).unwrap();
     if std::fs::write(ro.join("probe"), "").is_err() {
-        let out = env
-            .cmd()
-            .arg("--state")
-            .arg(ro.join("sub/state.sqlite"))
-            .args(["check", "--offline"])
-            .output()
-            .unwrap();
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(1), "{all}");
+        let (code, all) = offline_check_at(&env, &ro.join("sub/state.sqlite"));
+        assert_eq!(code, 1, "{all}");
         assert!(
             all.contains(&format!("chmod 700 {}", ro.display())),
             "{all}"
@@ -445,6 +428,18 @@ fn x17_unopenable_state_is_a_failing_row_and_the_other_rows_run() {
         assert!(!ro.join("sub").exists());
     }
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o700)).unwrap();
+}
+
+/// Exit code and stdout + stderr of `crmsync --state STATE check --offline`.
+fn offline_check_at(env: &Env, state: &std::path::Path) -> (i32, String) {
+    let out = env
+        .cmd()
+        .arg("--state")
+        .arg(state)
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), combined(&out))
 }
 
 /// Exit code and stdout + stderr of `crmsync ARGS` with `env`'s config.
@@ -503,11 +498,7 @@ fn x18_port_in_quotes_and_a_config_directory_are_said_in_words() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = combined(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains(&format!(
