@@ -555,6 +555,14 @@ impl Config {
             Some(p) => (p.to_path_buf(), true),
             None => (default_path(), false),
         };
+        if path.is_dir() {
+            // X18: a directory in words, with the file it likely meant.
+            return Err(ConfigError(format!(
+                "config {} is a directory; pass the config file, e.g. --config {}",
+                path.display(),
+                path.join("config.toml").display()
+            )));
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let cfg = Config::parse(&text, &path)?;
@@ -582,9 +590,10 @@ impl Config {
             let msg = e.message().trim().to_string();
             match e.span() {
                 Some(span) => ConfigError(format!(
-                    "{}:{}: {msg}",
+                    "{}:{}: {}",
                     path.display(),
-                    line_of(text, span.start)
+                    line_of(text, span.start),
+                    in_words(&msg, key_before(text, span.start).as_deref())
                 )),
                 None => ConfigError(format!("{}: {msg}", path.display())),
             }
@@ -946,6 +955,92 @@ impl Config {
     }
 }
 
+/// The key of the `key = value` whose value starts at byte `offset`
+/// (also inside an inline table), if it is one.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let head = text.get(..offset)?;
+    let line = &head[head.rfind('\n').map_or(0, |i| i + 1)..];
+    let before = line.trim_end().strip_suffix('=')?.trim_end();
+    let key = before
+        .rsplit(['{', ',', ' ', '\t'])
+        .next()?
+        .trim_matches(['"', '\'']);
+    (!key.is_empty() && !key.contains(['[', ']'])).then(|| key.to_string())
+}
+
+/// The range of an integer type serde names (`u16`), for messages.
+fn int_range(ty: &str) -> Option<(i128, i128)> {
+    Some(match ty {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "usize" => (0, u64::MAX.into()),
+        "i64" | "an integer" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// X18: a TOML type error (`invalid type: string "143", expected u16`) in
+/// words, with the fix for `key`: `port must be a number without quotes:
+/// port = 143`. Any other message is kept as it is.
+fn in_words(msg: &str, key: Option<&str>) -> String {
+    let Some(key) = key else {
+        return msg.to_string();
+    };
+    if let Some(rest) = msg.strip_prefix("invalid type: string \"")
+        && let Some((value, want)) = rest.rsplit_once("\", expected ")
+    {
+        if int_range(want).is_some() {
+            let v = value.trim();
+            return if v.parse::<i128>().is_ok() {
+                format!("{key} must be a number without quotes: {key} = {v}")
+            } else {
+                format!("{key} must be a number without quotes, not \"{value}\"")
+            };
+        }
+        if want == "a boolean" {
+            return match value.trim() {
+                v @ ("true" | "false") => {
+                    format!("{key} must be true or false without quotes: {key} = {v}")
+                }
+                _ => format!("{key} must be true or false (without quotes), not \"{value}\""),
+            };
+        }
+    }
+    if let Some(rest) = msg.strip_prefix("invalid value: integer `")
+        && let Some((value, want)) = rest.split_once("`, expected ")
+        && let Some((lo, hi)) = int_range(want)
+    {
+        return format!(
+            "{key} = {value} is out of range: expected a whole number from {lo} to {hi}"
+        );
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ")
+        && let Some((found, want)) = rest.split_once(", expected ")
+    {
+        if int_range(want).is_some() {
+            return format!("{key} must be a whole number, not {found}");
+        }
+        if want == "a boolean" {
+            return format!("{key} must be true or false, not {found}");
+        }
+        if want == "a string"
+            && let Some(v) = found.split('`').nth(1)
+        {
+            return format!("{key} must be text in quotes: {key} = \"{v}\"");
+        }
+    }
+    if msg == "wanted string or table" && key == "tls" {
+        return "tls takes \"tls\" (TLS from the start, port 993), \"starttls\" (port 143) or \"none\" \
+                (plain text, only for a server on this host), in quotes: e.g. tls = \"tls\""
+            .into();
+    }
+    if msg == "wanted string or table" {
+        return format!("{key} must be text in quotes");
+    }
+    msg.to_string()
+}
+
 /// 1-based line number of a byte offset.
 /// The fully commented sample, also written by `init --sample`.
 pub const SAMPLE: &str = include_str!("../config.sample.toml");
@@ -1182,6 +1277,64 @@ mod tests {
         let err = parse("own_domains = []\n\n[mail]\nmax_sise = \"1MB\"\n").unwrap_err();
         assert!(err.starts_with("c.toml:4:"), "{err}");
         assert!(err.contains("max_sise"), "{err}");
+    }
+
+    /// X18: type errors in words, with the fix.
+    #[test]
+    fn x18_type_errors_in_words_with_the_fix() {
+        let account = "[[users]]\nlogin = \"a\"\nemails = [\"a@x.y\"]\n[[mail.accounts]]\nname = \"m\"\nuser = \"a\"\n\
+                       source = \"imap\"\nhost = \"h\"\npassword_env = \"X\"\n";
+        for (line, want) in [
+            (
+                "port = \"143\"",
+                "c.toml:10: port must be a number without quotes: port = 143",
+            ),
+            (
+                "port=\"abc\"",
+                "c.toml:10: port must be a number without quotes, not \"abc\"",
+            ),
+            (
+                "port = 70000",
+                "c.toml:10: port = 70000 is out of range: expected a whole number from 0 to 65535",
+            ),
+            (
+                "port = 1.5",
+                "c.toml:10: port must be a whole number, not floating point `1.5`",
+            ),
+            (
+                "tls = true",
+                "c.toml:10: tls takes \"tls\" (TLS from the start, port 993), \"starttls\" (port 143)",
+            ),
+            (
+                "include_subfolders = \"true\"",
+                "c.toml:10: include_subfolders must be true or false without quotes: include_subfolders = true",
+            ),
+            (
+                "include_subfolders = 1",
+                "c.toml:10: include_subfolders must be true or false, not integer `1`",
+            ),
+            (
+                "login = 5",
+                "c.toml:10: login must be text in quotes: login = \"5\"",
+            ),
+        ] {
+            let err = parse(&format!("{account}{line}\n")).unwrap_err();
+            assert!(err.starts_with(want), "{line}: {err}");
+            assert!(!err.contains("expected u16"), "{err}");
+        }
+        let err = parse("[calendar]\nmax_delete_percent = \"20\"\n").unwrap_err();
+        assert_eq!(
+            err,
+            "c.toml:2: max_delete_percent must be a number without quotes: max_delete_percent = 20"
+        );
+        // Inside an inline table, and the unknown-variant words kept.
+        let err = parse("[crm]\nrest = { attempts = \"3\" }\n").unwrap_err();
+        assert!(
+            err.contains("attempts must be a number without quotes"),
+            "{err}"
+        );
+        let err = parse(&format!("{account}tls = \"ssl\"\n")).unwrap_err();
+        assert!(err.contains("unknown variant `ssl`"), "{err}");
     }
 
     #[test]

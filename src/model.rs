@@ -43,6 +43,14 @@ pub mod reason {
     pub const ATTACHMENTS_DROPPED: &str = "attachments_dropped";
     /// An ORGANIZER or ATTENDEE that is not uniquely identified (C2, as M8).
     pub const UNIDENTIFIED_ATTENDEE: &str = "unidentified_attendee";
+    /// Every reason, for `report --flag` (X19).
+    pub const ALL: [&str; 5] = [
+        UNKNOWN_SENDER,
+        AMBIGUOUS_SENDER,
+        UNIDENTIFIED_RECIPIENT,
+        ATTACHMENTS_DROPPED,
+        UNIDENTIFIED_ATTENDEE,
+    ];
 }
 
 /// A flag reason with the address it is about ('' for none).
@@ -226,6 +234,8 @@ rules! {
     P1, P2, P3, P4, P5, P6, P7, P8, P9,
     // SPEC 6: everywhere.
     X1, X2, X3, X3a, X4, X4a, X5, X6, X6a, X7, X8, X9, X10, X10a, X11, X11a, X12, X13,
+    // Issue 19: check and report mistakes in words.
+    X17, X18, X19,
     // ... the binary documents itself (issue 19).
     X20, X21, X22,
     // SPEC 7: CRM back ends.

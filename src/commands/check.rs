@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::cli::{CheckArgs, UnblockArgs};
-use crate::error::{Exit, usage};
+use crate::error::{Busy, Exit, usage};
 use crate::report::output::Tabular;
 use crate::state::Access;
-use crate::sync::check;
+use crate::sync::check::{self, StateCheck};
 
 pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<Exit> {
     let cfg = &ctx.cfg;
@@ -23,8 +23,31 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<Exit> {
             )));
         }
     }
-    let st = ctx.state(Access::Write, "check")?;
-    let report = check::run(cfg, &st, &args.accounts, args.offline)?;
+    let path = cfg.state_path(ctx.global.state.as_deref());
+    // X17: no config, no state file (a check creates nothing it does not
+    // need), and exit 2 (X7: a configuration error).
+    if cfg.path.is_none() {
+        let report = check::run(
+            cfg,
+            StateCheck::NoConfig(path),
+            &args.accounts,
+            args.offline,
+        )?;
+        ctx.printer.print(&report)?;
+        return Ok(Exit::Usage);
+    }
+    // X17: a state file that cannot be opened is a failing row; another
+    // run holding it (X4) still ends the check with exit 75.
+    let opened = match ctx.state(Access::Write, "check") {
+        Ok(st) => Ok(st),
+        Err(e) if e.chain().any(|c| c.is::<Busy>()) => return Err(e),
+        Err(e) => Err(check::state_problem(cfg, &path, &e)),
+    };
+    let state = match &opened {
+        Ok(st) => StateCheck::Open(st),
+        Err(why) => StateCheck::Failed(path, why.clone()),
+    };
+    let report = check::run(cfg, state, &args.accounts, args.offline)?;
     ctx.printer.print(&report)?;
     Ok(if report.failed() {
         Exit::Failed

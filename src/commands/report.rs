@@ -1,16 +1,19 @@
 //! `crmsync report` (X10): imported activities with their assignment and
 //! flags, filterable by account, date and flag; a table, CSV or JSON (the
 //! SPEC 8 shape). The tables and CSV live in [`crate::report::activities`].
+//! A `--flag` or `--account` typo is an error listing the valid values
+//! (X19), not an empty list.
 
 use anyhow::Result;
 
 use super::Ctx;
 use crate::cli::ReportArgs;
 use crate::error::{Exit, usage};
+use crate::model::reason;
 use crate::report::activities::{self as table, ActivityList, Conflicts, Resolutions};
 use crate::report::output::write_stdout;
-use crate::state::Access;
 use crate::state::report::ActivityFilter;
+use crate::state::{Access, State};
 
 /// A date filter: `YYYY-MM-DD` or an RFC 3339 time, as RFC 3339 UTC text.
 fn date_bound(s: &str, end: bool) -> Result<String> {
@@ -39,6 +42,50 @@ fn date_bound(s: &str, end: bool) -> Result<String> {
         })
 }
 
+/// X19: a `--flag` that is no flag reason is a usage error listing them.
+fn check_flag(flag: Option<&str>) -> Result<()> {
+    match flag {
+        Some(f) if !reason::ALL.contains(&f) => Err(usage(format!(
+            "--flag {f}: no such flag; the flags are: {}",
+            reason::ALL.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// X19: an `--account` that is neither configured nor known to the state
+/// file (an account since removed) is a usage error listing the names.
+fn check_account(ctx: &Ctx, st: &State, account: Option<&str>) -> Result<()> {
+    let Some(name) = account else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = ctx
+        .cfg
+        .account_names()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for n in st.report_accounts()? {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if names.iter().any(|n| n == name) {
+        return Ok(());
+    }
+    Err(usage(if names.is_empty() {
+        format!(
+            "--account {name}: no such account; {} configures none",
+            ctx.cfg.describe_path()
+        )
+    } else {
+        format!(
+            "--account {name}: no such account; the accounts are: {}",
+            names.join(", ")
+        )
+    }))
+}
+
 fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
     let list = st.resolutions()?;
@@ -52,6 +99,7 @@ fn resolutions(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
 
 fn conflicts(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     let st = ctx.state(Access::Read, "report")?;
+    check_account(ctx, &st, a.account.as_deref())?;
     let list = st.conflicts(a.account.as_deref())?;
     if a.csv {
         write_stdout(&table::conflicts_csv(&list)?)?;
@@ -68,7 +116,9 @@ pub fn run(ctx: &Ctx, a: &ReportArgs) -> Result<Exit> {
     if a.conflicts {
         return conflicts(ctx, a);
     }
+    check_flag(a.flag.as_deref())?;
     let st = ctx.state(Access::Read, "report")?;
+    check_account(ctx, &st, a.account.as_deref())?;
     let since = a
         .since
         .as_deref()

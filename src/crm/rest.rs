@@ -325,7 +325,14 @@ impl Client {
             if let Some(t) = crate::net::tls::rustls_error(&e) {
                 RestError::Transport(format!(
                     "TLS with {url} failed: {}",
-                    crate::net::tls::explain(t, crate::net::tls::Advice::rest())
+                    crate::net::tls::explain(
+                        t,
+                        crate::net::tls::Advice::rest().on_port(
+                            reqwest::Url::parse(url)
+                                .ok()
+                                .and_then(|u| u.port_or_known_default())
+                        )
+                    )
                 ))
             } else if let Some(c) = http::cross_origin(&e) {
                 // X3a: the token goes to the configured origin only.

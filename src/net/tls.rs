@@ -273,6 +273,8 @@ pub struct Advice<'a> {
     pub keys: &'a str,
     /// What to do when the server does not speak TLS on that port.
     pub plain_port: &'a str,
+    /// The port connected to, when known (X18: named in the words).
+    pub port: Option<u16>,
 }
 
 impl Advice<'_> {
@@ -281,7 +283,9 @@ impl Advice<'_> {
         Advice {
             account,
             keys: "",
-            plain_port: "try tls = \"starttls\" or port 993",
+            plain_port: "use port 993 (IMAP over TLS), or keep this port with tls = \"starttls\" \
+                         (tls = \"none\" only for a server on this host)",
+            port: None,
         }
     }
     /// For a CalDAV/CardDAV account.
@@ -290,6 +294,7 @@ impl Advice<'_> {
             account,
             keys: "",
             plain_port: "use the server's HTTPS port, or an http:// url if it has no TLS",
+            port: None,
         }
     }
     /// For the REST CRM.
@@ -298,6 +303,25 @@ impl Advice<'_> {
             account: "crm",
             keys: "crm.rest.",
             plain_port: "use the CRM's HTTPS port in crm.rest.base_url, or http:// if it has no TLS",
+            port: None,
+        }
+    }
+    /// The same advice for a connection to `port`.
+    pub fn on_port(self, port: Option<u16>) -> Self {
+        Advice { port, ..self }
+    }
+    /// X18: a server that answered the TLS handshake in plain text (TLS to
+    /// a plain-text port), in words with the fix.
+    pub fn not_tls(&self) -> String {
+        match self.port {
+            Some(p) => format!(
+                "port {p} answered without TLS: it is a plain-text port; {}",
+                self.plain_port
+            ),
+            None => format!(
+                "the server did not answer in TLS: TLS to a plain-text port? {}",
+                self.plain_port
+            ),
         }
     }
 }
@@ -476,10 +500,7 @@ pub fn explain(err: &rustls::Error, a: Advice<'_>) -> String {
         ),
         rustls::Error::InvalidMessage(_)
         | rustls::Error::PeerSentOversizedRecord
-        | rustls::Error::InappropriateMessage { .. } => format!(
-            "the server did not answer in TLS. TLS to a plain-text port? {}",
-            a.plain_port
-        ),
+        | rustls::Error::InappropriateMessage { .. } => a.not_tls(),
         rustls::Error::AlertReceived(alert) => format!(
             "the server ended the TLS handshake (alert: {})",
             camel_words(&format!("{alert:?}"))
@@ -564,10 +585,28 @@ mod tests {
             Advice::imap("m"),
         );
         assert!(
-            plain.contains("plain-text port? try tls = \"starttls\" or port 993"),
+            plain.contains("plain-text port? use port 993") && plain.contains("tls = \"starttls\""),
             "{plain}"
         );
-        for text in [&untrusted, &expired, &wrong_host, &pinned, &plain] {
+        // X18: the port named when known.
+        let plain143 = explain(
+            &rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+            Advice::imap("m").on_port(Some(143)),
+        );
+        assert!(
+            plain143.starts_with(
+                "port 143 answered without TLS: it is a plain-text port; use port 993"
+            ),
+            "{plain143}"
+        );
+        for text in [
+            &untrusted,
+            &expired,
+            &wrong_host,
+            &pinned,
+            &plain,
+            &plain143,
+        ] {
             for debug in [
                 "Other(",
                 "Refused {",

@@ -666,7 +666,11 @@ impl Dav {
         if let Some(t) = crate::net::tls::rustls_error(e) {
             DavError::Http(format!(
                 "TLS with {url} failed: {}",
-                crate::net::tls::explain(t, crate::net::tls::Advice::dav(&self.account))
+                crate::net::tls::explain(
+                    t,
+                    crate::net::tls::Advice::dav(&self.account)
+                        .on_port(url.port_or_known_default())
+                )
             ))
         } else if let Some(c) = http::cross_origin(e) {
             DavError::Http(format!("{method} {url} refused: {c}: url = \"{}\"", c.to))

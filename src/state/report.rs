@@ -60,6 +60,22 @@ impl State {
         Ok(ids)
     }
 
+    /// X19: the account names this state file knows activities or
+    /// calendar conflicts from (accounts since removed from the config
+    /// included), sorted.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn report_accounts(&self) -> Result<Vec<String>> {
+        let mut q = self.conn.prepare(
+            "SELECT account FROM activity_sources UNION SELECT account FROM conflicts ORDER BY 1",
+        )?;
+        let names = q
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(names)
+    }
+
     /// The activity imported from the mail with this Message-ID (no angle
     /// brackets), the first one when several were.
     ///

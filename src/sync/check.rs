@@ -2,6 +2,12 @@
 //! every configured account (login, folders, calendar and address book
 //! discovery), one row per check. Accounts go through the lockout guard
 //! (X2): a blocked one is not tried, a refused login blocks it.
+//!
+//! X17: without a config file the check says so and fails, opening (and
+//! creating) no state file; a state file it cannot open is a failing row
+//! with the fix, and the rows that need no state file still run.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -51,14 +57,108 @@ impl CheckReport {
     }
 }
 
+/// The state file as `check` found it (X17).
+pub enum StateCheck<'a> {
+    /// Open: the rows that need it (CRM directory, the X2 guard) run.
+    Open(&'a State),
+    /// There is no config file: the state file at this path is not
+    /// opened, so not created either.
+    NoConfig(PathBuf),
+    /// It could not be opened: the path and why (the error as a chain).
+    Failed(PathBuf, String),
+}
+
+/// X17: why the state file at `path` could not be opened (`err`, the
+/// error chain in words), with the fix: the directory to make writable,
+/// or another place for the state file.
+pub fn state_problem(cfg: &Config, path: &Path, err: &anyhow::Error) -> String {
+    let io = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    // The directory the state file goes in, or its nearest existing parent.
+    let mut dir = path.parent().unwrap_or(Path::new("."));
+    while !dir.as_os_str().is_empty() && std::fs::symlink_metadata(dir).is_err() {
+        match dir.parent() {
+            Some(d) => dir = d,
+            None => break,
+        }
+    }
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let elsewhere = format!(
+        "or set state = \"/path/to/state.sqlite\" in {} (or pass --state PATH)",
+        cfg.describe_path()
+    );
+    let fix = if path.is_dir() {
+        format!(
+            "{} is a directory: name a file in it, e.g. state = \"{}\" in {} (or pass --state PATH)",
+            path.display(),
+            path.join("state.sqlite").display(),
+            cfg.describe_path()
+        )
+    } else if dir.exists() && !dir.is_dir() {
+        format!(
+            "{} is a file, not a directory: move it away, {elsewhere}",
+            dir.display()
+        )
+    } else if io == Some(std::io::ErrorKind::PermissionDenied)
+        || (io.is_none() && path.exists())
+        || dir.metadata().is_ok_and(|m| m.permissions().readonly())
+    {
+        format!(
+            "make the directory writable for this user (chmod 700 {}, if it is crmsync's own), {elsewhere}",
+            dir.display()
+        )
+    } else {
+        elsewhere
+    };
+    format!("cannot open it: {err:#}; {fix}")
+}
+
 /// X1: checks the config, the state file, the CRM and the accounts named
 /// in `accounts` (all when empty; `crm` names the CRM); with `offline` no
-/// server is asked. Logins go through the lockout guard (X2).
+/// server is asked. Logins go through the lockout guard (X2); without an
+/// open state file (X17) they are not tried.
 ///
 /// # Errors
 /// SQLite errors, and the errors of building a DAV client.
-pub fn run(cfg: &Config, st: &State, accounts: &[String], offline: bool) -> Result<CheckReport> {
+pub fn run(
+    cfg: &Config,
+    state: StateCheck<'_>,
+    accounts: &[String],
+    offline: bool,
+) -> Result<CheckReport> {
     let wanted = |name: &str| accounts.is_empty() || accounts.iter().any(|a| a == name);
+    let st = match &state {
+        StateCheck::NoConfig(path) => {
+            // X17: nothing to check without a config, and nothing created.
+            let at = crate::config::default_path();
+            return Ok(CheckReport {
+                command: "check",
+                checks: vec![
+                    row(
+                        "config",
+                        at.display().to_string(),
+                        CheckStatus::Fail,
+                        "no config file here: create one with `crmsync init`, or pass --config PATH \
+                         (or set CRMSYNC_CONFIG)",
+                    ),
+                    row(
+                        "state",
+                        path.display().to_string(),
+                        CheckStatus::Skipped,
+                        "not opened without a config (a check creates nothing)",
+                    ),
+                ],
+            });
+        }
+        StateCheck::Open(st) => Some(*st),
+        StateCheck::Failed(..) => None,
+    };
     let mut rows = vec![row(
         "config",
         cfg.describe_path(),
@@ -75,20 +175,31 @@ pub fn run(cfg: &Config, st: &State, accounts: &[String], offline: bool) -> Resu
             }
         ),
     )];
-    rows.push(row(
-        "state",
-        st.path().display().to_string(),
-        CheckStatus::Ok,
-        format!(
-            "schema {}, {}",
-            st.schema_version()?,
-            if st.writable() {
-                "writable, lock held"
-            } else {
-                "read only (dry run)"
-            }
-        ),
-    ));
+    match (&state, st) {
+        (StateCheck::Failed(path, why), _) => {
+            rows.push(row(
+                "state",
+                path.display().to_string(),
+                CheckStatus::Fail,
+                why.clone(),
+            ));
+        }
+        (_, Some(st)) => rows.push(row(
+            "state",
+            st.path().display().to_string(),
+            CheckStatus::Ok,
+            format!(
+                "schema {}, {}",
+                st.schema_version()?,
+                if st.writable() {
+                    "writable, lock held"
+                } else {
+                    "read only (dry run)"
+                }
+            ),
+        )),
+        _ => {}
+    }
     rows.extend(check_crm(cfg, st, wanted("crm") && !offline)?);
     for a in &cfg.mail.accounts {
         if wanted(a.name()) {
@@ -111,6 +222,10 @@ pub fn run(cfg: &Config, st: &State, accounts: &[String], offline: bool) -> Resu
     })
 }
 
+/// X17: why a login is not tried without the state file.
+const NO_STATE: &str = "not tried: the lockout guard (X2) keeps its blocks in the state file; \
+                        fix the state row first";
+
 fn row(
     check: &str,
     target: impl Into<String>,
@@ -125,8 +240,30 @@ fn row(
     }
 }
 
-fn check_crm(cfg: &Config, st: &State, online: bool) -> Result<Vec<CheckRow>> {
+/// The REST CRM's base URL, the target of the `crm rest` row.
+fn rest_target(cfg: &Config) -> String {
+    cfg.crm
+        .rest
+        .as_ref()
+        .map(|r| r.base_url.get_ref().clone())
+        .unwrap_or_default()
+}
+
+fn check_crm(cfg: &Config, st: Option<&State>, online: bool) -> Result<Vec<CheckRow>> {
     let mut rows = Vec::new();
+    let Some(st) = st else {
+        rows.push(row(
+            "crm directory",
+            "state file",
+            CheckStatus::Skipped,
+            "needs the state file (see the state row)",
+        ));
+        if cfg.crm.backend == Backend::Rest {
+            let why = if online { NO_STATE } else { "--offline" };
+            rows.push(row("crm rest", rest_target(cfg), CheckStatus::Skipped, why));
+        }
+        return Ok(rows);
+    };
     let c = st.counts()?;
     let m = Matcher::new(st, cfg)?;
     let mut missing = Vec::new();
@@ -154,12 +291,7 @@ fn check_crm(cfg: &Config, st: &State, online: bool) -> Result<Vec<CheckRow>> {
         ));
     }
     if cfg.crm.backend == Backend::Rest {
-        let target = cfg
-            .crm
-            .rest
-            .as_ref()
-            .map(|r| r.base_url.get_ref().clone())
-            .unwrap_or_default();
+        let target = rest_target(cfg);
         if !online {
             rows.push(row("crm rest", target, CheckStatus::Skipped, "--offline"));
             return Ok(rows);
@@ -189,7 +321,7 @@ fn check_crm(cfg: &Config, st: &State, online: bool) -> Result<Vec<CheckRow>> {
     Ok(rows)
 }
 
-fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<CheckRow> {
+fn check_mail(st: Option<&State>, a: &MailAccount, offline: bool) -> Result<CheckRow> {
     let name = a.name();
     match a.source {
         MailSource::Maildir => {
@@ -223,6 +355,9 @@ fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<CheckRow> {
             if offline {
                 return Ok(row("mail", target, CheckStatus::Skipped, "--offline"));
             }
+            let Some(st) = st else {
+                return Ok(row("mail", target, CheckStatus::Skipped, NO_STATE));
+            };
             let secret = match guard(st, name, &a.secret()) {
                 Ok(Guard::Go(s)) => s,
                 Ok(Guard::Blocked(msg)) => {
@@ -290,7 +425,7 @@ fn check_mail(st: &State, a: &MailAccount, offline: bool) -> Result<CheckRow> {
     }
 }
 
-fn check_dav(st: &State, a: &DavAccount, kind: DavKind, offline: bool) -> Result<CheckRow> {
+fn check_dav(st: Option<&State>, a: &DavAccount, kind: DavKind, offline: bool) -> Result<CheckRow> {
     let name = a.name();
     let check = match kind {
         DavKind::Calendar => "calendar",
@@ -321,6 +456,9 @@ fn check_dav(st: &State, a: &DavAccount, kind: DavKind, offline: bool) -> Result
     if offline {
         return Ok(row(check, target, CheckStatus::Skipped, "--offline"));
     }
+    let Some(st) = st else {
+        return Ok(row(check, target, CheckStatus::Skipped, NO_STATE));
+    };
     let secret = match guard(st, name, &a.secret()) {
         Ok(Guard::Go(s)) => s,
         Ok(Guard::Blocked(msg)) => return Ok(row(check, target, CheckStatus::Blocked, msg)),

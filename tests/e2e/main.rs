@@ -19,6 +19,7 @@ mod pty;
 mod push_contacts;
 mod reliability;
 mod reliability_calendar;
+mod report;
 mod resolve_unknown;
 mod rest_crm;
 mod security;

@@ -179,11 +179,11 @@ pub(super) fn tls_wrap(
     settings: &TlsSettings,
     account: &str,
 ) -> Result<Stream, ImapError> {
-    let addr = tcp
-        .tcp
-        .peer_addr()
+    let peer = tcp.tcp.peer_addr().ok();
+    let addr = peer
         .map(|a| a.to_string())
-        .unwrap_or_else(|_| host.to_string());
+        .unwrap_or_else(|| host.to_string());
+    let advice = Advice::imap(account).on_port(peer.map(|a| a.port()));
     let terr = |detail: String| ImapError::Tls {
         addr: addr.clone(),
         detail,
@@ -196,13 +196,13 @@ pub(super) fn tls_wrap(
         if let Err(e) = conn.complete_io(&mut tcp) {
             // X11a: in words, with what to do; never rustls' Debug text.
             return Err(terr(match rustls_error(&e) {
-                Some(t) => explain(t, Advice::imap(account)),
+                Some(t) => explain(t, advice),
                 None if e.kind() == io::ErrorKind::UnexpectedEof
                     || e.kind() == io::ErrorKind::ConnectionReset =>
                 {
                     format!(
-                        "the server closed the connection during the TLS handshake ({e}). TLS to a plain-text port? {}",
-                        Advice::imap(account).plain_port
+                        "the server closed the connection during the TLS handshake ({e}); {}",
+                        advice.on_port(None).not_tls()
                     )
                 }
                 None => e.to_string(),
