@@ -608,10 +608,7 @@ impl<'a> Documents<'a> {
             .flatten()
             .filter(|p| **p != (0, 0))
             .count();
-        format!(
-            "documents: {filed} of {all} attachments of {} mails filed",
-            self.mails.len()
-        )
+        format!("documents: {filed} of {all} attachments filed")
     }
 }
 
