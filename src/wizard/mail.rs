@@ -753,6 +753,12 @@ mod tests {
     }
 
     #[test]
+    fn w5_dates_read_as_in_w2() {
+        assert_eq!(short_date("2026-12-07T10:00:00Z"), "2026-12-07 10:00");
+        assert_eq!(short_date("not a date"), "not a date");
+    }
+
+    #[test]
     fn w9_one_screen_per_mail_with_back_skip_and_the_rest() {
         let mails: Vec<DocMail> = (0..3)
             .map(|i| DocMail {
