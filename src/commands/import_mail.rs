@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first
     let opts = engine::Options {
         all_items: args.all_items || ctx.global.verbose > 0,
+        ids: ctx.global.verbose > 0,
     };
     let now: &[&MailAccount] = if areas.mail { &accounts } else { &[] };
     let mut summary = engine::run(cfg, &st, now, &opts, chooser.as_mut())?;

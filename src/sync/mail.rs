@@ -74,6 +74,9 @@ pub struct MailReport {
     /// Every item in the table, not only those needing attention.
     #[serde(skip)]
     pub all_items: bool,
+    /// The table names each item's id and rule (`-v`); else words only.
+    #[serde(skip)]
+    pub ids: bool,
     /// The run's exit code (X7), as recorded in `runs`.
     #[serde(skip)]
     pub exit: Exit,
@@ -84,10 +87,66 @@ pub struct MailReport {
 pub struct Options {
     /// List every item in the table (`--all-items`, `-v`).
     pub all_items: bool,
+    /// Item and rule ids in the table (`-v`).
+    pub ids: bool,
 }
 
-/// The wizard's questions (W1-W3). [`Unattended`] takes the defaults (W6);
-/// `crate::wizard::mail` asks a person.
+/// One importable mail as the wizard shows it (W2, W7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailRow {
+    /// `YYYY-MM-DD HH:MM` (sorts as text), empty when the mail has no date.
+    pub date: String,
+    pub from: String,
+    pub subject: String,
+    /// The person or company it will be attached to, in words.
+    pub attached_to: String,
+    /// Why it will be flagged for editing, in words.
+    pub flags: Vec<String>,
+    /// The sender is ambiguous: asked after the selection (W8).
+    pub choice_needed: bool,
+}
+
+/// A person an ambiguous sender may be (W8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub name: String,
+    /// The person's company, empty when none.
+    pub company: String,
+}
+
+/// An address that more than one person carries (W8), asked once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ambiguous {
+    pub address: String,
+    /// How many of the selected mails come from it.
+    pub mails: usize,
+    pub people: Vec<Candidate>,
+}
+
+/// The answer about an ambiguous sender (W8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderAnswer {
+    /// The person at this index of `people`.
+    Person(usize),
+    /// None of them: attach to the owner, flagged.
+    NoneOfThem,
+    /// Back to the selection (W2).
+    Back,
+}
+
+/// One mail whose attachments get a category and a keyword (W3, W9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocMail {
+    pub subject: String,
+    pub from: String,
+    pub attachments: Vec<String>,
+}
+
+/// The category and keyword of one attachment.
+pub type DocChoice = (Option<String>, Option<String>);
+
+/// The wizard's questions (W1-W3, W7-W9). [`Unattended`] takes the
+/// defaults (W6); `crate::wizard::mail` asks a person.
 pub trait Chooser {
     /// True when a person chooses (W2): the new mail of every folder is
     /// gathered and offered before anything is written.
@@ -100,32 +159,38 @@ pub trait Chooser {
     /// A usage error when nothing is chosen; terminal errors.
     fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]>;
 
-    /// W2: the new mails to import. `rows`: number, date, from, subject,
-    /// attached to, flags of each importable mail; `skipped`: the new mails
-    /// the rules skip. Returns one answer per row.
+    /// W2: the new mails to import. `rows`: each importable mail (in the
+    /// folders' order); `skipped`: the new mails the rules skip; `chosen`:
+    /// the answers so far (all true at first, the last answers after a
+    /// step back). Returns one answer per row.
     ///
     /// # Errors
     /// Terminal errors.
-    fn pick_mails(&mut self, rows: &[Vec<String>], skipped: usize) -> Result<Vec<bool>>;
-
-    /// W2: the sender of the mail `subject` is ambiguous: which of
-    /// `people` it is (None: none of them).
-    ///
-    /// # Errors
-    /// Terminal errors.
-    fn pick_sender(&mut self, subject: &str, people: &[String]) -> Result<Option<usize>>;
-
-    /// W3: the category and keyword of the attachment `name`, from the
-    /// configured lists.
-    ///
-    /// # Errors
-    /// Terminal errors.
-    fn document(
+    fn pick_mails(
         &mut self,
-        name: &str,
+        rows: &[MailRow],
+        skipped: usize,
+        chosen: &[bool],
+    ) -> Result<Vec<bool>>;
+
+    /// W8: which person an ambiguous sender address is, asked once per
+    /// address for all its selected mails.
+    ///
+    /// # Errors
+    /// Terminal errors.
+    fn pick_sender(&mut self, sender: &Ambiguous) -> Result<SenderAnswer>;
+
+    /// W3, W9: the category and keyword of each attachment of `mails`,
+    /// from the configured lists; None goes back to the selection (W2).
+    ///
+    /// # Errors
+    /// Terminal errors.
+    fn documents(
+        &mut self,
+        mails: &[DocMail],
         categories: &[String],
         keywords: &[String],
-    ) -> Result<(Option<String>, Option<String>)>;
+    ) -> Result<Option<Vec<Vec<DocChoice>>>>;
 }
 
 /// W6: no one to ask; every default is taken and mail is written batch by
@@ -140,19 +205,29 @@ impl Chooser for Unattended {
     fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
         Ok(on)
     }
-    fn pick_mails(&mut self, rows: &[Vec<String>], _skipped: usize) -> Result<Vec<bool>> {
+    fn pick_mails(
+        &mut self,
+        rows: &[MailRow],
+        _skipped: usize,
+        _chosen: &[bool],
+    ) -> Result<Vec<bool>> {
         Ok(vec![true; rows.len()])
     }
-    fn pick_sender(&mut self, _subject: &str, _people: &[String]) -> Result<Option<usize>> {
-        Ok(None)
+    fn pick_sender(&mut self, _sender: &Ambiguous) -> Result<SenderAnswer> {
+        Ok(SenderAnswer::NoneOfThem)
     }
-    fn document(
+    fn documents(
         &mut self,
-        _name: &str,
+        mails: &[DocMail],
         _categories: &[String],
         _keywords: &[String],
-    ) -> Result<(Option<String>, Option<String>)> {
-        Ok((None, None))
+    ) -> Result<Option<Vec<Vec<DocChoice>>>> {
+        Ok(Some(
+            mails
+                .iter()
+                .map(|m| vec![(None, None); m.attachments.len()])
+                .collect(),
+        ))
     }
 }
 
@@ -190,6 +265,7 @@ pub fn run(
         warnings: Vec::new(),
         calendar: None,
         all_items: opts.all_items,
+        ids: opts.ids,
         exit: Exit::Ok,
     };
     for a in accounts {
@@ -889,8 +965,58 @@ fn send_notices(
     Ok(())
 }
 
-/// W2 and W3: the chooser picks the mails to import, settles the
-/// mandatory choices (an ambiguous sender) and files the documents.
+/// A flag reason (`model::reason`) in words, for people (W4, W7).
+pub fn reason_words(reason: &str) -> &str {
+    match reason {
+        reason::UNKNOWN_SENDER => "unknown sender",
+        reason::AMBIGUOUS_SENDER => "ambiguous sender",
+        reason::UNIDENTIFIED_RECIPIENT => "unknown recipient",
+        reason::ATTACHMENTS_DROPPED => "attachments left out",
+        reason::UNIDENTIFIED_ATTENDEE => "unknown attendee",
+        "too_large" => "too large",
+        other => other,
+    }
+}
+
+/// The ambiguous sender address of a placement (W8): the address of its
+/// `ambiguous_sender` flag, else the mail's sender.
+fn ambiguous_address(p: &plan::Placement, mail: Option<&ParsedMail>) -> String {
+    p.flags
+        .iter()
+        .find(|f| f.reason == reason::AMBIGUOUS_SENDER && !f.address.is_empty())
+        .map(|f| f.address.clone())
+        .or_else(|| {
+            mail.and_then(|m| m.from.as_ref())
+                .map(|f| f.address.clone())
+        })
+        .unwrap_or_default()
+}
+
+/// W8: a candidate person in words: name and company.
+fn candidate(st: &State, id: i64) -> Result<Candidate> {
+    let Some(p) = st.person_by_rowid(id)? else {
+        return Ok(Candidate {
+            name: format!("person #{id}"),
+            company: String::new(),
+        });
+    };
+    let mut company = String::new();
+    if let Some(ext) = &p.company_id
+        && let Some(row) = st.company_rowid(ext)?
+        && let Some(c) = st.company_by_rowid(row)?
+    {
+        company = c.name;
+    }
+    Ok(Candidate {
+        name: p.display_name(),
+        company,
+    })
+}
+
+/// W2, W8 and W3: the chooser picks the mails to import, settles the
+/// mandatory choices (an ambiguous sender, once per address) and files
+/// the documents; a step back from W8 or W3 returns to the selection with
+/// its answers kept. Nothing is changed until every step is answered.
 fn choose(st: &State, items: &mut [Item], cfg: &Config, chooser: &mut dyn Chooser) -> Result<()> {
     let importable: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(items[i].action, Ok(MailAction::Import(_))))
@@ -898,68 +1024,136 @@ fn choose(st: &State, items: &mut [Item], cfg: &Config, chooser: &mut dyn Choose
     let mut rows = Vec::new();
     for &i in &importable {
         let it = &items[i];
-        let (Some(m), Ok(MailAction::Import(p))) = (&it.mail, &it.action) else {
+        let Ok(MailAction::Import(p)) = &it.action else {
             continue;
         };
-        rows.push(vec![
-            (rows.len() + 1).to_string(),
-            m.date
+        let m = it.mail.as_ref();
+        rows.push(MailRow {
+            date: m
+                .and_then(|m| m.date)
                 .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_default(),
-            m.from
-                .as_ref()
+            from: m
+                .and_then(|m| m.from.as_ref())
                 .map(|f| f.address.clone())
                 .unwrap_or_default(),
-            m.subject.chars().take(40).collect(),
-            apply::describe_attach(st, p.attach)?,
-            p.flags
+            subject: m.map(|m| m.subject.clone()).unwrap_or_default(),
+            attached_to: apply::describe_attach(st, p.attach)?,
+            flags: p
+                .flags
                 .iter()
-                .map(|f| f.reason)
-                .collect::<Vec<_>>()
-                .join(", ")
-                + if p.choices.is_empty() {
-                    ""
-                } else {
-                    " (choice needed)"
-                },
-        ]);
+                .map(|f| reason_words(f.reason).to_string())
+                .collect(),
+            choice_needed: !p.choices.is_empty(),
+        });
     }
     let skipped = items.len() - importable.len();
-    let chosen = chooser.pick_mails(&rows, skipped)?;
-    if importable.is_empty() {
-        return Ok(());
-    }
+    let mut chosen = vec![true; rows.len()];
+    let m = &cfg.mail;
+    let (senders, docs) = 'steps: loop {
+        chosen = chooser.pick_mails(&rows, skipped, &chosen)?;
+        if importable.is_empty() {
+            return Ok(());
+        }
+        let selected: Vec<usize> = importable
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| chosen.get(*n).copied().unwrap_or(false))
+            .map(|(_, &i)| i)
+            .collect();
+        // W8: one question per ambiguous address, for all its mails.
+        let mut asked: Vec<(String, Vec<i64>, usize)> = Vec::new();
+        for &i in &selected {
+            let Ok(MailAction::Import(p)) = &items[i].action else {
+                continue;
+            };
+            if p.choices.is_empty() {
+                continue;
+            }
+            let address = ambiguous_address(p, items[i].mail.as_ref());
+            match asked.iter_mut().find(|(a, ..)| *a == address) {
+                Some(a) => a.2 += 1,
+                None => asked.push((address, p.choices.clone(), 1)),
+            }
+        }
+        let mut senders: Vec<(String, Option<i64>)> = Vec::new();
+        for (address, choices, mails) in &asked {
+            let mut people = Vec::new();
+            for id in choices {
+                people.push(candidate(st, *id)?);
+            }
+            let question = Ambiguous {
+                address: address.clone(),
+                mails: *mails,
+                people,
+            };
+            match chooser.pick_sender(&question)? {
+                SenderAnswer::Back => continue 'steps,
+                SenderAnswer::NoneOfThem => senders.push((address.clone(), None)),
+                SenderAnswer::Person(n) => senders.push((address.clone(), choices.get(n).copied())),
+            }
+        }
+        // W3, W9: documents, one screen per mail.
+        let mut with_docs = Vec::new();
+        let mut doc_mails = Vec::new();
+        if m.edit_documents
+            && (!m.document_categories.is_empty() || !m.document_keywords.is_empty())
+        {
+            for &i in &selected {
+                let (Some(mail), Ok(MailAction::Import(p))) = (&items[i].mail, &items[i].action)
+                else {
+                    continue;
+                };
+                if p.drop_attachments || p.headers_only || mail.attachments.is_empty() {
+                    continue;
+                }
+                with_docs.push(i);
+                doc_mails.push(DocMail {
+                    subject: mail.subject.clone(),
+                    from: mail
+                        .from
+                        .as_ref()
+                        .map(|f| f.address.clone())
+                        .unwrap_or_default(),
+                    attachments: mail.attachments.iter().map(|a| a.name.clone()).collect(),
+                });
+            }
+        }
+        if doc_mails.is_empty() {
+            break (senders, Vec::new());
+        }
+        match chooser.documents(&doc_mails, &m.document_categories, &m.document_keywords)? {
+            None => continue 'steps,
+            Some(docs) => break (senders, with_docs.into_iter().zip(docs).collect::<Vec<_>>()),
+        }
+    };
     for (n, &i) in importable.iter().enumerate() {
         items[i].selected = chosen.get(n).copied().unwrap_or(false);
     }
-    // W2: mandatory choices (an ambiguous sender) must be settled.
+    // W2: the mandatory choices settled.
     for &i in &importable {
         if !items[i].selected {
             continue;
         }
+        let address = match &items[i].action {
+            Ok(MailAction::Import(p)) if !p.choices.is_empty() => {
+                ambiguous_address(p, items[i].mail.as_ref())
+            }
+            _ => continue,
+        };
         let Ok(MailAction::Import(p)) = &mut items[i].action else {
             continue;
         };
-        if p.choices.is_empty() {
-            continue;
-        }
-        let subject = items[i]
-            .mail
-            .as_ref()
-            .map(|m| m.subject.clone())
-            .unwrap_or_default();
-        let mut people = Vec::new();
-        for id in &p.choices {
-            people.push(apply::describe_attach(st, Attach::Person(*id))?);
-        }
-        if let Some(&person) = chooser
-            .pick_sender(&subject, &people)?
-            .and_then(|pick| p.choices.get(pick))
-        {
+        let pick = senders
+            .iter()
+            .find(|(a, _)| *a == address)
+            .and_then(|(_, person)| *person)
+            .filter(|person| p.choices.contains(person));
+        if let Some(person) = pick {
             p.attach = Attach::Person(person);
             p.rule = Rule::W2;
             p.why.push(format!(
-                "the sender was ambiguous; person {person} chosen in the wizard (W2)"
+                "the sender was ambiguous; person {person} chosen in the wizard (W2, W8)"
             ));
             let sender: Vec<String> = p
                 .flags
@@ -973,26 +1167,8 @@ fn choose(st: &State, items: &mut [Item], cfg: &Config, chooser: &mut dyn Choose
         }
         p.choices.clear();
     }
-    // W3: documents.
-    let m = &cfg.mail;
-    if m.edit_documents && (!m.document_categories.is_empty() || !m.document_keywords.is_empty()) {
-        for &i in &importable {
-            if !items[i].selected {
-                continue;
-            }
-            let (Some(mail), Ok(MailAction::Import(p))) = (&items[i].mail, &items[i].action) else {
-                continue;
-            };
-            if p.drop_attachments || p.headers_only || mail.attachments.is_empty() {
-                continue;
-            }
-            let names: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
-            let mut docs = Vec::new();
-            for name in names {
-                docs.push(chooser.document(&name, &m.document_categories, &m.document_keywords)?);
-            }
-            items[i].documents = docs;
-        }
+    for (i, d) in docs {
+        items[i].documents = d;
     }
     Ok(())
 }
@@ -1054,8 +1230,10 @@ mod tests {
 
     /// Answers the wizard's questions from a script and notes them.
     struct Script {
-        sender: Option<usize>,
-        asked: Vec<(String, Vec<String>)>,
+        /// The answers to the sender questions, in turn (then: none of them).
+        senders: Vec<SenderAnswer>,
+        asked: Vec<Ambiguous>,
+        selections: usize,
     }
 
     impl Chooser for Script {
@@ -1065,20 +1243,31 @@ mod tests {
         fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
             Ok(on)
         }
-        fn pick_mails(&mut self, rows: &[Vec<String>], _skipped: usize) -> Result<Vec<bool>> {
-            Ok(vec![true; rows.len()])
-        }
-        fn pick_sender(&mut self, subject: &str, people: &[String]) -> Result<Option<usize>> {
-            self.asked.push((subject.to_string(), people.to_vec()));
-            Ok(self.sender)
-        }
-        fn document(
+        fn pick_mails(
             &mut self,
-            _name: &str,
-            _categories: &[String],
-            _keywords: &[String],
-        ) -> Result<(Option<String>, Option<String>)> {
-            Ok((None, None))
+            rows: &[MailRow],
+            _skipped: usize,
+            chosen: &[bool],
+        ) -> Result<Vec<bool>> {
+            assert_eq!(rows.len(), chosen.len());
+            self.selections += 1;
+            Ok(chosen.to_vec())
+        }
+        fn pick_sender(&mut self, sender: &Ambiguous) -> Result<SenderAnswer> {
+            self.asked.push(sender.clone());
+            Ok(if self.senders.is_empty() {
+                SenderAnswer::NoneOfThem
+            } else {
+                self.senders.remove(0)
+            })
+        }
+        fn documents(
+            &mut self,
+            mails: &[DocMail],
+            categories: &[String],
+            keywords: &[String],
+        ) -> Result<Option<Vec<Vec<DocChoice>>>> {
+            Unattended.documents(mails, categories, keywords)
         }
     }
 
@@ -1092,6 +1281,12 @@ mod tests {
             dir.path().join("new/1.M1P1.h"),
             "From: Quinn <shared@roe.example>\r\nTo: alice@us.example\r\nSubject: Offer\r\n\
              Message-ID: <offer@roe.example>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("new/2.M2P1.h"),
+            "From: Quinn <shared@roe.example>\r\nTo: alice@us.example\r\nSubject: Offer again\r\n\
+             Message-ID: <again@roe.example>\r\nDate: Mon, 7 Dec 2026 11:00:00 +0000\r\n\r\nHello\r\n",
         )
         .unwrap();
         let cfg = Config::parse(
@@ -1125,33 +1320,63 @@ mod tests {
     }
 
     #[test]
-    fn w2_the_chooser_settles_an_ambiguous_sender() {
+    fn w2_w8_the_chooser_settles_an_ambiguous_sender_once_per_address() {
         let (_dir, cfg, st) = ambiguous();
         let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
         let mut script = Script {
-            sender: Some(1),
+            senders: vec![SenderAnswer::Person(1)],
             asked: Vec::new(),
+            selections: 0,
         };
         let report = run(&cfg, &st, &accounts, &Options::default(), &mut script).unwrap();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
+        // W8: two mails from one address, one question naming it.
         assert_eq!(script.asked.len(), 1);
-        let (subject, people) = &script.asked[0];
-        assert_eq!(subject, "Offer");
-        assert_eq!(people.len(), 2);
-        assert_eq!(report.counts.imported, 1);
-        let item = &report.items[0];
-        assert_eq!(item.rule, "W2");
-        assert_eq!(item.attached_to.as_ref(), Some(&people[1]));
-        assert!(
-            !item
-                .flags
-                .iter()
-                .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
-            "{:?}",
-            item.flags
-        );
-        assert!(item.activity_id.is_some());
+        let asked = &script.asked[0];
+        assert_eq!(asked.address, "shared@roe.example");
+        assert_eq!(asked.mails, 2);
+        let names: Vec<&str> = asked.people.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Quinn Roe", "Other Roe"]);
+        assert_eq!(report.counts.imported, 2);
+        for item in &report.items {
+            assert_eq!(item.rule, "W2");
+            assert!(
+                item.attached_to
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("Other Roe")),
+                "{item:?}"
+            );
+            assert!(
+                !item
+                    .flags
+                    .iter()
+                    .any(|f| f.starts_with(reason::AMBIGUOUS_SENDER)),
+                "{:?}",
+                item.flags
+            );
+            assert!(item.activity_id.is_some());
+        }
         assert_eq!(report.exit, Exit::Ok);
+    }
+
+    #[test]
+    fn w8_back_from_the_sender_question_returns_to_the_selection() {
+        let (_dir, cfg, st) = ambiguous();
+        let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
+        let mut script = Script {
+            senders: vec![SenderAnswer::Back, SenderAnswer::Person(0)],
+            asked: Vec::new(),
+            selections: 0,
+        };
+        let report = run(&cfg, &st, &accounts, &Options::default(), &mut script).unwrap();
+        assert_eq!(script.selections, 2);
+        assert_eq!(script.asked.len(), 2);
+        assert_eq!(report.counts.imported, 2);
+        assert!(report.items.iter().all(|i| {
+            i.attached_to
+                .as_deref()
+                .is_some_and(|a| a.starts_with("Quinn Roe"))
+        }));
     }
 
     #[test]
@@ -1159,7 +1384,7 @@ mod tests {
         let (_dir, cfg, st) = ambiguous();
         let accounts: Vec<&MailAccount> = cfg.mail.accounts.iter().collect();
         let report = run(&cfg, &st, &accounts, &Options::default(), &mut Unattended).unwrap();
-        assert_eq!(report.counts.imported, 1);
+        assert_eq!(report.counts.imported, 2);
         let item = &report.items[0];
         assert_ne!(item.rule, "W2");
         assert!(

@@ -7,3 +7,4 @@ pub mod contacts;
 pub mod init;
 pub mod mail;
 pub mod resolve;
+pub mod screen;

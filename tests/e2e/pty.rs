@@ -39,7 +39,31 @@ pub fn strip_ansi(s: &str) -> String {
 impl Pty {
     /// Starts `program args` on a pty with extra environment variables.
     pub fn spawn(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Pty {
-        let mut line = shell_quote(&program.display().to_string());
+        Pty::start(String::new(), program, args, envs)
+    }
+
+    /// [`Pty::spawn`] on a terminal of `cols` x `rows` (set with stty on
+    /// the pty itself, so the program reads it as a person's terminal).
+    pub fn spawn_sized(
+        program: &Path,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> Pty {
+        let (c, r) = (cols.to_string(), rows.to_string());
+        let mut envs = envs.to_vec();
+        envs.extend([("COLUMNS", c.as_str()), ("LINES", r.as_str())]);
+        Pty::start(
+            format!("stty cols {cols} rows {rows} && exec "),
+            program,
+            args,
+            &envs,
+        )
+    }
+
+    fn start(lead: String, program: &Path, args: &[&str], envs: &[(&str, &str)]) -> Pty {
+        let mut line = lead + &shell_quote(&program.display().to_string());
         for a in args {
             line.push(' ');
             line.push_str(&shell_quote(a));
@@ -93,6 +117,33 @@ impl Pty {
                 panic!(
                     "`{text}` did not appear; the screen shows:\n{}",
                     &plain[self.seen.min(plain.len())..]
+                );
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    /// The screen drawn last by a redrawing screen (crate::wizard::screen):
+    /// its lines after the last erase-to-end (`ESC [ J`), without escapes.
+    pub fn frame(&self) -> Vec<String> {
+        let raw = self.screen.lock().unwrap().clone();
+        let last = raw.rsplit("\x1b[J").next().unwrap_or("");
+        strip_ansi(last).lines().map(str::to_string).collect()
+    }
+
+    /// Waits until the last frame satisfies `ok` (30 s, then fails showing
+    /// it), and returns it.
+    pub fn wait_frame(&self, what: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let f = self.frame();
+            if ok(&f) {
+                return f;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{what}: not on the screen; the last frame:\n{}",
+                    f.join("\n")
                 );
             }
             std::thread::sleep(Duration::from_millis(30));
