@@ -31,6 +31,8 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     } else {
         Box::new(Unattended)
     };
+    // W11: a Ctrl-C in the wizard restores the terminal and says what is kept.
+    let _stop = interactive.then(|| crate::ui::on_interrupt(crate::ui::Stopped::NothingImported));
     // W1: what to import now; the default comes from `[mail] areas`.
     let areas = choose_areas(ctx, chooser.as_mut())?;
     let st = ctx.state(Access::Write, "import-mail")?;

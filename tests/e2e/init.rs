@@ -88,3 +88,114 @@ fn x1_init_wizard_reports_a_failed_login_and_can_abort_without_writing() {
     assert_eq!(code, 2, "{screen}");
     assert!(!out.exists());
 }
+
+/// Walks the wizard to an IMAP account on a closed port (the test fails
+/// at once, no server needed), with a folder name holding a space.
+fn imap_on_a_closed_port(p: &mut Pty) {
+    start(p);
+    p.pick("Mail account to import from", 0);
+    p.answer("Account name", "alice-mail");
+    p.answer("IMAP host", "127.0.0.1");
+    p.pick("Encryption", 2);
+    p.answer("Port", "1");
+    p.answer("Login", "alice");
+    p.pick("Where does the password", 0);
+    p.answer("Variable name", "INIT_PW");
+    p.answer("Folders to import", "CRM Import ,INBOX");
+    p.expect("The test failed. What now?");
+}
+
+#[test]
+fn w10_init_splits_folders_at_commas_keeps_answers_and_names_the_config_in_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("config.toml");
+    let mut p = Pty::spawn(
+        &bin(),
+        &["init", "--output", out.to_str().unwrap()],
+        &[("INIT_PW", "pw")],
+    );
+    imap_on_a_closed_port(&mut p);
+    p.send("\r"); // enter the settings again
+    // Every earlier answer is the default: Enter keeps each one.
+    for prompt in [
+        "Account name",
+        "IMAP host",
+        "Encryption",
+        "Port",
+        "Login",
+        "Where does the password",
+        "Variable name",
+        "Folders to import",
+    ] {
+        p.answer(prompt, "");
+    }
+    p.pick("The test failed. What now?", 1); // keep them anyway
+    p.pick("Calendar and address book", 2);
+    p.expect("Next:");
+    let (code, screen) = p.wait();
+    assert_eq!(code, 0, "{screen}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let cfg = crmsync::config::Config::parse(&text, &out).unwrap();
+    let a = &cfg.mail.accounts[0];
+    assert_eq!(a.folders, vec!["CRM Import", "INBOX"], "{text}");
+    assert_eq!(
+        (
+            a.name(),
+            a.host.as_deref(),
+            a.port(),
+            a.password_env.as_deref()
+        ),
+        ("alice-mail", Some("127.0.0.1"), 1, Some("INIT_PW")),
+        "{text}"
+    );
+    assert_eq!(a.login.as_deref(), Some("alice"), "{text}");
+    assert!(!text.contains("config.sample.toml"), "{text}");
+    let c = format!("--config {}", out.display());
+    assert!(
+        screen.contains(&format!(
+            "Next: `crmsync {c} crm import persons.csv --kind persons`, then `crmsync {c} check`"
+        )),
+        "{screen}"
+    );
+}
+
+#[test]
+fn w11_ctrl_c_in_init_restores_the_cursor_and_says_nothing_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("config.toml");
+    let mut p = Pty::spawn(&bin(), &["init", "--output", out.to_str().unwrap()], &[]);
+    p.answer("own mail domains", "us.example");
+    // A list: dialoguer hides the cursor while it is shown.
+    p.expect("CRM back end");
+    p.send("\x03");
+    p.expect("stopped: nothing written");
+    let raw = p.raw();
+    let hidden = raw.rfind("\x1b[?25l").expect("the list hid the cursor");
+    let shown = raw.rfind("\x1b[?25h").expect("the cursor is shown again");
+    assert!(shown > hidden, "{raw:?}");
+    let (code, screen) = p.wait();
+    assert_eq!(code, 130, "ended by the interrupt: {screen}");
+    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    assert!(!screen.contains("error:"), "{screen}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn w12_without_colour_the_active_row_carries_a_marker() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("config.toml");
+    let mut p = Pty::spawn(
+        &bin(),
+        &["init", "--output", out.to_str().unwrap()],
+        &[("NO_COLOR", "1")],
+    );
+    p.answer("own mail domains", "us.example");
+    p.expect("> embedded (the state file is the CRM)");
+    p.send("\x1b[B");
+    p.expect("> REST (BottleCRM)");
+    p.send("\x03");
+    p.expect("stopped: nothing written");
+    let raw = p.raw();
+    assert!(!raw.contains("\x1b[3"), "no colour under NO_COLOR: {raw:?}");
+    p.wait();
+}
