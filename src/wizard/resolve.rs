@@ -42,7 +42,13 @@ impl Chooser for Menu {
             crate::ui::info("The unknown-address queue is empty: nothing to resolve.");
             return Ok(());
         }
-        eprintln!("{}", render_table(LIST_HEADERS, &list_rows(entries, false)));
+        eprintln!(
+            "{}",
+            render_table(
+                LIST_HEADERS,
+                &list_rows(entries, false, crate::ui::level() > 0)
+            )
+        );
         if dry_run {
             crate::ui::info("Dry run: each choice shows its effect; nothing is written.");
         }
@@ -88,7 +94,7 @@ fn tell(o: &Outcome) {
         ));
     }
     if !o.changes.is_empty() && crate::ui::level() >= 0 {
-        eprint!("{}", changes_table(&o.changes));
+        eprint!("{}", changes_table(&o.changes, crate::ui::level() > 0));
     }
 }
 
