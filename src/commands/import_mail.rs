@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         MailAccount::name,
         &args.accounts,
         "mail.accounts",
-        "add one (see config.sample.toml) or run `crmsync init`",
+        &format!("{} or run `crmsync init`", super::ADD_ONE),
     )?;
     let interactive = ctx.interactive() && !ctx.global.json;
     let mut chooser: Box<dyn Chooser> = if interactive {
@@ -59,8 +59,9 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
             .collect();
         if calendars.is_empty() {
             summary.errors.push(format!(
-                "appointments and tasks: no [[calendar.accounts]] for {}; add one (see config.sample.toml)",
-                users.iter().copied().collect::<Vec<_>>().join(", ")
+                "appointments and tasks: no [[calendar.accounts]] for {}; {}",
+                users.iter().copied().collect::<Vec<_>>().join(", "),
+                super::ADD_ONE
             ));
             None
         } else {

@@ -54,3 +54,36 @@ fn w11_ctrl_c_in_the_import_wizard_imports_nothing_and_says_so() {
     assert_eq!(code, 0, "{stderr}");
     s.by_subject("interrupt me");
 }
+
+#[test]
+fn w11_ctrl_c_in_resolve_unknown_keeps_the_choices_made_before() {
+    let Some(d) = harness::dovecot() else { return };
+    let s = setup(d, "");
+    for (from, subject) in [
+        ("promo@spam.example", "stop spam"),
+        ("Xavier New <x@nowhere.example>", "stop stranger"),
+    ] {
+        d.append(
+            &s.login,
+            "CRM Import",
+            &mail(from, "alice@us.example", subject, "", "."),
+        );
+    }
+    assert_eq!(s.import(&[]).0, 0);
+    assert_eq!(s.queue(), vec!["promo@spam.example", "x@nowhere.example"]);
+    let bin = assert_cmd::cargo::cargo_bin("crmsync");
+    let config = s.env.config.display().to_string();
+    let mut p = Pty::spawn(&bin, &["--config", &config, "resolve-unknown"], &[]);
+    p.expect("[1/2] promo@spam.example");
+    p.pick("what now?", 3); // ignore this address
+    p.expect("promo@spam.example: ignored from now on");
+    p.expect("[2/2] x@nowhere.example");
+    p.send("\x03");
+    p.expect("stopped: the addresses resolved so far stay resolved; nothing else changed");
+    let raw = p.raw();
+    assert!(cursor_shown_again(&raw), "{raw:?}");
+    let (code, screen) = p.wait();
+    assert_eq!(code, 130, "{screen}");
+    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    assert_eq!(s.queue(), vec!["x@nowhere.example"]);
+}
