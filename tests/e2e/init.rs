@@ -167,17 +167,8 @@ fn w11_ctrl_c_in_init_restores_the_cursor_and_says_nothing_was_written() {
     p.answer("own mail domains", "us.example");
     // A list: dialoguer hides the cursor while it is shown.
     p.expect("CRM back end");
-    p.send("\x03");
-    p.expect("stopped: nothing written");
-    let raw = p.raw();
-    assert!(
-        raw.contains("\x1b[?25l"),
-        "the list hid the cursor: {raw:?}"
-    );
-    assert!(crate::interrupt::cursor_shown_again(&raw), "{raw:?}");
-    let (code, screen) = p.wait();
-    assert_eq!(code, 130, "ended by the interrupt: {screen}");
-    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    assert!(p.raw().contains("\x1b[?25l"), "the list hid the cursor");
+    let screen = crate::interrupt::interrupt(p, "stopped: nothing written");
     assert!(!screen.contains("error:"), "{screen}");
     assert!(!out.exists());
 }
@@ -195,9 +186,34 @@ fn w12_without_colour_the_active_row_carries_a_marker() {
     p.expect("> embedded (the state file is the CRM)");
     p.send("\x1b[B");
     p.expect("> REST (BottleCRM)");
-    p.send("\x03");
-    p.expect("stopped: nothing written");
     let raw = p.raw();
     assert!(!raw.contains("\x1b[3"), "no colour under NO_COLOR: {raw:?}");
-    p.wait();
+    crate::interrupt::interrupt(p, "stopped: nothing written");
+}
+
+#[test]
+fn w10_init_offers_the_system_keyring_for_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("config.toml");
+    let mut p = Pty::spawn(&bin(), &["init", "--output", out.to_str().unwrap()], &[]);
+    start(&mut p);
+    p.pick("Mail account to import from", 0);
+    p.answer("Account name", "alice-mail");
+    p.answer("IMAP host", "127.0.0.1");
+    p.pick("Encryption", 2);
+    p.answer("Port", "1");
+    p.answer("Login", "alice");
+    p.pick("Where does the password", 2);
+    // No entry yet: how to store one, then a password for the test only.
+    p.expect("store the password of `alice-mail` in the keyring");
+    p.answer("password for the test only", "");
+    p.answer("Folders to import", "INBOX");
+    p.expect("the IMAP login was not tested");
+    p.pick("Calendar and address book", 2);
+    let (code, screen) = p.wait();
+    assert_eq!(code, 0, "{screen}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let cfg = crmsync::config::Config::parse(&text, &out).unwrap();
+    let a = &cfg.mail.accounts[0];
+    assert!(a.keyring && a.password_env.is_none(), "{text}");
 }

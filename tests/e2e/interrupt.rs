@@ -7,12 +7,25 @@ use crate::import_mail::{mail, setup};
 use crate::pty::Pty;
 
 /// The output after the last hidden cursor shows it again.
-pub fn cursor_shown_again(raw: &str) -> bool {
+fn cursor_shown_again(raw: &str) -> bool {
     match (raw.rfind("\x1b[?25l"), raw.rfind("\x1b[?25h")) {
         (Some(hidden), Some(shown)) => shown > hidden,
         (None, _) => true,
         (Some(_), None) => false,
     }
+}
+
+/// Sends Ctrl-C and checks the W11 ending: `line` once on the screen, the
+/// cursor shown again, exit status 130. Returns the screen.
+pub fn interrupt(mut p: Pty, line: &str) -> String {
+    p.send("\x03");
+    p.expect(line);
+    let raw = p.raw();
+    assert!(cursor_shown_again(&raw), "{raw:?}");
+    let (code, screen) = p.wait();
+    assert_eq!(code, 130, "ended by the interrupt: {screen}");
+    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    screen
 }
 
 #[test]
@@ -41,13 +54,7 @@ fn w11_ctrl_c_in_the_import_wizard_imports_nothing_and_says_so() {
     p.send("\r");
     // The selection: the mail is fetched and offered, not yet written.
     p.expect("interrupt me");
-    p.send("\x03");
-    p.expect("stopped: nothing imported");
-    let raw = p.raw();
-    assert!(cursor_shown_again(&raw), "{raw:?}");
-    let (code, screen) = p.wait();
-    assert_eq!(code, 130, "{screen}");
-    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    interrupt(p, "stopped: nothing imported");
     assert!(s.report().is_empty(), "nothing imported");
     // Nothing was marked as seen either: the next run imports the mail.
     let (code, _, stderr) = s.import(&[]);
@@ -78,12 +85,9 @@ fn w11_ctrl_c_in_resolve_unknown_keeps_the_choices_made_before() {
     p.pick("what now?", 3); // ignore this address
     p.expect("promo@spam.example: ignored from now on");
     p.expect("[2/2] x@nowhere.example");
-    p.send("\x03");
-    p.expect("stopped: the addresses resolved so far stay resolved; nothing else changed");
-    let raw = p.raw();
-    assert!(cursor_shown_again(&raw), "{raw:?}");
-    let (code, screen) = p.wait();
-    assert_eq!(code, 130, "{screen}");
-    assert_eq!(screen.matches("stopped:").count(), 1, "{screen}");
+    interrupt(
+        p,
+        "stopped: the addresses resolved so far stay resolved; nothing else changed",
+    );
     assert_eq!(s.queue(), vec!["x@nowhere.example"]);
 }
