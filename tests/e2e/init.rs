@@ -21,6 +21,32 @@ fn start(p: &mut Pty) {
     p.send("n");
 }
 
+/// Declines the calendar, waits for success; the config written, loaded,
+/// and the screen.
+fn no_calendar_then_written(
+    mut p: Pty,
+    out: &std::path::Path,
+) -> (String, crmsync::config::Config, String) {
+    p.pick("Calendar and address book", 2);
+    let (code, screen) = p.wait();
+    assert_eq!(code, 0, "{screen}");
+    let text = std::fs::read_to_string(out).unwrap();
+    let cfg = crmsync::config::Config::parse(&text, out).unwrap();
+    (text, cfg, screen)
+}
+
+/// Walks the wizard to an IMAP account `alice-mail` on 127.0.0.1 without
+/// TLS, up to the password question.
+fn imap_account(p: &mut Pty, port: &str, login: &str) {
+    start(p);
+    p.pick("Mail account to import from", 0);
+    p.answer("Account name", "alice-mail");
+    p.answer("IMAP host", "127.0.0.1");
+    p.pick("Encryption", 2);
+    p.answer("Port", port);
+    p.answer("Login", login);
+}
+
 #[test]
 fn x1_init_wizard_tests_imap_login_then_writes_a_loading_config() {
     let Some(d) = harness::dovecot() else { return };
@@ -32,22 +58,12 @@ fn x1_init_wizard_tests_imap_login_then_writes_a_loading_config() {
         &["init", "--output", out.to_str().unwrap()],
         &[("INIT_PW", &pw)],
     );
-    start(&mut p);
-    p.pick("Mail account to import from", 0);
-    p.answer("Account name", "alice-mail");
-    p.answer("IMAP host", "127.0.0.1");
-    p.pick("Encryption", 2);
-    p.answer("Port", &d.port.to_string());
-    p.answer("Login", &login);
+    imap_account(&mut p, &d.port.to_string(), &login);
     p.pick("Where does the password", 0);
     p.answer("Variable name", "INIT_PW");
     p.answer("Folders to import", "INBOX");
     p.expect("IMAP login ok");
-    p.pick("Calendar and address book", 2);
-    let (code, screen) = p.wait();
-    assert_eq!(code, 0, "{screen}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let cfg = crmsync::config::Config::parse(&text, &out).unwrap();
+    let (text, cfg, _) = no_calendar_then_written(p, &out);
     let a = &cfg.mail.accounts[0];
     assert_eq!(a.password_env.as_deref(), Some("INIT_PW"));
     assert_eq!(a.port(), d.port);
@@ -72,13 +88,7 @@ fn x1_init_wizard_reports_a_failed_login_and_can_abort_without_writing() {
         &["init", "--output", out.to_str().unwrap()],
         &[("INIT_PW", "wrong")],
     );
-    start(&mut p);
-    p.pick("Mail account to import from", 0);
-    p.answer("Account name", "alice-mail");
-    p.answer("IMAP host", "127.0.0.1");
-    p.pick("Encryption", 2);
-    p.answer("Port", &d.port.to_string());
-    p.answer("Login", &login);
+    imap_account(&mut p, &d.port.to_string(), &login);
     p.pick("Where does the password", 0);
     p.answer("Variable name", "INIT_PW");
     p.answer("Folders to import", "INBOX");
@@ -92,13 +102,7 @@ fn x1_init_wizard_reports_a_failed_login_and_can_abort_without_writing() {
 /// Walks the wizard to an IMAP account on a closed port (the test fails
 /// at once, no server needed), with a folder name holding a space.
 fn imap_on_a_closed_port(p: &mut Pty) {
-    start(p);
-    p.pick("Mail account to import from", 0);
-    p.answer("Account name", "alice-mail");
-    p.answer("IMAP host", "127.0.0.1");
-    p.pick("Encryption", 2);
-    p.answer("Port", "1");
-    p.answer("Login", "alice");
+    imap_account(p, "1", "alice");
     p.pick("Where does the password", 0);
     p.answer("Variable name", "INIT_PW");
     p.answer("Folders to import", "CRM Import ,INBOX");
@@ -130,12 +134,7 @@ fn w10_init_splits_folders_at_commas_keeps_answers_and_names_the_config_in_next(
         p.answer(prompt, "");
     }
     p.pick("The test failed. What now?", 1); // keep them anyway
-    p.pick("Calendar and address book", 2);
-    p.expect("Next:");
-    let (code, screen) = p.wait();
-    assert_eq!(code, 0, "{screen}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let cfg = crmsync::config::Config::parse(&text, &out).unwrap();
+    let (text, cfg, screen) = no_calendar_then_written(p, &out);
     let a = &cfg.mail.accounts[0];
     assert_eq!(a.folders, vec!["CRM Import", "INBOX"], "{text}");
     assert_eq!(
@@ -196,24 +195,14 @@ fn w10_init_offers_the_system_keyring_for_the_password() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("config.toml");
     let mut p = Pty::spawn(&bin(), &["init", "--output", out.to_str().unwrap()], &[]);
-    start(&mut p);
-    p.pick("Mail account to import from", 0);
-    p.answer("Account name", "alice-mail");
-    p.answer("IMAP host", "127.0.0.1");
-    p.pick("Encryption", 2);
-    p.answer("Port", "1");
-    p.answer("Login", "alice");
+    imap_account(&mut p, "1", "alice");
     p.pick("Where does the password", 2);
     // No entry yet: how to store one, then a password for the test only.
     p.expect("store the password of `alice-mail` in the keyring");
     p.answer("password for the test only", "");
     p.answer("Folders to import", "INBOX");
     p.expect("the IMAP login was not tested");
-    p.pick("Calendar and address book", 2);
-    let (code, screen) = p.wait();
-    assert_eq!(code, 0, "{screen}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let cfg = crmsync::config::Config::parse(&text, &out).unwrap();
+    let (text, cfg, _) = no_calendar_then_written(p, &out);
     let a = &cfg.mail.accounts[0];
     assert!(a.keyring && a.password_env.is_none(), "{text}");
 }
