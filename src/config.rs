@@ -1096,7 +1096,8 @@ pub mod generate {
     pub fn header(state: &Path, own_domains: &[String]) -> String {
         let mut out = String::from(
             "# crmsync configuration, written by `crmsync init`.\n\
-             # Every key is explained in config.sample.toml (see the README).\n\n",
+             # Every key is explained in the commented sample, which\n\
+             # `crmsync init --sample --output sample.toml` writes.\n\n",
         );
         out.push_str(&format!(
             "# The state file: the embedded CRM and what was synced (SQLite).\nstate = {}\n",
@@ -1141,6 +1142,13 @@ pub mod generate {
     /// A password printed by a command.
     pub fn password_cmd(cmd: &str) -> String {
         format!("password_cmd = {}\n", q(cmd))
+    }
+
+    /// A password from the system keyring (X3): service `crmsync`, the
+    /// account's name.
+    pub fn password_keyring() -> String {
+        "keyring = true   # in the system keyring: service `crmsync`, account = this account's name\n"
+            .to_string()
     }
 
     /// A password variable still to be set.

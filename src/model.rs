@@ -226,6 +226,8 @@ rules! {
     M1, M2, M3, M4, M5, M6, M7, M8, M9, M10, M11, M12, M13, M14, M15, M16, M17, M18,
     M19, M20, M21, M22,
     W1, W2, W3, W4, W5, W6, W7, W8, W9,
+    // init, Ctrl-C and the look of every wizard (issue 19).
+    W10, W11, W12,
     // SPEC 3: resolve-unknown.
     U1, U2, U3, U4, U5,
     // SPEC 4: sync-calendar.

@@ -210,11 +210,21 @@ fn keyring_lookup(account: &str, what: &str) -> Result<Secret, SecretError> {
     let value = text.lines().next().unwrap_or("").trim_end();
     if !out.status.success() || value.is_empty() {
         return Err(SecretError(format!(
-            "no keyring entry for account `{account}` (service `crmsync`); store one with \
-             `secret-tool store --label crmsync service crmsync account {account}`"
+            "no keyring entry for account `{account}` (service `crmsync`); store one with `{}`",
+            keyring_store_command(account)
         )));
     }
     Ok(Secret(value.to_string()))
+}
+
+/// The command that stores an account's password where [`SecretSpec`]'s
+/// keyring lookup finds it (service `crmsync`, account = the account name).
+pub fn keyring_store_command(account: &str) -> String {
+    if cfg!(target_os = "macos") {
+        format!("security add-generic-password -s crmsync -a {account} -w")
+    } else {
+        format!("secret-tool store --label crmsync service crmsync account {account}")
+    }
 }
 
 /// X3: a config file that holds a plain password (the caller knows:

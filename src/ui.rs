@@ -93,6 +93,115 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// W11: what a Ctrl-C in a wizard leaves behind, told in one line on
+/// stderr after the terminal is restored. The messages are fixed so the
+/// signal handler only reads an index (async-signal-safe).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Stopped {
+    /// No line: the terminal is restored and the run stops as it always did.
+    Quietly = 0,
+    NothingImported,
+    ImportedKept,
+    NothingWritten,
+    NothingChanged,
+    ResolvedKept,
+    CalendarAccountUntouched,
+    AddressBookUntouched,
+}
+
+const STOPPED_LINES: [&str; 8] = [
+    "",
+    "stopped: nothing imported",
+    "stopped: the mail imported so far is kept; nothing else imported",
+    "stopped: nothing written",
+    "stopped: nothing changed",
+    "stopped: the addresses resolved so far stay resolved; nothing else changed",
+    "stopped: this calendar account was not synced; accounts synced before it are kept",
+    "stopped: this address book was not pushed; address books pushed before it are kept",
+];
+
+static STOPPED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+static ON_SIGINT: std::sync::Once = std::sync::Once::new();
+/// The terminal modes from before the first question (stdin), put back on Ctrl-C.
+static TERMIOS: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+/// W11: from now on a Ctrl-C restores the terminal (cursor shown, the
+/// modes from before the first question) and tells `what` in one line on
+/// stderr, then the run ends by SIGINT as before (exit status 130 in a
+/// shell). Only at a terminal; the guard puts the previous line back.
+pub fn on_interrupt(what: Stopped) -> StopGuard {
+    let before = STOPPED.swap(what as u8, Ordering::SeqCst);
+    if std::io::stderr().is_terminal() {
+        ON_SIGINT.call_once(install_sigint);
+    }
+    StopGuard(before)
+}
+
+/// W11: changes the line of the guard in force (the engine knows when the
+/// first mail was written).
+pub fn interrupt_now_means(what: Stopped) {
+    STOPPED.store(what as u8, Ordering::SeqCst);
+}
+
+/// Puts the previous Ctrl-C line back when dropped.
+#[must_use = "the line holds only while the guard lives"]
+pub struct StopGuard(u8);
+
+impl Drop for StopGuard {
+    fn drop(&mut self) {
+        STOPPED.store(self.0, Ordering::SeqCst);
+    }
+}
+
+fn install_sigint() {
+    // SAFETY: plain libc calls with valid pointers; the handler below does
+    // only async-signal-safe work (tcsetattr, write, raise).
+    unsafe {
+        let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
+        if libc::isatty(0) == 1 && libc::tcgetattr(0, t.as_mut_ptr()) == 0 {
+            let _ = TERMIOS.set(t.assume_init());
+        }
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // Once: the second SIGINT (raised below) takes the default action.
+        act.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut act.sa_mask);
+        libc::sigaction(libc::SIGINT, &act, std::ptr::null_mut());
+    }
+}
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    fn put(bytes: &[u8]) {
+        // SAFETY: write(2) on stderr with a valid buffer.
+        unsafe {
+            libc::write(2, bytes.as_ptr().cast(), bytes.len());
+        }
+    }
+    if let Some(t) = TERMIOS.get() {
+        // SAFETY: tcsetattr is async-signal-safe; `t` came from tcgetattr.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, t);
+        }
+    }
+    // dialoguer hides the cursor while a list is shown.
+    put(b"\x1b[?25h");
+    let line = STOPPED_LINES
+        .get(STOPPED.load(Ordering::SeqCst) as usize)
+        .copied()
+        .unwrap_or("");
+    if !line.is_empty() {
+        put(b"\n");
+        put(line.as_bytes());
+        put(b"\n");
+    }
+    // SAFETY: raise is async-signal-safe; SIGINT is blocked in here and
+    // reset to its default, so the run ends by it once this returns.
+    unsafe {
+        libc::raise(libc::SIGINT);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         MailAccount::name,
         &args.accounts,
         "mail.accounts",
-        "add one (see config.sample.toml) or run `crmsync init`",
+        &format!("{} or run `crmsync init`", super::ADD_ONE),
     )?;
     let interactive = ctx.interactive() && !ctx.global.json;
     let mut chooser: Box<dyn Chooser> = if interactive {
@@ -31,6 +31,8 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
     } else {
         Box::new(Unattended)
     };
+    // W11: a Ctrl-C in the wizard restores the terminal and says what is kept.
+    let _stop = interactive.then(|| crate::ui::on_interrupt(crate::ui::Stopped::NothingImported));
     // W1: what to import now; the default comes from `[mail] areas`.
     let areas = choose_areas(ctx, chooser.as_mut())?;
     let st = ctx.state(Access::Write, "import-mail")?;
@@ -58,8 +60,9 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
             .collect();
         if calendars.is_empty() {
             summary.errors.push(format!(
-                "appointments and tasks: no [[calendar.accounts]] for {}; add one (see config.sample.toml)",
-                users.iter().copied().collect::<Vec<_>>().join(", ")
+                "appointments and tasks: no [[calendar.accounts]] for {}; {}",
+                users.iter().copied().collect::<Vec<_>>().join(", "),
+                super::ADD_ONE
             ));
             None
         } else {

@@ -5,6 +5,7 @@
 //! [`crate::wizard::init`], the writing in [`crate::config`].
 
 use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::Result;
 
@@ -37,10 +38,12 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<Exit> {
         return Err(usage(format!(
             "`crmsync init` is an interactive wizard and needs a terminal. Unattended, run \
              `crmsync init --sample --output {}` to write the commented sample config, edit it \
-             (see config.sample.toml in the README), then `crmsync check` to test every connection",
+             (every key is explained in it), then `crmsync check` to test every connection",
             path.display()
         )));
     }
+    // W11: a Ctrl-C restores the terminal and says nothing was written.
+    let _stop = crate::ui::on_interrupt(crate::ui::Stopped::NothingWritten);
     if path.exists() && !args.force && !crate::wizard::init::confirm_replace(&path)? {
         return Err(usage(format!("kept {}; nothing written", path.display())));
     }
@@ -52,8 +55,38 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> Result<Exit> {
     }
     config::write_private(&path, &text, true)?;
     crate::ui::info(format!(
-        "wrote {} (mode 600). Next: `crmsync crm import persons.csv --kind persons`, then `crmsync check`",
-        path.display()
+        "wrote {} (mode 600). Next: {}",
+        path.display(),
+        next_steps(&path, &text)
     ));
     Ok(Exit::Ok)
+}
+
+/// W10: the commands to run next, with `--config PATH` when the config is
+/// not where crmsync looks by default.
+fn next_steps(path: &Path, text: &str) -> String {
+    let with = if path == config::default_path() {
+        String::new()
+    } else {
+        format!(" --config {}", shell_word(&path.display().to_string()))
+    };
+    let rest =
+        config::Config::parse(text, path).is_ok_and(|c| c.crm.backend == config::Backend::Rest);
+    if rest {
+        format!("`crmsync{with} check`")
+    } else {
+        format!("`crmsync{with} crm import persons.csv --kind persons`, then `crmsync{with} check`")
+    }
+}
+
+/// A word a shell reads back as it is.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }

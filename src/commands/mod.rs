@@ -58,6 +58,11 @@ impl Ctx {
     }
 }
 
+/// The next step when the config lacks an account table (W10: points to
+/// what an installed crmsync has, not to a file of the source tree).
+pub const ADD_ONE: &str =
+    "add one (`crmsync init --sample --output sample.toml` writes a commented example)";
+
 /// The accounts named on the command line, or all of them when none is;
 /// `table` is the config table (`mail.accounts`) and `hint` the next step
 /// when the config has none.

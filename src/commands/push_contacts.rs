@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, args: &PushContactsArgs) -> Result<Exit> {
         DavAccount::name,
         &args.accounts,
         "contacts.accounts",
-        "add one (see config.sample.toml)",
+        super::ADD_ONE,
     )?;
     let map = FieldMap::parse(&cfg.contacts.fields).map_err(|m| {
         usage(format!(

@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, args: &SyncCalendarArgs) -> Result<Exit> {
         DavAccount::name,
         &args.accounts,
         "calendar.accounts",
-        "add one (see config.sample.toml)",
+        super::ADD_ONE,
     )?;
     let st = ctx.state(Access::Write, "sync-calendar")?;
     crate::crm::remote::pull(&ctx.cfg, &st)?; // B2: the directory cache first

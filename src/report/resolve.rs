@@ -16,8 +16,18 @@ pub const LIST_HEADERS: &[&str] = &[
     "persons (by name)",
 ];
 
-/// The rows of the U1 list; `with_state` marks entries that are not open.
-pub fn list_rows(entries: &[UnknownEntry], with_state: bool) -> Vec<Vec<String>> {
+/// The rows of the U1 list; `with_state` marks entries that are not open,
+/// `ids` names the persons' and companies' ids.
+pub fn list_rows(entries: &[UnknownEntry], with_state: bool, ids: bool) -> Vec<Vec<String>> {
+    // The ids (for `--assign ADDRESS=P6`) in the list; the wizard's menu
+    // speaks in names (W12).
+    let id = |id: &str| {
+        if ids {
+            format!(" ({id})")
+        } else {
+            String::new()
+        }
+    };
     entries
         .iter()
         .map(|e| {
@@ -41,12 +51,12 @@ pub fn list_rows(entries: &[UnknownEntry], with_state: bool) -> Vec<Vec<String>>
                     .collect(),
                 e.display_names.join("\n"),
                 match (&e.suggested_company_name, &e.suggested_company) {
-                    (Some(n), Some(id)) => format!("{n} ({id})"),
+                    (Some(n), Some(c)) => format!("{n}{}", id(c)),
                     _ => String::new(),
                 },
                 e.suggested_persons
                     .iter()
-                    .map(|p| format!("{} ({})", p.name, p.id))
+                    .map(|p| format!("{}{}", p.name, id(&p.id)))
                     .collect::<Vec<_>>()
                     .join("\n"),
             ]
@@ -63,7 +73,7 @@ impl Tabular for UnknownList {
         LIST_HEADERS.to_vec()
     }
     fn rows(&self) -> Vec<Vec<String>> {
-        list_rows(&self.unknown, true)
+        list_rows(&self.unknown, true, true)
     }
     fn footer(&self) -> Vec<String> {
         let open = self.unknown.iter().filter(|e| e.state == "open").count();
@@ -78,18 +88,25 @@ impl Tabular for UnknownList {
     }
 }
 
-/// The before/after table of re-evaluated activities (U3).
-pub fn changes_table(changes: &[Change]) -> String {
+/// The before/after table of re-evaluated activities (U3); `ids` names
+/// the persons' and companies' ids and the rules that placed them.
+pub fn changes_table(changes: &[Change], ids: bool) -> String {
     let rows: Vec<Vec<String>> = changes
         .iter()
         .map(|c| {
             let place = |p: &Place| {
-                format!(
-                    "{} {} ({})",
-                    p.attached_to,
-                    p.name,
-                    p.rule.as_deref().unwrap_or("-")
-                )
+                if ids {
+                    format!(
+                        "{} {} ({})",
+                        p.attached_to,
+                        p.name,
+                        p.rule.as_deref().unwrap_or("-")
+                    )
+                } else {
+                    // W12: `person Nina Neu`, not `person P6 Nina Neu (M7)`.
+                    let kind = p.attached_to.split(' ').next().unwrap_or("");
+                    format!("{kind} {}", p.name)
+                }
             };
             let added: Vec<&String> = c
                 .after
@@ -164,7 +181,7 @@ impl Tabular for ResolveReport {
         let mut v = Vec::new();
         if !self.changes.is_empty() {
             v.push("Re-evaluated activities (U3):".to_string());
-            v.push(changes_table(&self.changes).trim_end().to_string());
+            v.push(changes_table(&self.changes, true).trim_end().to_string());
         }
         let c = &self.counts;
         v.push(format!(

@@ -318,7 +318,12 @@ fn push_account(
             "account `{name}`: {total} contacts selected, more than warn_above = {} (P9)",
             cc.warn_above
         );
-        let question = format!("{what}. Push them into {}'s address book?", a.user());
+        // W12: the person reads words; the rule id stays in the report.
+        let question = format!(
+            "Address book `{name}`: {total} contacts selected, more than warn_above = {}. Push them into {}'s address book?",
+            cc.warn_above,
+            a.user()
+        );
         match chooser.push_large_selection(&question)? {
             Answer::No => {
                 report.status = ContactsStatus::Declined;

@@ -473,6 +473,10 @@ fn import_account(
             crate::ui::info(format!("{}: no new mail", a.name()));
         } else {
             choose(st, &mut items, cfg, chooser)?;
+            if st.writable() {
+                // W11: from here on, a Ctrl-C keeps what was imported.
+                crate::ui::interrupt_now_means(crate::ui::Stopped::ImportedKept);
+            }
             for (fi, folder) in folders.iter().enumerate() {
                 let chosen: Vec<Item> = items
                     .iter_mut()

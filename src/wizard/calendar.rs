@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use dialoguer::Select;
-use dialoguer::theme::ColorfulTheme;
 
 use crate::plan::calendar::Side;
 use crate::sync::calendar::{Chooser, Conflict, Unattended};
@@ -14,14 +13,20 @@ pub struct Ask;
 
 impl Chooser for Ask {
     fn conflict_winner(&mut self, c: &Conflict<'_>) -> Result<Option<Side>> {
+        // W12: words for the person; the rule and the ids with -v.
+        crate::ui::debug(format!(
+            "conflict (C6): activity {}, calendar item {}",
+            c.activity, c.href
+        ));
         eprintln!(
             "{}",
             crate::ui::printable(&format!(
-                "\nConflict (C6) on activity {} `{}` ({}): both sides changed.\n--- CRM version ---\n{}\n--- calendar version ---\n{}",
-                c.activity, c.subject, c.href, c.crm, c.calendar
+                "\n`{}` was changed in the CRM and in the calendar since the last sync.\n--- CRM version ---\n{}\n--- calendar version ---\n{}",
+                c.subject, c.crm, c.calendar
             ))
         );
-        let pick = Select::with_theme(&ColorfulTheme::default())
+        let _stop = crate::ui::on_interrupt(crate::ui::Stopped::CalendarAccountUntouched);
+        let pick = Select::with_theme(super::theme())
             .with_prompt("Which version wins? (the other goes to the conflict log)")
             .items(["the CRM version", "the calendar version", "decide later"])
             .default(2)

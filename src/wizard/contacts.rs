@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use dialoguer::Confirm;
-use dialoguer::theme::ColorfulTheme;
 
 use crate::sync::contacts::{Answer, Chooser};
 
@@ -13,7 +12,8 @@ pub struct Ask;
 
 impl Chooser for Ask {
     fn push_large_selection(&mut self, question: &str) -> Result<Answer> {
-        let go = Confirm::with_theme(&ColorfulTheme::default())
+        let _stop = crate::ui::on_interrupt(crate::ui::Stopped::AddressBookUntouched);
+        let go = Confirm::with_theme(super::theme())
             .with_prompt(question)
             .default(false)
             .interact()?;

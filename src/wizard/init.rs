@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::theme::Theme;
 use dialoguer::{Confirm, Input, Password, Select};
 
 use crate::config::generate::{self, MailAt};
@@ -15,8 +15,8 @@ use crate::secret::Secret;
 use crate::source::dav::{Dav, DavKind};
 use crate::source::imap;
 
-fn theme() -> ColorfulTheme {
-    ColorfulTheme::default()
+fn theme() -> &'static dyn Theme {
+    super::theme()
 }
 
 /// Asks whether to replace an existing config.
@@ -24,22 +24,32 @@ fn theme() -> ColorfulTheme {
 /// # Errors
 /// Terminal errors.
 pub fn confirm_replace(path: &Path) -> Result<bool> {
-    Ok(Confirm::with_theme(&theme())
+    Ok(Confirm::with_theme(theme())
         .with_prompt(format!("{} exists. Replace it?", path.display()))
         .default(false)
         .interact()?)
 }
 
 fn ask(prompt: &str, default: Option<&str>) -> Result<String> {
-    let t = theme();
-    let mut i = Input::<String>::with_theme(&t).with_prompt(prompt);
+    let mut i = Input::<String>::with_theme(theme()).with_prompt(prompt);
     if let Some(d) = default {
         i = i.default(d.to_string());
     }
     Ok(i.interact_text()?.trim().to_string())
 }
 
+/// A comma separated answer (W10): the commas alone divide it, so a
+/// folder called `CRM Import` stays one; spaces around the commas go.
 fn split(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Addresses and domains, which hold no spaces: commas or spaces divide.
+fn split_words(s: &str) -> Vec<String> {
     s.split([',', ' '])
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -47,39 +57,57 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Asks where a secret comes from; returns the TOML lines and, for the
-/// connection test, the secret itself (asked hidden if not at hand).
-fn ask_secret(account: &str) -> Result<(String, Option<Secret>)> {
-    let choice = Select::with_theme(&theme())
-        .with_prompt(format!("Where does the password of `{account}` come from?"))
+/// The answers about one secret, kept for "enter the settings again" (W10).
+#[derive(Default)]
+struct SecretAnswers {
+    choice: usize,
+    var: Option<String>,
+    cmd: Option<String>,
+}
+
+/// Asks where a secret comes from (the X3 sources: an environment
+/// variable, a command, the system keyring); returns the TOML lines and,
+/// for the connection test, the secret itself (asked hidden if not at
+/// hand). `accounts` are the config accounts that will use it (the keyring
+/// holds one entry per account).
+fn ask_secret(accounts: &[String], last: &mut SecretAnswers) -> Result<(String, Option<Secret>)> {
+    let first = accounts.first().map(String::as_str).unwrap_or("");
+    let choice = Select::with_theme(theme())
+        .with_prompt(format!(
+            "Where does the password of `{}` come from?",
+            accounts.join("` and `")
+        ))
         .items([
             "an environment variable",
             "a command (e.g. pass show ...)",
+            "the system keyring (secret-tool; the Keychain on macOS)",
             "skip the connection test",
         ])
-        .default(0)
+        .default(last.choice)
         .interact()?;
+    last.choice = choice;
     match choice {
         0 => {
-            let var = ask("Variable name", Some(&generate::password_var(account)))?;
+            let var = ask(
+                "Variable name",
+                Some(
+                    last.var
+                        .as_deref()
+                        .unwrap_or(&generate::password_var(first)),
+                ),
+            )?;
+            last.var = Some(var.clone());
             let secret = match std::env::var(&var) {
                 Ok(v) if !v.is_empty() => Some(Secret::new(v)),
-                _ => Password::with_theme(&theme())
-                    .with_prompt(format!(
-                        "{var} is not set here; password for the test only (not saved)"
-                    ))
-                    .allow_empty_password(true)
-                    .interact()
-                    .ok()
-                    .filter(|p| !p.is_empty())
-                    .map(Secret::new),
+                _ => for_the_test(&format!("{var} is not set here")),
             };
             Ok((generate::password_env(&var), secret))
         }
         1 => {
-            let cmd = ask("Command that prints the password", None)?;
+            let cmd = ask("Command that prints the password", last.cmd.as_deref())?;
+            last.cmd = Some(cmd.clone());
             let spec = crate::secret::SecretSpec::new(
-                account,
+                first,
                 "password",
                 Some(cmd.clone()),
                 None,
@@ -95,17 +123,46 @@ fn ask_secret(account: &str) -> Result<(String, Option<Secret>)> {
             };
             Ok((generate::password_cmd(&cmd), secret))
         }
+        2 => {
+            let spec = crate::secret::SecretSpec::new(first, "password", None, None, true, None);
+            let secret = match spec.resolve() {
+                Ok(s) => Some(s),
+                Err(_) => {
+                    for a in accounts {
+                        crate::ui::info(format!(
+                            "store the password of `{a}` in the keyring: {}",
+                            crate::secret::keyring_store_command(a)
+                        ));
+                    }
+                    for_the_test("the keyring has no entry yet")
+                }
+            };
+            Ok((generate::password_keyring(), secret))
+        }
         _ => Ok((
-            generate::password_env_unset(&generate::password_var(account)),
+            generate::password_env_unset(&generate::password_var(first)),
             None,
         )),
     }
 }
 
+/// The password asked hidden, for the connection test only.
+fn for_the_test(why: &str) -> Option<Secret> {
+    Password::with_theme(theme())
+        .with_prompt(format!(
+            "{why}; password for the test only (not saved, empty: no test)"
+        ))
+        .allow_empty_password(true)
+        .interact()
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(Secret::new)
+}
+
 /// Asks whether to keep a section whose connection test failed.
 fn after_failure(what: &str, err: &str) -> Result<bool> {
     crate::ui::warn(format!("{what}: {err}"));
-    let c = Select::with_theme(&theme())
+    let c = Select::with_theme(theme())
         .with_prompt("The test failed. What now?")
         .items([
             "enter the settings again",
@@ -122,20 +179,22 @@ fn after_failure(what: &str, err: &str) -> Result<bool> {
 }
 
 /// Asks for everything and returns the config text, which loads (the same
-/// validation as every run). `path` is where it will be written.
+/// validation as every run). `path` is where it will be written. After a
+/// failed test, "enter the settings again" offers every earlier answer as
+/// the default (W10).
 ///
 /// # Errors
 /// Terminal errors; "aborted" (a usage error) when the person aborts; a
 /// generated config that does not load.
 pub fn run(path: &Path) -> Result<String> {
     let state = config::default_state_path();
-    let domains = split(&ask(
+    let domains = split_words(&ask(
         "Your company's own mail domains (comma separated)",
         Some(""),
     )?);
     let mut out = generate::header(&state, &domains);
 
-    let backend = Select::with_theme(&theme())
+    let backend = Select::with_theme(theme())
         .with_prompt("CRM back end")
         .items(["embedded (the state file is the CRM)", "REST (BottleCRM)"])
         .default(0)
@@ -143,12 +202,11 @@ pub fn run(path: &Path) -> Result<String> {
     if backend == 0 {
         out.push_str(generate::CRM_EMBEDDED);
     } else {
+        let mut url = "http://127.0.0.1:8000".to_string();
+        let mut var = "CRM_TOKEN".to_string();
         loop {
-            let url = ask("BottleCRM base URL", Some("http://127.0.0.1:8000"))?;
-            let var = ask(
-                "Environment variable holding the API token",
-                Some("CRM_TOKEN"),
-            )?;
+            url = ask("BottleCRM base URL", Some(&url))?;
+            var = ask("Environment variable holding the API token", Some(&var))?;
             let section = generate::crm_rest(&url, &var);
             let test = match std::env::var(&var) {
                 Ok(t) if !t.is_empty() => {
@@ -164,17 +222,9 @@ pub fn run(path: &Path) -> Result<String> {
                     Ok(())
                 }
             };
-            match test {
-                Ok(()) => {
-                    out.push_str(&section);
-                    break;
-                }
-                Err(e) => {
-                    if after_failure("CRM", &e)? {
-                        out.push_str(&section);
-                        break;
-                    }
-                }
+            if keep(test.map_err(|e| ("CRM", e)))? {
+                out.push_str(&section);
+                break;
             }
         }
     }
@@ -182,7 +232,7 @@ pub fn run(path: &Path) -> Result<String> {
     let mut first_user = String::new();
     loop {
         let login = ask("User login (a groupware user, also a CRM rep)", None)?;
-        let emails = split(&ask(
+        let emails = split_words(&ask(
             "Their e-mail addresses, primary first (comma separated)",
             None,
         )?);
@@ -191,7 +241,7 @@ pub fn run(path: &Path) -> Result<String> {
         if first_user.is_empty() {
             first_user = login;
         }
-        if !Confirm::with_theme(&theme())
+        if !Confirm::with_theme(theme())
             .with_prompt("Add another user?")
             .default(false)
             .interact()?
@@ -200,63 +250,30 @@ pub fn run(path: &Path) -> Result<String> {
         }
     }
 
-    let mail = Select::with_theme(&theme())
+    let mail = Select::with_theme(theme())
         .with_prompt("Mail account to import from")
         .items(["IMAP server", "Maildir folder", "none for now"])
         .default(0)
         .interact()?;
     if mail < 2 {
+        let mut last = MailAnswers {
+            name: format!("{first_user}-mail"),
+            login: first_user.clone(),
+            folders: "INBOX".into(),
+            ..MailAnswers::default()
+        };
         loop {
-            let name = ask("Account name", Some(&format!("{first_user}-mail")))?;
-            let mut secret = None;
-            let section = if mail == 0 {
-                let host = ask("IMAP host", None)?;
-                let tls = ["tls", "starttls", "none"][Select::with_theme(&theme())
-                    .with_prompt("Encryption")
-                    .items([
-                        "TLS (port 993)",
-                        "STARTTLS (port 143)",
-                        "none (local servers only)",
-                    ])
-                    .default(0)
-                    .interact()?];
-                let port = ask("Port", Some(if tls == "tls" { "993" } else { "143" }))?;
-                let login = ask("Login", Some(&first_user))?;
-                let (secret_line, s) = ask_secret(&name)?;
-                secret = s;
-                let folders = split(&ask("Folders to import (comma separated)", Some("INBOX"))?);
-                generate::mail_account(
-                    &name,
-                    &first_user,
-                    &MailAt::Imap {
-                        host: &host,
-                        port: &port,
-                        tls,
-                        login: &login,
-                        secret_line: &secret_line,
-                        folders: &folders,
-                    },
-                )
-            } else {
-                let p = ask("Maildir path", None)?;
-                generate::mail_account(&name, &first_user, &MailAt::Maildir { path: &p })
-            };
-            match test_mail(path, &out, &section, secret) {
-                Ok(()) => {
-                    out.push_str(&section);
-                    break;
-                }
-                Err(e) => {
-                    if after_failure("mail", &format!("{e:#}"))? {
-                        out.push_str(&section);
-                        break;
-                    }
-                }
+            let (section, secret) = ask_mail(mail == 0, &first_user, &mut last)?;
+            if keep(
+                test_mail(path, &out, &section, secret).map_err(|e| ("mail", format!("{e:#}"))),
+            )? {
+                out.push_str(&section);
+                break;
             }
         }
     }
 
-    let dav = Select::with_theme(&theme())
+    let dav = Select::with_theme(theme())
         .with_prompt("Calendar and address book")
         .items([
             "CalDAV/CardDAV server",
@@ -266,38 +283,31 @@ pub fn run(path: &Path) -> Result<String> {
         .default(0)
         .interact()?;
     if dav < 2 {
+        let mut url = String::new();
+        let mut login = first_user.clone();
+        let mut base = format!("{}/crmsync", std::env::var("HOME").unwrap_or_default());
+        let mut secret_answers = SecretAnswers::default();
         loop {
             let mut secret = None;
             let section = if dav == 0 {
-                let url = ask(
+                url = ask(
                     "Server URL (principal or home, e.g. https://dav.example.com/alice/)",
-                    None,
+                    (!url.is_empty()).then_some(url.as_str()),
                 )?;
-                let login = ask("Login", Some(&first_user))?;
-                let (secret_line, s) = ask_secret(&format!("{first_user}-dav"))?;
+                login = ask("Login", Some(&login))?;
+                let accounts = [format!("{first_user}-cal"), format!("{first_user}-book")];
+                let (secret_line, s) = ask_secret(&accounts, &mut secret_answers)?;
                 secret = s;
                 generate::dav_accounts(&first_user, &url, &login, &secret_line)
             } else {
-                let base = ask(
-                    "Folder for the vdirs",
-                    Some(&format!(
-                        "{}/crmsync",
-                        std::env::var("HOME").unwrap_or_default()
-                    )),
-                )?;
+                base = ask("Folder for the vdirs", Some(&base))?;
                 generate::vdir_accounts(&first_user, &base)
             };
-            match test_dav(path, &out, &section, secret) {
-                Ok(()) => {
-                    out.push_str(&section);
-                    break;
-                }
-                Err(e) => {
-                    if after_failure("calendar/contacts", &format!("{e:#}"))? {
-                        out.push_str(&section);
-                        break;
-                    }
-                }
+            let tested = test_dav(path, &out, &section, secret)
+                .map_err(|e| ("calendar/contacts", format!("{e:#}")));
+            if keep(tested)? {
+                out.push_str(&section);
+                break;
             }
         }
     }
@@ -305,6 +315,80 @@ pub fn run(path: &Path) -> Result<String> {
     Config::parse(&out, path)
         .map_err(|e| anyhow::anyhow!("the generated config does not load: {}", e.0))?;
     Ok(out)
+}
+
+/// True when a tested section is kept: it passed, or the person keeps it
+/// after a failure; false: enter it again.
+fn keep(test: std::result::Result<(), (&str, String)>) -> Result<bool> {
+    match test {
+        Ok(()) => Ok(true),
+        Err((what, e)) => after_failure(what, &e),
+    }
+}
+
+/// The answers about the mail account, kept for "enter the settings
+/// again" (W10).
+#[derive(Default)]
+struct MailAnswers {
+    name: String,
+    host: String,
+    tls: usize,
+    port: Option<String>,
+    login: String,
+    folders: String,
+    maildir: String,
+    secret: SecretAnswers,
+}
+
+/// Asks for the mail account; `last` holds the answers of the previous
+/// round as defaults and receives this round's.
+fn ask_mail(imap: bool, user: &str, last: &mut MailAnswers) -> Result<(String, Option<Secret>)> {
+    let or_none = |s: &str| (!s.is_empty()).then_some(s.to_string());
+    last.name = ask("Account name", or_none(&last.name).as_deref())?;
+    if !imap {
+        last.maildir = ask("Maildir path", or_none(&last.maildir).as_deref())?;
+        let at = MailAt::Maildir {
+            path: &last.maildir,
+        };
+        return Ok((generate::mail_account(&last.name, user, &at), None));
+    }
+    last.host = ask("IMAP host", or_none(&last.host).as_deref())?;
+    let tls_before = last.tls;
+    last.tls = Select::with_theme(theme())
+        .with_prompt("Encryption")
+        .items([
+            "TLS (port 993)",
+            "STARTTLS (port 143)",
+            "none (local servers only)",
+        ])
+        .default(last.tls)
+        .interact()?;
+    let tls = ["tls", "starttls", "none"][last.tls.min(2)];
+    let standard = if tls == "tls" { "993" } else { "143" };
+    // The port given before, unless the encryption changed.
+    let port_default = match &last.port {
+        Some(p) if tls_before == last.tls => p.clone(),
+        _ => standard.to_string(),
+    };
+    let port = ask("Port", Some(&port_default))?;
+    last.port = Some(port.clone());
+    last.login = ask("Login", or_none(&last.login).as_deref())?;
+    let (secret_line, secret) = ask_secret(std::slice::from_ref(&last.name), &mut last.secret)?;
+    last.folders = ask("Folders to import (comma separated)", Some(&last.folders))?;
+    let folders = split(&last.folders);
+    let section = generate::mail_account(
+        &last.name,
+        user,
+        &MailAt::Imap {
+            host: &last.host,
+            port: &port,
+            tls,
+            login: &last.login,
+            secret_line: &secret_line,
+            folders: &folders,
+        },
+    );
+    Ok((section, secret))
 }
 
 fn test_mail(path: &Path, head: &str, section: &str, secret: Option<Secret>) -> Result<()> {

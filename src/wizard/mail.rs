@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use console::Key;
-use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, MultiSelect};
 
 use crate::state::State;
@@ -26,7 +25,7 @@ impl Chooser for Wizard {
 
     /// W1: the areas from `[mail] areas`, offered for change.
     fn areas(&mut self, on: [bool; 3]) -> Result<[bool; 3]> {
-        let picked = MultiSelect::with_theme(&ColorfulTheme::default())
+        let picked = MultiSelect::with_theme(super::theme())
             .with_prompt("What to import now (space toggles, enter goes on)")
             .items([
                 "mail",
@@ -624,7 +623,7 @@ fn short_date(rfc3339: &str) -> String {
 /// # Errors
 /// Terminal and SQLite errors.
 pub fn show(st: &State, ids: &[i64]) -> Result<()> {
-    let ok = Confirm::with_theme(&ColorfulTheme::default())
+    let ok = Confirm::with_theme(super::theme())
         .with_prompt(format!("Show the {} imported activities?", ids.len()))
         .default(true)
         .interact()?;

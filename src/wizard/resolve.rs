@@ -4,7 +4,7 @@
 //! pick a company), each choice told back with its effect (U3).
 
 use anyhow::Result;
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::theme::Theme;
 use dialoguer::{Confirm, Input, Select};
 
 use crate::address::domain_of;
@@ -16,19 +16,39 @@ use crate::state::State;
 use crate::state::directory;
 use crate::sync::resolve::{Choice, Chooser, UnknownEntry};
 
-/// The menu on a terminal.
-#[derive(Default)]
+/// The menu on a terminal. Every choice is applied at once, so a Ctrl-C
+/// keeps those before it (W11).
 pub struct Menu {
-    theme: ColorfulTheme,
+    theme: &'static dyn Theme,
+    stop: Option<crate::ui::StopGuard>,
+    dry_run: bool,
+}
+
+impl Default for Menu {
+    fn default() -> Menu {
+        Menu {
+            theme: super::theme(),
+            stop: None,
+            dry_run: false,
+        }
+    }
 }
 
 impl Chooser for Menu {
     fn start(&mut self, entries: &[UnknownEntry], dry_run: bool) -> Result<()> {
+        self.stop = Some(crate::ui::on_interrupt(crate::ui::Stopped::NothingChanged));
+        self.dry_run = dry_run;
         if entries.is_empty() {
             crate::ui::info("The unknown-address queue is empty: nothing to resolve.");
             return Ok(());
         }
-        eprintln!("{}", render_table(LIST_HEADERS, &list_rows(entries, false)));
+        eprintln!(
+            "{}",
+            render_table(
+                LIST_HEADERS,
+                &list_rows(entries, false, crate::ui::level() > 0)
+            )
+        );
         if dry_run {
             crate::ui::info("Dry run: each choice shows its effect; nothing is written.");
         }
@@ -36,7 +56,7 @@ impl Chooser for Menu {
     }
 
     fn choose(&mut self, st: &State, entry: &UnknownEntry, i: usize, n: usize) -> Result<Choice> {
-        choose(&self.theme, st, entry, i, n)
+        choose(self.theme, st, entry, i, n)
     }
 
     fn invalid(&mut self, msg: &str) {
@@ -44,15 +64,19 @@ impl Chooser for Menu {
     }
 
     fn applied(&mut self, outcome: &Outcome) {
+        if !outcome.resolved.is_empty() && !self.dry_run {
+            crate::ui::interrupt_now_means(crate::ui::Stopped::ResolvedKept);
+        }
         tell(outcome);
     }
 }
 
-/// One line per resolution and the changed activities, on stderr.
+/// One line per resolution in words (W12; the action and its target id
+/// with -v) and the changed activities, on stderr.
 fn tell(o: &Outcome) {
     for r in &o.resolved {
-        crate::ui::info(format!(
-            "{}: {}{} -> {}, {} activities re-evaluated",
+        crate::ui::debug(format!(
+            "{}: {}{} -> {}",
             r.address,
             r.action,
             r.target
@@ -60,25 +84,39 @@ fn tell(o: &Outcome) {
                 .map(|t| format!(" {t}"))
                 .unwrap_or_default(),
             r.state,
-            r.activities.len()
+        ));
+        let n = r.activities.len();
+        crate::ui::info(format!(
+            "{}: {}, {n} {} re-evaluated",
+            r.address,
+            done(r.action),
+            if n == 1 { "activity" } else { "activities" }
         ));
     }
     if !o.changes.is_empty() && crate::ui::level() >= 0 {
-        eprint!("{}", changes_table(&o.changes));
+        eprint!("{}", changes_table(&o.changes, crate::ui::level() > 0));
     }
 }
 
-fn choose(
-    theme: &ColorfulTheme,
-    st: &State,
-    e: &UnknownEntry,
-    i: usize,
-    n: usize,
-) -> Result<Choice> {
+/// What a resolution did, in words (W12).
+fn done(action: &str) -> &'static str {
+    match action {
+        "assign" => "assigned to the chosen person",
+        "create" => "person created",
+        "link-domain" => "its domain linked to the chosen company",
+        "auto-domain" => "attached to the company of its domain",
+        "ignore" => "ignored from now on",
+        "ignore-domain" => "its whole domain ignored from now on",
+        "skip" => "left open",
+        _ => "done",
+    }
+}
+
+fn choose(theme: &dyn Theme, st: &State, e: &UnknownEntry, i: usize, n: usize) -> Result<Choice> {
     let domain = domain_of(&e.address).unwrap_or("").to_string();
     let (first, last) = names_for(&e.display_names, &e.address);
     let company = match (&e.suggested_company_name, &e.suggested_company) {
-        (Some(name), Some(id)) => format!(", company {name} ({id})"),
+        (Some(name), Some(_)) => format!(", company {name}"),
         _ => String::new(),
     };
     let new_name = format!("{first} {last}");
@@ -123,9 +161,7 @@ fn choose(
                 pattern: e.address.clone(),
             }),
             4 => Confirm::with_theme(theme)
-                .with_prompt(format!(
-                    "Ignore every address at @{domain} from now on (M14)?"
-                ))
+                .with_prompt(format!("Ignore every address at @{domain} from now on?"))
                 .default(true)
                 .interact()?
                 .then(|| Action::Ignore {
@@ -143,7 +179,7 @@ fn choose(
 
 /// Assign: a search text, then a list of matching persons (by name or
 /// e-mail), the suggestions first. None: back to the menu.
-fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Option<String>> {
+fn pick_person(theme: &dyn Theme, st: &State, e: &UnknownEntry) -> Result<Option<String>> {
     loop {
         let search: String = Input::with_theme(theme)
             .with_prompt("Search persons by name or e-mail (empty: the suggestions)")
@@ -156,9 +192,8 @@ fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Op
                 (
                     p.id.clone(),
                     format!(
-                        "{} ({}){} (suggested)",
+                        "{}{} (suggested)",
                         p.name,
-                        p.id,
                         p.email
                             .as_deref()
                             .map(|m| format!(" <{m}>"))
@@ -176,9 +211,8 @@ fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Op
             for p in found {
                 if !ids.iter().any(|(id, _)| *id == p.id) {
                     let label = format!(
-                        "{} ({}){}",
+                        "{}{}",
                         p.display_name(),
-                        p.id,
                         p.emails
                             .first()
                             .map(|m| format!(" <{m}>"))
@@ -207,7 +241,7 @@ fn pick_person(theme: &ColorfulTheme, st: &State, e: &UnknownEntry) -> Result<Op
 /// Create: names prefilled from the display name, the company from the
 /// domain suggestion, then a confirmation. None: back to the menu.
 fn create_person(
-    theme: &ColorfulTheme,
+    theme: &dyn Theme,
     e: &UnknownEntry,
     first: &str,
     last: &str,
@@ -223,10 +257,10 @@ fn create_person(
         .allow_empty(true)
         .interact_text()?;
     let company = match (&e.suggested_company_name, &e.suggested_company) {
-        (Some(name), Some(id)) => {
+        (Some(name), Some(_)) => {
             let yes = Confirm::with_theme(theme)
                 .with_prompt(crate::ui::printable(&format!(
-                    "Company {name} ({id}), by the domain (M10)?"
+                    "Company {name}, found by the mail domain?"
                 )))
                 .default(true)
                 .interact()?;
@@ -253,7 +287,7 @@ fn create_person(
 /// Link the domain: the companies matching the domain, else a search by
 /// name. None: back to the menu.
 fn pick_company(
-    theme: &ColorfulTheme,
+    theme: &dyn Theme,
     st: &State,
     e: &UnknownEntry,
     domain: &str,
@@ -273,7 +307,13 @@ fn pick_company(
         }
         let mut labels: Vec<String> = found
             .iter()
-            .map(|c| format!("{} ({}) {}", c.name, c.id, c.domains.join(", ")))
+            .map(|c| {
+                if c.domains.is_empty() {
+                    c.name.clone()
+                } else {
+                    format!("{} ({})", c.name, c.domains.join(", "))
+                }
+            })
             .collect();
         labels.push("search companies by name".into());
         labels.push("back".into());
@@ -292,7 +332,7 @@ fn pick_company(
 
 /// One pick from a list, the first preselected; prompt and items shown
 /// with control characters escaped (X6a).
-fn select(theme: &ColorfulTheme, prompt: &str, items: &[String]) -> Result<usize> {
+fn select(theme: &dyn Theme, prompt: &str, items: &[String]) -> Result<usize> {
     Ok(Select::with_theme(theme)
         .with_prompt(crate::ui::printable(prompt))
         .items(

@@ -170,6 +170,11 @@ impl Pty {
         self.send(&format!("{}\r", "\x1b[B".repeat(index)));
     }
 
+    /// Everything written so far, escape sequences included.
+    pub fn raw(&self) -> String {
+        self.screen.lock().unwrap().clone()
+    }
+
     /// Waits for the exit code.
     pub fn wait(mut self) -> (i32, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
