@@ -18,7 +18,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{ActivityCommand, Cli, Command, CrmCommand, GlobalArgs};
 use crate::config::Config;
 use crate::error::Exit;
 use crate::report::output::Printer;
@@ -93,6 +93,35 @@ pub fn pick_accounts<'a, T>(
     Ok(picked)
 }
 
+/// The command's name as the JSON documents give it (X15): `import-mail`,
+/// `crm list`, `crm activity show`.
+pub fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Init(_) => "init",
+        Command::Check(_) => "check",
+        Command::Unblock(_) => "unblock",
+        Command::ImportMail(_) => "import-mail",
+        Command::Explain(_) => "explain",
+        Command::Report(_) => "report",
+        Command::ResolveUnknown(_) => "resolve-unknown",
+        Command::PushContacts(_) => "push-contacts",
+        Command::SyncCalendar(_) => "sync-calendar",
+        Command::Crm(sub) => match sub {
+            CrmCommand::Import(_) => "crm import",
+            CrmCommand::List(_) => "crm list",
+            CrmCommand::Export(_) => "crm export",
+            CrmCommand::Pull => "crm pull",
+            CrmCommand::Push => "crm push",
+            CrmCommand::Activity(a) => match **a {
+                ActivityCommand::Add(_) => "crm activity add",
+                ActivityCommand::Edit(_) => "crm activity edit",
+                ActivityCommand::Show(_) => "crm activity show",
+                ActivityCommand::Delete(_) => "crm activity delete",
+            },
+        },
+    }
+}
+
 /// Runs the parsed command line.
 ///
 /// # Errors
@@ -104,11 +133,23 @@ pub fn run(cli: Cli) -> Result<Exit> {
         cli.global.verbose as i8
     });
     let global = cli.global;
+    let command = name(&cli.command);
+    // X15: `crm export` writes files in the format of --format; a --json
+    // that would be ignored is refused instead.
+    if global.json && matches!(cli.command, Command::Crm(CrmCommand::Export(_))) {
+        return Err(crate::error::usage(
+            "`crm export` writes the import layout; use --format json instead of --json",
+        ));
+    }
     // The config is loaded only by commands that need it: init must work
     // without (or with a broken) config.
     let ctx = || -> Result<Ctx> {
         Ok(Ctx {
-            printer: Printer { json: global.json },
+            printer: Printer {
+                json: global.json,
+                quiet: global.quiet,
+                command,
+            },
             cfg: Config::load(global.config.as_deref())?,
             global: global.clone(),
         })

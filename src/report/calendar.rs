@@ -59,8 +59,32 @@ impl Tabular for CalendarReport {
                 a.fetched
             ));
         }
-        out.extend(self.errors.iter().map(|e| format!("error: {e}")));
         out
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_rows || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(
+            &[],
+            &self.errors,
+            (!table_shown).then(|| {
+                self.items
+                    .iter()
+                    .filter(|i| i.action == "failed")
+                    .map(|i| {
+                        let id = i.subject.as_deref().or(i.href.as_deref()).unwrap_or("-");
+                        (id, i.reason.as_deref())
+                    })
+                    .collect()
+            }),
+        )
+    }
+    fn ok(&self) -> bool {
+        self.exit() == crate::error::Exit::Ok
     }
 }
 

@@ -52,9 +52,29 @@ impl Tabular for ContactsReport {
             }
             v.push(line);
         }
-        v.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
-        v.extend(self.errors.iter().map(|e| format!("error: {e}")));
         v
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_rows || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(
+            &self.warnings,
+            &self.errors,
+            (!table_shown).then(|| {
+                self.items
+                    .iter()
+                    .filter(|i| i.action == "failed")
+                    .map(|i| (i.id.as_str(), i.reason.as_deref()))
+                    .collect()
+            }),
+        )
+    }
+    fn ok(&self) -> bool {
+        self.exit() == crate::error::Exit::Ok
     }
 }
 

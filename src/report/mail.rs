@@ -1,4 +1,5 @@
-//! The import-mail report as a table.
+//! The import-mail report as a table: by default its summary line, the
+//! table with `--all-items`, `-v` or a dry run (X14).
 
 use crate::report::output::Tabular;
 use crate::sync::mail::MailReport;
@@ -41,7 +42,7 @@ impl Tabular for MailReport {
     }
     fn footer(&self) -> Vec<String> {
         let c = &self.counts;
-        let mut v = vec![format!(
+        let v = vec![format!(
             "{}{} imported ({} flagged for editing), {} joined as second mailbox, {} skipped, {} failed",
             crate::report::dry_run_lead(self.dry_run, ": would have "),
             c.imported,
@@ -50,7 +51,28 @@ impl Tabular for MailReport {
             c.skipped,
             c.failed
         )];
-        v.extend(self.errors.iter().map(|e| format!("error: {e}")));
         v
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_items || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(
+            &self.warnings,
+            &self.errors,
+            (!table_shown).then(|| {
+                self.items
+                    .iter()
+                    .filter(|i| i.action == "failed")
+                    .map(|i| (i.id.as_str(), i.reason.as_deref()))
+                    .collect()
+            }),
+        )
+    }
+    fn ok(&self) -> bool {
+        self.exit == crate::error::Exit::Ok && self.errors.is_empty()
     }
 }

@@ -353,7 +353,7 @@ fn import_account(
             refs.retain(|r| !st.seen(&key, &r.id).unwrap_or(false));
         }
         let s = settings(cfg, a, folder);
-        let bar = crate::ui::progress(refs.len() as u64, &folder.name);
+        let bar = crate::ui::progress(refs.len() as u64, &format!("{}/{}", a.name(), folder.name));
         for chunk in batches(&refs) {
             let mut fetched: Vec<Item> = Vec::new();
             // M4: a message over max_size is outlined (header, text parts,
@@ -388,7 +388,7 @@ fn import_account(
                 apply_batch(st, source.as_mut(), &place, &fetched, summary)?;
             }
         }
-        bar.finish_and_clear();
+        crate::ui::done(&bar);
         keys.push(key);
         statuses.push(status);
     }

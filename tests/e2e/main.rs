@@ -14,6 +14,7 @@ mod import_wizard;
 mod init;
 mod interop_calendar;
 mod interop_mail;
+mod json_shape;
 mod pty;
 mod push_contacts;
 mod reliability;
