@@ -51,6 +51,9 @@ pub struct MailItem {
     pub activity_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attached_to: Option<String>,
+    /// X15: the id of what it hangs on (`P6`, `C3`), as everywhere else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
 }
@@ -648,6 +651,7 @@ fn report_item(
         subject,
         activity_id: activity,
         attached_to: None,
+        attached_id: None,
         flags: Vec::new(),
     };
     match (&item.action, &item.mail) {
@@ -656,6 +660,10 @@ fn report_item(
                 report.action = "imported".into();
                 report.rule = p.rule.to_string();
                 report.attached_to = Some(apply::describe_attach(st, p.attach)?);
+                report.attached_id = match p.attach {
+                    Attach::Person(id) => st.person_by_rowid(id)?.map(|r| r.id),
+                    Attach::Company(id) => st.company_by_rowid(id)?.map(|r| r.id),
+                };
                 report.flags = p
                     .flags
                     .iter()

@@ -160,6 +160,18 @@ fn x15_every_command_json_matches_docs_json_md() {
         let (code, v) = run(&env, args);
         assert!(code == 0 || code == 3, "{args:?}: exit {code}: {v:#}");
         check(&shapes, &v, code != 0);
+        // Ids in one form: what a mail hangs on is named by its CRM id.
+        for item in v["items"].as_array().unwrap() {
+            if item.get("attached_to").is_some_and(Value::is_string) {
+                let id = item["attached_id"].as_str().unwrap_or_default();
+                assert!(
+                    id.len() > 1
+                        && (id.starts_with('P') || id.starts_with('C'))
+                        && id[1..].chars().all(|c| c.is_ascii_digit()),
+                    "{item:#}"
+                );
+            }
+        }
     }
     // The calendar activity commands, and explain on what they made.
     let (code, added) = run(
