@@ -134,12 +134,23 @@ pub fn run(cli: Cli) -> Result<Exit> {
     });
     let global = cli.global;
     let command = name(&cli.command);
-    // X15: `crm export` writes files in the format of --format; a --json
-    // that would be ignored is refused instead.
-    if global.json && matches!(cli.command, Command::Crm(CrmCommand::Export(_))) {
-        return Err(crate::error::usage(
-            "`crm export` writes the import layout; use --format json instead of --json",
-        ));
+    // X15: a --json that would be ignored is refused instead. `crm export`
+    // writes the format of --format; `report --csv` CSV (clap's
+    // `conflicts_with` misses a global --json given before the subcommand).
+    if global.json {
+        match &cli.command {
+            Command::Crm(CrmCommand::Export(_)) => {
+                return Err(crate::error::usage(
+                    "`crm export` writes the import layout; use --format json instead of --json",
+                ));
+            }
+            Command::Report(a) if a.csv => {
+                return Err(crate::error::usage(
+                    "`report` prints CSV or JSON, not both: drop --csv or --json",
+                ));
+            }
+            _ => {}
+        }
     }
     // The config is loaded only by commands that need it: init must work
     // without (or with a broken) config.

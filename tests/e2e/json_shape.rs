@@ -260,3 +260,29 @@ fn x14_cron_output_is_one_line_and_silent_with_q() {
     let (_, out, _) = env.run(&["import-mail", "--all-items", "--dry-run"]);
     assert!(out.lines().count() >= 3, "{out}");
 }
+
+/// X16: on a terminal the progress bar of a mail run ends with its summary
+/// line naming the account and folder; X14: the run's summary follows.
+#[test]
+fn x16_progress_bar_on_a_terminal_leaves_a_summary_line() {
+    let env = offline_env();
+    env.load_directory();
+    let bin = assert_cmd::cargo::cargo_bin("crmsync");
+    let config = env.config.display().to_string();
+    let mut p = crate::pty::Pty::spawn(&bin, &["--config", &config, "--yes", "import-mail"], &[]);
+    p.expect("local/INBOX: 1 of 1 in ");
+    p.expect(" imported (");
+    let (code, screen) = p.wait();
+    assert!(code == 0 || code == 3, "{screen}");
+}
+
+/// X15: `--json` with `report --csv` is refused (exit 2), not ignored.
+#[test]
+fn x15_json_with_csv_is_a_usage_error() {
+    let env = Env::new("");
+    for args in [["--json", "report", "--csv"], ["report", "--csv", "--json"]] {
+        let (code, out, err) = env.run(&args);
+        assert_eq!(code, 2, "{out} {err}");
+        assert!(err.contains("--csv"), "{err}");
+    }
+}
