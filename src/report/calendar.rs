@@ -68,20 +68,7 @@ impl Tabular for CalendarReport {
         self.all_rows || self.dry_run
     }
     fn problems(&self, table_shown: bool) -> Vec<String> {
-        super::problems(
-            &[],
-            &self.errors,
-            (!table_shown).then(|| {
-                self.items
-                    .iter()
-                    .filter(|i| i.action == "failed")
-                    .map(|i| {
-                        let id = i.subject.as_deref().or(i.href.as_deref()).unwrap_or("-");
-                        (id, i.reason.as_deref())
-                    })
-                    .collect()
-            }),
-        )
+        super::problems(&[], &self.errors, &self.items, table_shown)
     }
     fn ok(&self) -> bool {
         self.exit() == crate::error::Exit::Ok

@@ -61,17 +61,7 @@ impl Tabular for ContactsReport {
         self.all_rows || self.dry_run
     }
     fn problems(&self, table_shown: bool) -> Vec<String> {
-        super::problems(
-            &self.warnings,
-            &self.errors,
-            (!table_shown).then(|| {
-                self.items
-                    .iter()
-                    .filter(|i| i.action == "failed")
-                    .map(|i| (i.id.as_str(), i.reason.as_deref()))
-                    .collect()
-            }),
-        )
+        super::problems(&self.warnings, &self.errors, &self.items, table_shown)
     }
     fn ok(&self) -> bool {
         self.exit() == crate::error::Exit::Ok
