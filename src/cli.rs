@@ -61,7 +61,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
-    /// Print only errors and the result
+    /// Print nothing on success; errors and warnings still go to stderr (X14)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 

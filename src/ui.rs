@@ -30,6 +30,12 @@ pub fn warn(msg: impl AsRef<str>) {
     eprintln!("warning: {}", printable(msg.as_ref()));
 }
 
+/// A line that needs attention, already labelled (`error: ...`,
+/// `warning: ...`, `failed: ...`); on stderr even with `-q` (X14).
+pub fn problem(line: &str) {
+    eprintln!("{}", printable(line));
+}
+
 /// Detail shown with `-v`.
 pub fn debug(msg: impl AsRef<str>) {
     if level() >= 1 {
@@ -42,19 +48,43 @@ pub fn progress_allowed() -> bool {
     level() >= 0 && std::io::stderr().is_terminal()
 }
 
-/// A progress bar on stderr, hidden when stderr is not a terminal.
+/// A progress bar on stderr, hidden when stderr is not a terminal (X16):
+/// `what` names the account and, for mail, the folder (`sales/INBOX`); the
+/// bar shows the count, the rate and the time left. End it with [`done`].
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     if !progress_allowed() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:12} {wide_bar} {pos}/{len} {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{msg:20} {wide_bar} {pos}/{len} {per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     // A folder's or account's name: from a server, perhaps.
     bar.set_message(printable(what).into_owned());
     bar
+}
+
+/// X16: clears a bar from [`progress`] and leaves its summary line
+/// (`sales/INBOX: 300 of 300 in 12s`); nothing when it was hidden.
+pub fn done(bar: &indicatif::ProgressBar) {
+    if bar.is_hidden() {
+        return;
+    }
+    let line = done_line(
+        &bar.message(),
+        bar.position(),
+        bar.length().unwrap_or(0),
+        bar.elapsed(),
+    );
+    bar.finish_and_clear();
+    eprintln!("{line}");
+}
+
+fn done_line(what: &str, pos: u64, len: u64, took: std::time::Duration) -> String {
+    format!("{what}: {pos} of {len} in {}s", took.as_secs())
 }
 
 /// X6a: text from outside (mail subjects and addresses, names from a CSV,
@@ -205,6 +235,20 @@ extern "C" fn on_sigint(_: libc::c_int) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// X16: the line a finished progress bar leaves.
+    #[test]
+    fn x16_progress_ends_with_a_summary_line() {
+        assert_eq!(
+            done_line(
+                "sales/INBOX",
+                300,
+                300,
+                std::time::Duration::from_millis(12_400)
+            ),
+            "sales/INBOX: 300 of 300 in 12s"
+        );
+    }
 
     /// Issue 16 item 9: controls and bidi overrides are shown, not obeyed.
     #[test]

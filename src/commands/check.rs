@@ -63,6 +63,9 @@ struct Unblocked {
 }
 
 impl Tabular for Unblocked {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("unblocked")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["unblocked account"]
     }

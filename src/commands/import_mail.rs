@@ -87,6 +87,8 @@ pub fn run(ctx: &Ctx, args: &ImportMailArgs) -> Result<Exit> {
         None if !summary.errors.is_empty() && exit == Exit::Ok => Exit::Partial,
         _ => exit,
     };
+    // X15: `ok` in the JSON speaks for the whole run, calendar included.
+    summary.exit = exit;
     if let Some((c, _)) = &calendar
         && ctx.global.json
     {

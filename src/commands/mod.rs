@@ -19,7 +19,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{ActivityCommand, Cli, Command, CrmCommand, GlobalArgs};
 use crate::config::Config;
 use crate::error::Exit;
 use crate::report::output::Printer;
@@ -99,6 +99,37 @@ pub fn pick_accounts<'a, T>(
     Ok(picked)
 }
 
+/// The command's name as the JSON documents give it (X15): `import-mail`,
+/// `crm list`, `crm activity show`.
+pub fn name(command: &Command) -> &'static str {
+    match command {
+        Command::Init(_) => "init",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+        Command::Check(_) => "check",
+        Command::Unblock(_) => "unblock",
+        Command::ImportMail(_) => "import-mail",
+        Command::Explain(_) => "explain",
+        Command::Report(_) => "report",
+        Command::ResolveUnknown(_) => "resolve-unknown",
+        Command::PushContacts(_) => "push-contacts",
+        Command::SyncCalendar(_) => "sync-calendar",
+        Command::Crm(sub) => match sub {
+            CrmCommand::Import(_) => "crm import",
+            CrmCommand::List(_) => "crm list",
+            CrmCommand::Export(_) => "crm export",
+            CrmCommand::Pull => "crm pull",
+            CrmCommand::Push => "crm push",
+            CrmCommand::Activity(a) => match **a {
+                ActivityCommand::Add(_) => "crm activity add",
+                ActivityCommand::Edit(_) => "crm activity edit",
+                ActivityCommand::Show(_) => "crm activity show",
+                ActivityCommand::Delete(_) => "crm activity delete",
+            },
+        },
+    }
+}
+
 /// Runs the parsed command line.
 ///
 /// # Errors
@@ -110,11 +141,39 @@ pub fn run(cli: Cli) -> Result<Exit> {
         cli.global.verbose as i8
     });
     let global = cli.global;
+    let command = name(&cli.command);
+    // X15: a --json that would be ignored is refused instead. `crm export`
+    // writes the format of --format; `report --csv` CSV (clap's
+    // `conflicts_with` misses a global --json given before the subcommand).
+    if global.json {
+        match &cli.command {
+            Command::Crm(CrmCommand::Export(_)) => {
+                return Err(crate::error::usage(
+                    "`crm export` writes the import layout; use --format json instead of --json",
+                ));
+            }
+            Command::Completions(_) | Command::Man(_) => {
+                return Err(crate::error::usage(format!(
+                    "`{command}` prints a shell script or a man page, not JSON: drop --json"
+                )));
+            }
+            Command::Report(a) if a.csv => {
+                return Err(crate::error::usage(
+                    "`report` prints CSV or JSON, not both: drop --csv or --json",
+                ));
+            }
+            _ => {}
+        }
+    }
     // The config is loaded only by commands that need it: init must work
     // without (or with a broken) config.
     let ctx = || -> Result<Ctx> {
         Ok(Ctx {
-            printer: Printer { json: global.json },
+            printer: Printer {
+                json: global.json,
+                quiet: global.quiet,
+                command,
+            },
             cfg: Config::load(global.config.as_deref())?,
             global: global.clone(),
         })

@@ -18,6 +18,9 @@ pub struct ActivityList {
 }
 
 impl Tabular for ActivityList {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("activities")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec![
             "id",
@@ -111,6 +114,9 @@ pub struct Resolutions {
 }
 
 impl Tabular for Resolutions {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("resolutions")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["#", "at", "by", "address", "action", "target"]
     }
@@ -157,6 +163,9 @@ pub struct Conflicts {
 }
 
 impl Tabular for Conflicts {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("conflicts")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["#", "at", "account", "item", "loser", "version kept"]
     }

@@ -59,8 +59,19 @@ impl Tabular for CalendarReport {
                 a.fetched
             ));
         }
-        out.extend(self.errors.iter().map(|e| format!("error: {e}")));
         out
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_rows || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(&[], &self.errors, &self.items, table_shown)
+    }
+    fn ok(&self) -> bool {
+        self.exit() == crate::error::Exit::Ok
     }
 }
 

@@ -32,4 +32,23 @@ impl Tabular for CheckReport {
             format!("{bad} check(s) failed")
         }]
     }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        if table_shown {
+            return Vec::new();
+        }
+        self.checks
+            .iter()
+            .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Blocked))
+            .map(|r| format!("error: {} {}: {}", r.check, r.target, r.detail))
+            .collect()
+    }
+    fn ok(&self) -> bool {
+        !self.failed()
+    }
+    fn list_key(&self) -> Option<&'static str> {
+        Some("checks")
+    }
 }

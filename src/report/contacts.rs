@@ -52,9 +52,19 @@ impl Tabular for ContactsReport {
             }
             v.push(line);
         }
-        v.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
-        v.extend(self.errors.iter().map(|e| format!("error: {e}")));
         v
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_rows || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(&self.warnings, &self.errors, &self.items, table_shown)
+    }
+    fn ok(&self) -> bool {
+        self.exit() == crate::error::Exit::Ok
     }
 }
 

@@ -36,6 +36,9 @@ pub struct PersonList {
 }
 
 impl Tabular for PersonList {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("persons")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["id", "name", "e-mails", "phones", "company", "rep"]
     }
@@ -66,6 +69,9 @@ pub struct CompanyList {
 }
 
 impl Tabular for CompanyList {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("companies")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["id", "name", "kind", "e-mail", "domains", "rep"]
     }
@@ -96,6 +102,9 @@ pub struct UserList {
 }
 
 impl Tabular for UserList {
+    fn list_key(&self) -> Option<&'static str> {
+        Some("users")
+    }
     fn headers(&self) -> Vec<&'static str> {
         vec!["login", "name", "e-mails", "sales groups", "person record"]
     }

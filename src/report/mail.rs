@@ -1,6 +1,7 @@
 //! The import-mail report as a table (W4): words for people (what
 //! happened, to whom, why); the item and rule ids only with `-v`, in
-//! `explain` and in the JSON.
+//! `explain` and in the JSON. By default only its summary line; the table
+//! with `--all-items`, `-v` or a dry run (X14).
 
 use crate::report::output::Tabular;
 use crate::sync::mail::{MailItem, MailReport, reason_words};
@@ -89,7 +90,7 @@ impl Tabular for MailReport {
     }
     fn footer(&self) -> Vec<String> {
         let c = &self.counts;
-        let mut v = vec![format!(
+        let v = vec![format!(
             "{}{} imported ({} flagged for editing), {} joined as second mailbox, {} skipped, {} failed",
             crate::report::dry_run_lead(self.dry_run, ": would have "),
             c.imported,
@@ -98,8 +99,19 @@ impl Tabular for MailReport {
             c.skipped,
             c.failed
         )];
-        v.extend(self.errors.iter().map(|e| format!("error: {e}")));
         v
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.all_items || self.dry_run
+    }
+    fn problems(&self, table_shown: bool) -> Vec<String> {
+        super::problems(&self.warnings, &self.errors, &self.items, table_shown)
+    }
+    fn ok(&self) -> bool {
+        self.exit == crate::error::Exit::Ok && self.errors.is_empty()
     }
 }
 

@@ -75,6 +75,9 @@ impl Tabular for UnknownList {
     fn rows(&self) -> Vec<Vec<String>> {
         list_rows(&self.unknown, true, true)
     }
+    fn list_key(&self) -> Option<&'static str> {
+        Some("unknown")
+    }
     fn footer(&self) -> Vec<String> {
         let open = self.unknown.iter().filter(|e| e.state == "open").count();
         vec![if open == 0 {
@@ -193,6 +196,17 @@ impl Tabular for ResolveReport {
             c.updated,
             c.skipped
         ));
+        // X14: the summary first, the tables below it.
+        v.rotate_right(1);
         v
+    }
+    fn is_run(&self) -> bool {
+        true
+    }
+    fn detail(&self) -> bool {
+        self.dry_run || crate::ui::level() > 0
+    }
+    fn ok(&self) -> bool {
+        self.exit() == crate::error::Exit::Ok
     }
 }

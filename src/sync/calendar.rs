@@ -565,7 +565,7 @@ fn sync_account(
             outcomes.insert(i, o);
         },
     );
-    bar.finish_and_clear();
+    crate::ui::done(&bar);
     let wrote = report_outcomes(
         &actions,
         &outcomes,

@@ -438,7 +438,7 @@ fn push_account(
         }
         outcomes[i] = Some(out);
     });
-    bar.finish_and_clear();
+    crate::ui::done(&bar);
     lap("writes done");
     let item_failures = report_items(
         summary,

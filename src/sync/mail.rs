@@ -51,6 +51,9 @@ pub struct MailItem {
     pub activity_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attached_to: Option<String>,
+    /// X15: the id of what it hangs on (`P6`, `C3`), as everywhere else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
 }
@@ -429,7 +432,7 @@ fn import_account(
             refs.retain(|r| !st.seen(&key, &r.id).unwrap_or(false));
         }
         let s = settings(cfg, a, folder);
-        let bar = crate::ui::progress(refs.len() as u64, &folder.name);
+        let bar = crate::ui::progress(refs.len() as u64, &format!("{}/{}", a.name(), folder.name));
         for chunk in batches(&refs) {
             let mut fetched: Vec<Item> = Vec::new();
             // M4: a message over max_size is outlined (header, text parts,
@@ -464,7 +467,7 @@ fn import_account(
                 apply_batch(st, source.as_mut(), &place, &fetched, summary)?;
             }
         }
-        bar.finish_and_clear();
+        crate::ui::done(&bar);
         keys.push(key);
         statuses.push(status);
     }
@@ -728,6 +731,7 @@ fn report_item(
         subject,
         activity_id: activity,
         attached_to: None,
+        attached_id: None,
         flags: Vec::new(),
     };
     match (&item.action, &item.mail) {
@@ -736,6 +740,10 @@ fn report_item(
                 report.action = "imported".into();
                 report.rule = p.rule.to_string();
                 report.attached_to = Some(apply::describe_attach(st, p.attach)?);
+                report.attached_id = match p.attach {
+                    Attach::Person(id) => st.person_by_rowid(id)?.map(|r| r.id),
+                    Attach::Company(id) => st.company_by_rowid(id)?.map(|r| r.id),
+                };
                 report.flags = p
                     .flags
                     .iter()

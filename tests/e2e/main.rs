@@ -15,6 +15,7 @@ mod init;
 mod interop_calendar;
 mod interop_mail;
 mod interrupt;
+mod json_shape;
 mod newcomer;
 mod pty;
 mod push_contacts;
