@@ -286,3 +286,25 @@ fn x15_json_with_csv_is_a_usage_error() {
         assert!(err.contains("--csv"), "{err}");
     }
 }
+
+/// X15: an argument clap refuses is a JSON error document too under
+/// `--json` (exit 2), naming the subcommand; the words stay on stderr.
+#[test]
+fn x15_an_argument_error_is_json_under_json() {
+    let env = Env::new("");
+    let shapes = shapes();
+    let (code, doc) = run(&env, &["report", "--no-such-flag"]);
+    assert_eq!(code, 2, "{doc}");
+    check(&shapes, &doc, true);
+    assert_eq!(doc["command"], "report", "{doc}");
+    assert!(
+        doc["errors"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("--no-such-flag"),
+        "{doc}"
+    );
+    let (code, out, err) = env.run(&["report", "--no-such-flag"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("--no-such-flag"), "{err}");
+}
