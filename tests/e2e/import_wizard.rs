@@ -5,8 +5,23 @@
 use serde_json::Value;
 
 use crate::harness;
-use crate::import_mail::{mail, setup};
+use crate::import_mail::{Setup, mail, setup};
 use crate::pty::Pty;
+
+/// `crmsync import-mail` on the setup's Dovecot account in a pty, past W1
+/// (the areas, mail only by default: accepted).
+pub fn start(s: &Setup) -> Pty {
+    let bin = assert_cmd::cargo::cargo_bin("crmsync");
+    let config = s.env.config.display().to_string();
+    let mut p = Pty::spawn(
+        &bin,
+        &["--config", &config, "import-mail"],
+        &[("IMAP_PW", &s.pw)],
+    );
+    p.expect("What to import now");
+    p.send("\r");
+    p
+}
 
 #[test]
 fn w1_to_w5_wizard_selects_settles_choices_and_files_documents() {
@@ -47,16 +62,7 @@ fn w1_to_w5_wizard_selects_settles_choices_and_files_documents() {
         ),
     );
 
-    let bin = assert_cmd::cargo::cargo_bin("crmsync");
-    let config = s.env.config.display().to_string();
-    let mut p = Pty::spawn(
-        &bin,
-        &["--config", &config, "import-mail"],
-        &[("IMAP_PW", &s.pw)],
-    );
-    // W1: the areas, mail only by default: accepted.
-    p.expect("What to import now");
-    p.send("\r");
+    let mut p = start(&s);
     // W2, W7: filter down to the third mail, deselect it, go on.
     p.wait_frame("the selection", |f| {
         f.iter().any(|l| l.contains("wizard later"))

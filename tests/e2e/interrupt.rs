@@ -43,15 +43,7 @@ fn w11_ctrl_c_in_the_import_wizard_imports_nothing_and_says_so() {
             ".",
         ),
     );
-    let bin = assert_cmd::cargo::cargo_bin("crmsync");
-    let config = s.env.config.display().to_string();
-    let mut p = Pty::spawn(
-        &bin,
-        &["--config", &config, "import-mail"],
-        &[("IMAP_PW", &s.pw)],
-    );
-    p.expect("What to import now");
-    p.send("\r");
+    let mut p = crate::import_wizard::start(&s);
     // The selection: the mail is fetched and offered, not yet written.
     p.expect("interrupt me");
     interrupt(p, "stopped: nothing imported");
