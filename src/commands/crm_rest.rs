@@ -48,7 +48,7 @@ pub fn push_after(ctx: &Ctx, exit: Exit) -> Result<Exit> {
 pub fn pull(ctx: &Ctx) -> Result<Exit> {
     require_rest(ctx, "pull")?;
     let st = ctx.state(Access::Write, "crm pull")?;
-    let (pushed, pulled) = remote::sync(&ctx.cfg, &st, true)?.expect("forced");
+    let (pushed, pulled) = remote::sync(&ctx.cfg, &st)?;
     let partial = !pushed.refused.is_empty();
     ctx.printer.print(&SyncSummary {
         command: "crm pull",

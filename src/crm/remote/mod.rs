@@ -16,7 +16,7 @@
 //!   resolve-unknown, sync-calendar, `crm activity add|edit|delete`), in a
 //!   run of its own under the run lock; [`exit_after_push`] says what its
 //!   outcome makes of the command's exit code.
-//! - `crm pull` is [`sync`] forced, `crm push` is [`push`].
+//! - `crm pull` is [`sync`] (whether due or not), `crm push` is [`push`].
 //!
 //! Under the steps, over [`Client`] and the state file's `rest_records`
 //! (state/outbox.rs, where every statement lives):
@@ -169,29 +169,36 @@ pub fn push(cfg: &Config, st: &State) -> Result<PushCounts> {
         .map_err(|e| fatal(st, &secret, e))
 }
 
-/// B2: sends what waits, then refreshes the cache. Unless `force`, the
-/// refresh is skipped (None) when the last one is younger than
-/// `refresh_secs`.
+/// B2: whether the directory cache is due a refresh: never pulled, or the
+/// last pull is at least `refresh_secs` old.
+///
+/// # Errors
+/// SQLite errors.
+fn refresh_due(cfg: &Config, st: &State) -> Result<bool> {
+    let recent = if let Some(at) = st.rest_pulled_at()?
+        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at)
+        && let Some(rest) = &cfg.crm.rest
+    {
+        (Utc::now() - at.with_timezone(&Utc)).num_seconds()
+            < i64::try_from(rest.refresh_secs).unwrap_or(i64::MAX)
+    } else {
+        false
+    };
+    Ok(!recent)
+}
+
+/// B2: sends what waits, then refreshes the cache now.
 ///
 /// # Errors
 /// The CRM's errors ([`RestError`]), a blocked or refused token (X2),
 /// SQLite errors.
-pub fn sync(cfg: &Config, st: &State, force: bool) -> Result<Option<(PushCounts, PullCounts)>> {
-    if !force
-        && let Some(at) = st.rest_pulled_at()?
-        && let Ok(at) = chrono::DateTime::parse_from_rfc3339(&at)
-        && let Some(rest) = &cfg.crm.rest
-        && (Utc::now() - at.with_timezone(&Utc)).num_seconds()
-            < i64::try_from(rest.refresh_secs).unwrap_or(i64::MAX)
-    {
-        return Ok(None);
-    }
+pub fn sync(cfg: &Config, st: &State) -> Result<(PushCounts, PullCounts)> {
     let (client, secret) = connect(cfg, st)?;
     let r = Remote::new(st, &client)?;
     let pushed = r.push().map_err(|e| fatal(st, &secret, e))?;
     let pulled = r.pull().map_err(|e| fatal(st, &secret, e))?;
     st.set_rest_pulled_now()?;
-    Ok(Some((pushed, pulled)))
+    Ok((pushed, pulled))
 }
 
 /// B2, the pull step before a command: refreshes the directory cache when
@@ -213,8 +220,11 @@ pub fn pull(cfg: &Config, st: &State) -> Result<()> {
         }
         return Ok(());
     }
-    match sync(cfg, st, false) {
-        Ok(Some((_, pulled))) => {
+    if !refresh_due(cfg, st)? {
+        return Ok(());
+    }
+    match sync(cfg, st) {
+        Ok((_, pulled)) => {
             ui::debug(format!(
                 "crm: directory refreshed ({} persons, {} companies changed)",
                 pulled.persons.created + pulled.persons.updated,
@@ -222,7 +232,6 @@ pub fn pull(cfg: &Config, st: &State) -> Result<()> {
             ));
             Ok(())
         }
-        Ok(None) => Ok(()),
         Err(e)
             if e.downcast_ref::<RestError>()
                 .is_some_and(|r| !matches!(r, RestError::Auth(_))) =>
